@@ -1,0 +1,1 @@
+"""Recipient Inventory: who gets this user's data, and why."""

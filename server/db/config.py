@@ -1,0 +1,62 @@
+"""Tortoise configuration built from a database URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from server.settings import DEFAULT_DATABASE_URL
+
+MODELS_MODULE = "server.db.models"
+MIGRATIONS_MODULE = "server.db.migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgresql:// as well as postgres://, and create the SQLite file's folder."""
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite://")
+
+
+def tortoise_config(url: str | None = None) -> dict[str, Any]:
+    url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    connection: dict[str, Any] | str
+    if is_sqlite(url):
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        connection = {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {
+                "file_path": path,
+                "journal_mode": "WAL",
+                "journal_size_limit": 16384,
+                "foreign_keys": "ON",
+                "busy_timeout": 10000,
+                "synchronous": "NORMAL",
+            },
+        }
+    else:
+        connection = url
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For tortoise's own command line: python -m tortoise -c server.db.config.TORTOISE_ORM makemigrations
+TORTOISE_ORM = tortoise_config()

@@ -1,0 +1,191 @@
+"""Tortoise models. Many-to-many links are explicit tables with their own indexes:
+tortoise's implicit M2M filters made SQLite scan whole tables (stack notes)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from server.domain.enums import (
+    DisclosureGround,
+    LegalBasis,
+    ProcessingRole,
+    RecipientKind,
+    RecipientStatus,
+    TransferMechanism,
+)
+
+
+class DataCategory(Model):
+    key = fields.CharField(pk=True, max_length=200)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(null=True)
+    sensitive = fields.BooleanField(default=False)
+    parent: fields.ForeignKeyNullableRelation[DataCategory] = fields.ForeignKeyField(
+        "models.DataCategory", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "data_category"
+
+
+class Purpose(Model):
+    key = fields.CharField(pk=True, max_length=200)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(null=True)
+    parent: fields.ForeignKeyNullableRelation[Purpose] = fields.ForeignKeyField(
+        "models.Purpose", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "purpose"
+
+
+class SubjectType(Model):
+    key = fields.CharField(pk=True, max_length=200)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(null=True)
+
+    class Meta:
+        table = "subject_type"
+
+
+class Recipient(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200)
+    # Case-folded name: the listing orders by (sort_name, id) the same way on every database.
+    sort_name = fields.CharField(max_length=200, db_index=True)
+    legal_name = fields.CharField(max_length=300, null=True)
+    kind = fields.CharEnumField(RecipientKind, max_length=32, db_index=True)
+    role = fields.CharEnumField(ProcessingRole, max_length=32, db_index=True)
+    status = fields.CharEnumField(RecipientStatus, max_length=32, db_index=True)
+    country = fields.CharField(max_length=2, db_index=True)
+    services = fields.JSONField(default=list)
+    website = fields.CharField(max_length=2000, null=True)
+    privacy_policy_url = fields.CharField(max_length=2000, null=True)
+    dpa_signed_on = fields.DateField(null=True)
+    engaged_by: fields.ForeignKeyNullableRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="subprocessors", null=True, on_delete=fields.RESTRICT
+    )
+    dpf_certified = fields.BooleanField(default=False)
+    registered_by = fields.CharField(max_length=200)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "recipient"
+        indexes = (("engaged_by_id",),)
+
+
+class Disclosure(Model):
+    id = fields.IntField(primary_key=True)
+    recipient: fields.ForeignKeyRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="disclosures", on_delete=fields.RESTRICT
+    )
+    legal_basis = fields.CharEnumField(LegalBasis, max_length=32)
+    ground = fields.CharEnumField(DisclosureGround, max_length=32)
+    retention = fields.CharField(max_length=200, null=True)
+    effective_from = fields.DateField()
+    effective_to = fields.DateField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "disclosure"
+        indexes = (("recipient_id", "effective_from"),)
+
+
+class DisclosureCategory(Model):
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="category_links", on_delete=fields.CASCADE
+    )
+    category: fields.ForeignKeyRelation[DataCategory] = fields.ForeignKeyField(
+        "models.DataCategory", related_name="disclosure_links", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "disclosure_category"
+        unique_together = (("disclosure", "category"), ("category", "disclosure"))
+
+
+class DisclosureSubjectType(Model):
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="subject_type_links", on_delete=fields.CASCADE
+    )
+    subject_type: fields.ForeignKeyRelation[SubjectType] = fields.ForeignKeyField(
+        "models.SubjectType", related_name="disclosure_links", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "disclosure_subject_type"
+        unique_together = (("disclosure", "subject_type"), ("subject_type", "disclosure"))
+
+
+class DisclosurePurpose(Model):
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="purpose_links", on_delete=fields.CASCADE
+    )
+    purpose: fields.ForeignKeyRelation[Purpose] = fields.ForeignKeyField(
+        "models.Purpose", related_name="disclosure_links", on_delete=fields.RESTRICT
+    )
+    # Order as entered: the first purpose sorts a subject's reasons.
+    position = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "disclosure_purpose"
+        unique_together = (("disclosure", "purpose"), ("purpose", "disclosure"))
+
+
+class Transfer(Model):
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="transfers", on_delete=fields.CASCADE
+    )
+    country = fields.CharField(max_length=2, db_index=True)
+    mechanism = fields.CharEnumField(TransferMechanism, max_length=40)
+    reference = fields.CharField(max_length=500, null=True)
+
+    class Meta:
+        table = "transfer"
+        indexes = (("disclosure_id",),)
+
+
+class StatusChange(Model):
+    """Append-only: the status a recipient had at any moment is read from here."""
+
+    id = fields.IntField(primary_key=True)
+    recipient: fields.ForeignKeyRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="status_changes", on_delete=fields.RESTRICT
+    )
+    from_status = fields.CharEnumField(RecipientStatus, max_length=32, null=True)
+    to_status = fields.CharEnumField(RecipientStatus, max_length=32)
+    at = fields.DatetimeField()
+    note = fields.TextField(null=True)
+    actor = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "status_change"
+        indexes = (("recipient_id", "at"),)
+
+
+class AuditEvent(Model):
+    """Append-only audit log: who changed what, when, as before/after pairs."""
+
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+    action = fields.CharField(max_length=100)
+    entity_type = fields.CharField(max_length=50)
+    entity_id = fields.IntField()
+    recipient: fields.ForeignKeyNullableRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="audit_events", null=True, on_delete=fields.RESTRICT
+    )
+    changes = fields.TextField()
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("recipient_id", "id"), ("entity_type", "entity_id"))

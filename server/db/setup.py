@@ -1,0 +1,21 @@
+"""Bring a database up to date: apply the committed migrations, then install the taxonomy."""
+
+from __future__ import annotations
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as migrate_api
+
+from server.db.config import tortoise_config
+
+
+async def migrate(database_url: str) -> dict[str, int]:
+    config = tortoise_config(database_url)
+    await migrate_api(config=config)
+    await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    try:
+        from server.services.taxonomy import install_taxonomy
+
+        return await install_taxonomy()
+    finally:
+        await Tortoise.close_connections()

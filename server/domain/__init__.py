@@ -1,0 +1,1 @@
+"""Plain-Python privacy rules: no ORM, no GraphQL."""

@@ -1,0 +1,124 @@
+"""The taxonomy of data categories, purposes and subject types, and how keys match across it.
+
+Keys are dotted paths: `user.contact` is the parent of `user.contact.email`. Matching is by
+ancestry in both directions, so a recipient of `user.contact` receives a subject's
+`user.contact.email`, and a recipient of `user.contact.email` receives part of `user.contact`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+TAXONOMY_DIR = Path(__file__).resolve().parent.parent / "taxonomy"
+FIDES_FILE = TAXONOMY_DIR / "fideslang-3.1.4.json"
+EXTENSIONS_FILE = TAXONOMY_DIR / "extensions.json"
+
+# GDPR Art. 9 and 10 special categories; their descendants are sensitive too.
+SENSITIVE_ROOTS = frozenset(
+    {
+        "user.biometric",
+        "user.authorization.biometric",
+        "user.health_and_medical",
+        "user.demographic.political_opinion",
+        "user.demographic.religious_belief",
+        "user.demographic.sexual_orientation",
+        "user.demographic.race_ethnicity",
+        "user.criminal_history",
+    }
+)
+
+
+def ancestors_of(key: str) -> Iterator[str]:
+    """Proper ancestors of a dotted key, nearest first."""
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        yield ".".join(parts[:end])
+
+
+def is_same_or_descendant(key: str, ancestor: str) -> bool:
+    return key == ancestor or key.startswith(ancestor + ".")
+
+
+def keys_match(a: str, b: str) -> bool:
+    """Rule 4: two category keys match when one is the other or an ancestor of it."""
+    return is_same_or_descendant(a, b) or is_same_or_descendant(b, a)
+
+
+def more_specific(a: str, b: str) -> str:
+    """Of two matching keys, the deeper one (the one that says more precisely what is shared)."""
+    return a if is_same_or_descendant(a, b) else b
+
+
+def matched_categories(subject_keys: Iterable[str], disclosure_keys: Iterable[str]) -> list[str]:
+    """For each matching pair, the more specific key; without repeats, sorted."""
+    disclosure_keys = list(disclosure_keys)
+    found = {more_specific(s, d) for s in subject_keys for d in disclosure_keys if keys_match(s, d)}
+    return sorted(found)
+
+
+def is_sensitive(key: str) -> bool:
+    return any(is_same_or_descendant(key, root) for root in SENSITIVE_ROOTS)
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    name: str
+    description: str | None
+    parent: str | None = None
+    sensitive: bool = False
+
+
+@dataclass
+class Taxonomy:
+    categories: dict[str, Term] = field(default_factory=dict)
+    purposes: dict[str, Term] = field(default_factory=dict)
+    subject_types: dict[str, Term] = field(default_factory=dict)
+
+    def category_and_descendants(self, key: str) -> list[str]:
+        return [k for k in self.categories if is_same_or_descendant(k, key)]
+
+    def matching_categories(self, key: str) -> list[str]:
+        """Every known key that matches `key` by rule 4: its ancestors, itself, its descendants."""
+        return [k for k in self.categories if keys_match(k, key)]
+
+    def children_of(self, key: str) -> list[str]:
+        return sorted(k for k, t in self.categories.items() if t.parent == key)
+
+
+def _terms(rows: Iterable[dict], *, categories: bool = False) -> dict[str, Term]:
+    out: dict[str, Term] = {}
+    for row in rows:
+        key = row["key"]
+        parent = row.get("parent")
+        if parent is None and "." in key:
+            parent = key.rsplit(".", 1)[0]
+        out[key] = Term(
+            key=key,
+            name=row["name"],
+            description=row.get("description"),
+            parent=parent,
+            sensitive=is_sensitive(key) if categories else False,
+        )
+    return out
+
+
+@cache
+def default_taxonomy() -> Taxonomy:
+    """Fides' default taxonomy (Ethyca, CC BY 4.0) plus our additions for the seed notice."""
+    fides = json.loads(FIDES_FILE.read_text())
+    ours = json.loads(EXTENSIONS_FILE.read_text())
+    taxonomy = Taxonomy(
+        categories=_terms(fides["data_categories"] + ours["data_categories"], categories=True),
+        purposes=_terms(fides["data_uses"] + ours["data_uses"]),
+        subject_types=_terms(fides["data_subjects"] + ours["data_subjects"]),
+    )
+    for terms in (taxonomy.categories, taxonomy.purposes):
+        for term in terms.values():
+            if term.parent is not None and term.parent not in terms:
+                raise ValueError(f"taxonomy term {term.key} has unknown parent {term.parent}")
+    return taxonomy

@@ -1,0 +1,132 @@
+"""Checks on single values from the outside world, each returning a message or None."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from urllib.parse import urlsplit
+
+import isodate
+import pycountry
+
+NAME_MAX = 200
+LEGAL_NAME_MAX = 300
+SLUG_MAX = 100
+URL_MAX = 2000
+RETENTION_MAX = 200
+NOTE_MAX = 2000
+SERVICE_TAG_MAX = 60
+SERVICES_MAX = 50
+REFERENCE_MAX = 500
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SERVICE_TAG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+# Codes people type that are not ISO 3166-1 alpha-2, with the code they mean.
+COUNTRY_HINTS = {"UK": "GB", "EL": "GR", "EU": None}
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def check_name(value: str, label: str = "Name", maximum: int = NAME_MAX) -> str | None:
+    stripped = value.strip()
+    if not stripped:
+        return f"{label} must not be empty."
+    if len(stripped) > maximum:
+        return f"{label} is {len(stripped)} characters long; at most {maximum} are allowed."
+    if has_control_characters(stripped):
+        return f"{label} must not contain control characters."
+    return None
+
+
+def country_error(code: str) -> str | None:
+    """None when `code` is an ISO 3166-1 alpha-2 code (upper case)."""
+    if code in COUNTRY_HINTS:
+        better = COUNTRY_HINTS[code]
+        if better:
+            return f'"{code}" is not an ISO 3166-1 alpha-2 code: use "{better}".'
+        return f'"{code}" is not a country: name the country the data goes to.'
+    if len(code) == 2 and code.isascii() and code.isalpha():
+        if code != code.upper():
+            if pycountry.countries.get(alpha_2=code.upper()):
+                return f'Country codes are upper case: use "{code.upper()}".'
+        elif pycountry.countries.get(alpha_2=code):
+            return None
+    return f'"{code[:20]}" is not an ISO 3166-1 alpha-2 country code (for example GB, US, DE).'
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def url_error(value: str) -> str | None:
+    if len(value) > URL_MAX:
+        return f"URL is longer than {URL_MAX} characters."
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "Not a valid URL."
+    if parts.scheme not in ("http", "https"):
+        return "URL must start with http:// or https://."
+    if not parts.hostname or any(c.isspace() for c in value):
+        return "URL must name a host and contain no spaces."
+    return None
+
+
+def retention_error(value: str) -> str | None:
+    """Retention is an ISO 8601 duration (P30D, P2Y6M) or a short rule in words."""
+    text = value.strip()
+    if not text:
+        return "Retention must not be empty; leave it out if unknown."
+    if len(text) > RETENTION_MAX:
+        return (
+            f"Retention is {len(text)} characters long; write an ISO 8601 duration such as "
+            f"P30D or a short phrase of at most {RETENTION_MAX} characters."
+        )
+    if has_control_characters(text):
+        return "Retention must not contain control characters."
+    if (text[0] in "Pp" and text[1:2].isdigit()) or text.upper().startswith("PT"):
+        try:
+            isodate.parse_duration(text.upper())
+        except (isodate.ISO8601Error, ValueError):
+            return f'"{text}" looks like an ISO 8601 duration but is not one (for example P30D).'
+        return None
+    if not any(ch.isalpha() for ch in text):
+        return "Retention must be an ISO 8601 duration (for example P30D) or a rule in words."
+    return None
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def slug_error(slug: str) -> str | None:
+    if len(slug) > SLUG_MAX:
+        return f"Slug is longer than {SLUG_MAX} characters."
+    if not SLUG_RE.match(slug):
+        return "Slug must be lower-case letters, digits and single hyphens (for example acme-mail)."
+    return None
+
+
+def service_tag_error(tag: str) -> str | None:
+    if len(tag) > SERVICE_TAG_MAX or not SERVICE_TAG_RE.match(tag):
+        return (
+            f'"{tag[:40]}" is not a service tag: use lower-case words joined by hyphens '
+            "(for example email-delivery)."
+        )
+    return None
+
+
+def period_error(effective_from: date, effective_to: date) -> str | None:
+    if effective_to <= effective_from:
+        return (
+            f"effectiveTo ({effective_to.isoformat()}) must be after effectiveFrom "
+            f"({effective_from.isoformat()}): it is the first day the disclosure no longer applies."
+        )
+    return None

@@ -1,0 +1,97 @@
+"""What callers ask the inventory to do, as plain data: the GraphQL layer and the fixture loader
+both build these, so both go through the same validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from server.domain.enums import (
+    DisclosureGround,
+    LegalBasis,
+    ProcessingRole,
+    RecipientKind,
+    RecipientStatus,
+    TransferMechanism,
+)
+
+UNSET: Any = object()
+
+
+@dataclass
+class TransferSpec:
+    country: str
+    mechanism: TransferMechanism
+    reference: str | None = None
+
+
+@dataclass
+class DisclosureSpec:
+    data_categories: list[str]
+    subject_types: list[str]
+    purposes: list[str]
+    legal_basis: LegalBasis
+    ground: DisclosureGround
+    retention: str | None = None
+    transfers: list[TransferSpec] = field(default_factory=list)
+    effective_from: date | None = None
+
+
+@dataclass
+class RegisterRecipient:
+    name: str
+    kind: RecipientKind
+    role: ProcessingRole
+    country: str
+    slug: str | None = None
+    legal_name: str | None = None
+    services: list[str] = field(default_factory=list)
+    website: str | None = None
+    privacy_policy_url: str | None = None
+    dpa_signed_on: date | None = None
+    engaged_by: str | None = None
+    status: RecipientStatus = RecipientStatus.PROPOSED
+    disclosures: list[DisclosureSpec] = field(default_factory=list)
+    dpf_certified: bool = False
+    # Imports only: when the recipient took its status (defaults to now).
+    status_since: datetime | None = None
+
+
+@dataclass
+class UpdateRecipient:
+    """Fields left UNSET are not changed; None clears an optional field."""
+
+    recipient_id: int
+    expected_version: int
+    name: Any = UNSET
+    legal_name: Any = UNSET
+    kind: Any = UNSET
+    role: Any = UNSET
+    country: Any = UNSET
+    services: Any = UNSET
+    website: Any = UNSET
+    privacy_policy_url: Any = UNSET
+    dpa_signed_on: Any = UNSET
+    engaged_by: Any = UNSET
+    dpf_certified: Any = UNSET
+
+
+@dataclass
+class ChangeStatus:
+    recipient_id: int
+    status: RecipientStatus
+    note: str | None = None
+    at: datetime | None = None
+
+
+@dataclass
+class AddDisclosure:
+    recipient_id: int
+    disclosure: DisclosureSpec
+
+
+@dataclass
+class EndDisclosure:
+    disclosure_id: int
+    effective_to: date

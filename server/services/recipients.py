@@ -1,0 +1,613 @@
+"""Register recipients, change them, move them through review, and record their disclosures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.db.models import (
+    Disclosure,
+    DisclosureCategory,
+    DisclosurePurpose,
+    DisclosureSubjectType,
+    Recipient,
+    StatusChange,
+    Transfer,
+)
+from server.domain import lifecycle, validation
+from server.domain.enums import ProcessingRole, UserErrorCode
+from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.services import audit, clock
+from server.services.commands import (
+    UNSET,
+    AddDisclosure,
+    ChangeStatus,
+    DisclosureSpec,
+    EndDisclosure,
+    RegisterRecipient,
+    UpdateRecipient,
+)
+
+ENGAGING_ROLES = (ProcessingRole.PROCESSOR, ProcessingRole.SUBPROCESSOR)
+
+
+@dataclass
+class RecipientResult:
+    recipient: Recipient | None
+    errors: list[UserError]
+
+
+@dataclass
+class DisclosureResult:
+    disclosure: Disclosure | None
+    errors: list[UserError]
+
+
+def _unique(keys: list[str]) -> list[str]:
+    return list(dict.fromkeys(keys))
+
+
+def check_disclosure(
+    spec: DisclosureSpec, path: list[str], errors: ErrorCollector, taxonomy: Taxonomy
+) -> None:
+    lists = (
+        ("dataCategories", spec.data_categories, taxonomy.categories, "data category"),
+        ("subjectTypes", spec.subject_types, taxonomy.subject_types, "subject type"),
+        ("purposes", spec.purposes, taxonomy.purposes, "purpose"),
+    )
+    for name, keys, known, label in lists:
+        if not keys:
+            errors.add([*path, name], f"A disclosure needs at least one {label}.")
+        for i, key in enumerate(keys):
+            if key not in known:
+                errors.add([*path, name, str(i)], f'Unknown {label} "{key[:100]}".')
+    if spec.retention is not None and (problem := validation.retention_error(spec.retention)):
+        errors.add([*path, "retention"], problem)
+    for i, transfer in enumerate(spec.transfers):
+        if problem := validation.country_error(transfer.country):
+            errors.add([*path, "transfers", str(i), "country"], problem)
+        if transfer.reference is not None and len(transfer.reference) > validation.REFERENCE_MAX:
+            errors.add(
+                [*path, "transfers", str(i), "reference"],
+                f"Reference is longer than {validation.REFERENCE_MAX} characters.",
+            )
+
+
+async def _insert_disclosure(
+    conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, at: datetime
+) -> Disclosure:
+    disclosure = await Disclosure.create(
+        recipient_id=recipient_id,
+        legal_basis=spec.legal_basis,
+        ground=spec.ground,
+        retention=spec.retention.strip() if spec.retention else None,
+        effective_from=spec.effective_from or at.date(),
+        effective_to=None,
+        created_at=at,
+        using_db=conn,
+    )
+    await DisclosureCategory.bulk_create(
+        [
+            DisclosureCategory(disclosure_id=disclosure.id, category_id=k)
+            for k in _unique(spec.data_categories)
+        ],
+        using_db=conn,
+    )
+    await DisclosureSubjectType.bulk_create(
+        [
+            DisclosureSubjectType(disclosure_id=disclosure.id, subject_type_id=k)
+            for k in _unique(spec.subject_types)
+        ],
+        using_db=conn,
+    )
+    await DisclosurePurpose.bulk_create(
+        [
+            DisclosurePurpose(disclosure_id=disclosure.id, purpose_id=k, position=i)
+            for i, k in enumerate(_unique(spec.purposes))
+        ],
+        using_db=conn,
+    )
+    if spec.transfers:
+        await Transfer.bulk_create(
+            [
+                Transfer(
+                    disclosure_id=disclosure.id,
+                    country=t.country,
+                    mechanism=t.mechanism,
+                    reference=t.reference,
+                )
+                for t in spec.transfers
+            ],
+            using_db=conn,
+        )
+    return disclosure
+
+
+def disclosure_snapshot(spec: DisclosureSpec, effective_from: date) -> dict[str, Any]:
+    return {
+        "dataCategories": _unique(spec.data_categories),
+        "subjectTypes": _unique(spec.subject_types),
+        "purposes": _unique(spec.purposes),
+        "legalBasis": spec.legal_basis,
+        "ground": spec.ground,
+        "retention": spec.retention,
+        "transfers": [
+            {"country": t.country, "mechanism": t.mechanism.value, "reference": t.reference}
+            for t in spec.transfers
+        ],
+        "effectiveFrom": effective_from,
+    }
+
+
+def _recipient_fields(r: Recipient) -> dict[str, Any]:
+    return {
+        "slug": r.slug,
+        "name": r.name,
+        "legalName": r.legal_name,
+        "kind": r.kind,
+        "role": r.role,
+        "status": r.status,
+        "country": r.country,
+        "services": list(r.services),
+        "website": r.website,
+        "privacyPolicyUrl": r.privacy_policy_url,
+        "dpaSignedOn": r.dpa_signed_on,
+        "engagedBy": r.engaged_by_id,
+        "dataPrivacyFrameworkCertified": r.dpf_certified,
+    }
+
+
+def _check_common(
+    errors: ErrorCollector,
+    *,
+    name: Any,
+    legal_name: Any,
+    country: Any,
+    services: Any,
+    website: Any,
+    privacy_policy_url: Any,
+) -> None:
+    if name is not UNSET and (problem := validation.check_name(name or "")):
+        errors.add(["input", "name"], problem)
+    if legal_name not in (UNSET, None) and (
+        problem := validation.check_name(legal_name, "Legal name", validation.LEGAL_NAME_MAX)
+    ):
+        errors.add(["input", "legalName"], problem)
+    if country is not UNSET and (problem := validation.country_error(country or "")):
+        errors.add(["input", "country"], problem)
+    if services not in (UNSET, None):
+        if len(services) > validation.SERVICES_MAX:
+            errors.add(["input", "services"], f"At most {validation.SERVICES_MAX} service tags.")
+        for i, tag in enumerate(services):
+            if problem := validation.service_tag_error(tag):
+                errors.add(["input", "services", str(i)], problem)
+    for field_name, value in (("website", website), ("privacyPolicyUrl", privacy_policy_url)):
+        if value not in (UNSET, None) and (problem := validation.url_error(value)):
+            errors.add(["input", field_name], problem)
+
+
+async def _check_engaged_by(
+    conn: BaseDBAsyncClient,
+    errors: ErrorCollector,
+    engaged_by_slug: str,
+    *,
+    role: ProcessingRole,
+    recipient_id: int | None,
+) -> int | None:
+    """The engaging processor's id, or None after recording why it cannot engage this one."""
+    path = ["input", "engagedBy"]
+    engager = await Recipient.get_or_none(slug=engaged_by_slug).using_db(conn)
+    if engager is None:
+        errors.add(
+            path, f'No recipient with slug "{engaged_by_slug[:100]}".', UserErrorCode.NOT_FOUND
+        )
+        return None
+    if recipient_id is not None and engager.id == recipient_id:
+        errors.add(path, "A recipient cannot engage itself.")
+        return None
+    if engager.role not in ENGAGING_ROLES:
+        errors.add(
+            path,
+            f"{engager.name} is a {engager.role.value}; only a PROCESSOR or SUBPROCESSOR "
+            "engages subprocessors.",
+        )
+        return None
+    if role != ProcessingRole.SUBPROCESSOR:
+        errors.add(
+            ["input", "role"],
+            "A recipient engaged by a processor is a SUBPROCESSOR; set role to SUBPROCESSOR.",
+        )
+    if recipient_id is not None:
+        # Walk up from the engager: meeting this recipient means the change closes a cycle.
+        seen: set[int] = set()
+        current: int | None = engager.id
+        while current is not None and current not in seen:
+            if current == recipient_id:
+                errors.add(
+                    path,
+                    f"{engager.name} is already engaged, directly or not, by this recipient: "
+                    "that would be a cycle.",
+                )
+                return None
+            seen.add(current)
+            row = (
+                await Recipient.filter(id=current)
+                .using_db(conn)
+                .values_list("engaged_by_id", flat=True)
+            )
+            current = row[0] if row else None
+    return engager.id
+
+
+async def register_recipient(
+    command: RegisterRecipient, *, actor: str, taxonomy: Taxonomy | None = None
+) -> RecipientResult:
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    _check_common(
+        errors,
+        name=command.name,
+        legal_name=command.legal_name,
+        country=command.country,
+        services=command.services,
+        website=command.website,
+        privacy_policy_url=command.privacy_policy_url,
+    )
+    slug = command.slug if command.slug is not None else validation.slugify(command.name or "")
+    if command.slug is not None and (problem := validation.slug_error(command.slug)):
+        errors.add(["input", "slug"], problem)
+    elif not slug:
+        errors.add(["input", "slug"], "Cannot derive a slug from this name: give one.")
+    if command.engaged_by is None and command.role == ProcessingRole.SUBPROCESSOR:
+        errors.add(
+            ["input", "engagedBy"],
+            "A SUBPROCESSOR must name the processor that engaged it (engagedBy).",
+        )
+    for i, spec in enumerate(command.disclosures):
+        check_disclosure(spec, ["input", "disclosures", str(i)], errors, taxonomy)
+    at = clock.now()
+    if command.status_since is not None and command.status_since > at:
+        errors.add(["input", "statusSince"], "statusSince must not be in the future.")
+    errors.raise_if_any()
+
+    async with in_transaction() as conn:
+        engaged_by_id = None
+        if command.engaged_by is not None:
+            engaged_by_id = await _check_engaged_by(
+                conn, errors, command.engaged_by, role=command.role, recipient_id=None
+            )
+        if await Recipient.filter(slug=slug).using_db(conn).exists():
+            errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
+        errors.raise_if_any()
+        try:
+            recipient = await Recipient.create(
+                slug=slug,
+                name=command.name.strip(),
+                sort_name=command.name.strip().casefold(),
+                legal_name=command.legal_name.strip() if command.legal_name else None,
+                kind=command.kind,
+                role=command.role,
+                status=command.status,
+                country=command.country,
+                services=_unique(command.services),
+                website=command.website,
+                privacy_policy_url=command.privacy_policy_url,
+                dpa_signed_on=command.dpa_signed_on,
+                engaged_by_id=engaged_by_id,
+                dpf_certified=command.dpf_certified,
+                registered_by=actor,
+                version=1,
+                created_at=at,
+                updated_at=at,
+                using_db=conn,
+            )
+        except IntegrityError as exc:
+            raise UserErrors(
+                [UserError(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)]
+            ) from exc
+        await StatusChange.create(
+            recipient_id=recipient.id,
+            from_status=None,
+            to_status=command.status,
+            at=command.status_since or at,
+            note="registered",
+            actor=actor,
+            using_db=conn,
+        )
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="registerRecipient",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes=audit.diff({}, _recipient_fields(recipient)),
+        )
+        for spec in command.disclosures:
+            disclosure = await _insert_disclosure(conn, recipient.id, spec, at)
+            await audit.record(
+                connection=conn,
+                at=at,
+                actor=actor,
+                action="addDisclosure",
+                entity_type="Disclosure",
+                entity_id=disclosure.id,
+                recipient_id=recipient.id,
+                changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
+            )
+    return RecipientResult(recipient, [])
+
+
+async def update_recipient(command: UpdateRecipient, *, actor: str) -> RecipientResult:
+    errors = ErrorCollector()
+    _check_common(
+        errors,
+        name=command.name,
+        legal_name=command.legal_name,
+        country=command.country,
+        services=command.services,
+        website=command.website,
+        privacy_policy_url=command.privacy_policy_url,
+    )
+    for field_name, value in (
+        ("name", command.name),
+        ("kind", command.kind),
+        ("role", command.role),
+        ("country", command.country),
+        ("services", command.services),
+        ("dataPrivacyFrameworkCertified", command.dpf_certified),
+    ):
+        if value is None:
+            errors.add(["input", field_name], f"{field_name} cannot be cleared.")
+    errors.raise_if_any()
+
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        if recipient.version != command.expected_version:
+            raise _stale(recipient)
+        before = _recipient_fields(recipient)
+        role = command.role if command.role is not UNSET else recipient.role
+        engaged_by_id: int | None = recipient.engaged_by_id
+        if command.engaged_by is not UNSET:
+            if command.engaged_by is None:
+                engaged_by_id = None
+            else:
+                engaged_by_id = await _check_engaged_by(
+                    conn, errors, command.engaged_by, role=role, recipient_id=recipient.id
+                )
+        elif (
+            command.role is not UNSET
+            and engaged_by_id is not None
+            and role != ProcessingRole.SUBPROCESSOR
+        ):
+            errors.add(
+                ["input", "role"],
+                "This recipient is engaged by a processor, so it is a SUBPROCESSOR; "
+                "clear engagedBy to change its role.",
+            )
+        if engaged_by_id is None and role == ProcessingRole.SUBPROCESSOR and not errors:
+            errors.add(
+                ["input", "engagedBy"],
+                "A SUBPROCESSOR must name the processor that engaged it (engagedBy).",
+            )
+        if (
+            role not in ENGAGING_ROLES
+            and await Recipient.filter(engaged_by_id=recipient.id).using_db(conn).exists()
+        ):
+            errors.add(
+                ["input", "role"],
+                "This recipient has engaged subprocessors, so it must stay a PROCESSOR "
+                "or SUBPROCESSOR.",
+            )
+        errors.raise_if_any()
+
+        changes: dict[str, Any] = {}
+        for attr in (
+            "name",
+            "legal_name",
+            "kind",
+            "role",
+            "country",
+            "services",
+            "website",
+            "privacy_policy_url",
+            "dpa_signed_on",
+        ):
+            value = getattr(command, attr)
+            if value is not UNSET:
+                if isinstance(value, str) and attr in ("name", "legal_name"):
+                    value = value.strip()
+                if attr == "services":
+                    value = _unique(value)
+                changes[attr] = value
+        if command.dpf_certified is not UNSET:
+            changes["dpf_certified"] = command.dpf_certified
+        changes["engaged_by_id"] = engaged_by_id
+        if "name" in changes:
+            changes["sort_name"] = changes["name"].casefold()
+        for attr, value in changes.items():
+            setattr(recipient, attr, value)
+        after = _recipient_fields(recipient)
+        delta = audit.diff(before, after)
+        if not delta:
+            # Nothing changes: no new version, no audit event.
+            return RecipientResult(recipient, [])
+        at = clock.now()
+        updated = (
+            await Recipient.filter(id=recipient.id, version=command.expected_version)
+            .using_db(conn)
+            .update(**changes, version=command.expected_version + 1, updated_at=at)
+        )
+        if updated != 1:
+            current = await Recipient.get(id=recipient.id).using_db(conn)
+            raise _stale(current)
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="updateRecipient",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes=delta,
+        )
+        fresh = await Recipient.get(id=recipient.id).using_db(conn)
+    return RecipientResult(fresh, [])
+
+
+def _stale(current: Recipient) -> UserErrors:
+    return UserErrors(
+        [
+            UserError(
+                ["input", "expectedVersion"],
+                f"The recipient has changed since version you read; its current version is "
+                f"{current.version}. Reload it and apply your change again.",
+                UserErrorCode.STALE_VERSION,
+            )
+        ]
+    )
+
+
+async def change_status(command: ChangeStatus, *, actor: str) -> RecipientResult:
+    errors = ErrorCollector()
+    if command.note is not None and len(command.note) > validation.NOTE_MAX:
+        errors.add(["input", "note"], f"A note is at most {validation.NOTE_MAX} characters.")
+    errors.raise_if_any()
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        current = recipient.status
+        if problem := lifecycle.transition_error(current, command.status):
+            raise UserErrors(
+                [UserError(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)]
+            )
+        at = command.at or clock.now()
+        # Guarded by the status read: a concurrent move makes this update match nothing.
+        updated = (
+            await Recipient.filter(id=recipient.id, status=current, version=recipient.version)
+            .using_db(conn)
+            .update(status=command.status, version=recipient.version + 1, updated_at=at)
+        )
+        if updated != 1:
+            fresh = await Recipient.get(id=recipient.id).using_db(conn)
+            raise _stale(fresh)
+        await StatusChange.create(
+            recipient_id=recipient.id,
+            from_status=current,
+            to_status=command.status,
+            at=at,
+            note=command.note,
+            actor=actor,
+            using_db=conn,
+        )
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="changeRecipientStatus",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes={"status": [current.value, command.status.value]}
+            | ({"note": [None, command.note]} if command.note else {}),
+        )
+        fresh = await Recipient.get(id=recipient.id).using_db(conn)
+    return RecipientResult(fresh, [])
+
+
+async def _bump(conn: BaseDBAsyncClient, recipient: Recipient, at: datetime) -> None:
+    """A disclosure change is a change of its recipient: move its version on."""
+    updated = (
+        await Recipient.filter(id=recipient.id, version=recipient.version)
+        .using_db(conn)
+        .update(version=recipient.version + 1, updated_at=at)
+    )
+    if updated != 1:
+        raise _stale(await Recipient.get(id=recipient.id).using_db(conn))
+
+
+async def add_disclosure(
+    command: AddDisclosure, *, actor: str, taxonomy: Taxonomy | None = None
+) -> DisclosureResult:
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    check_disclosure(command.disclosure, ["input", "disclosure"], errors, taxonomy)
+    errors.raise_if_any()
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        at = clock.now()
+        await _bump(conn, recipient, at)
+        disclosure = await _insert_disclosure(conn, recipient.id, command.disclosure, at)
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="addDisclosure",
+            entity_type="Disclosure",
+            entity_id=disclosure.id,
+            recipient_id=recipient.id,
+            changes=audit.diff(
+                {}, disclosure_snapshot(command.disclosure, disclosure.effective_from)
+            ),
+        )
+    return DisclosureResult(disclosure, [])
+
+
+async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
+    async with in_transaction() as conn:
+        disclosure = await Disclosure.get_or_none(id=command.disclosure_id).using_db(conn)
+        if disclosure is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
+            )
+        if disclosure.effective_to is not None:
+            raise UserErrors(
+                [
+                    UserError(
+                        ["input", "id"],
+                        f"This disclosure already ended on {disclosure.effective_to.isoformat()}.",
+                    )
+                ]
+            )
+        if problem := validation.period_error(disclosure.effective_from, command.effective_to):
+            raise UserErrors([UserError(["input", "effectiveTo"], problem)])
+        recipient = await Recipient.get(id=disclosure.recipient_id).using_db(conn)
+        at = clock.now()
+        await _bump(conn, recipient, at)
+        updated = (
+            await Disclosure.filter(id=disclosure.id, effective_to=None)
+            .using_db(conn)
+            .update(effective_to=command.effective_to)
+        )
+        if updated != 1:
+            raise UserErrors([UserError(["input", "id"], "This disclosure was ended meanwhile.")])
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="endDisclosure",
+            entity_type="Disclosure",
+            entity_id=disclosure.id,
+            recipient_id=recipient.id,
+            changes={"effectiveTo": [None, command.effective_to.isoformat()]},
+        )
+        disclosure.effective_to = command.effective_to
+    return DisclosureResult(disclosure, [])
