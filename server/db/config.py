@@ -13,13 +13,17 @@ MIGRATIONS_MODULE = "server.db.migrations"
 
 
 def normalise_url(url: str) -> str:
-    """Accept postgresql:// as well as postgres://, and create the SQLite file's folder."""
+    """Accept postgresql:// as well as postgres://."""
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://") :]
+    return url
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file on first use, but not the folder it lives in."""
     if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
         path = url[len("sqlite://") :].split("?", 1)[0]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return url
 
 
 def is_sqlite(url: str) -> bool:
@@ -58,5 +62,6 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
     }
 
 
-# For tortoise's own command line: python -m tortoise -c server.db.config.TORTOISE_ORM makemigrations
+# For tortoise's command line:
+# python -m tortoise -c server.db.config.TORTOISE_ORM makemigrations
 TORTOISE_ORM = tortoise_config()

@@ -17,7 +17,7 @@ from server.domain.enums import (
 
 
 class DataCategory(Model):
-    key = fields.CharField(pk=True, max_length=200)
+    key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
     description = fields.TextField(null=True)
     sensitive = fields.BooleanField(default=False)
@@ -30,7 +30,7 @@ class DataCategory(Model):
 
 
 class Purpose(Model):
-    key = fields.CharField(pk=True, max_length=200)
+    key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
     description = fields.TextField(null=True)
     parent: fields.ForeignKeyNullableRelation[Purpose] = fields.ForeignKeyField(
@@ -42,7 +42,7 @@ class Purpose(Model):
 
 
 class SubjectType(Model):
-    key = fields.CharField(pk=True, max_length=200)
+    key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
     description = fields.TextField(null=True)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
 
-from server.db.config import tortoise_config
+from server.db.config import ensure_sqlite_folder, tortoise_config
 
 
 async def migrate(database_url: str) -> dict[str, int]:
+    ensure_sqlite_folder(database_url)
     config = tortoise_config(database_url)
     await migrate_api(config=config)
     await Tortoise.close_connections()

@@ -16,7 +16,7 @@ class UserError:
 
 @dataclass
 class UserErrors(Exception):
-    """Raised by a service to abort its transaction; carries every error found, not just the first."""
+    """Raised by a service to abort its transaction; carries every error found."""
 
     errors: list[UserError] = field(default_factory=list)
 

@@ -32,7 +32,11 @@ async def install_taxonomy(taxonomy: Taxonomy | None = None) -> dict[str, int]:
                 term.description,
                 term.sensitive,
             ):
-                row.name, row.description, row.sensitive = term.name, term.description, term.sensitive
+                row.name, row.description, row.sensitive = (
+                    term.name,
+                    term.description,
+                    term.sensitive,
+                )
                 await row.save(using_db=conn)
         existing_purposes = {p.key: p for p in await Purpose.all().using_db(conn)}
         for term in sorted(taxonomy.purposes.values(), key=lambda t: t.key.count(".")):

@@ -1,0 +1,42 @@
+# Everything runs inside .venv, created and synced from the hashed lock by `make setup`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.synced
+
+.PHONY: setup run test test-sqlite test-postgres lint format typecheck schema bench soak clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+run: setup
+	$(PY) -m server migrate
+	$(PY) -m server load-fixtures --if-empty
+	$(PY) -m server serve
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: setup
+	$(VENV)/bin/mypy server
+
+schema: setup
+	$(PY) -m server export-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

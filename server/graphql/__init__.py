@@ -1,0 +1,1 @@
+"""The GraphQL API: strawberry types, one module per area; resolvers translate and call services."""

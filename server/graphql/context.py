@@ -1,0 +1,63 @@
+"""The per-request context: who is asking, and DataLoaders that live for one request only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from server.db import queries
+from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.services import clock
+from server.settings import Settings
+
+
+class Loaders:
+    """Created per request: a loader shared across requests would cache stale rows and be bound
+    to another event loop (stack notes)."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.recipient = DataLoader[int, dict[str, Any] | None](self._recipients)
+        self.subprocessors = DataLoader[int, list[dict[str, Any]]](self._subprocessors)
+        self.current_disclosures = DataLoader[int, list[queries.DisclosureRow]](
+            self._current_disclosures
+        )
+        self.all_disclosures = DataLoader[int, list[queries.DisclosureRow]](self._all_disclosures)
+        self.disclosure = DataLoader[int, queries.DisclosureRow | None](self._disclosures)
+        self.history = DataLoader[int, list[dict[str, Any]]](self._history)
+
+    async def _recipients(self, ids: list[int]) -> list[dict[str, Any] | None]:
+        found = await queries.recipients_by_id(ids)
+        return [found.get(i) for i in ids]
+
+    async def _subprocessors(self, ids: list[int]) -> list[list[dict[str, Any]]]:
+        found = await queries.subprocessors_of(ids)
+        return [found.get(i, []) for i in ids]
+
+    async def _current_disclosures(self, ids: list[int]) -> list[list[queries.DisclosureRow]]:
+        found = await queries.disclosures_of(ids, include_ended=False, today=self.today)
+        return [found.get(i, []) for i in ids]
+
+    async def _all_disclosures(self, ids: list[int]) -> list[list[queries.DisclosureRow]]:
+        found = await queries.disclosures_of(ids, include_ended=True, today=self.today)
+        return [found.get(i, []) for i in ids]
+
+    async def _disclosures(self, ids: list[int]) -> list[queries.DisclosureRow | None]:
+        found = await queries.disclosures_by_id(ids)
+        return [found.get(i) for i in ids]
+
+    async def _history(self, ids: list[int]) -> list[list[dict[str, Any]]]:
+        found = await queries.audit_events_of(ids)
+        return [found.get(i, []) for i in ids]
+
+
+@dataclass
+class Context:
+    settings: Settings
+    actor: str = "anonymous"
+    taxonomy: Taxonomy = field(default_factory=default_taxonomy)
+    loaders: Loaders = field(default_factory=lambda: Loaders(clock.today()))
+    request_id: str = ""

@@ -1,0 +1,45 @@
+"""User errors as the contract shows them, and global-ID parsing that reports instead of raising."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import GlobalID
+
+from server.domain import errors as domain
+from server.graphql import enums
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the offending input field, e.g. ["input", "country"].'
+    )
+    message: str
+    code: enums.UserErrorCode
+
+    @classmethod
+    def from_domain(cls, error: domain.UserError) -> UserError:
+        return cls(field=error.field, message=error.message, code=enums.UserErrorCode(error.code))
+
+
+def user_errors(exc: domain.UserErrors) -> list[UserError]:
+    return [UserError.from_domain(e) for e in exc.errors]
+
+
+def decode_id(value: str, type_name: str, path: list[str]) -> int:
+    """The database id inside a global ID of the given type; a NOT_FOUND user error otherwise."""
+    try:
+        gid = GlobalID.from_id(value)
+        if gid.type_name == type_name:
+            return int(gid.node_id)
+    except (ValueError, TypeError):
+        pass
+    raise domain.UserErrors(
+        [
+            domain.UserError(
+                path,
+                f'"{value[:100]}" is not the ID of a {type_name}.',
+                domain.UserErrorCode.NOT_FOUND,
+            )
+        ]
+    )

@@ -1,0 +1,246 @@
+"""GraphQL over HTTP (the GraphQL Foundation's specification, its SHOULDs included).
+
+- POST with application/json; GET for queries only (405 for a mutation).
+- `application/graphql-response+json` when the client accepts it: requests that fail to parse,
+  validate or coerce their variables get a 4xx and no `data` entry. Clients that accept only
+  `application/json` get 200 with the errors, as the specification asks for them.
+- A browser gets GraphiQL.
+- Unexpected exceptions are masked as "Internal error" with the request id; the log has the stack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry import Schema
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from server.graphql.context import Context
+
+log = logging.getLogger("server.graphql")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class RequestProblem(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _media_types(header: str) -> list[tuple[str, float]]:
+    out = []
+    for part in header.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        if not pieces[0]:
+            continue
+        q = 1.0
+        for param in pieces[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        out.append((pieces[0].lower(), q))
+    return out
+
+
+def response_media_type(accept: str | None) -> str:
+    """Which of our two media types to answer with; RequestProblem(406) if neither is acceptable."""
+    if not accept:
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for media, q in _media_types(accept):
+        if q <= 0:
+            continue
+        for preference, candidate in ((2, GRAPHQL_RESPONSE), (1, JSON)):
+            if media in (candidate, "application/*", "*/*"):
+                # An exact mention beats a wildcard; graphql-response+json beats json on a tie.
+                exact = 1 if media == candidate else 0
+                key = (q, exact * 10 + preference, candidate)
+                if best is None or key > best:
+                    best = key
+    if best is None:
+        raise RequestProblem(
+            406, f"Cannot answer with any of: {accept[:200]}. Accept {GRAPHQL_RESPONSE} or {JSON}."
+        )
+    return best[2]
+
+
+def wants_graphiql(request: Request) -> bool:
+    if request.method != "GET" or "query" in request.query_params:
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def _error_response(
+    status: int, message: str, media: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"errors": [{"message": message}]}
+    return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
+
+
+def _params_from_body(body: bytes, content_type: str) -> dict[str, Any]:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != JSON:
+        raise RequestProblem(415, f"POST bodies must be {JSON}; got {media or 'no content type'}.")
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestProblem(400, f"The body is not valid JSON: {exc.msg}.") from exc
+    if isinstance(params, list):
+        raise RequestProblem(
+            400,
+            "Batched requests (a JSON array) are not supported: send one operation per request.",
+        )
+    if not isinstance(params, dict):
+        raise RequestProblem(400, "The body must be a JSON object with a `query`.")
+    return params
+
+
+def _params_from_query_string(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = {"query": request.query_params.get("query")}
+    if "operationName" in request.query_params:
+        params["operationName"] = request.query_params["operationName"]
+    for name in ("variables", "extensions"):
+        if name in request.query_params:
+            try:
+                params[name] = orjson.loads(request.query_params[name])
+            except orjson.JSONDecodeError as exc:
+                raise RequestProblem(400, f"`{name}` is not valid JSON: {exc.msg}.") from exc
+    return params
+
+
+def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    query = params.get("query")
+    if query is None:
+        raise RequestProblem(400, "No `query` in the request.")
+    if not isinstance(query, str):
+        raise RequestProblem(400, "`query` must be a string.")
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestProblem(400, "`variables` must be a JSON object.")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestProblem(400, "`operationName` must be a string.")
+    extensions = params.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestProblem(400, "`extensions` must be a JSON object.")
+    return query, variables, operation_name
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Errors we did not mean to show: raised by our code, not by GraphQL's own checks."""
+    original = error.original_error
+    return (
+        original is not None and not isinstance(original, GraphQLError) and error.path is not None
+    )
+
+
+def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
+    out = []
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "unexpected error in %s",
+                ".".join(str(p) for p in error.path or []),
+                exc_info=error.original_error,
+                extra={"request_id": request_id},
+            )
+            formatted: dict[str, Any] = {
+                "message": f"Internal error (request id {request_id}).",
+                "path": error.path,
+                "extensions": {"code": "INTERNAL", "requestId": request_id},
+            }
+            if error.locations:
+                formatted["locations"] = [loc._asdict() for loc in error.locations]
+            out.append(formatted)
+        else:
+            out.append(dict(error.formatted))
+    return out
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    if isinstance(result, PreExecutionError):
+        return True
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(e.path is None for e in result.errors or [])
+    )
+
+
+def graphql_endpoint(
+    schema: Schema, make_context: Callable[[Request], Awaitable[Context]]
+) -> Callable[[Request], Awaitable[Response]]:
+    graphiql_html = get_graphql_ide_html("graphiql")
+
+    async def endpoint(request: Request) -> Response:
+        request_id = getattr(request.state, "request_id", "")
+        if wants_graphiql(request):
+            if not getattr(request.app.state, "graphiql", True):
+                return _error_response(404, "GraphiQL is off in production.", JSON)
+            return HTMLResponse(graphiql_html)
+        try:
+            media = response_media_type(request.headers.get("accept"))
+        except RequestProblem as problem:
+            return _error_response(problem.status, problem.message, JSON)
+        try:
+            if request.method == "GET":
+                params = _params_from_query_string(request)
+                allowed = {OperationType.QUERY}
+            elif request.method == "POST":
+                params = _params_from_body(
+                    await request.body(), request.headers.get("content-type", "")
+                )
+                allowed = {OperationType.QUERY, OperationType.MUTATION}
+            else:
+                raise RequestProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
+            query, variables, operation_name = _check_params(params)
+            context = await make_context(request)
+            try:
+                result = await schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                    allowed_operation_types=allowed,
+                )
+            except InvalidOperationTypeError as exc:
+                raise RequestProblem(
+                    405, "Mutations need POST; GET is for queries only.", {"Allow": "POST"}
+                ) from exc
+            except CannotGetOperationTypeError as exc:
+                raise RequestProblem(400, exc.as_http_error_reason()) from exc
+            except MissingQueryError as exc:
+                raise RequestProblem(400, "No `query` in the request.") from exc
+        except RequestProblem as problem:
+            status = problem.status if media == GRAPHQL_RESPONSE or problem.status != 400 else 400
+            return _error_response(status, problem.message, media, problem.headers)
+
+        body: dict[str, Any] = {}
+        request_error = is_request_error(result)
+        if result.errors:
+            body["errors"] = format_errors(result.errors, request_id)
+        if not request_error:
+            body["data"] = result.data
+        if result.extensions:
+            body["extensions"] = result.extensions
+        status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
+        return Response(orjson.dumps(body), status_code=status, media_type=media)
+
+    return endpoint

@@ -1,0 +1,225 @@
+"""Recipient, Disclosure and their parts: built from rows, relations batched through loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from server.db.queries import DisclosureRow
+from server.graphql import enums
+from server.graphql.context import Context
+from server.graphql.taxonomy import (
+    DataCategory,
+    Purpose,
+    SubjectType,
+    category,
+    purpose,
+    subject_type,
+)
+
+
+@strawberry.type(description="A transfer of the disclosed data to a country (ISO 3166-1 alpha-2).")
+class Transfer:
+    country: str
+    mechanism: enums.TransferMechanism
+    reference: str | None
+
+
+@strawberry.type
+class AuditEvent:
+    at: datetime
+    actor: str
+    action: str
+    changes: str = strawberry.field(
+        description="JSON object of the fields that changed, each as [before, after]."
+    )
+
+
+@strawberry.type
+class Recipient(relay.Node):
+    id: relay.NodeID[int]
+    slug: str
+    name: str
+    legal_name: str | None
+    kind: enums.RecipientKind
+    role: enums.ProcessingRole
+    status: enums.RecipientStatus
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country of establishment.")
+    services: list[str] = strawberry.field(
+        description=(
+            "Free tags for what the recipient does: hosting, email-delivery, anti-fraud, search ..."
+        )
+    )
+    website: str | None
+    privacy_policy_url: str | None
+    dpa_signed_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    data_privacy_framework_certified: bool = strawberry.field(
+        description="Certified under the EU-US Data Privacy Framework (and its UK Extension)."
+    )
+    engaged_by_id: strawberry.Private[int | None]
+    registered_by: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Recipient:
+        return cls(
+            id=row["id"],
+            slug=row["slug"],
+            name=row["name"],
+            legal_name=row["legal_name"],
+            kind=enums.RecipientKind(row["kind"]),
+            role=enums.ProcessingRole(row["role"]),
+            status=enums.RecipientStatus(row["status"]),
+            country=row["country"],
+            services=list(row["services"] or []),
+            website=row["website"],
+            privacy_policy_url=row["privacy_policy_url"],
+            dpa_signed_on=row["dpa_signed_on"],
+            version=row["version"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            data_privacy_framework_certified=bool(row["dpf_certified"]),
+            engaged_by_id=row["engaged_by_id"],
+            registered_by=row["registered_by"],
+        )
+
+    @classmethod
+    def from_model(cls, model: Any) -> Recipient:
+        return cls.from_row({name: getattr(model, name) for name in _RECIPIENT_ATTRS})
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Recipient | None]:
+        rows = await info.context.loaders.recipient.load_many([int(i) for i in node_ids])
+        return [cls.from_row(r) if r else None for r in rows]
+
+    @strawberry.field(description="The processor that engaged this subprocessor, if any.")
+    async def engaged_by(self, info: Info[Context, None]) -> Recipient | None:
+        if self.engaged_by_id is None:
+            return None
+        row = await info.context.loaders.recipient.load(self.engaged_by_id)
+        return Recipient.from_row(row) if row else None
+
+    @strawberry.field(description="The subprocessors this recipient engaged, by name.")
+    async def subprocessors(self, info: Info[Context, None]) -> list[Recipient]:
+        rows = await info.context.loaders.subprocessors.load(self.id)
+        return [Recipient.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Disclosures in effect or still to come; with includeEnded, ended ones too."
+    )
+    async def disclosures(
+        self, info: Info[Context, None], include_ended: bool | None = False
+    ) -> list[Disclosure]:
+        loaders = info.context.loaders
+        loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
+        return [Disclosure.from_row(d) for d in await loader.load(self.id)]
+
+    @strawberry.field(
+        description="The audit events of this recipient and its disclosures, newest first."
+    )
+    async def history(self, info: Info[Context, None]) -> list[AuditEvent]:
+        rows = await info.context.loaders.history.load(self.id)
+        return [
+            AuditEvent(at=r["at"], actor=r["actor"], action=r["action"], changes=r["changes"])
+            for r in rows
+        ]
+
+
+_RECIPIENT_ATTRS = (
+    "id",
+    "slug",
+    "name",
+    "legal_name",
+    "kind",
+    "role",
+    "status",
+    "country",
+    "services",
+    "website",
+    "privacy_policy_url",
+    "dpa_signed_on",
+    "version",
+    "created_at",
+    "updated_at",
+    "dpf_certified",
+    "engaged_by_id",
+    "registered_by",
+)
+
+
+@strawberry.type(
+    description=(
+        "One flow of personal data to one recipient: what, whose, why, on which basis, "
+        "and where it goes."
+    )
+)
+class Disclosure(relay.Node):
+    id: relay.NodeID[int]
+    legal_basis: enums.LegalBasis
+    ground: enums.DisclosureGround
+    retention: str | None = strawberry.field(
+        description="ISO 8601 duration (P30D) or a short rule in words."
+    )
+    transfers: list[Transfer]
+    effective_from: date
+    effective_to: date | None = strawberry.field(
+        description="The first day the disclosure no longer applies; null while open-ended."
+    )
+    row: strawberry.Private[DisclosureRow]
+
+    @classmethod
+    def from_row(cls, row: DisclosureRow) -> Disclosure:
+        return cls(
+            id=row.id,
+            legal_basis=enums.LegalBasis(row.legal_basis),
+            ground=enums.DisclosureGround(row.ground),
+            retention=row.retention,
+            transfers=[
+                Transfer(
+                    country=t.country,
+                    mechanism=enums.TransferMechanism(t.mechanism),
+                    reference=t.reference,
+                )
+                for t in row.transfers
+            ],
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Disclosure | None]:
+        rows = await info.context.loaders.disclosure.load_many([int(i) for i in node_ids])
+        return [cls.from_row(r) if r else None for r in rows]
+
+    @strawberry.field
+    async def recipient(self, info: Info[Context, None]) -> Recipient:
+        row = await info.context.loaders.recipient.load(self.row.recipient_id)
+        assert row is not None  # a disclosure's recipient is never deleted
+        return Recipient.from_row(row)
+
+    @strawberry.field
+    def data_categories(self, info: Info[Context, None]) -> list[DataCategory]:
+        terms = info.context.taxonomy.categories
+        return [category(terms[k]) for k in self.row.data_categories]
+
+    @strawberry.field
+    def subject_types(self, info: Info[Context, None]) -> list[SubjectType]:
+        terms = info.context.taxonomy.subject_types
+        return [subject_type(terms[k]) for k in self.row.subject_types]
+
+    @strawberry.field
+    def purposes(self, info: Info[Context, None]) -> list[Purpose]:
+        terms = info.context.taxonomy.purposes
+        return [purpose(terms[k]) for k in self.row.purposes]

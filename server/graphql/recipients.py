@@ -1,0 +1,294 @@
+"""Recipient queries and mutations: the dashboard listing, lookups, registration and review."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+
+import orjson
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.types import Info
+
+from server.db import queries
+from server.domain import errors as domain_errors
+from server.domain import validation
+from server.graphql import enums
+from server.graphql.context import Context
+from server.graphql.disclosures import DisclosureInput, disclosure_spec
+from server.graphql.errors import UserError, decode_id, user_errors
+from server.graphql.inventory import Recipient
+from server.services import clock, recipients
+from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
+
+CURSOR_PREFIX = "recipients:"
+
+
+@strawberry.type
+class RecipientConnection(relay.Connection[Recipient]):
+    total_count: int = strawberry.field(description="How many recipients match the filter.")
+
+
+@strawberry.input
+class RecipientFilter:
+    kinds: list[enums.RecipientKind] | None = None
+    statuses: list[enums.RecipientStatus] | None = None
+    roles: list[enums.ProcessingRole] | None = None
+    country: str | None = None
+    data_category: str | None = strawberry.field(
+        default=None,
+        description="Taxonomy-aware: user.contact also matches recipients of user.contact.email.",
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive match on name, legal name and slug."
+    )
+
+
+def encode_cursor(sort_name: str, recipient_id: int) -> str:
+    raw = CURSOR_PREFIX + orjson.dumps([sort_name, recipient_id]).decode()
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+        if not raw.startswith(CURSOR_PREFIX):
+            raise ValueError(cursor)
+        sort_name, recipient_id = orjson.loads(raw[len(CURSOR_PREFIX) :])
+        if not isinstance(sort_name, str) or not isinstance(recipient_id, int):
+            raise ValueError(cursor)
+        return sort_name, recipient_id
+    except (ValueError, UnicodeError, binascii.Error, orjson.JSONDecodeError, TypeError) as exc:
+        raise GraphQLError(
+            "Invalid cursor for `after`: pass an endCursor from an earlier page of the same query."
+        ) from exc
+
+
+def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> queries.RecipientQuery:
+    if spec is None:
+        return queries.RecipientQuery()
+    categories = None
+    if spec.data_category is not None:
+        if spec.data_category not in info.context.taxonomy.categories:
+            raise GraphQLError(f'Unknown data category "{spec.data_category[:100]}".')
+        categories = info.context.taxonomy.category_and_descendants(spec.data_category)
+    if spec.country is not None and (problem := validation.country_error(spec.country)):
+        raise GraphQLError(f"filter.country: {problem}")
+    return queries.RecipientQuery(
+        kinds=[k.value for k in spec.kinds] if spec.kinds is not None else None,
+        statuses=[s.value for s in spec.statuses] if spec.statuses is not None else None,
+        roles=[r.value for r in spec.roles] if spec.roles is not None else None,
+        country=spec.country,
+        data_categories=categories,
+        search=spec.search.strip() if spec.search and spec.search.strip() else None,
+    )
+
+
+@strawberry.type
+class RecipientQuery:
+    @strawberry.field(description="Fetches an object given its ID; null when there is none.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> relay.Node | None:
+        from server.graphql.inventory import Disclosure
+
+        types: dict[str, type[Recipient] | type[Disclosure]] = {
+            "Recipient": Recipient,
+            "Disclosure": Disclosure,
+        }
+        try:
+            gid = relay.GlobalID.from_id(id)
+            node_type = types[gid.type_name]
+            node_id = str(int(gid.node_id))
+        except (ValueError, KeyError, TypeError):
+            return None
+        found = await node_type.resolve_nodes(info=info, node_ids=[node_id])
+        return found[0]
+
+    @strawberry.field(description="One recipient by global ID or by slug (give exactly one).")
+    async def recipient(
+        self, info: Info[Context, None], id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Recipient | None:
+        if (id is None) == (slug is None):
+            raise GraphQLError("Give exactly one of `id` and `slug`.")
+        if slug is not None:
+            row = await queries.recipient_by_slug(slug)
+        else:
+            try:
+                recipient_id = decode_id(str(id), "Recipient", ["id"])
+            except domain_errors.UserErrors:
+                return None
+            row = await info.context.loaders.recipient.load(recipient_id)
+        return Recipient.from_row(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "Recipients in name order, filtered; `first` defaults to 50 and may be at most 100."
+        )
+    )
+    async def recipients(
+        self,
+        info: Info[Context, None],
+        filter: RecipientFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RecipientConnection:
+        settings = info.context.settings
+        size = settings.default_page_size if first is None else first
+        if size < 0 or size > settings.max_page_size:
+            raise GraphQLError(
+                f"`first` must be between 0 and {settings.max_page_size}; got {size}."
+            )
+        keyset = decode_cursor(after) if after is not None else None
+        rows, has_next, total = await queries.list_recipients(
+            _query_spec(info, filter), first=size, after=keyset, today=clock.today()
+        )
+        edges = [
+            relay.Edge(node=Recipient.from_row(r), cursor=encode_cursor(r["sort_name"], r["id"]))
+            for r in rows
+        ]
+        return RecipientConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+        )
+
+
+@strawberry.type
+class RecipientPayload:
+    recipient: Recipient | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class RegisterRecipientInput:
+    name: str
+    slug: str | None = None
+    legal_name: str | None = None
+    kind: enums.RecipientKind
+    role: enums.ProcessingRole
+    country: str
+    services: list[str] | None = strawberry.field(default_factory=list)
+    website: str | None = None
+    privacy_policy_url: str | None = None
+    dpa_signed_on: date | None = None
+    engaged_by: str | None = strawberry.field(
+        default=None, description="Slug of the processor that engaged this subprocessor."
+    )
+    status: enums.RecipientStatus | None = strawberry.field(
+        default=enums.RecipientStatus.PROPOSED,
+        description=(
+            "Intake starts at PROPOSED; importing an existing inventory may set another status."
+        ),
+    )
+    disclosures: list[DisclosureInput] | None = strawberry.field(default_factory=list)
+    data_privacy_framework_certified: bool | None = False
+
+
+@strawberry.input
+class UpdateRecipientInput:
+    id: strawberry.ID
+    expected_version: int = strawberry.field(
+        description="Optimistic concurrency: the version the change was made against."
+    )
+    name: str | None = strawberry.UNSET
+    legal_name: str | None = strawberry.UNSET
+    kind: enums.RecipientKind | None = strawberry.UNSET
+    role: enums.ProcessingRole | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    services: list[str] | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    privacy_policy_url: str | None = strawberry.UNSET
+    dpa_signed_on: date | None = strawberry.UNSET
+    engaged_by: str | None = strawberry.UNSET
+    data_privacy_framework_certified: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class ChangeRecipientStatusInput:
+    id: strawberry.ID
+    status: enums.RecipientStatus
+    note: str | None = None
+
+
+def _unset(value: object) -> object:
+    return UNSET if value is strawberry.UNSET else value
+
+
+async def _payload(result: recipients.RecipientResult) -> RecipientPayload:
+    recipient = Recipient.from_model(result.recipient) if result.recipient else None
+    return RecipientPayload(recipient=recipient, user_errors=[])
+
+
+@strawberry.type
+class RecipientMutation:
+    @strawberry.mutation(description="Register a recipient (and its disclosures) for review.")
+    async def register_recipient(
+        self, info: Info[Context, None], input: RegisterRecipientInput
+    ) -> RecipientPayload:
+        try:
+            command = RegisterRecipient(
+                name=input.name,
+                slug=input.slug,
+                legal_name=input.legal_name,
+                kind=input.kind,
+                role=input.role,
+                country=input.country,
+                services=list(input.services or []),
+                website=input.website,
+                privacy_policy_url=input.privacy_policy_url,
+                dpa_signed_on=input.dpa_signed_on,
+                engaged_by=input.engaged_by,
+                status=input.status or enums.RecipientStatus.PROPOSED,
+                disclosures=[disclosure_spec(d) for d in input.disclosures or []],
+                dpf_certified=bool(input.data_privacy_framework_certified),
+            )
+            result = await recipients.register_recipient(command, actor=info.context.actor)
+        except domain_errors.UserErrors as exc:
+            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
+        return await _payload(result)
+
+    @strawberry.mutation(description="Change a recipient's details against the version you read.")
+    async def update_recipient(
+        self, info: Info[Context, None], input: UpdateRecipientInput
+    ) -> RecipientPayload:
+        try:
+            command = UpdateRecipient(
+                recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
+                expected_version=input.expected_version,
+                name=_unset(input.name),
+                legal_name=_unset(input.legal_name),
+                kind=_unset(input.kind),
+                role=_unset(input.role),
+                country=_unset(input.country),
+                services=_unset(input.services),
+                website=_unset(input.website),
+                privacy_policy_url=_unset(input.privacy_policy_url),
+                dpa_signed_on=_unset(input.dpa_signed_on),
+                engaged_by=_unset(input.engaged_by),
+                dpf_certified=_unset(input.data_privacy_framework_certified),
+            )
+            result = await recipients.update_recipient(command, actor=info.context.actor)
+        except domain_errors.UserErrors as exc:
+            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
+        return await _payload(result)
+
+    @strawberry.mutation(description="Move a recipient through its lifecycle, with a note.")
+    async def change_recipient_status(
+        self, info: Info[Context, None], input: ChangeRecipientStatusInput
+    ) -> RecipientPayload:
+        try:
+            command = ChangeStatus(
+                recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
+                status=input.status,
+                note=input.note,
+            )
+            result = await recipients.change_status(command, actor=info.context.actor)
+        except domain_errors.UserErrors as exc:
+            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
+        return await _payload(result)

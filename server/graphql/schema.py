@@ -1,0 +1,44 @@
+"""The served schema: every area's queries and mutations merged, with the limits that protect it."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from server.graphql.disclosures import DisclosureMutation
+from server.graphql.recipients import RecipientMutation, RecipientQuery
+from server.graphql.taxonomy import TaxonomyQuery
+from server.settings import Settings
+
+Query = merge_types("Query", (RecipientQuery, TaxonomyQuery))
+Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation))
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+    )
+
+
+def schema_sdl(schema: strawberry.Schema | None = None) -> str:
+    from strawberry.printer import print_schema
+
+    return print_schema(schema or build_schema()) + "\n"

@@ -1,0 +1,86 @@
+"""Taxonomy types and queries, served from the versioned taxonomy in memory: it changes only
+with a release (and `migrate` installs the same terms into the database)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from server.domain.taxonomy import Term
+from server.graphql.context import Context
+
+
+@strawberry.type(
+    description=(
+        "A node of the hierarchical data-category taxonomy; keys are dotted paths such as "
+        "user.contact.email."
+    )
+)
+class DataCategory:
+    key: str
+    name: str
+    description: str | None
+    sensitive: bool
+
+    @strawberry.field
+    def parent(self, info: Info[Context, None]) -> DataCategory | None:
+        term = info.context.taxonomy.categories[self.key]
+        return category(info.context.taxonomy.categories[term.parent]) if term.parent else None
+
+    @strawberry.field
+    def children(self, info: Info[Context, None]) -> list[DataCategory]:
+        taxonomy = info.context.taxonomy
+        return [category(taxonomy.categories[k]) for k in taxonomy.children_of(self.key)]
+
+
+@strawberry.type
+class Purpose:
+    key: str
+    name: str
+    description: str | None
+
+
+@strawberry.type(
+    description="Whose data: platform user, website visitor, customer contact, marketing lead, ..."
+)
+class SubjectType:
+    key: str
+    name: str
+    description: str | None
+
+
+def category(term: Term) -> DataCategory:
+    return DataCategory(
+        key=term.key, name=term.name, description=term.description, sensitive=term.sensitive
+    )
+
+
+def purpose(term: Term) -> Purpose:
+    return Purpose(key=term.key, name=term.name, description=term.description)
+
+
+def subject_type(term: Term) -> SubjectType:
+    return SubjectType(key=term.key, name=term.name, description=term.description)
+
+
+@strawberry.type
+class TaxonomyQuery:
+    @strawberry.field(description="Every data category, sorted by key.")
+    def data_categories(self, info: Info[Context, None]) -> list[DataCategory]:
+        terms = info.context.taxonomy.categories
+        return [category(terms[k]) for k in sorted(terms)]
+
+    @strawberry.field(description="One data category by key; null when there is none.")
+    def data_category(self, info: Info[Context, None], key: str) -> DataCategory | None:
+        term = info.context.taxonomy.categories.get(key)
+        return category(term) if term else None
+
+    @strawberry.field(description="Every purpose (data use), sorted by key.")
+    def purposes(self, info: Info[Context, None]) -> list[Purpose]:
+        terms = info.context.taxonomy.purposes
+        return [purpose(terms[k]) for k in sorted(terms)]
+
+    @strawberry.field(description="Every subject type, sorted by key.")
+    def subject_types(self, info: Info[Context, None]) -> list[SubjectType]:
+        terms = info.context.taxonomy.subject_types
+        return [subject_type(terms[k]) for k in sorted(terms)]

@@ -1,0 +1,200 @@
+"""Load the inventory from human-editable YAML through the same services (and validation) as the
+API. Idempotent: a recipient whose slug exists is left as it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tortoise import Tortoise
+
+from server.db.config import tortoise_config
+from server.db.models import Recipient
+from server.domain.enums import (
+    DisclosureGround,
+    LegalBasis,
+    ProcessingRole,
+    RecipientKind,
+    RecipientStatus,
+    TransferMechanism,
+)
+from server.domain.errors import UserErrors
+from server.services import recipients
+from server.services.commands import (
+    ChangeStatus,
+    DisclosureSpec,
+    EndDisclosure,
+    RegisterRecipient,
+    TransferSpec,
+)
+
+ACTOR = "fixtures"
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"Recipients created: {len(self.created)}; already present: {len(self.skipped)}; "
+            f"errors: {len(self.errors)}."
+        ]
+        lines += [f"  error: {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _disclosure(raw: dict[str, Any]) -> DisclosureSpec:
+    return DisclosureSpec(
+        data_categories=list(raw["data_categories"]),
+        subject_types=list(raw["subject_types"]),
+        purposes=list(raw["purposes"]),
+        legal_basis=LegalBasis(raw["legal_basis"]),
+        ground=DisclosureGround(raw["ground"]),
+        retention=raw.get("retention"),
+        transfers=[
+            TransferSpec(
+                country=str(t["country"]),
+                mechanism=TransferMechanism(t["mechanism"]),
+                reference=t.get("reference"),
+            )
+            for t in raw.get("transfers") or []
+        ],
+        effective_from=_date(raw.get("effective_from")),
+    )
+
+
+def read_documents(path: Path) -> list[dict[str, Any]]:
+    files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    documents = []
+    for file in files:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if loaded:
+            documents.append(loaded)
+    return documents
+
+
+async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
+    slug = raw["slug"]
+    history = raw.get("status_history") or [
+        {"status": raw.get("status", "PROPOSED"), "at": raw.get("status_since")}
+    ]
+    first = history[0]
+    command = RegisterRecipient(
+        name=raw["name"],
+        slug=slug,
+        legal_name=raw.get("legal_name"),
+        kind=RecipientKind(raw["kind"]),
+        role=ProcessingRole(raw["role"]),
+        country=str(raw["country"]),
+        services=list(raw.get("services") or []),
+        website=raw.get("website"),
+        privacy_policy_url=raw.get("privacy_policy_url"),
+        dpa_signed_on=_date(raw.get("dpa_signed_on")),
+        engaged_by=raw.get("engaged_by"),
+        status=RecipientStatus(first["status"]),
+        status_since=_datetime(first["at"]) if first.get("at") else None,
+        disclosures=[_disclosure(d) for d in raw.get("disclosures") or []],
+        dpf_certified=bool(raw.get("dpf_certified", False)),
+    )
+    result = await recipients.register_recipient(command, actor=ACTOR)
+    assert result.recipient is not None
+    recipient_id = result.recipient.id
+    for step in history[1:]:
+        await recipients.change_status(
+            ChangeStatus(
+                recipient_id=recipient_id,
+                status=RecipientStatus(step["status"]),
+                note=step.get("note"),
+                at=_datetime(step["at"]) if step.get("at") else None,
+            ),
+            actor=ACTOR,
+        )
+    ends = [d.get("effective_to") for d in raw.get("disclosures") or []]
+    if any(ends):
+        stored = await recipients.Disclosure.filter(recipient_id=recipient_id).order_by("id")
+        for disclosure, end in zip(stored, ends, strict=True):
+            if end:
+                await recipients.end_disclosure(
+                    EndDisclosure(disclosure_id=disclosure.id, effective_to=_date(end)),  # type: ignore[arg-type]
+                    actor=ACTOR,
+                )
+    report.created.append(slug)
+
+
+async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadReport:
+    """Load into the database Tortoise is connected to."""
+    report = LoadReport()
+    if only_if_empty and await Recipient.exists():
+        return report
+    pending: list[dict[str, Any]] = []
+    for document in read_documents(path):
+        pending.extend(document.get("recipients") or [])
+    existing = set(await Recipient.all().values_list("slug", flat=True))
+    # Engagers first: keep passing over the list until nothing more can be placed.
+    while pending:
+        progress = False
+        waiting = []
+        for raw in pending:
+            slug = raw.get("slug", "?")
+            if slug in existing:
+                report.skipped.append(slug)
+                progress = True
+                continue
+            engager = raw.get("engaged_by")
+            if (
+                engager
+                and engager not in existing
+                and any(p.get("slug") == engager for p in pending)
+            ):
+                waiting.append(raw)
+                continue
+            try:
+                await _load_recipient(raw, report)
+            except UserErrors as exc:
+                report.errors.append(f"{slug}: {exc}")
+            except (KeyError, ValueError, TypeError) as exc:
+                report.errors.append(f"{slug}: malformed fixture ({exc!r})")
+            existing.add(slug)
+            progress = True
+        if not progress:
+            report.errors.extend(
+                f"{r.get('slug')}: engagedBy cycle or unknown engager" for r in waiting
+            )
+            break
+        pending = waiting
+    return report
+
+
+async def load_fixtures_into(
+    database_url: str, path: Path, *, only_if_empty: bool = False
+) -> LoadReport:
+    await Tortoise.init(config=tortoise_config(database_url))
+    try:
+        return await load_fixtures(path, only_if_empty=only_if_empty)
+    finally:
+        await Tortoise.close_connections()

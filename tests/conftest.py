@@ -1,0 +1,127 @@
+"""Test databases: every test that asks for `db` runs on SQLite, and on PostgreSQL too when
+TEST_POSTGRES_URL is set. Each test gets an empty, migrated inventory with the taxonomy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from server.app import create_app
+from server.db.config import tortoise_config
+from server.db.setup import migrate
+from server.settings import Settings
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+# Tables holding what tests write; the taxonomy tables stay as migrate left them.
+INVENTORY_TABLES = (
+    "audit_event",
+    "status_change",
+    "transfer",
+    "disclosure_purpose",
+    "disclosure_subject_type",
+    "disclosure_category",
+    "disclosure",
+    "recipient",
+)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "inventory.sqlite3"
+    asyncio.run(migrate(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str | None:
+    if POSTGRES_URL:
+        asyncio.run(migrate(POSTGRES_URL))
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "inventory.sqlite3"
+        shutil.copy(template, path)
+        yield f"sqlite://{path}"
+    else:
+        url = request.getfixturevalue("postgres_ready")
+        yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[str]:
+    # Tortoise caches prepared SQL per connection *name*, not per dialect: the suite switches
+    # between SQLite and PostgreSQL under the name "default", so start each test afresh.
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=True)
+    if not db_url.startswith("sqlite"):
+        conn = Tortoise.get_connection("default")
+        await conn.execute_script(
+            f"TRUNCATE {', '.join(INVENTORY_TABLES)} RESTART IDENTITY CASCADE"
+        )
+    try:
+        yield db_url
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+async def client(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements tortoise sends (it logs each on tortoise.db_client)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+
+@pytest.fixture
+def sql_counter() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler = QueryCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST one operation; fail the test on a transport-level or unexpected GraphQL error."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
