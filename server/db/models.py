@@ -57,6 +57,7 @@ class Recipient(Model):
     # Case-folded name: the listing orders by (sort_name, id) the same way on every database.
     sort_name = fields.CharField(max_length=200, db_index=True)
     legal_name = fields.CharField(max_length=300, null=True)
+    description = fields.TextField(null=True)
     kind = fields.CharEnumField(RecipientKind, max_length=32, db_index=True)
     role = fields.CharEnumField(ProcessingRole, max_length=32, db_index=True)
     status = fields.CharEnumField(RecipientStatus, max_length=32, db_index=True)

@@ -27,6 +27,7 @@ RECIPIENT_COLUMNS = (
     "name",
     "sort_name",
     "legal_name",
+    "description",
     "kind",
     "role",
     "status",

@@ -46,6 +46,9 @@ class Recipient(relay.Node):
     slug: str
     name: str
     legal_name: str | None
+    description: str | None = strawberry.field(
+        description="What the recipient does with the data, in a sentence or two."
+    )
     kind: enums.RecipientKind
     role: enums.ProcessingRole
     status: enums.RecipientStatus
@@ -74,6 +77,7 @@ class Recipient(relay.Node):
             slug=row["slug"],
             name=row["name"],
             legal_name=row["legal_name"],
+            description=row["description"],
             kind=enums.RecipientKind(row["kind"]),
             role=enums.ProcessingRole(row["role"]),
             status=enums.RecipientStatus(row["status"]),
@@ -139,6 +143,7 @@ _RECIPIENT_ATTRS = (
     "slug",
     "name",
     "legal_name",
+    "description",
     "kind",
     "role",
     "status",

@@ -170,6 +170,7 @@ class RegisterRecipientInput:
     name: str
     slug: str | None = None
     legal_name: str | None = None
+    description: str | None = None
     kind: enums.RecipientKind
     role: enums.ProcessingRole
     country: str
@@ -198,6 +199,7 @@ class UpdateRecipientInput:
     )
     name: str | None = strawberry.UNSET
     legal_name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
     kind: enums.RecipientKind | None = strawberry.UNSET
     role: enums.ProcessingRole | None = strawberry.UNSET
     country: str | None = strawberry.UNSET
@@ -236,6 +238,7 @@ class RecipientMutation:
                 name=input.name,
                 slug=input.slug,
                 legal_name=input.legal_name,
+                description=input.description,
                 kind=input.kind,
                 role=input.role,
                 country=input.country,
@@ -263,6 +266,7 @@ class RecipientMutation:
                 expected_version=input.expected_version,
                 name=_unset(input.name),
                 legal_name=_unset(input.legal_name),
+                description=_unset(input.description),
                 kind=_unset(input.kind),
                 role=_unset(input.role),
                 country=_unset(input.country),

@@ -46,6 +46,7 @@ class RegisterRecipient:
     country: str
     slug: str | None = None
     legal_name: str | None = None
+    description: str | None = None
     services: list[str] = field(default_factory=list)
     website: str | None = None
     privacy_policy_url: str | None = None
@@ -66,6 +67,7 @@ class UpdateRecipient:
     expected_version: int
     name: Any = UNSET
     legal_name: Any = UNSET
+    description: Any = UNSET
     kind: Any = UNSET
     role: Any = UNSET
     country: Any = UNSET

@@ -108,6 +108,7 @@ async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
         name=raw["name"],
         slug=slug,
         legal_name=raw.get("legal_name"),
+        description=raw.get("description"),
         kind=RecipientKind(raw["kind"]),
         role=ProcessingRole(raw["role"]),
         country=str(raw["country"]),

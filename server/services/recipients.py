@@ -150,6 +150,7 @@ def _recipient_fields(r: Recipient) -> dict[str, Any]:
         "slug": r.slug,
         "name": r.name,
         "legalName": r.legal_name,
+        "description": r.description,
         "kind": r.kind,
         "role": r.role,
         "status": r.status,
@@ -168,6 +169,7 @@ def _check_common(
     *,
     name: Any,
     legal_name: Any,
+    description: Any,
     country: Any,
     services: Any,
     website: Any,
@@ -179,6 +181,14 @@ def _check_common(
         problem := validation.check_name(legal_name, "Legal name", validation.LEGAL_NAME_MAX)
     ):
         errors.add(["input", "legalName"], problem)
+    if description not in (UNSET, None):
+        if len(description) > validation.DESCRIPTION_MAX:
+            errors.add(
+                ["input", "description"],
+                f"A description is at most {validation.DESCRIPTION_MAX} characters.",
+            )
+        elif "\x00" in description:
+            errors.add(["input", "description"], "A description must not contain NUL characters.")
     if country is not UNSET and (problem := validation.country_error(country or "")):
         errors.add(["input", "country"], problem)
     if services not in (UNSET, None):
@@ -254,6 +264,7 @@ async def register_recipient(
         errors,
         name=command.name,
         legal_name=command.legal_name,
+        description=command.description,
         country=command.country,
         services=command.services,
         website=command.website,
@@ -291,6 +302,7 @@ async def register_recipient(
                 name=command.name.strip(),
                 sort_name=command.name.strip().casefold(),
                 legal_name=command.legal_name.strip() if command.legal_name else None,
+                description=command.description.strip() if command.description else None,
                 kind=command.kind,
                 role=command.role,
                 status=command.status,
@@ -351,6 +363,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         errors,
         name=command.name,
         legal_name=command.legal_name,
+        description=command.description,
         country=command.country,
         services=command.services,
         website=command.website,
@@ -416,6 +429,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         for attr in (
             "name",
             "legal_name",
+            "description",
             "kind",
             "role",
             "country",
