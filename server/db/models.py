@@ -56,6 +56,8 @@ class Recipient(Model):
     name = fields.CharField(max_length=200)
     # Case-folded name: the listing orders by (sort_name, id) the same way on every database.
     sort_name = fields.CharField(max_length=200, db_index=True)
+    # Case-folded name, legal name and slug: case-insensitive search beyond ASCII on SQLite too.
+    search_text = fields.TextField(default="", db_default="")
     legal_name = fields.CharField(max_length=300, null=True)
     description = fields.TextField(null=True)
     kind = fields.CharEnumField(RecipientKind, max_length=32, db_index=True)
@@ -190,3 +192,54 @@ class AuditEvent(Model):
     class Meta:
         table = "audit_event"
         indexes = (("recipient_id", "id"), ("entity_type", "entity_id"))
+
+
+class DataSubject(Model):
+    """A person whose data the organisation holds, known by the reference of the calling system."""
+
+    id = fields.IntField(primary_key=True)
+    external_ref = fields.CharField(max_length=200, unique=True)
+    subject_type: fields.ForeignKeyRelation[SubjectType] = fields.ForeignKeyField(
+        "models.SubjectType", related_name="data_subjects", on_delete=fields.RESTRICT
+    )
+    country = fields.CharField(max_length=2)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "data_subject"
+
+
+class SubjectCategory(Model):
+    id = fields.IntField(primary_key=True)
+    subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
+        "models.DataSubject", related_name="category_links", on_delete=fields.CASCADE
+    )
+    category: fields.ForeignKeyRelation[DataCategory] = fields.ForeignKeyField(
+        "models.DataCategory", related_name="subject_links", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "subject_category"
+        unique_together = (("subject", "category"),)
+
+
+class ConsentRecord(Model):
+    """Append-only: the consent of a subject to a purpose at a moment. The latest one counts."""
+
+    id = fields.IntField(primary_key=True)
+    subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
+        "models.DataSubject", related_name="consents", on_delete=fields.RESTRICT
+    )
+    purpose: fields.ForeignKeyRelation[Purpose] = fields.ForeignKeyField(
+        "models.Purpose", related_name="consents", on_delete=fields.RESTRICT
+    )
+    granted = fields.BooleanField()
+    recorded_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "consent_record"
+        indexes = (("subject_id", "recorded_at"),)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from server.db.models import (
     AuditEvent,
@@ -180,10 +180,6 @@ class RecipientQuery:
     search: str | None = None
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(spec: RecipientQuery, today: date) -> Any:
     query = Recipient.all()
     if spec.kinds is not None:
@@ -195,17 +191,16 @@ def _filtered(spec: RecipientQuery, today: date) -> Any:
     if spec.country is not None:
         query = query.filter(country=spec.country)
     if spec.search:
-        term = spec.search
-        query = query.filter(
-            Q(name__icontains=term) | Q(legal_name__icontains=term) | Q(slug__icontains=term)
-        )
+        query = query.filter(search_text__contains=spec.search.casefold())
     if spec.data_categories is not None:
         current = Disclosure.filter(Q(effective_to=None) | Q(effective_to__gt=today)).filter(
-            id__in=DisclosureCategory.filter(category_id__in=spec.data_categories).values_list(
-                "disclosure_id", flat=True
+            id__in=Subquery(
+                DisclosureCategory.filter(category_id__in=spec.data_categories).values_list(
+                    "disclosure_id", flat=True
+                )
             )
         )
-        query = query.filter(id__in=current.values_list("recipient_id", flat=True))
+        query = query.filter(id__in=Subquery(current.values_list("recipient_id", flat=True)))
     return query
 
 

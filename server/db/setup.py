@@ -11,8 +11,10 @@ from server.db.config import ensure_sqlite_folder, tortoise_config
 async def migrate(database_url: str) -> dict[str, int]:
     ensure_sqlite_folder(database_url)
     config = tortoise_config(database_url)
-    await migrate_api(config=config)
-    await Tortoise.close_connections()
+    try:
+        await migrate_api(config=config)
+    finally:
+        await Tortoise.close_connections()
     await Tortoise.init(config=config)
     try:
         from server.services.taxonomy import install_taxonomy

@@ -95,10 +95,20 @@ def retention_error(value: str) -> str | None:
             isodate.parse_duration(text.upper())
         except (isodate.ISO8601Error, ValueError):
             return f'"{text}" looks like an ISO 8601 duration but is not one (for example P30D).'
+        if not any(ch.isdigit() for ch in text) or text.upper().endswith(("T", "P")):
+            return (
+                f'"{text}" looks like an ISO 8601 duration but is not complete (say P30D, PT12H).'
+            )
         return None
     if not any(ch.isalpha() for ch in text):
         return "Retention must be an ISO 8601 duration (for example P30D) or a rule in words."
     return None
+
+
+def search_text(name: str, legal_name: str | None, slug: str) -> str:
+    """What the dashboard's search matches: case-folded, so that it is case-insensitive beyond
+    ASCII on every database."""
+    return " ".join(part for part in (name, legal_name or "", slug) if part).casefold()
 
 
 def slugify(name: str) -> str:
@@ -110,13 +120,13 @@ def slugify(name: str) -> str:
 def slug_error(slug: str) -> str | None:
     if len(slug) > SLUG_MAX:
         return f"Slug is longer than {SLUG_MAX} characters."
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.fullmatch(slug):
         return "Slug must be lower-case letters, digits and single hyphens (for example acme-mail)."
     return None
 
 
 def service_tag_error(tag: str) -> str | None:
-    if len(tag) > SERVICE_TAG_MAX or not SERVICE_TAG_RE.match(tag):
+    if len(tag) > SERVICE_TAG_MAX or not SERVICE_TAG_RE.fullmatch(tag):
         return (
             f'"{tag[:40]}" is not a service tag: use lower-case words joined by hyphens '
             "(for example email-delivery)."

@@ -22,6 +22,10 @@ class UserError:
         return cls(field=error.field, message=error.message, code=enums.UserErrorCode(error.code))
 
 
+# Database ids are 32-bit: a larger number names nothing (and must not reach the driver).
+MAX_DATABASE_ID = 2**31 - 1
+
+
 def user_errors(exc: domain.UserErrors) -> list[UserError]:
     return [UserError.from_domain(e) for e in exc.errors]
 
@@ -31,7 +35,9 @@ def decode_id(value: str, type_name: str, path: list[str]) -> int:
     try:
         gid = GlobalID.from_id(value)
         if gid.type_name == type_name:
-            return int(gid.node_id)
+            node_id = int(gid.node_id)
+            if 0 < node_id <= MAX_DATABASE_ID:
+                return node_id
     except (ValueError, TypeError):
         pass
     raise domain.UserErrors(

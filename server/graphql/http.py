@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry import Schema
@@ -29,6 +30,7 @@ from server.graphql.context import Context
 
 log = logging.getLogger("server.graphql")
 
+MAX_TOKENS_FOR_COUNT = 10_000
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -125,6 +127,26 @@ def _params_from_query_string(request: Request) -> dict[str, Any]:
     return params
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+@functools.lru_cache(maxsize=512)
+def _operation_count(query: str) -> int:
+    """How many operations a document defines (0 when it does not parse: GraphQL reports that)."""
+    try:
+        document = parse(query, no_location=True, max_tokens=MAX_TOKENS_FOR_COUNT)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
     query = params.get("query")
     if query is None:
@@ -140,6 +162,13 @@ def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, s
     extensions = params.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestProblem(400, "`extensions` must be a JSON object.")
+    # No text we store or search may hold NUL (PostgreSQL refuses it): say so up front.
+    if "\x00" in query or "\\u0000" in query or _contains_nul(variables):
+        raise RequestProblem(400, "NUL characters are not allowed in queries or variables.")
+    if operation_name is None and _operation_count(query) > 1:
+        raise RequestProblem(
+            400, "The document has several operations: say which to run with `operationName`."
+        )
     return query, variables, operation_name
 
 

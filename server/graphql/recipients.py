@@ -91,16 +91,18 @@ class RecipientQuery:
     @strawberry.field(description="Fetches an object given its ID; null when there is none.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> relay.Node | None:
         from server.graphql.inventory import Disclosure
+        from server.graphql.subjects import DataSubject
 
-        types: dict[str, type[Recipient] | type[Disclosure]] = {
+        types: dict[str, type[Recipient] | type[Disclosure] | type[DataSubject]] = {
             "Recipient": Recipient,
             "Disclosure": Disclosure,
+            "DataSubject": DataSubject,
         }
         try:
             gid = relay.GlobalID.from_id(id)
             node_type = types[gid.type_name]
-            node_id = str(int(gid.node_id))
-        except (ValueError, KeyError, TypeError):
+            node_id = str(decode_id(id, gid.type_name, ["id"]))
+        except (ValueError, KeyError, TypeError, domain_errors.UserErrors):
             return None
         found = await node_type.resolve_nodes(info=info, node_ids=[node_id])
         return found[0]

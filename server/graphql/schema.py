@@ -15,11 +15,12 @@ from strawberry.tools import merge_types
 
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.recipients import RecipientMutation, RecipientQuery
+from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
 from server.settings import Settings
 
-Query = merge_types("Query", (RecipientQuery, TaxonomyQuery))
-Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation))
+Query = merge_types("Query", (RecipientQuery, TaxonomyQuery, SubjectQuery))
+Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation))
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -12,7 +12,7 @@ import yaml
 from tortoise import Tortoise
 
 from server.db.config import tortoise_config
-from server.db.models import Recipient
+from server.db.models import DataSubject, Recipient
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -22,7 +22,7 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
-from server.services import recipients
+from server.services import recipients, subjects
 from server.services.commands import (
     ChangeStatus,
     DisclosureSpec,
@@ -38,12 +38,15 @@ ACTOR = "fixtures"
 class LoadReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    subjects_created: list[str] = field(default_factory=list)
+    subjects_skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
             f"Recipients created: {len(self.created)}; already present: {len(self.skipped)}; "
-            f"errors: {len(self.errors)}."
+            f"data subjects created: {len(self.subjects_created)}; already present: "
+            f"{len(self.subjects_skipped)}; errors: {len(self.errors)}."
         ]
         lines += [f"  error: {e}" for e in self.errors]
         return "\n".join(lines)
@@ -147,13 +150,43 @@ async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
     report.created.append(slug)
 
 
+async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
+    ref = str(raw["external_ref"])
+    if await DataSubject.exists(external_ref=ref):
+        report.subjects_skipped.append(ref)
+        return
+    await subjects.upsert_data_subject(
+        subjects.UpsertDataSubject(
+            external_ref=ref,
+            subject_type=raw["subject_type"],
+            country=str(raw["country"]),
+            data_categories=list(raw.get("data_categories") or []),
+        ),
+        actor=ACTOR,
+    )
+    for consent in raw.get("consents") or []:
+        await subjects.record_consent(
+            subjects.RecordConsent(
+                subject=subjects.SubjectRef(external_ref=ref),
+                purpose=consent["purpose"],
+                granted=bool(consent["granted"]),
+                recorded_at=_datetime(consent["recorded_at"])
+                if consent.get("recorded_at")
+                else None,
+            ),
+            actor=ACTOR,
+        )
+    report.subjects_created.append(ref)
+
+
 async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadReport:
     """Load into the database Tortoise is connected to."""
     report = LoadReport()
     if only_if_empty and await Recipient.exists():
         return report
     pending: list[dict[str, Any]] = []
-    for document in read_documents(path):
+    documents = read_documents(path)
+    for document in documents:
         pending.extend(document.get("recipients") or [])
     existing = set(await Recipient.all().values_list("slug", flat=True))
     # Engagers first: keep passing over the list until nothing more can be placed.
@@ -188,6 +221,14 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
             )
             break
         pending = waiting
+    for document in documents:
+        for raw in document.get("data_subjects") or []:
+            try:
+                await _load_subject(raw, report)
+            except UserErrors as exc:
+                report.errors.append(f"{raw.get('external_ref')}: {exc}")
+            except (KeyError, ValueError, TypeError) as exc:
+                report.errors.append(f"{raw.get('external_ref')}: malformed fixture ({exc!r})")
     return report
 
 

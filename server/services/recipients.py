@@ -175,7 +175,7 @@ def _check_common(
     website: Any,
     privacy_policy_url: Any,
 ) -> None:
-    if name is not UNSET and (problem := validation.check_name(name or "")):
+    if name not in (UNSET, None) and (problem := validation.check_name(name)):
         errors.add(["input", "name"], problem)
     if legal_name not in (UNSET, None) and (
         problem := validation.check_name(legal_name, "Legal name", validation.LEGAL_NAME_MAX)
@@ -189,7 +189,7 @@ def _check_common(
             )
         elif "\x00" in description:
             errors.add(["input", "description"], "A description must not contain NUL characters.")
-    if country is not UNSET and (problem := validation.country_error(country or "")):
+    if country not in (UNSET, None) and (problem := validation.country_error(country)):
         errors.add(["input", "country"], problem)
     if services not in (UNSET, None):
         if len(services) > validation.SERVICES_MAX:
@@ -212,7 +212,11 @@ async def _check_engaged_by(
 ) -> int | None:
     """The engaging processor's id, or None after recording why it cannot engage this one."""
     path = ["input", "engagedBy"]
-    engager = await Recipient.get_or_none(slug=engaged_by_slug).using_db(conn)
+    engager = (
+        await Recipient.get_or_none(slug=engaged_by_slug).using_db(conn)
+        if validation.slug_error(engaged_by_slug) is None
+        else None
+    )
     if engager is None:
         errors.add(
             path, f'No recipient with slug "{engaged_by_slug[:100]}".', UserErrorCode.NOT_FOUND
@@ -260,6 +264,8 @@ async def register_recipient(
 ) -> RecipientResult:
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
+    if command.name is None:
+        errors.add(["input", "name"], "Name must not be empty.")
     _check_common(
         errors,
         name=command.name,
@@ -271,6 +277,7 @@ async def register_recipient(
         privacy_policy_url=command.privacy_policy_url,
     )
     slug = command.slug if command.slug is not None else validation.slugify(command.name or "")
+    slug = slug or ""
     if command.slug is not None and (problem := validation.slug_error(command.slug)):
         errors.add(["input", "slug"], problem)
     elif not slug:
@@ -285,15 +292,20 @@ async def register_recipient(
     at = clock.now()
     if command.status_since is not None and command.status_since > at:
         errors.add(["input", "statusSince"], "statusSince must not be in the future.")
-    errors.raise_if_any()
 
+    # The checks that need the database run even when the input has other errors, so that
+    # the caller hears about everything at once.
     async with in_transaction() as conn:
         engaged_by_id = None
         if command.engaged_by is not None:
             engaged_by_id = await _check_engaged_by(
                 conn, errors, command.engaged_by, role=command.role, recipient_id=None
             )
-        if await Recipient.filter(slug=slug).using_db(conn).exists():
+        if (
+            slug
+            and validation.slug_error(slug) is None
+            and await Recipient.filter(slug=slug).using_db(conn).exists()
+        ):
             errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
         errors.raise_if_any()
         try:
@@ -301,6 +313,7 @@ async def register_recipient(
                 slug=slug,
                 name=command.name.strip(),
                 sort_name=command.name.strip().casefold(),
+                search_text=validation.search_text(command.name.strip(), command.legal_name, slug),
                 legal_name=command.legal_name.strip() if command.legal_name else None,
                 description=command.description.strip() if command.description else None,
                 kind=command.kind,
@@ -379,7 +392,6 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
     ):
         if value is None:
             errors.add(["input", field_name], f"{field_name} cannot be cleared.")
-    errors.raise_if_any()
 
     async with in_transaction() as conn:
         recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
@@ -390,7 +402,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         if recipient.version != command.expected_version:
             raise _stale(recipient)
         before = _recipient_fields(recipient)
-        role = command.role if command.role is not UNSET else recipient.role
+        role = command.role if command.role not in (UNSET, None) else recipient.role
         engaged_by_id: int | None = recipient.engaged_by_id
         if command.engaged_by is not UNSET:
             if command.engaged_by is None:
@@ -452,6 +464,9 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             changes["sort_name"] = changes["name"].casefold()
         for attr, value in changes.items():
             setattr(recipient, attr, value)
+        changes["search_text"] = validation.search_text(
+            recipient.name, recipient.legal_name, recipient.slug
+        )
         after = _recipient_fields(recipient)
         delta = audit.diff(before, after)
         if not delta:
@@ -510,6 +525,8 @@ async def change_status(command: ChangeStatus, *, actor: str) -> RecipientResult
                 [UserError(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)]
             )
         at = command.at or clock.now()
+        if at > clock.now():
+            raise UserErrors([UserError(["input", "at"], "A status change cannot be dated ahead.")])
         # Guarded by the status read: a concurrent move makes this update match nothing.
         updated = (
             await Recipient.filter(id=recipient.id, status=current, version=recipient.version)

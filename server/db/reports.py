@@ -1,0 +1,216 @@
+"""Reads behind `whoReceives` and `recipientsOfCategory`: a fixed number of statements whatever
+the size of the inventory or of the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from server.db.queries import RECIPIENT_COLUMNS, DisclosureRow, TransferRow
+from server.db.sql import Statement, connection, fetch, to_date, to_datetime
+from server.domain.enums import RecipientStatus
+
+
+@dataclass
+class ConsentRow:
+    purpose: str
+    granted: bool
+    recorded_at: datetime
+
+
+@dataclass
+class SubjectRow:
+    id: int
+    external_ref: str
+    subject_type: str
+    country: str
+    created_at: datetime
+    data_categories: list[str] = field(default_factory=list)
+    consents: list[ConsentRow] = field(default_factory=list)
+
+
+async def subject(*, subject_id: int | None, external_ref: str | None) -> SubjectRow | None:
+    conn = connection()
+    st = Statement(conn)
+    where = (
+        f"s.id = {st.param(subject_id)}"
+        if subject_id is not None
+        else f"s.external_ref = {st.param(external_ref)}"
+    )
+    rows = list(
+        await fetch(
+            conn,
+            st,
+            "SELECT s.id, s.external_ref, s.subject_type_id, s.country, s.created_at "
+            f"FROM data_subject s WHERE {where}",
+        )
+    )
+    if not rows:
+        return None
+    sid, ref, subject_type, country, created_at = rows[0]
+    found = SubjectRow(sid, ref, subject_type, country, to_datetime(created_at))  # type: ignore[arg-type]
+    st = Statement(conn)
+    categories = await fetch(
+        conn,
+        st,
+        "SELECT category_id FROM subject_category "
+        f"WHERE subject_id = {st.param(sid)} ORDER BY category_id",
+    )
+    found.data_categories = [r[0] for r in categories]
+    st = Statement(conn)
+    consents = await fetch(
+        conn,
+        st,
+        "SELECT purpose_id, granted, recorded_at FROM consent_record "
+        f"WHERE subject_id = {st.param(sid)} ORDER BY recorded_at, id",
+    )
+    found.consents = [ConsentRow(p, bool(g), to_datetime(at)) for p, g, at in consents]  # type: ignore[arg-type]
+    return found
+
+
+async def disclosures_reaching(
+    subject_type: str | None, category_keys: Sequence[str], day: date
+) -> list[DisclosureRow]:
+    """Disclosures in effect on `day` that cover one of `category_keys` (and, when given, the
+    subject type), with their categories, subject types, purposes and transfers."""
+    conn = connection()
+    st = Statement(conn)
+    conditions = [
+        f"d.effective_from <= {st.param(day)}",
+        f"(d.effective_to IS NULL OR d.effective_to > {st.param(day)})",
+        "EXISTS (SELECT 1 FROM disclosure_category dc WHERE dc.disclosure_id = d.id AND "
+        f"{st.is_in('dc.category_id', category_keys)})",
+    ]
+    if subject_type is not None:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM disclosure_subject_type dst WHERE dst.disclosure_id = d.id "
+            f"AND dst.subject_type_id = {st.param(subject_type)})"
+        )
+    rows = await fetch(
+        conn,
+        st,
+        "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
+        f"d.effective_to FROM disclosure d WHERE {' AND '.join(conditions)} ORDER BY d.id",
+    )
+    found = {
+        r[0]: DisclosureRow(
+            id=r[0],
+            recipient_id=r[1],
+            legal_basis=r[2],
+            ground=r[3],
+            retention=r[4],
+            effective_from=to_date(r[5]),  # type: ignore[arg-type]
+            effective_to=to_date(r[6]),
+        )
+        for r in rows
+    }
+    await complete(found)
+    return list(found.values())
+
+
+async def recipients_with_disclosure_of(category_keys: Sequence[str], day: date) -> list[int]:
+    """Recipients with a disclosure in effect on `day` covering one of `category_keys`."""
+    conn = connection()
+    st = Statement(conn)
+    rows = await fetch(
+        conn,
+        st,
+        "SELECT DISTINCT d.recipient_id FROM disclosure d "
+        f"WHERE d.effective_from <= {st.param(day)} "
+        f"AND (d.effective_to IS NULL OR d.effective_to > {st.param(day)}) "
+        "AND EXISTS (SELECT 1 FROM disclosure_category dc WHERE dc.disclosure_id = d.id AND "
+        f"{st.is_in('dc.category_id', category_keys)})",
+    )
+    return [r[0] for r in rows]
+
+
+async def complete(found: dict[int, DisclosureRow]) -> None:
+    """Attach the parts of each disclosure: four statements for any number of disclosures."""
+    if not found:
+        return
+    conn = connection()
+    ids = list(found)
+    st = Statement(conn)
+    for did, key in await fetch(
+        conn,
+        st,
+        "SELECT disclosure_id, category_id FROM disclosure_category "
+        f"WHERE {st.is_in('disclosure_id', ids)} ORDER BY category_id",
+    ):
+        found[did].data_categories.append(key)
+    st = Statement(conn)
+    for did, key in await fetch(
+        conn,
+        st,
+        "SELECT disclosure_id, subject_type_id FROM disclosure_subject_type "
+        f"WHERE {st.is_in('disclosure_id', ids)} ORDER BY subject_type_id",
+    ):
+        found[did].subject_types.append(key)
+    st = Statement(conn)
+    for did, key in await fetch(
+        conn,
+        st,
+        "SELECT disclosure_id, purpose_id FROM disclosure_purpose "
+        f"WHERE {st.is_in('disclosure_id', ids)} ORDER BY position, purpose_id",
+    ):
+        found[did].purposes.append(key)
+    st = Statement(conn)
+    for did, country, mechanism, reference in await fetch(
+        conn,
+        st,
+        "SELECT disclosure_id, country, mechanism, reference FROM transfer "
+        f"WHERE {st.is_in('disclosure_id', ids)} ORDER BY id",
+    ):
+        found[did].transfers.append(TransferRow(country, mechanism, reference))
+
+
+async def recipients_with_status_at(
+    ids: Sequence[int], at: datetime | None
+) -> dict[int, tuple[dict[str, Any], RecipientStatus | None]]:
+    """Recipient rows with their status at `at` (from the status history; None: not yet
+    registered). With `at` None, the current status."""
+    if not ids:
+        return {}
+    conn = connection()
+    st = Statement(conn)
+    columns = ", ".join(RECIPIENT_COLUMNS)
+    rows = await fetch(
+        conn, st, f"SELECT {columns} FROM recipient WHERE {st.is_in('id', list(set(ids)))}"
+    )
+    out: dict[int, tuple[dict[str, Any], RecipientStatus | None]] = {}
+    postgres = st.postgres
+    for r in rows:
+        row = dict(zip(RECIPIENT_COLUMNS, r, strict=True))
+        if not postgres:
+            row["dpa_signed_on"] = to_date(row["dpa_signed_on"])
+            row["created_at"] = to_datetime(row["created_at"])
+            row["updated_at"] = to_datetime(row["updated_at"])
+            row["services"] = _json_list(row["services"])
+        elif isinstance(row["services"], str):
+            row["services"] = _json_list(row["services"])
+        out[row["id"]] = (row, RecipientStatus(row["status"]) if at is None else None)
+    if at is not None:
+        st = Statement(conn)
+        for rid, status in await fetch(
+            conn,
+            st,
+            "SELECT recipient_id, to_status FROM status_change "
+            f"WHERE {st.is_in('recipient_id', list(out))} AND at <= {st.param(at)} "
+            "ORDER BY recipient_id, at, id",
+        ):
+            # Ordered by time: the last row per recipient is its status at `at`.
+            out[rid] = (out[rid][0], RecipientStatus(status))
+    return out
+
+
+def _json_list(value: Any) -> list[str]:
+    import orjson
+
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    parsed = orjson.loads(value)
+    return parsed if isinstance(parsed, list) else []

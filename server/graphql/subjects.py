@@ -1,0 +1,350 @@
+"""Data subjects, consents, and the report the product exists for: who receives this person's
+data, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.types import Info
+
+from server.db import reports
+from server.db.queries import DisclosureRow
+from server.domain import errors as domain_errors
+from server.domain import explain
+from server.domain import who_receives as rules
+from server.domain.validation import country_name
+from server.graphql import enums
+from server.graphql.context import Context
+from server.graphql.errors import UserError, decode_id, user_errors
+from server.graphql.inventory import Disclosure, Recipient, Transfer
+from server.graphql.taxonomy import (
+    DataCategory,
+    Purpose,
+    SubjectType,
+    category,
+    purpose,
+    subject_type,
+)
+from server.services import reports as report_service
+from server.services import subjects
+from server.services.reports import SubjectReport as ReportData
+
+WithheldReason = strawberry.enum(rules.WithheldReason)
+
+
+@strawberry.type
+class Consent:
+    purpose: Purpose
+    granted: bool
+    recorded_at: datetime
+
+
+@strawberry.type
+class DataSubject(relay.Node):
+    id: relay.NodeID[int]
+    external_ref: str
+    subject_type: SubjectType
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2 country of residence.")
+    data_categories: list[DataCategory] = strawberry.field(
+        description="The categories of this subject's data that the organisation holds."
+    )
+    consents: list[Consent] = strawberry.field(description="Every consent record, oldest first.")
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: reports.SubjectRow, info: Info[Context, None]) -> DataSubject:
+        taxonomy = info.context.taxonomy
+        return cls(
+            id=row.id,
+            external_ref=row.external_ref,
+            subject_type=subject_type(taxonomy.subject_types[row.subject_type]),
+            country=row.country,
+            data_categories=[category(taxonomy.categories[k]) for k in row.data_categories],
+            consents=[
+                Consent(
+                    purpose=purpose(taxonomy.purposes[c.purpose]),
+                    granted=c.granted,
+                    recorded_at=c.recorded_at,
+                )
+                for c in row.consents
+            ],
+            created_at=row.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[DataSubject | None]:
+        out: list[DataSubject | None] = []
+        for node_id in node_ids:
+            row = await reports.subject(subject_id=int(node_id), external_ref=None)
+            out.append(cls.from_row(row, info) if row else None)
+        return out
+
+
+@strawberry.type
+class DisclosureReason:
+    disclosure: Disclosure
+    data_categories: list[DataCategory] = strawberry.field(
+        description=(
+            "The subject's data that this disclosure covers: for each matched pair of keys, "
+            "the more specific one."
+        )
+    )
+    purposes: list[Purpose]
+    legal_basis: enums.LegalBasis
+    ground: enums.DisclosureGround
+    transfers: list[Transfer]
+    explanation: str = strawberry.field(
+        description="One sentence for a person: what goes to whom, why, on which basis, and where."
+    )
+
+
+@strawberry.type
+class RecipientAccess:
+    recipient: Recipient
+    via: list[Recipient] = strawberry.field(
+        description=(
+            "The processors the data passes through to reach this recipient, nearest first; "
+            "empty for a direct recipient."
+        )
+    )
+    reasons: list[DisclosureReason]
+
+
+@strawberry.type(
+    description="A disclosure that would reach this subject but does not, and why not."
+)
+class WithheldDisclosure:
+    recipient: Recipient
+    disclosure: Disclosure
+    reason: WithheldReason
+    explanation: str
+
+
+@strawberry.type
+class SubjectReport:
+    subject: DataSubject
+    as_of: datetime
+    recipients: list[RecipientAccess]
+    withheld: list[WithheldDisclosure]
+
+
+@strawberry.input(
+    description=(
+        "Identifies one data subject: by global ID or by the reference the calling system "
+        "knows them by."
+    )
+)
+class SubjectRef:
+    id: strawberry.ID | None = None
+    external_ref: str | None = None
+
+
+@strawberry.input
+class DataSubjectInput:
+    external_ref: str
+    subject_type: str
+    country: str
+    data_categories: list[str]
+
+
+@strawberry.input
+class ConsentInput:
+    subject: SubjectRef
+    purpose: str
+    granted: bool
+    recorded_at: datetime | None = None
+
+
+@strawberry.type
+class DataSubjectPayload:
+    data_subject: DataSubject | None
+    user_errors: list[UserError]
+
+
+def _ref(ref: SubjectRef, path: list[str]) -> subjects.SubjectRef:
+    if (ref.id is None) == (ref.external_ref is None):
+        raise domain_errors.UserErrors(
+            [domain_errors.UserError(path, "Give exactly one of `id` and `externalRef`.")]
+        )
+    if ref.id is not None:
+        return subjects.SubjectRef(id=decode_id(str(ref.id), "DataSubject", [*path, "id"]))
+    return subjects.SubjectRef(external_ref=ref.external_ref)
+
+
+def build_report(data: ReportData, info: Info[Context, None]) -> SubjectReport:
+    taxonomy = info.context.taxonomy
+    recipients = {rid: Recipient.from_row(row) for rid, row in data.recipient_rows.items()}
+    disclosures: dict[int, Disclosure] = {}
+
+    def disclosure(row: DisclosureRow) -> Disclosure:
+        if row.id not in disclosures:
+            disclosures[row.id] = Disclosure.from_row(row)
+        return disclosures[row.id]
+
+    accesses = []
+    for access in data.report.recipients:
+        recipient = recipients[access.recipient.id]
+        via = [recipients[v.id] for v in access.via]
+        reasons = []
+        for reason in access.reasons:
+            row = data.disclosure_rows[reason.disclosure.id]
+            shown = disclosure(row)
+            reasons.append(
+                DisclosureReason(
+                    disclosure=shown,
+                    data_categories=[
+                        category(taxonomy.categories[k]) for k in reason.data_categories
+                    ],
+                    purposes=[purpose(taxonomy.purposes[k]) for k in row.purposes],
+                    legal_basis=shown.legal_basis,
+                    ground=shown.ground,
+                    transfers=shown.transfers,
+                    explanation=explain.disclosure_sentence(
+                        recipient=recipient.name,
+                        categories=[taxonomy.categories[k].name for k in reason.data_categories],
+                        purposes=[taxonomy.purposes[k].name for k in row.purposes],
+                        legal_basis=shown.legal_basis,
+                        ground=shown.ground,
+                        destinations=list(
+                            dict.fromkeys(country_name(t.country) for t in row.transfers)
+                        ),
+                        established_in=country_name(recipient.country),
+                        via=[v.name for v in via],
+                    ),
+                )
+            )
+        accesses.append(RecipientAccess(recipient=recipient, via=via, reasons=reasons))
+    withheld = []
+    for item in data.report.withheld:
+        row = data.disclosure_rows[item.disclosure.id]
+        recipient = recipients[item.recipient.id]
+        withheld.append(
+            WithheldDisclosure(
+                recipient=recipient,
+                disclosure=disclosure(row),
+                reason=item.reason,
+                explanation=explain.withheld_sentence(
+                    recipient=recipient.name,
+                    categories=[taxonomy.categories[k].name for k in item.data_categories],
+                    purposes=[taxonomy.purposes[k].name for k in row.purposes],
+                    withdrawn=item.reason == rules.WithheldReason.CONSENT_WITHDRAWN,
+                ),
+            )
+        )
+    return SubjectReport(
+        subject=DataSubject.from_row(data.subject, info),
+        as_of=data.report.at,
+        recipients=accesses,
+        withheld=withheld,
+    )
+
+
+def _lookup(ref: SubjectRef) -> tuple[int | None, str | None] | None:
+    """The database id or reference to look up; None when the ref names no possible subject."""
+    if (ref.id is None) == (ref.external_ref is None):
+        raise GraphQLError("Give exactly one of `id` and `externalRef` in the subject reference.")
+    if ref.id is not None:
+        try:
+            return decode_id(str(ref.id), "DataSubject", ["id"]), None
+        except domain_errors.UserErrors:
+            return None
+    return None, ref.external_ref
+
+
+@strawberry.type
+class SubjectQuery:
+    @strawberry.field
+    async def data_subject(self, info: Info[Context, None], ref: SubjectRef) -> DataSubject | None:
+        lookup = _lookup(ref)
+        if lookup is None:
+            return None
+        row = await reports.subject(subject_id=lookup[0], external_ref=lookup[1])
+        return DataSubject.from_row(row, info) if row else None
+
+    @strawberry.field(
+        description=(
+            "Who receives this subject's personal data at asOf (default: now), and why. "
+            "Null when no such subject."
+        )
+    )
+    async def who_receives(
+        self, info: Info[Context, None], subject: SubjectRef, as_of: datetime | None = None
+    ) -> SubjectReport | None:
+        lookup = _lookup(subject)
+        if lookup is None:
+            return None
+        data = await report_service.who_receives(
+            subject_id=lookup[0],
+            external_ref=lookup[1],
+            as_of=as_of,
+            taxonomy=info.context.taxonomy,
+        )
+        return build_report(data, info) if data else None
+
+    @strawberry.field(
+        description=(
+            "Recipients that receive a data category at asOf (default: now); taxonomy-aware "
+            "in both directions."
+        )
+    )
+    async def recipients_of_category(
+        self, info: Info[Context, None], key: str, as_of: datetime | None = None
+    ) -> list[Recipient]:
+        if key not in info.context.taxonomy.categories:
+            raise GraphQLError(f'Unknown data category "{key[:100]}".')
+        rows = await report_service.recipients_of_category(key, as_of, info.context.taxonomy)
+        return [Recipient.from_row(r) for r in rows]
+
+
+async def _subject_payload(subject_id: int, info: Info[Context, None]) -> DataSubjectPayload:
+    row = await reports.subject(subject_id=subject_id, external_ref=None)
+    return DataSubjectPayload(
+        data_subject=DataSubject.from_row(row, info) if row else None, user_errors=[]
+    )
+
+
+@strawberry.type
+class SubjectMutation:
+    @strawberry.mutation(description="Create a data subject, or replace it by externalRef.")
+    async def upsert_data_subject(
+        self, info: Info[Context, None], input: DataSubjectInput
+    ) -> DataSubjectPayload:
+        try:
+            subject = await subjects.upsert_data_subject(
+                subjects.UpsertDataSubject(
+                    external_ref=input.external_ref,
+                    subject_type=input.subject_type,
+                    country=input.country,
+                    data_categories=list(input.data_categories),
+                ),
+                actor=info.context.actor,
+                taxonomy=info.context.taxonomy,
+            )
+        except domain_errors.UserErrors as exc:
+            return DataSubjectPayload(data_subject=None, user_errors=user_errors(exc))
+        return await _subject_payload(subject.id, info)
+
+    @strawberry.mutation(description="Append a consent decision to a subject's consent log.")
+    async def record_consent(
+        self, info: Info[Context, None], input: ConsentInput
+    ) -> DataSubjectPayload:
+        try:
+            subject = await subjects.record_consent(
+                subjects.RecordConsent(
+                    subject=_ref(input.subject, ["input", "subject"]),
+                    purpose=input.purpose,
+                    granted=input.granted,
+                    recorded_at=input.recorded_at,
+                ),
+                actor=info.context.actor,
+                taxonomy=info.context.taxonomy,
+            )
+        except domain_errors.UserErrors as exc:
+            return DataSubjectPayload(data_subject=None, user_errors=user_errors(exc))
+        return await _subject_payload(subject.id, info)

@@ -1,0 +1,210 @@
+"""Data subjects and their append-only consent log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.db.models import ConsentRecord, DataSubject, SubjectCategory
+from server.domain import validation
+from server.domain.enums import UserErrorCode
+from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.services import audit, clock
+
+EXTERNAL_REF_MAX = 200
+
+
+@dataclass
+class UpsertDataSubject:
+    external_ref: str
+    subject_type: str
+    country: str
+    data_categories: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubjectRef:
+    """Exactly one of the two identifies a subject."""
+
+    id: int | None = None
+    external_ref: str | None = None
+
+
+@dataclass
+class RecordConsent:
+    subject: SubjectRef
+    purpose: str
+    granted: bool
+    recorded_at: datetime | None = None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Times are kept in UTC; a naive time from a caller is taken to be UTC already."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _external_ref_error(ref: str) -> str | None:
+    if not ref.strip():
+        return "externalRef must not be empty."
+    if len(ref) > EXTERNAL_REF_MAX:
+        return f"externalRef is at most {EXTERNAL_REF_MAX} characters."
+    if validation.has_control_characters(ref):
+        return "externalRef must not contain control characters."
+    return None
+
+
+async def find_subject(ref: SubjectRef, path: list[str]) -> DataSubject:
+    if (ref.id is None) == (ref.external_ref is None):
+        raise UserErrors([UserError(path, "Give exactly one of `id` and `externalRef`.")])
+    subject = await (
+        DataSubject.get_or_none(id=ref.id)
+        if ref.id is not None
+        else DataSubject.get_or_none(external_ref=ref.external_ref)
+    )
+    if subject is None:
+        raise UserErrors([UserError(path, "No such data subject.", UserErrorCode.NOT_FOUND)])
+    return subject
+
+
+async def upsert_data_subject(
+    command: UpsertDataSubject, *, actor: str, taxonomy: Taxonomy | None = None
+) -> DataSubject:
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    if problem := _external_ref_error(command.external_ref):
+        errors.add(["input", "externalRef"], problem)
+    if command.subject_type not in taxonomy.subject_types:
+        errors.add(
+            ["input", "subjectType"], f'Unknown subject type "{command.subject_type[:100]}".'
+        )
+    if problem := validation.country_error(command.country):
+        errors.add(["input", "country"], problem)
+    for i, key in enumerate(command.data_categories):
+        if key not in taxonomy.categories:
+            errors.add(["input", "dataCategories", str(i)], f'Unknown data category "{key[:100]}".')
+    errors.raise_if_any()
+    categories = list(dict.fromkeys(command.data_categories))
+    at = clock.now()
+    async with in_transaction() as conn:
+        subject = await DataSubject.get_or_none(external_ref=command.external_ref).using_db(conn)
+        before: dict[str, Any] = {}
+        if subject is None:
+            try:
+                subject = await DataSubject.create(
+                    external_ref=command.external_ref,
+                    subject_type_id=command.subject_type,
+                    country=command.country,
+                    version=1,
+                    created_at=at,
+                    updated_at=at,
+                    using_db=conn,
+                )
+            except IntegrityError as exc:
+                raise UserErrors(
+                    [
+                        UserError(
+                            ["input", "externalRef"],
+                            "Another request created this subject at the same time; try again.",
+                            UserErrorCode.STALE_VERSION,
+                        )
+                    ]
+                ) from exc
+            action = "createDataSubject"
+        else:
+            links = SubjectCategory.filter(subject_id=subject.id).using_db(conn)
+            before = {
+                "subjectType": subject.subject_type_id,
+                "country": subject.country,
+                "dataCategories": sorted(await links.values_list("category_id", flat=True)),
+            }
+            updated = (
+                await DataSubject.filter(id=subject.id, version=subject.version)
+                .using_db(conn)
+                .update(
+                    subject_type_id=command.subject_type,
+                    country=command.country,
+                    version=subject.version + 1,
+                    updated_at=at,
+                )
+            )
+            if updated != 1:
+                raise UserErrors(
+                    [
+                        UserError(
+                            ["input", "externalRef"],
+                            "This subject changed while being replaced; try again.",
+                            UserErrorCode.STALE_VERSION,
+                        )
+                    ]
+                )
+            await SubjectCategory.filter(subject_id=subject.id).using_db(conn).delete()
+            action = "replaceDataSubject"
+        await SubjectCategory.bulk_create(
+            [SubjectCategory(subject_id=subject.id, category_id=k) for k in categories],
+            using_db=conn,
+        )
+        after = {
+            "subjectType": command.subject_type,
+            "country": command.country,
+            "dataCategories": sorted(categories),
+        }
+        changes = audit.diff(before, after)
+        if changes:
+            await audit.record(
+                connection=conn,
+                at=at,
+                actor=actor,
+                action=action,
+                entity_type="DataSubject",
+                entity_id=subject.id,
+                recipient_id=None,
+                changes=changes,
+            )
+        fresh = await DataSubject.get(id=subject.id).using_db(conn)
+    return fresh
+
+
+async def record_consent(
+    command: RecordConsent, *, actor: str, taxonomy: Taxonomy | None = None
+) -> DataSubject:
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    if command.purpose not in taxonomy.purposes:
+        errors.add(["input", "purpose"], f'Unknown purpose "{command.purpose[:100]}".')
+    now = clock.now()
+    recorded_at = as_utc(command.recorded_at) if command.recorded_at else now
+    if recorded_at > now:
+        errors.add(["input", "recordedAt"], "recordedAt must not be in the future.")
+    errors.raise_if_any()
+    subject = await find_subject(command.subject, ["input", "subject"])
+    async with in_transaction() as conn:
+        record = await ConsentRecord.create(
+            subject_id=subject.id,
+            purpose_id=command.purpose,
+            granted=command.granted,
+            recorded_at=recorded_at,
+            created_at=now,
+            actor=actor,
+            using_db=conn,
+        )
+        await audit.record(
+            connection=conn,
+            at=now,
+            actor=actor,
+            action="recordConsent",
+            entity_type="ConsentRecord",
+            entity_id=record.id,
+            recipient_id=None,
+            changes={
+                "subject": [None, subject.external_ref],
+                "purpose": [None, command.purpose],
+                "granted": [None, command.granted],
+                "recordedAt": [None, recorded_at.isoformat()],
+            },
+        )
+    return subject

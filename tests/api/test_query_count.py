@@ -1,0 +1,140 @@
+"""No N+1: the listing with its relations costs the same few statements for 10 or 100 rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from server.domain.enums import (
+    DisclosureGround,
+    LegalBasis,
+    ProcessingRole,
+    RecipientKind,
+    TransferMechanism,
+)
+from server.services.commands import DisclosureSpec, RegisterRecipient, TransferSpec
+from server.services.recipients import register_recipient
+from tests.conftest import QueryCounter, gql
+
+DEEP_LISTING = """
+{
+  recipients(first: 100) {
+    edges {
+      node {
+        name
+        engagedBy { name }
+        subprocessors { name }
+        disclosures {
+          dataCategories { key parent { key } }
+          purposes { key }
+          subjectTypes { key }
+          transfers { country }
+        }
+      }
+    }
+  }
+}
+"""
+MAX_STATEMENTS = 12
+
+
+def disclosures() -> list[DisclosureSpec]:
+    return [
+        DisclosureSpec(
+            data_categories=["user.contact.email", "user.contact.phone_number", "user.name"],
+            subject_types=["platform_user", "customer_contact"],
+            purposes=["essential.service", "essential.service.notifications"],
+            legal_basis=LegalBasis.CONTRACT,
+            ground=DisclosureGround.SERVICE_PROVISION,
+            retention="P30D",
+            transfers=[
+                TransferSpec("US", TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES, "DPA 2024"),
+                TransferSpec("GB", TransferMechanism.ADEQUACY_DECISION),
+            ],
+        ),
+        DisclosureSpec(
+            data_categories=["user.device.ip_address", "user.behavior"],
+            subject_types=["visitor"],
+            purposes=["analytics.reporting", "essential.service.security"],
+            legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+            ground=DisclosureGround.SERVICE_PROVISION,
+            transfers=[TransferSpec("IN", TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES)],
+        ),
+    ]
+
+
+async def add_pairs(start: int, stop: int) -> None:
+    """For each i: a processor and a subprocessor it engaged, each with two disclosures."""
+    for i in range(start, stop):
+        processor = await register_recipient(
+            RegisterRecipient(
+                name=f"Processor {i:03d}",
+                slug=f"processor-{i:03d}",
+                kind=RecipientKind.SERVICE_PROVIDER,
+                role=ProcessingRole.PROCESSOR,
+                country="US",
+                disclosures=disclosures(),
+            ),
+            actor="test",
+        )
+        assert processor.recipient is not None and processor.errors == []
+        sub = await register_recipient(
+            RegisterRecipient(
+                name=f"Sub {i:03d}",
+                slug=f"sub-{i:03d}",
+                kind=RecipientKind.SERVICE_PROVIDER,
+                role=ProcessingRole.SUBPROCESSOR,
+                engaged_by=f"processor-{i:03d}",
+                country="IE",
+                disclosures=disclosures(),
+            ),
+            actor="test",
+        )
+        assert sub.recipient is not None and sub.errors == []
+
+
+async def count_listing(
+    client: httpx.AsyncClient, sql_counter: QueryCounter
+) -> tuple[int, list[dict[str, Any]]]:
+    sql_counter.statements.clear()
+    body = await gql(client, DEEP_LISTING)
+    statements = len(sql_counter.statements)
+    assert "errors" not in body, body
+    return statements, [edge["node"] for edge in body["data"]["recipients"]["edges"]]
+
+
+async def test_listing_with_relations_is_not_n_plus_one(
+    client: httpx.AsyncClient, sql_counter: QueryCounter
+) -> None:
+    await add_pairs(0, 5)
+    small, nodes = await count_listing(client, sql_counter)
+    assert len(nodes) == 10
+    small_statements = list(sql_counter.statements)
+
+    await add_pairs(5, 50)
+    large, nodes = await count_listing(client, sql_counter)
+    assert len(nodes) == 100
+
+    # The data is all there: the counting is of a complete answer.
+    by_name = {node["name"]: node for node in nodes}
+    processor, sub = by_name["Processor 042"], by_name["Sub 042"]
+    assert processor["engagedBy"] is None
+    assert processor["subprocessors"] == [{"name": "Sub 042"}]
+    assert sub["engagedBy"] == {"name": "Processor 042"}
+    assert sub["subprocessors"] == []
+    for node in nodes:
+        assert len(node["disclosures"]) == 2
+        first = node["disclosures"][0]
+        assert {c["key"] for c in first["dataCategories"]} == {
+            "user.contact.email",
+            "user.contact.phone_number",
+            "user.name",
+        }
+        assert {"key": "user.contact"} in [c["parent"] for c in first["dataCategories"]]
+        assert len(first["purposes"]) == 2
+        assert len(first["subjectTypes"]) == 2
+        assert [t["country"] for t in first["transfers"]] == ["US", "GB"]
+
+    assert large == small, (small_statements, sql_counter.statements)
+    assert large <= MAX_STATEMENTS, sql_counter.statements

@@ -1,0 +1,81 @@
+"""The lifecycle table in plain Python: every pair of statuses, legal or not."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.domain.enums import RecipientStatus as S
+from server.domain.lifecycle import (
+    TRANSITIONS,
+    allowed_transitions,
+    can_transition,
+    transition_error,
+)
+
+LEGAL = {
+    (S.PROPOSED, S.UNDER_REVIEW),
+    (S.UNDER_REVIEW, S.APPROVED),
+    (S.UNDER_REVIEW, S.REJECTED),
+    (S.APPROVED, S.ACTIVE),
+    (S.ACTIVE, S.SUSPENDED),
+    (S.SUSPENDED, S.ACTIVE),
+    (S.ACTIVE, S.OFFBOARDED),
+    (S.SUSPENDED, S.OFFBOARDED),
+}
+FINAL = {S.REJECTED, S.OFFBOARDED}
+PAIRS = [(a, b) for a in S for b in S]
+
+
+def test_every_status_has_a_row() -> None:
+    assert set(TRANSITIONS) == set(S)
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS)
+def test_can_transition(current: S, target: S) -> None:
+    assert can_transition(current, target) == ((current, target) in LEGAL)
+
+
+@pytest.mark.parametrize(("current", "target"), PAIRS)
+def test_transition_error(current: S, target: S) -> None:
+    problem = transition_error(current, target)
+    if (current, target) in LEGAL:
+        assert problem is None
+        return
+    assert problem
+    if current in FINAL:
+        assert f"{current.value} is final" in problem
+    else:
+        assert current.value in problem
+        assert target.value in problem
+        allowed = problem.split("allowed:", 1)[1]
+        for status in S:
+            assert (status.value in allowed) == ((current, status) in LEGAL), status
+
+
+@pytest.mark.parametrize("current", list(S))
+def test_allowed_transitions(current: S) -> None:
+    assert set(allowed_transitions(current)) == {b for a, b in LEGAL if a == current}
+
+
+def test_final_statuses_have_no_way_out() -> None:
+    assert {s for s in S if not allowed_transitions(s)} == FINAL
+
+
+def test_no_status_moves_to_itself() -> None:
+    assert not any(can_transition(s, s) for s in S)
+
+
+def test_every_status_is_reachable_from_proposed() -> None:
+    reached = {S.PROPOSED}
+    frontier = [S.PROPOSED]
+    while frontier:
+        for nxt in allowed_transitions(frontier.pop()):
+            if nxt not in reached:
+                reached.add(nxt)
+                frontier.append(nxt)
+    assert reached == set(S)
+
+
+def test_proposed_to_active_names_under_review() -> None:
+    problem = transition_error(S.PROPOSED, S.ACTIVE)
+    assert problem == "Cannot move from PROPOSED to ACTIVE; allowed: UNDER_REVIEW."
