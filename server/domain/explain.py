@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import cache
 
 from server.domain.enums import DisclosureGround, LegalBasis
+from server.domain.taxonomy import TAXONOMY_DIR, Term
 
 LEGAL_BASIS_PHRASES = {
     LegalBasis.CONSENT: "your consent",
@@ -16,13 +19,42 @@ LEGAL_BASIS_PHRASES = {
 }
 
 GROUND_PHRASES = {
-    DisclosureGround.SERVICE_PROVISION: "to provide a service to us",
-    DisclosureGround.USER_PERMISSION: "because you gave us permission",
-    DisclosureGround.CORPORATE_TRANSACTION: "as part of a sale, transfer or merger of our business",
+    DisclosureGround.SERVICE_PROVISION: "as a provider of services to us",
+    DisclosureGround.USER_PERMISSION: "with your permission",
+    DisclosureGround.CORPORATE_TRANSACTION: "for a possible sale, transfer or merger of our business",
     DisclosureGround.GROUP_SHARING: "as a company in our group",
-    DisclosureGround.LEGAL_DUTY: "because the law requires us to",
-    DisclosureGround.PROTECTION_OF_RIGHTS: "to protect the rights, property or safety of people",
+    DisclosureGround.LEGAL_DUTY: "because the law requires us to share it",
+    DisclosureGround.PROTECTION_OF_RIGHTS: "where needed to protect rights, property or safety",
 }
+# Country names that read with an article: "the United States", "the Netherlands".
+NAMES_WITH_ARTICLE = ("United ", "Netherlands", "Czech", "Philippines", "Bahamas", "Gambia")
+
+
+@cache
+def _plain_language() -> dict[str, dict[str, str]]:
+    loaded: dict[str, dict[str, str]] = json.loads(
+        (TAXONOMY_DIR / "plain-language.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def category_phrase(term: Term) -> str:
+    """A data category as a person says it after "your"."""
+    known = _plain_language()["data_categories"].get(term.key)
+    if known:
+        return known
+    name = term.name.removeprefix("User ").strip()
+    return lower_first(name)
+
+
+def purpose_phrase(term: Term) -> str:
+    """A purpose as a phrase that follows the data: "to ..." or "for ..."."""
+    known = _plain_language()["data_uses"].get(term.key)
+    return known or f"for {lower_first(term.name)}"
+
+
+def country_phrase(name: str) -> str:
+    return f"the {name}" if name.startswith(NAMES_WITH_ARTICLE) else name
 
 
 def join_words(items: Sequence[str]) -> str:
@@ -36,7 +68,9 @@ def join_words(items: Sequence[str]) -> str:
 
 
 def lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:1].isupper() and not text[1:2].isupper() else text
+    """'Marketing Email' -> 'marketing email'; acronyms such as 'IP address' stay."""
+    words = text.split(" ")
+    return " ".join(w if w[1:2].isupper() else w.lower() for w in words)
 
 
 def disclosure_sentence(
@@ -51,35 +85,34 @@ def disclosure_sentence(
     via: Sequence[str] = (),
     transfer_bases: Sequence[str] = (),
 ) -> str:
-    """One sentence: who receives what, why, on which basis and ground, and where it goes."""
+    """One sentence: who receives what, why, on which basis and ground, and where it goes.
+    Categories, purposes and countries come already phrased (category_phrase, ...)."""
     through = f" through {join_words(via)}" if via else ""
-    what = join_words([lower_first(c) for c in categories])
-    why = join_words([lower_first(p) for p in purposes])
     where = (
-        f"it is transferred to {join_words(destinations)}"
+        f"the data is transferred to {join_words([country_phrase(d) for d in destinations])}"
         if destinations
-        else f"it is processed in {established_in}, where the recipient is established"
+        else f"the data stays in {country_phrase(established_in)}, where the recipient is based"
     )
     if transfer_bases:
         where += f" ({'; '.join(transfer_bases)})"
     return (
-        f"{recipient} receives your {what}{through} for {why}, "
-        f"on the legal basis of {LEGAL_BASIS_PHRASES[legal_basis]}, "
-        f"{GROUND_PHRASES[ground]}; {where}."
+        f"{recipient} receives your {join_words(categories)}{through} {join_words(purposes)}, "
+        f"{GROUND_PHRASES[ground]}, on the legal basis of {LEGAL_BASIS_PHRASES[legal_basis]}; "
+        f"{where}."
     )
 
 
 def withheld_sentence(
     *, recipient: str, categories: Sequence[str], purposes: Sequence[str], withdrawn: bool
 ) -> str:
-    what = join_words([lower_first(c) for c in categories])
-    why = join_words([lower_first(p) for p in purposes])
+    what = join_words(categories)
+    why = join_words(purposes)
     if withdrawn:
         return (
-            f"{recipient} would receive your {what} for {why}, but you withdrew your consent, "
+            f"{recipient} would receive your {what} {why}, but you withdrew your consent, "
             "so it does not."
         )
     return (
-        f"{recipient} would receive your {what} for {why} only with your consent, "
-        "which we have no record of, so it does not."
+        f"{recipient} would receive your {what} {why} only with your consent, "
+        "and we have no record of it, so it does not."
     )

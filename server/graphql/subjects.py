@@ -207,8 +207,13 @@ def build_report(data: ReportData, info: Info[Context, None]) -> SubjectReport:
                     transfers=shown.transfers,
                     explanation=explain.disclosure_sentence(
                         recipient=recipient.name,
-                        categories=[taxonomy.categories[k].name for k in reason.data_categories],
-                        purposes=[taxonomy.purposes[k].name for k in row.purposes],
+                        categories=[
+                            explain.category_phrase(taxonomy.categories[k])
+                            for k in reason.data_categories
+                        ],
+                        purposes=[
+                            explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes
+                        ],
                         legal_basis=shown.legal_basis,
                         ground=shown.ground,
                         destinations=list(
@@ -231,8 +236,11 @@ def build_report(data: ReportData, info: Info[Context, None]) -> SubjectReport:
                 reason=item.reason,
                 explanation=explain.withheld_sentence(
                     recipient=recipient.name,
-                    categories=[taxonomy.categories[k].name for k in item.data_categories],
-                    purposes=[taxonomy.purposes[k].name for k in row.purposes],
+                    categories=[
+                        explain.category_phrase(taxonomy.categories[k])
+                        for k in item.data_categories
+                    ],
+                    purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
                     withdrawn=item.reason == rules.WithheldReason.CONSENT_WITHDRAWN,
                 ),
             )

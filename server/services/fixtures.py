@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from server.db.config import tortoise_config
 from server.db.models import DataSubject, Recipient
@@ -32,6 +33,34 @@ from server.services.commands import (
 )
 
 ACTOR = "fixtures"
+RECIPIENT_KEYS = {
+    "slug", "name", "legal_name", "description", "kind", "role", "country", "services",
+    "website", "privacy_policy_url", "dpa_signed_on", "dpf_certified", "engaged_by", "status",
+    "status_since", "status_history", "disclosures",
+}  # fmt: skip
+DISCLOSURE_KEYS = {
+    "data_categories", "subject_types", "purposes", "legal_basis", "ground", "retention",
+    "effective_from", "effective_to", "transfers",
+}  # fmt: skip
+SUBJECT_KEYS = {"external_ref", "subject_type", "country", "data_categories", "consents"}
+
+
+class FixtureError(ValueError):
+    """A fixture that is not in the documented shape: a typo must not pass silently."""
+
+
+def _check_keys(raw: Any, allowed: set[str], what: str) -> None:
+    if not isinstance(raw, dict):
+        raise FixtureError(f"{what} must be a mapping")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise FixtureError(f"{what} has unknown keys: {', '.join(unknown)}")
+
+
+def _bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise FixtureError(f"{what} must be true or false, not {value!r}")
+    return value
 
 
 @dataclass
@@ -102,10 +131,24 @@ def read_documents(path: Path) -> list[dict[str, Any]]:
 
 
 async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
+    """One recipient with its status history and ended disclosures, all or nothing."""
+    _check_keys(raw, RECIPIENT_KEYS, f"recipient {raw.get('slug')}")
+    for i, disclosure in enumerate(raw.get("disclosures") or []):
+        _check_keys(disclosure, DISCLOSURE_KEYS, f"recipient {raw.get('slug')} disclosure {i}")
     slug = raw["slug"]
     history = raw.get("status_history") or [
         {"status": raw.get("status", "PROPOSED"), "at": raw.get("status_since")}
     ]
+    moments = [_datetime(step["at"]) for step in history if step.get("at")]
+    if moments != sorted(moments):
+        raise FixtureError(f"recipient {slug}: status_history dates are not in order")
+    async with in_transaction():
+        await _register_with_history(raw, history)
+    report.created.append(slug)
+
+
+async def _register_with_history(raw: dict[str, Any], history: list[dict[str, Any]]) -> None:
+    slug = raw["slug"]
     first = history[0]
     command = RegisterRecipient(
         name=raw["name"],
@@ -123,7 +166,7 @@ async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
         status=RecipientStatus(first["status"]),
         status_since=_datetime(first["at"]) if first.get("at") else None,
         disclosures=[_disclosure(d) for d in raw.get("disclosures") or []],
-        dpf_certified=bool(raw.get("dpf_certified", False)),
+        dpf_certified=_bool(raw.get("dpf_certified", False), f"recipient {slug} dpf_certified"),
     )
     result = await recipients.register_recipient(command, actor=ACTOR)
     assert result.recipient is not None
@@ -147,14 +190,20 @@ async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
                     EndDisclosure(disclosure_id=disclosure.id, effective_to=_date(end)),  # type: ignore[arg-type]
                     actor=ACTOR,
                 )
-    report.created.append(slug)
 
 
 async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
+    _check_keys(raw, SUBJECT_KEYS, f"data subject {raw.get('external_ref')}")
     ref = str(raw["external_ref"])
     if await DataSubject.exists(external_ref=ref):
         report.subjects_skipped.append(ref)
         return
+    async with in_transaction():
+        await _subject_with_consents(raw, ref)
+    report.subjects_created.append(ref)
+
+
+async def _subject_with_consents(raw: dict[str, Any], ref: str) -> None:
     await subjects.upsert_data_subject(
         subjects.UpsertDataSubject(
             external_ref=ref,
@@ -169,14 +218,13 @@ async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
             subjects.RecordConsent(
                 subject=subjects.SubjectRef(external_ref=ref),
                 purpose=consent["purpose"],
-                granted=bool(consent["granted"]),
+                granted=_bool(consent["granted"], f"data subject {ref} consent granted"),
                 recorded_at=_datetime(consent["recorded_at"])
                 if consent.get("recorded_at")
                 else None,
             ),
             actor=ACTOR,
         )
-    report.subjects_created.append(ref)
 
 
 async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadReport:
@@ -189,6 +237,16 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
     for document in documents:
         pending.extend(document.get("recipients") or [])
     existing = set(await Recipient.all().values_list("slug", flat=True))
+    seen: set[str] = set()
+    unique = []
+    for raw in pending:
+        slug = raw.get("slug") if isinstance(raw, dict) else None
+        if slug in seen:
+            report.errors.append(f"{slug}: the slug appears more than once in the fixtures")
+            continue
+        seen.add(str(slug))
+        unique.append(raw)
+    pending = unique
     # Engagers first: keep passing over the list until nothing more can be placed.
     while pending:
         progress = False
@@ -211,6 +269,8 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
                 await _load_recipient(raw, report)
             except UserErrors as exc:
                 report.errors.append(f"{slug}: {exc}")
+            except FixtureError as exc:
+                report.errors.append(str(exc))
             except (KeyError, ValueError, TypeError) as exc:
                 report.errors.append(f"{slug}: malformed fixture ({exc!r})")
             existing.add(slug)
@@ -227,6 +287,8 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
                 await _load_subject(raw, report)
             except UserErrors as exc:
                 report.errors.append(f"{raw.get('external_ref')}: {exc}")
+            except FixtureError as exc:
+                report.errors.append(str(exc))
             except (KeyError, ValueError, TypeError) as exc:
                 report.errors.append(f"{raw.get('external_ref')}: malformed fixture ({exc!r})")
     return report
