@@ -21,7 +21,7 @@ LEGAL_BASIS_PHRASES = {
 GROUND_PHRASES = {
     DisclosureGround.SERVICE_PROVISION: "as a provider of services to us",
     DisclosureGround.USER_PERMISSION: "with your permission",
-    DisclosureGround.CORPORATE_TRANSACTION: "for a possible sale, transfer or merger of our business",
+    DisclosureGround.CORPORATE_TRANSACTION: "for a possible sale or merger of our business",
     DisclosureGround.GROUP_SHARING: "as a company in our group",
     DisclosureGround.LEGAL_DUTY: "because the law requires us to share it",
     DisclosureGround.PROTECTION_OF_RIGHTS: "where needed to protect rights, property or safety",
