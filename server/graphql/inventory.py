@@ -10,15 +10,20 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from server.db.queries import DisclosureRow
+from server.db.queries import DisclosureRow, TransferRow
+from server.domain.taxonomy import Taxonomy
 from server.graphql import enums
 from server.graphql.context import Context
+from server.graphql.shaped import Shaped
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
     SubjectType,
     category,
     purpose,
+    shaped_category,
+    shaped_purpose,
+    shaped_subject_type,
     subject_type,
 )
 
@@ -115,7 +120,7 @@ class Recipient(relay.Node):
     @strawberry.field(description="The subprocessors this recipient engaged, by name.")
     async def subprocessors(self, info: Info[Context, None]) -> list[Recipient]:
         rows = await info.context.loaders.subprocessors.load(self.id)
-        return [Recipient.from_row(r) for r in rows]
+        return [shaped_recipient(r) for r in rows]  # type: ignore[misc]
 
     @strawberry.field(
         description="Disclosures in effect or still to come; with includeEnded, ended ones too."
@@ -125,7 +130,8 @@ class Recipient(relay.Node):
     ) -> list[Disclosure]:
         loaders = info.context.loaders
         loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
-        return [Disclosure.from_row(d) for d in await loader.load(self.id)]
+        taxonomy = info.context.taxonomy
+        return [shaped_disclosure(d, taxonomy) for d in await loader.load(self.id)]  # type: ignore[misc]
 
     @strawberry.field(
         description="The audit events of this recipient and its disclosures, newest first."
@@ -228,3 +234,65 @@ class Disclosure(relay.Node):
     def purposes(self, info: Info[Context, None]) -> list[Purpose]:
         terms = info.context.taxonomy.purposes
         return [purpose(terms[k]) for k in self.row.purposes]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def shaped_recipient(row: dict[str, Any], node: Recipient | None = None) -> Shaped:
+    """A recipient's own fields, serialised; relations resolve through loaders on `node`."""
+    node = node or Recipient.from_row(row)
+    return Shaped(
+        {
+            "id": relay.to_base64("Recipient", row["id"]),
+            "slug": row["slug"],
+            "name": row["name"],
+            "legalName": row["legal_name"],
+            "description": row["description"],
+            "kind": str(row["kind"]),
+            "role": str(row["role"]),
+            "status": str(row["status"]),
+            "country": row["country"],
+            "services": list(row["services"] or []),
+            "website": row["website"],
+            "privacyPolicyUrl": row["privacy_policy_url"],
+            "dpaSignedOn": _iso(row["dpa_signed_on"]),
+            "version": row["version"],
+            "createdAt": _iso(row["created_at"]),
+            "updatedAt": _iso(row["updated_at"]),
+            "dataPrivacyFrameworkCertified": bool(row["dpf_certified"]),
+        },
+        node,
+    )
+
+
+def shaped_transfer(transfer: TransferRow) -> Shaped:
+    values = {
+        "country": transfer.country,
+        "mechanism": str(transfer.mechanism),
+        "reference": transfer.reference,
+    }
+    return Shaped(values, None)
+
+
+def shaped_disclosure(row: DisclosureRow, taxonomy: Taxonomy) -> Shaped:
+    return Shaped(
+        {
+            "id": relay.to_base64("Disclosure", row.id),
+            "legalBasis": str(row.legal_basis),
+            "ground": str(row.ground),
+            "retention": row.retention,
+            "effectiveFrom": row.effective_from.isoformat(),
+            "effectiveTo": _iso(row.effective_to),
+            "transfers": [shaped_transfer(t) for t in row.transfers],
+            "dataCategories": [
+                shaped_category(taxonomy.categories[k]) for k in row.data_categories
+            ],
+            "subjectTypes": [
+                shaped_subject_type(taxonomy.subject_types[k]) for k in row.subject_types
+            ],
+            "purposes": [shaped_purpose(taxonomy.purposes[k]) for k in row.purposes],
+        },
+        Disclosure.from_row(row),
+    )

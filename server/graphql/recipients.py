@@ -19,7 +19,7 @@ from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import UserError, decode_id, user_errors
-from server.graphql.inventory import Recipient
+from server.graphql.inventory import Recipient, shaped_recipient
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
@@ -146,7 +146,10 @@ class RecipientQuery:
             _query_spec(info, filter), first=size, after=keyset, today=clock.today()
         )
         edges = [
-            relay.Edge(node=Recipient.from_row(r), cursor=encode_cursor(r["sort_name"], r["id"]))
+            relay.Edge(
+                node=shaped_recipient(r),  # type: ignore[arg-type]
+                cursor=encode_cursor(r["sort_name"], r["id"]),
+            )
             for r in rows
         ]
         return RecipientConnection(

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.recipients import RecipientMutation, RecipientQuery
+from server.graphql.shaped import ShapedExecutionContext
 from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
 from server.settings import Settings
@@ -29,6 +30,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=ShapedExecutionContext,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

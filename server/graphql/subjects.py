@@ -16,17 +16,29 @@ from server.db.queries import DisclosureRow
 from server.domain import errors as domain_errors
 from server.domain import explain
 from server.domain import who_receives as rules
+from server.domain.enums import DisclosureGround, LegalBasis
+from server.domain.taxonomy import Taxonomy
 from server.domain.validation import country_name
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id, user_errors
-from server.graphql.inventory import Disclosure, Recipient, Transfer
+from server.graphql.inventory import (
+    Disclosure,
+    Recipient,
+    Transfer,
+    shaped_disclosure,
+    shaped_recipient,
+)
+from server.graphql.shaped import Shaped
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
     SubjectType,
     category,
     purpose,
+    shaped_category,
+    shaped_purpose,
+    shaped_subject_type,
     subject_type,
 )
 from server.services import reports as report_service
@@ -177,79 +189,143 @@ def _ref(ref: SubjectRef, path: list[str]) -> subjects.SubjectRef:
     return subjects.SubjectRef(external_ref=ref.external_ref)
 
 
-def build_report(data: ReportData, info: Info[Context, None]) -> SubjectReport:
-    taxonomy = info.context.taxonomy
-    recipients = {rid: Recipient.from_row(row) for rid, row in data.recipient_rows.items()}
-    disclosures: dict[int, Disclosure] = {}
+def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubject) -> Shaped:
+    return Shaped(
+        {
+            "id": relay.to_base64("DataSubject", row.id),
+            "externalRef": row.external_ref,
+            "subjectType": shaped_subject_type(taxonomy.subject_types[row.subject_type]),
+            "country": row.country,
+            "dataCategories": [
+                shaped_category(taxonomy.categories[k]) for k in row.data_categories
+            ],
+            "consents": [
+                Shaped(
+                    {
+                        "purpose": shaped_purpose(taxonomy.purposes[c.purpose]),
+                        "granted": c.granted,
+                        "recordedAt": c.recorded_at.isoformat(),
+                    },
+                    consent,
+                )
+                for c, consent in zip(row.consents, node.consents, strict=True)
+            ],
+            "createdAt": row.created_at.isoformat(),
+        },
+        node,
+    )
 
-    def disclosure(row: DisclosureRow) -> Disclosure:
+
+def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
+    """The report as Shaped values (see server/graphql/shaped.py), each holding the strawberry
+    object it stands for, so that any field it does not hold still resolves the ordinary way."""
+    taxonomy = info.context.taxonomy
+    recipients = {rid: shaped_recipient(row) for rid, row in data.recipient_rows.items()}
+    disclosures: dict[int, Shaped] = {}
+
+    def disclosure(row: DisclosureRow) -> Shaped:
         if row.id not in disclosures:
-            disclosures[row.id] = Disclosure.from_row(row)
+            disclosures[row.id] = shaped_disclosure(row, taxonomy)
         return disclosures[row.id]
 
     accesses = []
     for access in data.report.recipients:
         recipient = recipients[access.recipient.id]
         via = [recipients[v.id] for v in access.via]
+        row_of_recipient = data.recipient_rows[access.recipient.id]
         reasons = []
         for reason in access.reasons:
             row = data.disclosure_rows[reason.disclosure.id]
             shown = disclosure(row)
+            categories = [taxonomy.categories[k] for k in reason.data_categories]
+            purposes = [taxonomy.purposes[k] for k in row.purposes]
+            explanation = explain.disclosure_sentence(
+                recipient=row_of_recipient["name"],
+                categories=[explain.category_phrase(t) for t in categories],
+                purposes=[explain.purpose_phrase(t) for t in purposes],
+                legal_basis=LegalBasis(row.legal_basis),
+                ground=DisclosureGround(row.ground),
+                destinations=list(dict.fromkeys(country_name(t.country) for t in row.transfers)),
+                established_in=country_name(row_of_recipient["country"]),
+                via=[data.recipient_rows[v.id]["name"] for v in access.via],
+            )
+            node = DisclosureReason(
+                disclosure=shown.source,
+                data_categories=[category(t) for t in categories],
+                purposes=[purpose(t) for t in purposes],
+                legal_basis=shown.source.legal_basis,
+                ground=shown.source.ground,
+                transfers=shown.source.transfers,
+                explanation=explanation,
+            )
+            values = shown.values
             reasons.append(
-                DisclosureReason(
-                    disclosure=shown,
-                    data_categories=[
-                        category(taxonomy.categories[k]) for k in reason.data_categories
-                    ],
-                    purposes=[purpose(taxonomy.purposes[k]) for k in row.purposes],
-                    legal_basis=shown.legal_basis,
-                    ground=shown.ground,
-                    transfers=shown.transfers,
-                    explanation=explain.disclosure_sentence(
-                        recipient=recipient.name,
-                        categories=[
-                            explain.category_phrase(taxonomy.categories[k])
-                            for k in reason.data_categories
-                        ],
-                        purposes=[
-                            explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes
-                        ],
-                        legal_basis=shown.legal_basis,
-                        ground=shown.ground,
-                        destinations=list(
-                            dict.fromkeys(country_name(t.country) for t in row.transfers)
-                        ),
-                        established_in=country_name(recipient.country),
-                        via=[v.name for v in via],
-                    ),
+                Shaped(
+                    {
+                        "disclosure": shown,
+                        "dataCategories": [shaped_category(t) for t in categories],
+                        "purposes": values["purposes"],
+                        "legalBasis": values["legalBasis"],
+                        "ground": values["ground"],
+                        "transfers": values["transfers"],
+                        "explanation": explanation,
+                    },
+                    node,
                 )
             )
-        accesses.append(RecipientAccess(recipient=recipient, via=via, reasons=reasons))
+        access_node = RecipientAccess(
+            recipient=recipient.source,
+            via=[v.source for v in via],
+            reasons=[r.source for r in reasons],
+        )
+        accesses.append(
+            Shaped({"recipient": recipient, "via": via, "reasons": reasons}, access_node)
+        )
     withheld = []
     for item in data.report.withheld:
         row = data.disclosure_rows[item.disclosure.id]
         recipient = recipients[item.recipient.id]
+        explanation = explain.withheld_sentence(
+            recipient=data.recipient_rows[item.recipient.id]["name"],
+            categories=[
+                explain.category_phrase(taxonomy.categories[k]) for k in item.data_categories
+            ],
+            purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
+            withdrawn=item.reason == rules.WithheldReason.CONSENT_WITHDRAWN,
+        )
+        shown = disclosure(row)
+        node_withheld = WithheldDisclosure(
+            recipient=recipient.source,
+            disclosure=shown.source,
+            reason=item.reason,
+            explanation=explanation,
+        )
         withheld.append(
-            WithheldDisclosure(
-                recipient=recipient,
-                disclosure=disclosure(row),
-                reason=item.reason,
-                explanation=explain.withheld_sentence(
-                    recipient=recipient.name,
-                    categories=[
-                        explain.category_phrase(taxonomy.categories[k])
-                        for k in item.data_categories
-                    ],
-                    purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
-                    withdrawn=item.reason == rules.WithheldReason.CONSENT_WITHDRAWN,
-                ),
+            Shaped(
+                {
+                    "recipient": recipient,
+                    "disclosure": shown,
+                    "reason": item.reason.value,
+                    "explanation": explanation,
+                },
+                node_withheld,
             )
         )
-    return SubjectReport(
-        subject=DataSubject.from_row(data.subject, info),
+    subject_node = DataSubject.from_row(data.subject, info)
+    report_node = SubjectReport(
+        subject=subject_node,
         as_of=data.report.at,
-        recipients=accesses,
-        withheld=withheld,
+        recipients=[a.source for a in accesses],
+        withheld=[w.source for w in withheld],
+    )
+    return Shaped(
+        {
+            "subject": _shaped_subject(data.subject, taxonomy, subject_node),
+            "asOf": data.report.at.isoformat(),
+            "recipients": accesses,
+            "withheld": withheld,
+        },
+        report_node,
     )
 
 
@@ -293,7 +369,7 @@ class SubjectQuery:
             as_of=as_of,
             taxonomy=info.context.taxonomy,
         )
-        return build_report(data, info) if data else None
+        return build_report(data, info) if data else None  # type: ignore[return-value]
 
     @strawberry.field(
         description=(

@@ -3,11 +3,14 @@ with a release (and `migrate` installs the same terms into the database)."""
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from strawberry.types import Info
 
 from server.domain.taxonomy import Term
 from server.graphql.context import Context
+from server.graphql.shaped import Shaped
 
 
 @strawberry.type(
@@ -47,6 +50,32 @@ class SubjectType:
     key: str
     name: str
     description: str | None
+
+
+@functools.cache
+def shaped_category(term: Term) -> Shaped:
+    """Taxonomy terms never change while the process runs: shape each one once."""
+    return Shaped(
+        {
+            "key": term.key,
+            "name": term.name,
+            "description": term.description,
+            "sensitive": term.sensitive,
+        },
+        category(term),
+    )
+
+
+@functools.cache
+def shaped_purpose(term: Term) -> Shaped:
+    values = {"key": term.key, "name": term.name, "description": term.description}
+    return Shaped(values, purpose(term))
+
+
+@functools.cache
+def shaped_subject_type(term: Term) -> Shaped:
+    values = {"key": term.key, "name": term.name, "description": term.description}
+    return Shaped(values, subject_type(term))
 
 
 def category(term: Term) -> DataCategory:
