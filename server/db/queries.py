@@ -3,22 +3,21 @@ GraphQL layer's DataLoaders never issue one query per row."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import orjson
 from tortoise.expressions import Q, Subquery
 
 from server.db.models import (
     AuditEvent,
     Disclosure,
     DisclosureCategory,
-    DisclosurePurpose,
-    DisclosureSubjectType,
     Recipient,
-    Transfer,
 )
 
 RECIPIENT_COLUMNS = (
@@ -54,6 +53,9 @@ class TransferRow:
 
 @dataclass
 class DisclosureRow:
+    """One disclosure as read. Its parts arrive as aggregated text (one statement reads any
+    number of disclosures) and are split only when something asks for them."""
+
     id: int
     recipient_id: int
     legal_basis: str
@@ -61,10 +63,28 @@ class DisclosureRow:
     retention: str | None
     effective_from: date
     effective_to: date | None
-    data_categories: list[str] = field(default_factory=list)
-    subject_types: list[str] = field(default_factory=list)
-    purposes: list[str] = field(default_factory=list)
-    transfers: list[TransferRow] = field(default_factory=list)
+    categories_text: str | None = None
+    subject_types_text: str | None = None
+    purposes_text: str | None = None
+    transfers_text: str | None = None
+
+    @functools.cached_property
+    def data_categories(self) -> list[str]:
+        return self.categories_text.split(",") if self.categories_text else []
+
+    @functools.cached_property
+    def subject_types(self) -> list[str]:
+        return self.subject_types_text.split(",") if self.subject_types_text else []
+
+    @functools.cached_property
+    def purposes(self) -> list[str]:
+        return self.purposes_text.split(",") if self.purposes_text else []
+
+    @functools.cached_property
+    def transfers(self) -> list[TransferRow]:
+        if not self.transfers_text or self.transfers_text == "[]":
+            return []
+        return [TransferRow(c, m, r) for c, m, r in orjson.loads(self.transfers_text)]
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
@@ -92,39 +112,6 @@ async def subprocessors_of(ids: Sequence[int]) -> dict[int, list[dict[str, Any]]
     return out
 
 
-async def _complete(disclosures: list[DisclosureRow]) -> list[DisclosureRow]:
-    """Attach categories, subject types, purposes and transfers: four queries for any number."""
-    if not disclosures:
-        return disclosures
-    by_id = {d.id: d for d in disclosures}
-    ids = list(by_id)
-    for link_id, category in (
-        await DisclosureCategory.filter(disclosure_id__in=ids)
-        .order_by("category_id")
-        .values_list("disclosure_id", "category_id")
-    ):
-        by_id[link_id].data_categories.append(category)
-    for link_id, subject_type in (
-        await DisclosureSubjectType.filter(disclosure_id__in=ids)
-        .order_by("subject_type_id")
-        .values_list("disclosure_id", "subject_type_id")
-    ):
-        by_id[link_id].subject_types.append(subject_type)
-    for link_id, purpose in (
-        await DisclosurePurpose.filter(disclosure_id__in=ids)
-        .order_by("position", "purpose_id")
-        .values_list("disclosure_id", "purpose_id")
-    ):
-        by_id[link_id].purposes.append(purpose)
-    for link_id, country, mechanism, reference in (
-        await Transfer.filter(disclosure_id__in=ids)
-        .order_by("id")
-        .values_list("disclosure_id", "country", "mechanism", "reference")
-    ):
-        by_id[link_id].transfers.append(TransferRow(country, mechanism, reference))
-    return disclosures
-
-
 DISCLOSURE_COLUMNS = (
     "id",
     "recipient_id",
@@ -139,20 +126,21 @@ DISCLOSURE_COLUMNS = (
 async def disclosures_of(
     recipient_ids: Sequence[int], *, include_ended: bool, today: date
 ) -> dict[int, list[DisclosureRow]]:
-    query = Disclosure.filter(recipient_id__in=list(set(recipient_ids)))
-    if not include_ended:
-        query = query.filter(Q(effective_to=None) | Q(effective_to__gt=today))
-    rows = await query.order_by("effective_from", "id").values(*DISCLOSURE_COLUMNS)
-    disclosures = await _complete([DisclosureRow(**row) for row in rows])
+    from server.db import reports
+
+    found = await reports.disclosures_of_recipients(
+        list(set(recipient_ids)), None if include_ended else today
+    )
     out: dict[int, list[DisclosureRow]] = defaultdict(list)
-    for d in disclosures:
+    for d in found:
         out[d.recipient_id].append(d)
     return out
 
 
 async def disclosures_by_id(ids: Sequence[int]) -> dict[int, DisclosureRow]:
-    rows = await Disclosure.filter(id__in=list(set(ids))).values(*DISCLOSURE_COLUMNS)
-    return {d.id: d for d in await _complete([DisclosureRow(**row) for row in rows])}
+    from server.db import reports
+
+    return await reports.disclosures_with_ids(list(set(ids)))
 
 
 async def audit_events_of(recipient_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:

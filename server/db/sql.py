@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -31,11 +32,13 @@ class Statement:
         return f"${len(self.values)}" if self.postgres else "?"
 
     def is_in(self, column: str, items: Sequence[Any]) -> str:
+        """`column` is one of `items`, bound as one parameter whatever their number."""
         if not items:
             return "1 = 0"
         if self.postgres:
             return f"{column} = ANY({self.param(list(items))})"
-        return f"{column} IN ({', '.join(self.param(i) for i in items)})"
+        as_json = orjson.dumps(list(items)).decode()
+        return f"{column} IN (SELECT value FROM json_each({self.param(as_json)}))"
 
 
 def sqlite_datetime(moment: datetime) -> str:

@@ -240,9 +240,8 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def shaped_recipient(row: dict[str, Any], node: Recipient | None = None) -> Shaped:
-    """A recipient's own fields, serialised; relations resolve through loaders on `node`."""
-    node = node or Recipient.from_row(row)
+def shaped_recipient(row: dict[str, Any]) -> Shaped:
+    """A recipient's own fields, serialised; relations resolve through loaders on its node."""
     return Shaped(
         {
             "id": relay.to_base64("Recipient", row["id"]),
@@ -263,7 +262,7 @@ def shaped_recipient(row: dict[str, Any], node: Recipient | None = None) -> Shap
             "updatedAt": _iso(row["updated_at"]),
             "dataPrivacyFrameworkCertified": bool(row["dpf_certified"]),
         },
-        node,
+        factory=lambda: Recipient.from_row(row),
     )
 
 
@@ -276,23 +275,43 @@ def shaped_transfer(transfer: TransferRow) -> Shaped:
     return Shaped(values, None)
 
 
+class DisclosureFields(dict[str, Any]):
+    """A disclosure's fields for Shaped, computed on first use: a dashboard page selects a few
+    fields of hundreds of disclosures."""
+
+    __slots__ = ("row", "taxonomy")
+
+    def __init__(self, row: DisclosureRow, taxonomy: Taxonomy) -> None:
+        super().__init__(id=relay.to_base64("Disclosure", row.id))
+        self.row = row
+        self.taxonomy = taxonomy
+
+    def __missing__(self, name: str) -> Any:
+        row, taxonomy = self.row, self.taxonomy
+        value: Any
+        if name == "legalBasis":
+            value = str(row.legal_basis)
+        elif name == "ground":
+            value = str(row.ground)
+        elif name == "retention":
+            value = row.retention
+        elif name == "effectiveFrom":
+            value = row.effective_from.isoformat()
+        elif name == "effectiveTo":
+            value = _iso(row.effective_to)
+        elif name == "transfers":
+            value = [shaped_transfer(t) for t in row.transfers]
+        elif name == "dataCategories":
+            value = [shaped_category(taxonomy.categories[k]) for k in row.data_categories]
+        elif name == "subjectTypes":
+            value = [shaped_subject_type(taxonomy.subject_types[k]) for k in row.subject_types]
+        elif name == "purposes":
+            value = [shaped_purpose(taxonomy.purposes[k]) for k in row.purposes]
+        else:
+            raise KeyError(name)
+        self[name] = value
+        return value
+
+
 def shaped_disclosure(row: DisclosureRow, taxonomy: Taxonomy) -> Shaped:
-    return Shaped(
-        {
-            "id": relay.to_base64("Disclosure", row.id),
-            "legalBasis": str(row.legal_basis),
-            "ground": str(row.ground),
-            "retention": row.retention,
-            "effectiveFrom": row.effective_from.isoformat(),
-            "effectiveTo": _iso(row.effective_to),
-            "transfers": [shaped_transfer(t) for t in row.transfers],
-            "dataCategories": [
-                shaped_category(taxonomy.categories[k]) for k in row.data_categories
-            ],
-            "subjectTypes": [
-                shaped_subject_type(taxonomy.subject_types[k]) for k in row.subject_types
-            ],
-            "purposes": [shaped_purpose(taxonomy.purposes[k]) for k in row.purposes],
-        },
-        Disclosure.from_row(row),
-    )
+    return Shaped(DisclosureFields(row, taxonomy), factory=lambda: Disclosure.from_row(row))

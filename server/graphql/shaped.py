@@ -11,6 +11,7 @@ query the schema validates still runs, and still runs the same way.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -25,11 +26,32 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
 class Shaped:
-    __slots__ = ("source", "values")
+    """`source` may be given as a factory, built only if a field falls back to it."""
 
-    def __init__(self, values: dict[str, Any], source: Any) -> None:
+    __slots__ = ("_factory", "_source", "values")
+
+    def __init__(
+        self, values: dict[str, Any], source: Any = None, factory: Callable[[], Any] | None = None
+    ) -> None:
         self.values = values
-        self.source = source
+        self._source = source
+        self._factory = factory
+
+    @property
+    def source(self) -> Any:
+        if self._source is None and self._factory is not None:
+            self._source = self._factory()
+        return self._source
+
+
+# How a field's value completes: as it is (a leaf, or a list of leaves), or by recursion.
+AS_IS, RECURSE = 0, 1
+
+
+def _completion(field_type: GraphQLOutputType) -> int:
+    while isinstance(field_type, GraphQLNonNull | GraphQLList):
+        field_type = field_type.of_type
+    return AS_IS if is_leaf_type(field_type) else RECURSE
 
 
 async def _settle(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
@@ -46,7 +68,109 @@ async def _settle_list(items: list[Any], pending: list[int]) -> list[Any]:
     return items
 
 
+_COMPLETIONS: dict[GraphQLOutputType, int] = {}
+_MISSING = object()
+# Steps of a projection plan.
+LEAF, TYPENAME, OBJECT, OBJECT_LIST = 0, 1, 2, 3
+Plan = list[tuple[str, str, int, Any]]
+
+
 class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Completes Shaped values. Where every selected field of a Shaped object (and of the Shaped
+    objects below it) is held, with no arguments, the answer is projected in one pass by a plan
+    compiled once per selection; otherwise field by field, falling back to resolvers."""
+
+    _plans: dict[tuple[GraphQLObjectType, int], Plan | None]
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped: Any) -> Plan | None:
+        plans = self.__dict__.setdefault("_plans", {})
+        key = (parent_type, id(grouped))
+        if key in plans:
+            return plans[key]
+        plans[key] = None  # guards against recursion while compiling
+        plan: Plan | None = []
+        for response_name, field_details_list in grouped.items():
+            node = field_details_list[0].node
+            name = node.name.value
+            if name == "__typename":
+                plan.append((response_name, name, TYPENAME, parent_type.name))
+                continue
+            field = parent_type.fields.get(name)
+            if field is None or node.arguments or node.directives:
+                plan = None
+                break
+            field_type = field.type
+            if isinstance(field_type, GraphQLNonNull):
+                field_type = field_type.of_type
+            if _completion(field_type) == AS_IS:
+                plan.append((response_name, name, LEAF, None))
+                continue
+            is_list = isinstance(field_type, GraphQLList)
+            item_type = field_type.of_type if is_list else field_type
+            if isinstance(item_type, GraphQLNonNull):
+                item_type = item_type.of_type
+            if not isinstance(item_type, GraphQLObjectType):
+                plan = None
+                break
+            sub_grouped = self.collect_subfields(item_type, field_details_list)[0]
+            sub_plan = self._plan(item_type, sub_grouped)
+            if sub_plan is None:
+                plan = None
+                break
+            plan.append((response_name, name, OBJECT_LIST if is_list else OBJECT, sub_plan))
+        plans[key] = plan
+        return plan
+
+    @staticmethod
+    def _project(shaped: Shaped, plan: Plan) -> dict[str, Any]:
+        values = shaped.values
+        out: dict[str, Any] = {}
+        project = ShapedExecutionContext._project
+        for response_name, name, step, extra in plan:
+            if step == LEAF:
+                out[response_name] = values[name]
+            elif step == TYPENAME:
+                out[response_name] = extra
+            else:
+                value = values[name]
+                if value is None:
+                    out[response_name] = None
+                elif step == OBJECT:
+                    out[response_name] = project(value, extra)
+                else:
+                    out[response_name] = [project(item, extra) for item in value]
+        return out
+
+    def complete_value(  # type: ignore[override]
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        # A resolver's list of Shaped objects: project it in one pass when the plan allows.
+        if type(result) is list and result and type(result[0]) is Shaped:
+            item_type = return_type
+            if isinstance(item_type, GraphQLNonNull):
+                item_type = item_type.of_type
+            if isinstance(item_type, GraphQLList):
+                item_type = item_type.of_type
+                if isinstance(item_type, GraphQLNonNull):
+                    item_type = item_type.of_type
+                if isinstance(item_type, GraphQLObjectType):
+                    grouped = self.collect_subfields(item_type, field_details_list)[0]
+                    plan = self._plan(item_type, grouped)
+                    if plan is not None:
+                        try:
+                            return [self._project(item, plan) for item in result]
+                        except (KeyError, AttributeError):
+                            pass  # not every item holds every field: go field by field
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
     def complete_object_value(  # type: ignore[override]
         self,
         return_type: GraphQLObjectType,
@@ -76,21 +200,40 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is not None:
+            try:
+                return self._project(source_value, plan)
+            except (KeyError, AttributeError):
+                pass  # a Shaped below does not hold every selected field: go field by field
         values = source_value.values
         fields = parent_type.fields
         results: dict[str, Any] = {}
         pending: list[str] = []
         is_awaitable = self.is_awaitable
+        completions = _COMPLETIONS
         for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             name = node.name.value
-            if name in values and not node.arguments:
-                value = self._complete_shaped(
-                    fields[name].type,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    values[name],
-                )
+            held = _MISSING
+            if not node.arguments and name != "__typename":
+                try:  # noqa: SIM105 - a try is the cheapest way on this hot path
+                    held = values[name]
+                except KeyError:
+                    pass
+            if held is not _MISSING:
+                value = held
+                field_type = fields[name].type
+                how = completions.get(field_type)
+                if how is None:
+                    how = completions[field_type] = _completion(field_type)
+                if how == RECURSE and value is not None:
+                    value = self._complete_shaped(
+                        field_type,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        value,
+                    )
             elif name == "__typename":
                 value = parent_type.name
             else:

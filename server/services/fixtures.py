@@ -43,6 +43,10 @@ DISCLOSURE_KEYS = {
     "effective_from", "effective_to", "transfers",
 }  # fmt: skip
 SUBJECT_KEYS = {"external_ref", "subject_type", "country", "data_categories", "consents"}
+TRANSFER_KEYS = {"country", "mechanism", "reference"}
+HISTORY_KEYS = {"status", "at", "note"}
+CONSENT_KEYS = {"purpose", "granted", "recorded_at"}
+DOCUMENT_KEYS = {"recipients", "data_subjects"}
 
 
 class FixtureError(ValueError):
@@ -135,6 +139,12 @@ async def _load_recipient(raw: dict[str, Any], report: LoadReport) -> None:
     _check_keys(raw, RECIPIENT_KEYS, f"recipient {raw.get('slug')}")
     for i, disclosure in enumerate(raw.get("disclosures") or []):
         _check_keys(disclosure, DISCLOSURE_KEYS, f"recipient {raw.get('slug')} disclosure {i}")
+        for j, transfer in enumerate(disclosure.get("transfers") or []):
+            _check_keys(
+                transfer, TRANSFER_KEYS, f"recipient {raw.get('slug')} disclosure {i} transfer {j}"
+            )
+    for i, step in enumerate(raw.get("status_history") or []):
+        _check_keys(step, HISTORY_KEYS, f"recipient {raw.get('slug')} status_history {i}")
     slug = raw["slug"]
     history = raw.get("status_history") or [
         {"status": raw.get("status", "PROPOSED"), "at": raw.get("status_since")}
@@ -194,6 +204,8 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
 
 async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
     _check_keys(raw, SUBJECT_KEYS, f"data subject {raw.get('external_ref')}")
+    for i, consent in enumerate(raw.get("consents") or []):
+        _check_keys(consent, CONSENT_KEYS, f"data subject {raw.get('external_ref')} consent {i}")
     ref = str(raw["external_ref"])
     if await DataSubject.exists(external_ref=ref):
         report.subjects_skipped.append(ref)
@@ -234,6 +246,14 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
         return report
     pending: list[dict[str, Any]] = []
     documents = read_documents(path)
+    for document in documents:
+        if not isinstance(document, dict) or set(document) - DOCUMENT_KEYS:
+            unknown = sorted(set(document) - DOCUMENT_KEYS) if isinstance(document, dict) else []
+            report.errors.append(
+                "a fixture file must be a mapping with only recipients and data_subjects"
+                + (f"; unknown keys: {', '.join(map(str, unknown))}" if unknown else "")
+            )
+    documents = [d for d in documents if isinstance(d, dict)]
     for document in documents:
         pending.extend(document.get("recipients") or [])
     existing = set(await Recipient.all().values_list("slug", flat=True))

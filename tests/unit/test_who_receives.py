@@ -357,6 +357,15 @@ def test_latest_record_wins_by_time_not_by_position() -> None:
     assert withheld(report) == [(1, 10, WithheldReason.CONSENT_WITHDRAWN)]
 
 
+def test_same_moment_the_record_later_in_the_log_wins() -> None:
+    # The log is append-only and kept in the order it was recorded.
+    at = T - timedelta(days=1)
+    withdrawn = consent_report([consent(MARKETING, True, at), consent(MARKETING, False, at)])
+    assert withheld(withdrawn) == [(1, 10, WithheldReason.CONSENT_WITHDRAWN)]
+    granted = consent_report([consent(MARKETING, False, at), consent(MARKETING, True, at)])
+    assert received(granted) == [1]
+
+
 def test_withdrawal_after_t_does_not_undo_the_grant_at_t() -> None:
     report = consent_report(
         [

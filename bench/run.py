@@ -1,0 +1,427 @@
+"""`make bench`: build the synthetic inventory, then measure the hot queries.
+
+For each operation, in one run: the floor (bench/floor.py, no GraphQL), in-process GraphQL
+execution, HTTP latency one request at a time (uvicorn on loopback), requests per second with 16
+concurrent clients (a lean asyncio client: httpx tops out near 1,000 req/s here), and the number
+of SQL statements. Prints a table and writes bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tortoise import Tortoise
+
+from bench import floor
+from bench.generate import generate, reasons_estimate, write_postgres, write_sqlite
+from server.db.config import tortoise_config
+from server.db.setup import migrate
+from server.graphql.context import Context, Loaders
+from server.graphql.schema import build_schema
+from server.services import clock
+from server.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class SqlCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def count_sql(run: Callable[[], Awaitable[Any]]) -> int:
+    logger = logging.getLogger("tortoise.db_client")
+    handler = SqlCounter()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        await run()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return handler.count
+
+
+async def timed(run: Callable[[], Awaitable[Any]], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await run()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+class Client:
+    """HTTP/1.1 keep-alive over a raw asyncio stream: the lightest client Python offers."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def request(self, raw: bytes) -> bytes:
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = await self.reader.readexactly(length)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
+        return body
+
+    async def close(self) -> None:
+        if self.writer:
+            self.writer.close()
+
+
+def graphql_request(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    body = orjson.dumps({"query": query, "variables": variables or {}})
+    return (
+        b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        b"Accept: application/graphql-response+json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def get_request(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+async def http_latency(port: int, requests: list[bytes]) -> list[float]:
+    client = Client(port)
+    await client.connect()
+    out = []
+    try:
+        for raw in requests:
+            started = time.perf_counter()
+            body = await client.request(raw)
+            out.append((time.perf_counter() - started) * 1000)
+            if b'"errors"' in body[:20]:
+                raise RuntimeError(body[:300])
+    finally:
+        await client.close()
+    return out
+
+
+async def http_throughput(
+    port: int, requests: list[bytes], seconds: float, clients: int = 16
+) -> float:
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def worker(offset: int) -> None:
+        nonlocal done
+        client = Client(port)
+        await client.connect()
+        i = offset
+        try:
+            while time.perf_counter() < deadline:
+                await client.request(requests[i % len(requests)])
+                i += 1
+                done += 1
+        finally:
+            await client.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(k * 7) for k in range(clients)))
+    return done / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", "--database-url", database_url, "--port", str(port)],
+        cwd=ROOT,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the bench server did not start")
+
+
+async def build(database_url: str, recipients: int, subjects: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    inventory = generate(recipients=recipients, subjects=subjects)
+    await migrate(database_url)
+    if database_url.startswith("sqlite://"):
+        write_sqlite(database_url[len("sqlite://") :], inventory)
+    else:
+        await write_postgres(database_url, inventory)
+    counts = reasons_estimate(inventory)
+    shape = {
+        "recipients": len(inventory.recipients),
+        "disclosures": len(inventory.disclosures),
+        "subjects": len(inventory.subjects),
+        "reasons_p10": counts[len(counts) // 10],
+        "reasons_p50": counts[len(counts) // 2],
+        "reasons_p90": counts[9 * len(counts) // 10],
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+    return shape
+
+
+async def reset_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(11)
+    subject_refs = [f"subject-{rng.randint(1, args.subjects):06d}" for _ in range(args.samples)]
+    slugs = [f"vendor-{rng.randint(1, args.recipients):05d}" for _ in range(args.samples)]
+    settings = Settings(database_url=database_url)
+    schema = build_schema(settings)
+    await Tortoise.init(config=tortoise_config(database_url))
+    gc.collect()
+    gc.freeze()
+
+    async def in_process(query: str, variables: dict[str, Any] | None = None) -> bytes:
+        context = Context(settings=settings, loaders=Loaders(clock.today()))
+        result = await schema.execute(query, variable_values=variables, context_value=context)
+        if result.errors:
+            raise RuntimeError(result.errors)
+        return orjson.dumps({"data": result.data})
+
+    # Same answer both ways, or the comparison means nothing.
+    for ref in subject_refs[:5]:
+        a = orjson.loads(await floor.who_receives(ref))
+        b = orjson.loads(await in_process(floor.WHO_RECEIVES, {"ref": ref}))
+        a["data"]["whoReceives"].pop("asOf")
+        b["data"]["whoReceives"].pop("asOf")
+        assert a == b, f"floor and GraphQL disagree for {ref}"
+    assert orjson.loads(await floor.dashboard_page()) == orjson.loads(
+        await in_process(floor.DASHBOARD_PAGE)
+    )
+    assert orjson.loads(await floor.recipients_of_category()) == orjson.loads(
+        await in_process(floor.RECIPIENTS_OF_CATEGORY)
+    )
+    assert orjson.loads(await floor.recipient_by_slug(slugs[0])) == orjson.loads(
+        await in_process(floor.RECIPIENT_BY_SLUG, {"slug": slugs[0]})
+    )
+
+    reasons = []
+    for ref in subject_refs:
+        answer = orjson.loads(await floor.who_receives(ref))["data"]["whoReceives"]
+        reasons.append(sum(len(r["reasons"]) for r in answer["recipients"]))
+
+    def cycle(items: list[Any]) -> Callable[[], Any]:
+        state = {"i": 0}
+
+        def take() -> Any:
+            item = items[state["i"] % len(items)]
+            state["i"] += 1
+            return item
+
+        return take
+
+    ops: dict[str, dict[str, Any]] = {
+        "whoReceives": {
+            "floor": (lambda nxt=cycle(subject_refs): floor.who_receives(nxt())),
+            "graphql": (
+                lambda nxt=cycle(subject_refs): in_process(floor.WHO_RECEIVES, {"ref": nxt()})
+            ),
+            "http": [graphql_request(floor.WHO_RECEIVES, {"ref": r}) for r in subject_refs],
+        },
+        "recipientsOfCategory": {
+            "floor": floor.recipients_of_category,
+            "graphql": lambda: in_process(floor.RECIPIENTS_OF_CATEGORY),
+            "http": [graphql_request(floor.RECIPIENTS_OF_CATEGORY)],
+        },
+        "dashboardPage": {
+            "floor": floor.dashboard_page,
+            "graphql": lambda: in_process(floor.DASHBOARD_PAGE),
+            "http": [graphql_request(floor.DASHBOARD_PAGE)],
+        },
+        "recipientBySlug": {
+            "floor": (lambda nxt=cycle(slugs): floor.recipient_by_slug(nxt())),
+            "graphql": (
+                lambda nxt=cycle(slugs): in_process(floor.RECIPIENT_BY_SLUG, {"slug": nxt()})
+            ),
+            "http": [graphql_request(floor.RECIPIENT_BY_SLUG, {"slug": s}) for s in slugs],
+            "plain": [get_request(f"/plain/recipient?slug={s}") for s in slugs],
+        },
+    }
+    results: dict[str, Any] = {}
+    for name, op in ops.items():
+        await op["floor"]()
+        await op["graphql"]()
+        floor_ms = await timed(op["floor"], args.samples)
+        graphql_ms = await timed(op["graphql"], args.samples)
+        sql = await count_sql(op["graphql"])
+        results[name] = {
+            "floor_p50_ms": round(statistics.median(floor_ms), 3),
+            "inprocess_p50_ms": round(statistics.median(graphql_ms), 3),
+            "sql_queries": sql,
+        }
+    await Tortoise.close_connections()
+
+    process, port = start_server(database_url)
+    try:
+        for name, op in ops.items():
+            requests = op["http"]
+            await http_latency(port, requests[:20])
+            latency = await http_latency(port, (requests * args.samples)[: args.samples * 2])
+            results[name]["http_p50_ms"] = round(statistics.median(latency), 3)
+            results[name]["http_p99_ms"] = round(percentile(latency, 99), 3)
+            results[name]["rps_16"] = round(await http_throughput(port, requests, args.seconds))
+            if "plain" in op:
+                await http_latency(port, op["plain"][:20])
+                results[name]["plain_rps_16"] = round(
+                    await http_throughput(port, op["plain"], args.seconds)
+                )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    reasons.sort()
+    results["whoReceives"]["reasons_p10"] = reasons[len(reasons) // 10]
+    results["whoReceives"]["reasons_p50"] = reasons[len(reasons) // 2]
+    results["whoReceives"]["reasons_p90"] = reasons[9 * len(reasons) // 10]
+    return results
+
+
+async def small_inventory_sql_count(database_url: str) -> int:
+    """SQL statements per whoReceives on a tenth of the inventory: must equal the full one."""
+    await build(database_url, recipients=1_000, subjects=10_000)
+    await Tortoise.init(config=tortoise_config(database_url))
+    schema = build_schema(Settings(database_url=database_url))
+
+    async def once() -> None:
+        context = Context(settings=Settings(), loaders=Loaders(clock.today()))
+        await schema.execute(
+            floor.WHO_RECEIVES, variable_values={"ref": "subject-000042"}, context_value=context
+        )
+
+    count = await count_sql(once)
+    await Tortoise.close_connections()
+    return count
+
+
+def print_table(backend: str, results: dict[str, Any]) -> None:
+    print(f"\n{backend}")
+    header = f"{'operation':22}{'floor p50':>11}{'in-proc p50':>13}{'http p50':>10}{'http p99':>10}{'rps 16':>9}{'sql':>5}"
+    print(header)
+    for name, r in results.items():
+        if not isinstance(r, dict) or "floor_p50_ms" not in r:
+            continue
+        print(
+            f"{name:22}{r['floor_p50_ms']:>9.2f}ms{r['inprocess_p50_ms']:>11.2f}ms"
+            f"{r['http_p50_ms']:>8.2f}ms{r['http_p99_ms']:>8.2f}ms{r['rps_16']:>9}{r['sql_queries']:>5}"
+        )
+    who = results["whoReceives"]
+    cat = results["recipientsOfCategory"]
+    dash = results["dashboardPage"]
+    slug = results["recipientBySlug"]
+    print(
+        f"  whoReceives: reasons p10/p50/p90 {who['reasons_p10']}/{who['reasons_p50']}/"
+        f"{who['reasons_p90']}; in-process {who['inprocess_p50_ms'] / who['floor_p50_ms']:.2f}x "
+        f"floor (<= 2), HTTP {who['http_p50_ms'] / who['floor_p50_ms']:.2f}x (<= 3), "
+        f"p99/p50 {who['http_p99_ms'] / who['http_p50_ms']:.2f} (<= 2), p50 {who['http_p50_ms']:.1f} ms (< 15)"
+    )
+    print(
+        f"  recipientsOfCategory: in-process {cat['inprocess_p50_ms'] / cat['floor_p50_ms']:.2f}x "
+        f"(<= 1.5), HTTP {cat['http_p50_ms'] / cat['floor_p50_ms']:.2f}x (<= 2.5)"
+    )
+    print(
+        f"  dashboardPage: in-process {dash['inprocess_p50_ms'] / dash['floor_p50_ms']:.2f}x (<= 2)"
+    )
+    print(
+        f"  recipientBySlug: {slug['rps_16']} req/s against plain starlette "
+        f"{slug['plain_rps_16']} ({100 * slug['rps_16'] / slug['plain_rps_16']:.0f}%, >= 30%)"
+    )
+    if "sql_queries_at_1000" in results:
+        print(
+            f"  SQL per whoReceives: {who['sql_queries']} at {results['shape']['recipients']} "
+            f"recipients, {results['sql_queries_at_1000']} at 1,000"
+        )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    backends: list[tuple[str, str]] = []
+    sqlite_path = HERE / "bench.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+    backends.append(("sqlite", f"sqlite://{sqlite_path}"))
+    if args.postgres:
+        backends.append(("postgres", args.postgres))
+    output: dict[str, Any] = {}
+    for backend, url in backends:
+        if backend == "postgres":
+            await reset_postgres(url)
+        shape = await build(url, args.recipients, args.subjects)
+        print(f"{backend}: built {shape}", flush=True)
+        results = await measure(url, args)
+        results["shape"] = shape
+        if backend == "sqlite":
+            small = HERE / "bench-small.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{small}{suffix}").unlink(missing_ok=True)
+            results["sql_queries_at_1000"] = await small_inventory_sql_count(f"sqlite://{small}")
+        else:
+            await reset_postgres(url)
+            results["sql_queries_at_1000"] = await small_inventory_sql_count(url)
+            await reset_postgres(url)
+        output[backend] = results
+        print_table(backend, results)
+    (HERE / "results.json").write_text(orjson.dumps(output, option=orjson.OPT_INDENT_2).decode())
+    print(f"\nwrote {HERE / 'results.json'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,232 @@
+"""The real fixtures load cleanly, once, and give reports a reader can check by eye against
+fixtures/inventory.yaml and fixtures/subjects.yaml; a typo in a fixture is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.db.models import DataSubject, Recipient
+from server.domain.who_receives import WithheldReason
+from server.services import reports
+from server.services.fixtures import LoadReport, load_fixtures
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MARKETING = "marketing.communications.email"
+SUBJECTS = [
+    "user-uk-priya",
+    "visitor-ie-sean",
+    "visitor-de-lena",
+    "lead-us-marcus",
+    "applicant-uk-amara",
+]
+
+
+async def loaded() -> LoadReport:
+    result = await load_fixtures(FIXTURES)
+    assert result.errors == [], result.summary()
+    return result
+
+
+async def subject_report(ref: str) -> reports.SubjectReport:
+    found = await reports.who_receives(subject_id=None, external_ref=ref, as_of=None)
+    assert found is not None, ref
+    return found
+
+
+def slug(found: reports.SubjectReport, recipient_id: int) -> str:
+    return str(found.recipient_rows[recipient_id]["slug"])
+
+
+def received(found: reports.SubjectReport) -> dict[str, list[str]]:
+    """Each recipient's slug with the first purposes of its reasons."""
+    return {
+        slug(found, access.recipient.id): [r.disclosure.first_purpose for r in access.reasons]
+        for access in found.report.recipients
+    }
+
+
+def withheld(found: reports.SubjectReport) -> dict[tuple[str, str], WithheldReason]:
+    return {
+        (slug(found, w.recipient.id), w.disclosure.first_purpose): w.reason
+        for w in found.report.withheld
+    }
+
+
+async def test_fixtures_load_without_errors(db: str) -> None:
+    result = await loaded()
+    assert len(result.created) == 31
+    assert result.subjects_created == SUBJECTS
+    assert result.skipped == [] and result.subjects_skipped == []
+    assert await Recipient.all().count() == 31
+    assert await DataSubject.all().count() == 5
+
+
+async def test_second_load_creates_nothing(db: str) -> None:
+    await loaded()
+    again = await load_fixtures(FIXTURES)
+    assert again.errors == []
+    assert again.created == [] and again.subjects_created == []
+    assert len(again.skipped) == 31
+    assert sorted(again.subjects_skipped) == sorted(SUBJECTS)
+    assert await Recipient.all().count() == 31
+    assert await DataSubject.all().count() == 5
+
+
+async def test_only_if_empty_skips_a_loaded_database(db: str) -> None:
+    await loaded()
+    again = await load_fixtures(FIXTURES, only_if_empty=True)
+    assert (again.created, again.skipped, again.errors) == ([], [], [])
+
+
+async def test_lead_who_withdrew_consent(db: str) -> None:
+    await loaded()
+    found = await subject_report("lead-us-marcus")
+    held = withheld(found)
+    assert held[("kestrel-post", MARKETING)] == WithheldReason.CONSENT_WITHDRAWN
+    assert held[("bramblefield-crm", MARKETING)] == WithheldReason.CONSENT_WITHDRAWN
+    # Neither receives the lead's data for marketing email.
+    for name in ("kestrel-post", "bramblefield-crm"):
+        assert MARKETING not in received(found).get(name, [])
+
+
+async def test_visitor_who_never_opted_in(db: str) -> None:
+    await loaded()
+    found = await subject_report("visitor-de-lena")
+    held = withheld(found)
+    assert held[("kestrel-post", MARKETING)] == WithheldReason.NO_CONSENT
+    assert held[("bramblefield-crm", MARKETING)] == WithheldReason.NO_CONSENT
+    assert "kestrel-post" not in received(found)
+
+
+async def test_visitor_who_opted_in_gets_the_newsletter(db: str) -> None:
+    await loaded()
+    found = await subject_report("visitor-ie-sean")
+    assert MARKETING in received(found)["kestrel-post"]
+    assert ("kestrel-post", MARKETING) not in withheld(found)
+    access = next(
+        a for a in found.report.recipients if slug(found, a.recipient.id) == "kestrel-post"
+    )
+    [reason] = [r for r in access.reasons if r.disclosure.first_purpose == MARKETING]
+    assert "user.contact.email" in reason.data_categories
+
+
+async def test_platform_user_reaches_the_sub_subprocessor(db: str) -> None:
+    await loaded()
+    found = await subject_report("user-uk-priya")
+    vias = {
+        slug(found, a.recipient.id): [slug(found, v.id) for v in a.via]
+        for a in found.report.recipients
+    }
+    assert vias["fernhill-data-centres"] == ["coldvault-backup", "stratus-harbor-cloud"]
+    assert vias["coldvault-backup"] == ["stratus-harbor-cloud"]
+    assert vias["stratus-harbor-cloud"] == []
+    assert found.report.withheld == []
+
+
+async def test_applicant_is_received_by_the_hiring_system(db: str) -> None:
+    await loaded()
+    found = await subject_report("applicant-uk-amara")
+    assert received(found)["fernleaf-hire"] == ["employment.recruitment"]
+
+
+@pytest.mark.parametrize("ref", SUBJECTS)
+async def test_no_report_names_a_recipient_that_is_not_active(db: str, ref: str) -> None:
+    await loaded()
+    found = await subject_report(ref)
+    named = [a.recipient.id for a in found.report.recipients]
+    named += [v.id for a in found.report.recipients for v in a.via]
+    named += [w.recipient.id for w in found.report.withheld]
+    assert named, ref
+    statuses = {slug(found, rid): found.recipient_rows[rid]["status"] for rid in named}
+    assert set(statuses.values()) == {"ACTIVE"}, statuses
+    # The fixtures' suspended, offboarded and not-yet-active recipients never appear.
+    for absent in (
+        "larkspur-events",
+        "postwhistle-mail",
+        "greystone-equity",
+        "mirrorgate-models",
+        "tallowby-surveys",
+        "vantage-ridge-holdings",
+    ):
+        assert absent not in statuses
+
+
+async def test_every_fixture_report_lists_sorted_recipients(db: str) -> None:
+    await loaded()
+    for ref in SUBJECTS:
+        found = await subject_report(ref)
+        names = [a.recipient.name.casefold() for a in found.report.recipients]
+        assert names == sorted(names), ref
+
+
+RECIPIENT_HEAD = """
+recipients:
+  - slug: typo-mail
+    name: Typo Mail
+    kind: SERVICE_PROVIDER
+    role: PROCESSOR
+    country: US
+"""
+DISCLOSURE_HEAD = """    status: ACTIVE
+    disclosures:
+      - data_categories: [user.contact.email]
+        subject_types: [platform_user]
+        purposes: [essential.service]
+        legal_basis: CONTRACT
+        ground: SERVICE_PROVISION
+"""
+SUBJECT_HEAD = """
+data_subjects:
+  - external_ref: typo-person
+    subject_type: platform_user
+    country: GB
+    data_categories: [user.name]
+"""
+# (where the typo is, the YAML, the misspelt key the error must name)
+UNKNOWN_KEYS = {
+    "recipient": (RECIPIENT_HEAD + "    status: ACTIVE\n    engagd_by: nobody\n", "engagd_by"),
+    "disclosure": (
+        RECIPIENT_HEAD + DISCLOSURE_HEAD + "        effective_form: 2024-01-01\n",
+        "effective_form",
+    ),
+    "transfer": (
+        RECIPIENT_HEAD
+        + DISCLOSURE_HEAD
+        + "        transfers:\n"
+        + "          - {country: US, mechanism: UK_IDTA, refrence: IDTA 2024}\n",
+        "refrence",
+    ),
+    "status history step": (
+        RECIPIENT_HEAD + "    status_history:\n      - {status: PROPOSED, date: 2022-01-01}\n",
+        "date",
+    ),
+    "data subject": (
+        SUBJECT_HEAD
+        + "    consent:\n      - {purpose: marketing.communications.email, granted: true}\n",
+        "consent",
+    ),
+    "consent record": (
+        SUBJECT_HEAD
+        + "    consents:\n"
+        + "      - purpose: marketing.communications.email\n"
+        + "        granted: true\n"
+        + "        recorded: 2024-01-01T09:00:00Z\n",
+        "recorded",
+    ),
+    "document": (RECIPIENT_HEAD.replace("recipients:", "recipient:"), "recipient"),
+}
+
+
+@pytest.mark.parametrize("where", list(UNKNOWN_KEYS))
+async def test_unknown_keys_in_a_fixture_are_errors(db: str, tmp_path: Path, where: str) -> None:
+    text, typo = UNKNOWN_KEYS[where]
+    path = tmp_path / "typo.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = await load_fixtures(path)
+    assert len(result.errors) == 1, result.summary()
+    assert typo in result.errors[0], result.errors
+    assert result.created == [] and result.subjects_created == []
+    assert await Recipient.all().count() == 0
+    assert await DataSubject.all().count() == 0
