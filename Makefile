@@ -35,6 +35,9 @@ format: setup
 typecheck: setup
 	$(VENV)/bin/mypy server
 
+bench: setup
+	$(PY) -m bench.run
+
 schema: setup
 	$(PY) -m server export-schema > schema.graphql
 

@@ -139,20 +139,30 @@ def generate(
             did = len(inv.disclosures) + 1
             start = today - timedelta(days=rng.randint(30, 1400))
             end = start + timedelta(days=rng.randint(200, 900)) if rng.random() < 0.08 else None
-            inv.disclosures.append(
-                (did, rid, _pick(rng, BASES), rng.choice(GROUNDS), "P1Y", start, end, created)
-            )
             keys = weights.categories_sample(rng, rng.choice([1, 1, 2]))
             if rng.random() < 0.03:
                 keys.append(rng.choice(weights.branches))
+            keys = list(dict.fromkeys(keys))
             for key in keys:
                 inv.disclosure_categories.append((did, key))
-            for key in weights.subject_types_sample(rng, rng.choice([1, 1, 2])):
+            types = weights.subject_types_sample(rng, rng.choice([1, 1, 2]))
+            for key in types:
                 inv.disclosure_subject_types.append((did, key))
-            for position, key in enumerate(weights.purposes_sample(rng, rng.randint(1, 3))):
+            purposes = weights.purposes_sample(rng, rng.randint(1, 3))
+            for position, key in enumerate(purposes):
                 inv.disclosure_purposes.append((did, key, position))
-            for _ in range(rng.choice([0, 1, 1, 2])):
-                inv.transfers.append((did, _pick(rng, COUNTRIES), _pick(rng, MECHANISMS), "bench"))
+            transfers = [
+                [_pick(rng, COUNTRIES), _pick(rng, MECHANISMS), "bench"]
+                for _ in range(rng.choice([0, 1, 1, 2]))
+            ]
+            for transfer in transfers:
+                inv.transfers.append((did, *transfer))
+            # The read model the services write with every disclosure.
+            inv.disclosures.append(
+                (did, rid, _pick(rng, BASES), rng.choice(GROUNDS), "P1Y", start, end, created,
+                 ",".join(sorted(keys)), ",".join(sorted(types)), ",".join(purposes),
+                 orjson.dumps(transfers).decode())
+            )  # fmt: skip
     marketing = [p for p in weights.purposes if p.startswith("marketing")]
     for sid in range(1, subjects + 1):
         subject_type = weights.subject_types_sample(rng, 1)[0]
@@ -160,7 +170,7 @@ def generate(
         inv.subjects.append(
             (sid, f"subject-{sid:06d}", subject_type, _pick(rng, COUNTRIES), 1, created, created)
         )
-        for key in weights.categories_sample(rng, rng.randint(1, 3)):
+        for key in weights.categories_sample(rng, 2):
             inv.subject_categories.append((sid, key))
         if rng.random() < 0.5:
             for purpose in rng.sample(marketing, 2):
@@ -201,7 +211,8 @@ RECIPIENT_COLUMNS = ("id", "slug", "name", "sort_name", "search_text", "legal_na
 TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("status_change", ("recipient_id", "from_status", "to_status", "at", "note", "actor")),
     ("disclosure", ("id", "recipient_id", "legal_basis", "ground", "retention", "effective_from",
-                    "effective_to", "created_at")),
+                    "effective_to", "created_at", "categories_text", "subject_types_text",
+                    "purposes_text", "transfers_json")),
     ("disclosure_category", ("disclosure_id", "category_id")),
     ("disclosure_subject_type", ("disclosure_id", "subject_type_id")),
     ("disclosure_purpose", ("disclosure_id", "purpose_id", "position")),

@@ -66,7 +66,7 @@ class DisclosureRow:
     categories_text: str | None = None
     subject_types_text: str | None = None
     purposes_text: str | None = None
-    transfers_text: str | None = None
+    transfers_json: str | None = None
 
     @functools.cached_property
     def data_categories(self) -> list[str]:
@@ -82,9 +82,9 @@ class DisclosureRow:
 
     @functools.cached_property
     def transfers(self) -> list[TransferRow]:
-        if not self.transfers_text or self.transfers_text == "[]":
+        if not self.transfers_json or self.transfers_json == "[]":
             return []
-        return [TransferRow(c, m, r) for c, m, r in orjson.loads(self.transfers_text)]
+        return [TransferRow(c, m, r) for c, m, r in orjson.loads(self.transfers_json)]
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)

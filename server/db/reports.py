@@ -100,31 +100,32 @@ async def disclosures_reaching(
     return list(_disclosure_rows(rows).values())
 
 
-def _parts_sql(postgres: bool) -> str:
-    """Each disclosure's parts aggregated into its own row, so one statement reads them all:
-    categories and subject types by key, purposes as entered, transfers as recorded."""
+def parts_sql(postgres: bool, table: str) -> str:
+    """A disclosure's parts aggregated from the link tables, as stored in its read-model columns
+    (categories and subject types by key, purposes as entered, transfers as recorded)."""
     if postgres:
         return (
             "(SELECT string_agg(category_id, ',' ORDER BY category_id) FROM disclosure_category "
-            "WHERE disclosure_id = d.id), "
+            f"WHERE disclosure_id = {table}.id), "
             "(SELECT string_agg(subject_type_id, ',' ORDER BY subject_type_id) "
-            "FROM disclosure_subject_type WHERE disclosure_id = d.id), "
+            f"FROM disclosure_subject_type WHERE disclosure_id = {table}.id), "
             "(SELECT string_agg(purpose_id, ',' ORDER BY position, purpose_id) "
-            "FROM disclosure_purpose WHERE disclosure_id = d.id), "
+            f"FROM disclosure_purpose WHERE disclosure_id = {table}.id), "
             "(SELECT json_agg(json_build_array(country, mechanism, reference) ORDER BY id)::text "
-            "FROM transfer WHERE disclosure_id = d.id)"
+            f"FROM transfer WHERE disclosure_id = {table}.id)"
         )
     # SQLite 3.40 has no ORDER BY inside aggregates: it aggregates rows in the order an
     # ordered subquery yields them.
     return (
         "(SELECT group_concat(category_id, ',') FROM (SELECT category_id FROM "
-        "disclosure_category WHERE disclosure_id = d.id ORDER BY category_id)), "
+        f"disclosure_category WHERE disclosure_id = {table}.id ORDER BY category_id)), "
         "(SELECT group_concat(subject_type_id, ',') FROM (SELECT subject_type_id FROM "
-        "disclosure_subject_type WHERE disclosure_id = d.id ORDER BY subject_type_id)), "
+        f"disclosure_subject_type WHERE disclosure_id = {table}.id ORDER BY subject_type_id)), "
         "(SELECT group_concat(purpose_id, ',') FROM (SELECT purpose_id FROM disclosure_purpose "
-        "WHERE disclosure_id = d.id ORDER BY position, purpose_id)), "
+        f"WHERE disclosure_id = {table}.id ORDER BY position, purpose_id)), "
         "(SELECT json_group_array(json_array(country, mechanism, reference)) FROM (SELECT "
-        "country, mechanism, reference FROM transfer WHERE disclosure_id = d.id ORDER BY id))"
+        f"country, mechanism, reference FROM transfer WHERE disclosure_id = {table}.id "
+        "ORDER BY id))"
     )
 
 
@@ -141,7 +142,7 @@ def _disclosure_rows(rows: Any) -> dict[int, DisclosureRow]:
             categories_text=r[7],
             subject_types_text=r[8],
             purposes_text=r[9],
-            transfers_text=r[10],
+            transfers_json=r[10],
         )
         for r in rows
     }
@@ -150,7 +151,8 @@ def _disclosure_rows(rows: Any) -> dict[int, DisclosureRow]:
 def disclosure_select(st: Statement) -> str:
     return (
         "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
-        f"d.effective_to, {_parts_sql(st.postgres)} FROM disclosure d"
+        "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, "
+        "d.transfers_json FROM disclosure d"
     )
 
 

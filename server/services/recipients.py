@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -82,8 +83,17 @@ def check_disclosure(
 async def _insert_disclosure(
     conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, at: datetime
 ) -> Disclosure:
+    categories = _unique(spec.data_categories)
+    subject_types = _unique(spec.subject_types)
+    purposes = _unique(spec.purposes)
     disclosure = await Disclosure.create(
         recipient_id=recipient_id,
+        categories_text=",".join(sorted(categories)),
+        subject_types_text=",".join(sorted(subject_types)),
+        purposes_text=",".join(purposes),
+        transfers_json=orjson.dumps(
+            [[t.country, t.mechanism.value, t.reference] for t in spec.transfers]
+        ).decode(),
         legal_basis=spec.legal_basis,
         ground=spec.ground,
         retention=spec.retention.strip() if spec.retention else None,
@@ -93,23 +103,20 @@ async def _insert_disclosure(
         using_db=conn,
     )
     await DisclosureCategory.bulk_create(
-        [
-            DisclosureCategory(disclosure_id=disclosure.id, category_id=k)
-            for k in _unique(spec.data_categories)
-        ],
+        [DisclosureCategory(disclosure_id=disclosure.id, category_id=k) for k in categories],
         using_db=conn,
     )
     await DisclosureSubjectType.bulk_create(
         [
             DisclosureSubjectType(disclosure_id=disclosure.id, subject_type_id=k)
-            for k in _unique(spec.subject_types)
+            for k in subject_types
         ],
         using_db=conn,
     )
     await DisclosurePurpose.bulk_create(
         [
             DisclosurePurpose(disclosure_id=disclosure.id, purpose_id=k, position=i)
-            for i, k in enumerate(_unique(spec.purposes))
+            for i, k in enumerate(purposes)
         ],
         using_db=conn,
     )
