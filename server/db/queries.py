@@ -11,14 +11,13 @@ from datetime import date
 from typing import Any
 
 import orjson
-from tortoise.expressions import Q, Subquery
+from tortoise.filters import escape_like
 
 from server.db.models import (
     AuditEvent,
-    Disclosure,
-    DisclosureCategory,
     Recipient,
 )
+from server.db.sql import Statement, connection, fetch
 
 RECIPIENT_COLUMNS = (
     "id",
@@ -168,28 +167,28 @@ class RecipientQuery:
     search: str | None = None
 
 
-def _filtered(spec: RecipientQuery, today: date) -> Any:
-    query = Recipient.all()
+def _where(st: Statement, spec: RecipientQuery, today: date) -> str:
+    """The filter as SQL: every part optional, all combined with AND, values always bound."""
+    conditions = ["1 = 1"]
     if spec.kinds is not None:
-        query = query.filter(kind__in=spec.kinds)
+        conditions.append(st.is_in("r.kind", spec.kinds))
     if spec.statuses is not None:
-        query = query.filter(status__in=spec.statuses)
+        conditions.append(st.is_in("r.status", spec.statuses))
     if spec.roles is not None:
-        query = query.filter(role__in=spec.roles)
+        conditions.append(st.is_in("r.role", spec.roles))
     if spec.country is not None:
-        query = query.filter(country=spec.country)
+        conditions.append(f"r.country = {st.param(spec.country)}")
     if spec.search:
-        query = query.filter(search_text__contains=spec.search.casefold())
+        pattern = "%" + escape_like(spec.search.casefold()) + "%"
+        conditions.append(f"r.search_text LIKE {st.param(pattern)} ESCAPE '\\'")
     if spec.data_categories is not None:
-        current = Disclosure.filter(Q(effective_to=None) | Q(effective_to__gt=today)).filter(
-            id__in=Subquery(
-                DisclosureCategory.filter(category_id__in=spec.data_categories).values_list(
-                    "disclosure_id", flat=True
-                )
-            )
+        conditions.append(
+            "r.id IN (SELECT d.recipient_id FROM disclosure d WHERE d.id IN "
+            "(SELECT dc.disclosure_id FROM disclosure_category dc WHERE "
+            f"{st.is_in('dc.category_id', spec.data_categories)}) "
+            f"AND (d.effective_to IS NULL OR d.effective_to > {st.param(today)}))"
         )
-        query = query.filter(id__in=Subquery(current.values_list("recipient_id", flat=True)))
-    return query
+    return " AND ".join(conditions)
 
 
 async def list_recipients(
@@ -197,11 +196,36 @@ async def list_recipients(
 ) -> tuple[list[dict[str, Any]], bool, int]:
     """One page in (sort_name, id) order after the keyset `after`, whether more follow, and the
     total matching the filter."""
-    base = _filtered(spec, today)
-    page = base
+    from server.db.reports import recipient_row
+
+    conn = connection()
+    st = Statement(conn)
+    where = _where(st, spec, today)
+    page_where = where
     if after is not None:
         sort_name, last_id = after
-        page = page.filter(Q(sort_name__gt=sort_name) | Q(sort_name=sort_name, id__gt=last_id))
-    rows = await page.order_by("sort_name", "id").limit(first + 1).values(*RECIPIENT_COLUMNS)
-    total = await _filtered(spec, today).count()
-    return rows[:first], len(rows) > first, total
+        page_where += (
+            f" AND (r.sort_name > {st.param(sort_name)} OR (r.sort_name = "
+            f"{st.param(sort_name)} AND r.id > {st.param(last_id)}))"
+        )
+    columns = ", ".join(f"r.{c}" for c in RECIPIENT_COLUMNS)
+    rows = [
+        recipient_row(r, st.postgres)
+        for r in await fetch(
+            conn,
+            st,
+            f"SELECT {columns} FROM recipient r WHERE {page_where} "
+            f"ORDER BY r.sort_name, r.id LIMIT {int(first) + 1}",
+        )
+    ]
+    count_st = Statement(conn)
+    total = next(
+        iter(
+            await fetch(
+                conn,
+                count_st,
+                f"SELECT count(*) FROM recipient r WHERE {_where(count_st, spec, today)}",
+            )
+        )
+    )[0]
+    return rows[:first], len(rows) > first, int(total)

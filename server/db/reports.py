@@ -73,10 +73,15 @@ async def subject(*, subject_id: int | None, external_ref: str | None) -> Subjec
 
 
 async def disclosures_reaching(
-    subject_type: str | None, category_keys: Sequence[str], day: date
+    subject_type: str | None,
+    category_keys: Sequence[str],
+    day: date,
+    *,
+    only_active_now: bool = False,
 ) -> list[DisclosureRow]:
     """Disclosures in effect on `day` that cover one of `category_keys` (and, when given, the
-    subject type), with their categories, subject types, purposes and transfers."""
+    subject type), with their categories, subject types, purposes and transfers. Asking about
+    now, `only_active_now` leaves out what inactive recipients hold (rule 1 applies anyway)."""
     conn = connection()
     st = Statement(conn)
     # Driven from the link tables' indexes: scanning every disclosure costs 30x more.
@@ -91,6 +96,11 @@ async def disclosures_reaching(
         )
     conditions = [
         f"d.id IN ({covering})",
+        *(
+            ["d.recipient_id IN (SELECT id FROM recipient WHERE status = 'ACTIVE')"]
+            if only_active_now
+            else []
+        ),
         f"d.effective_from <= {st.param(day)}",
         f"(d.effective_to IS NULL OR d.effective_to > {st.param(day)})",
     ]
@@ -214,16 +224,8 @@ async def recipients_with_status_at(
         conn, st, f"SELECT {columns} FROM recipient WHERE {st.is_in('id', list(set(ids)))}"
     )
     out: dict[int, tuple[dict[str, Any], RecipientStatus | None]] = {}
-    postgres = st.postgres
     for r in rows:
-        row = dict(zip(RECIPIENT_COLUMNS, r, strict=True))
-        if not postgres:
-            row["dpa_signed_on"] = to_date(row["dpa_signed_on"])
-            row["created_at"] = to_datetime(row["created_at"])
-            row["updated_at"] = to_datetime(row["updated_at"])
-            row["services"] = _json_list(row["services"])
-        elif isinstance(row["services"], str):
-            row["services"] = _json_list(row["services"])
+        row = recipient_row(r, st.postgres)
         out[row["id"]] = (row, RecipientStatus(row["status"]) if at is None else None)
     if at is not None:
         st = Statement(conn)
@@ -237,6 +239,18 @@ async def recipients_with_status_at(
             # Ordered by time: the last row per recipient is its status at `at`.
             out[rid] = (out[rid][0], RecipientStatus(status))
     return out
+
+
+def recipient_row(values: Sequence[Any], postgres: bool) -> dict[str, Any]:
+    """A recipient row read by hand-written SQL, with the types tortoise would give it."""
+    row = dict(zip(RECIPIENT_COLUMNS, values, strict=True))
+    if not postgres:
+        row["dpa_signed_on"] = to_date(row["dpa_signed_on"])
+        row["created_at"] = to_datetime(row["created_at"])
+        row["updated_at"] = to_datetime(row["updated_at"])
+        row["dpf_certified"] = bool(row["dpf_certified"])
+    row["services"] = _json_list(row["services"])
+    return row
 
 
 def _json_list(value: Any) -> list[str]:

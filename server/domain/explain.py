@@ -38,6 +38,7 @@ def _plain_language() -> dict[str, dict[str, str]]:
     return loaded
 
 
+@cache
 def category_phrase(term: Term) -> str:
     """A data category as a person says it after "your"."""
     known = _plain_language()["data_categories"].get(term.key)
@@ -47,12 +48,14 @@ def category_phrase(term: Term) -> str:
     return lower_first(name)
 
 
+@cache
 def purpose_phrase(term: Term) -> str:
     """A purpose as a phrase that follows the data: "to ..." or "for ..."."""
     known = _plain_language()["data_uses"].get(term.key)
     return known or f"for {lower_first(term.name)}"
 
 
+@cache
 def country_phrase(name: str) -> str:
     return f"the {name}" if name.startswith(NAMES_WITH_ARTICLE) else name
 

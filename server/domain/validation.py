@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -57,6 +58,7 @@ def country_error(code: str) -> str | None:
     return f'"{code[:20]}" is not an ISO 3166-1 alpha-2 country code (for example GB, US, DE).'
 
 
+@functools.cache
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     if country is None:

@@ -383,7 +383,7 @@ class SubjectQuery:
         if key not in info.context.taxonomy.categories:
             raise GraphQLError(f'Unknown data category "{key[:100]}".')
         rows = await report_service.recipients_of_category(key, as_of, info.context.taxonomy)
-        return [Recipient.from_row(r) for r in rows]
+        return [shaped_recipient(r) for r in rows]  # type: ignore[misc]
 
 
 async def _subject_payload(subject_id: int, info: Info[Context, None]) -> DataSubjectPayload:

@@ -25,11 +25,14 @@ class SubjectReport:
     disclosure_rows: dict[int, DisclosureRow]
 
 
+_LEGAL_BASES = {basis.value: basis for basis in LegalBasis}
+
+
 def _facts(row: DisclosureRow) -> rules.DisclosureFacts:
     return rules.DisclosureFacts(
         id=row.id,
         recipient_id=row.recipient_id,
-        legal_basis=LegalBasis(row.legal_basis),
+        legal_basis=_LEGAL_BASES[row.legal_basis],
         effective_from=row.effective_from,
         effective_to=row.effective_to,
         data_categories=tuple(row.data_categories),
@@ -64,7 +67,9 @@ async def who_receives(
         return None
     at = as_utc(as_of) if as_of else clock.now()
     keys = sorted({k for c in subject.data_categories for k in taxonomy.matching_categories(c)})
-    rows = await reports.disclosures_reaching(subject.subject_type, keys, rules.utc_day(at))
+    rows = await reports.disclosures_reaching(
+        subject.subject_type, keys, rules.utc_day(at), only_active_now=as_of is None
+    )
     recipient_ids = {r.recipient_id for r in rows}
     facts, recipient_rows = await _recipients(sorted(recipient_ids), as_of and at)
     report = rules.who_receives(
