@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 from strawberry import relay
 
-from server.db import reports
 from server.db.sql import Statement, connection, fetch
 from server.domain import explain
 from server.domain.enums import DisclosureGround, LegalBasis
@@ -318,5 +317,3 @@ async def recipient_by_slug(slug: str) -> bytes:
     }
     return orjson.dumps({"data": {"recipient": answer}})
 
-
-__all__ = ["reports"]

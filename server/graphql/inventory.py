@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from server.db.queries import DisclosureRow, TransferRow
+from server.db.queries import RECIPIENT_COLUMNS, DisclosureRow, TransferRow
 from server.domain.taxonomy import Taxonomy
 from server.graphql import enums
 from server.graphql.context import Context
@@ -101,7 +101,7 @@ class Recipient(relay.Node):
 
     @classmethod
     def from_model(cls, model: Any) -> Recipient:
-        return cls.from_row({name: getattr(model, name) for name in _RECIPIENT_ATTRS})
+        return cls.from_row({name: getattr(model, name) for name in RECIPIENT_COLUMNS})
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -144,27 +144,6 @@ class Recipient(relay.Node):
         ]
 
 
-_RECIPIENT_ATTRS = (
-    "id",
-    "slug",
-    "name",
-    "legal_name",
-    "description",
-    "kind",
-    "role",
-    "status",
-    "country",
-    "services",
-    "website",
-    "privacy_policy_url",
-    "dpa_signed_on",
-    "version",
-    "created_at",
-    "updated_at",
-    "dpf_certified",
-    "engaged_by_id",
-    "registered_by",
-)
 
 
 @strawberry.type(
