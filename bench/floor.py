@@ -316,4 +316,3 @@ async def recipient_by_slug(slug: str) -> bytes:
         "subprocessors": [{"name": s[0]} for s in subs],
     }
     return orjson.dumps({"data": {"recipient": answer}})
-

@@ -144,8 +144,6 @@ class Recipient(relay.Node):
         ]
 
 
-
-
 @strawberry.type(
     description=(
         "One flow of personal data to one recipient: what, whose, why, on which basis, "
