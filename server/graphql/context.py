@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,14 +21,31 @@ class Loaders:
 
     def __init__(self, today: date) -> None:
         self.today = today
-        self.recipient = DataLoader[int, dict[str, Any] | None](self._recipients)
-        self.subprocessors = DataLoader[int, list[dict[str, Any]]](self._subprocessors)
-        self.current_disclosures = DataLoader[int, list[queries.DisclosureRow]](
-            self._current_disclosures
-        )
-        self.all_disclosures = DataLoader[int, list[queries.DisclosureRow]](self._all_disclosures)
-        self.disclosure = DataLoader[int, queries.DisclosureRow | None](self._disclosures)
-        self.history = DataLoader[int, list[dict[str, Any]]](self._history)
+
+    # Each loader is made on first use: most requests need one or two of them.
+    @functools.cached_property
+    def recipient(self) -> DataLoader[int, dict[str, Any] | None]:
+        return DataLoader(self._recipients)
+
+    @functools.cached_property
+    def subprocessors(self) -> DataLoader[int, list[dict[str, Any]]]:
+        return DataLoader(self._subprocessors)
+
+    @functools.cached_property
+    def current_disclosures(self) -> DataLoader[int, list[queries.DisclosureRow]]:
+        return DataLoader(self._current_disclosures)
+
+    @functools.cached_property
+    def all_disclosures(self) -> DataLoader[int, list[queries.DisclosureRow]]:
+        return DataLoader(self._all_disclosures)
+
+    @functools.cached_property
+    def disclosure(self) -> DataLoader[int, queries.DisclosureRow | None]:
+        return DataLoader(self._disclosures)
+
+    @functools.cached_property
+    def history(self) -> DataLoader[int, list[dict[str, Any]]]:
+        return DataLoader(self._history)
 
     async def _recipients(self, ids: list[int]) -> list[dict[str, Any] | None]:
         found = await queries.recipients_by_id(ids)
