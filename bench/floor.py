@@ -42,6 +42,7 @@ query WhoReceives($ref: String!) {{
         legalBasis ground
         transfers {{ country mechanism reference }}
         explanation
+        transferAssessments {{ country mechanism lawful explanation }}
       }}
     }}
     withheld {{ recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} reason explanation }}
@@ -131,6 +132,7 @@ async def who_receives(ref: str) -> bytes:
             d = data.disclosure_rows[reason.disclosure.id]
             categories = [taxonomy.categories[k] for k in reason.data_categories]
             purposes = [taxonomy.purposes[k] for k in d.purposes]
+            assessments = data.transfer_assessments[d.id]
             reasons.append(
                 {
                     "disclosure": _disclosure(d),
@@ -145,12 +147,20 @@ async def who_receives(ref: str) -> bytes:
                         purposes=[explain.purpose_phrase(t) for t in purposes],
                         legal_basis=LegalBasis(d.legal_basis),
                         ground=DisclosureGround(d.ground),
-                        destinations=list(
-                            dict.fromkeys(country_name(t.country) for t in d.transfers)
-                        ),
+                        destinations=[country_name(a.country) for a in assessments],
                         established_in=country_name(row["country"]),
                         via=[rows[v.id]["name"] for v in access.via],
+                        transfer_bases=[a.phrase for a in assessments],
                     ),
+                    "transferAssessments": [
+                        {
+                            "country": a.country,
+                            "mechanism": a.mechanism.value,
+                            "lawful": a.lawful,
+                            "explanation": a.explanation,
+                        }
+                        for a in assessments
+                    ],
                 }
             )
         out_recipients.append(

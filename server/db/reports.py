@@ -184,6 +184,20 @@ async def disclosures_of_recipients(
     return list(_disclosure_rows(rows).values())
 
 
+async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
+    """Disclosures in effect on `day` that record at least one transfer, with their parts."""
+    conn = connection()
+    st = Statement(conn)
+    rows = await fetch(
+        conn,
+        st,
+        f"{disclosure_select(st)} WHERE d.id IN (SELECT disclosure_id FROM transfer) "
+        f"AND d.effective_from <= {st.param(day)} "
+        f"AND (d.effective_to IS NULL OR d.effective_to > {st.param(day)}) ORDER BY d.id",
+    )
+    return list(_disclosure_rows(rows).values())
+
+
 async def disclosures_with_ids(ids: Sequence[int]) -> dict[int, DisclosureRow]:
     if not ids:
         return {}

@@ -86,18 +86,24 @@ def disclosure_sentence(
     destinations: Sequence[str],
     established_in: str,
     via: Sequence[str] = (),
-    transfer_bases: Sequence[str] = (),
+    transfer_bases: Sequence[str | None] = (),
 ) -> str:
     """One sentence: who receives what, why, on which basis and ground, and where it goes.
-    Categories, purposes and countries come already phrased (category_phrase, ...)."""
+    Categories, purposes and countries come already phrased (category_phrase, ...);
+    `transfer_bases`, when given, holds for each destination the basis of the transfer there
+    ("under standard contractual clauses"), or None where there is nothing to say."""
     through = f" through {join_words(via)}" if via else ""
+    places = [country_phrase(d) for d in destinations]
+    if transfer_bases:
+        places = [
+            f"{place} ({basis})" if basis else place
+            for place, basis in zip(places, transfer_bases, strict=True)
+        ]
     where = (
-        f"the data is transferred to {join_words([country_phrase(d) for d in destinations])}"
+        f"the data is transferred to {join_words(places)}"
         if destinations
         else f"the data stays in {country_phrase(established_in)}, where the recipient is based"
     )
-    if transfer_bases:
-        where += f" ({'; '.join(transfer_bases)})"
     return (
         f"{recipient} receives your {join_words(categories)}{through} {join_words(purposes)}, "
         f"{GROUND_PHRASES[ground]}, on the legal basis of {LEGAL_BASIS_PHRASES[legal_basis]}; "

@@ -19,9 +19,10 @@ from server.graphql.recipients import RecipientMutation, RecipientQuery
 from server.graphql.shaped import ShapedExecutionContext
 from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
+from server.graphql.transfers import TransferQuery
 from server.settings import Settings
 
-Query = merge_types("Query", (RecipientQuery, TaxonomyQuery, SubjectQuery))
+Query = merge_types("Query", (RecipientQuery, TaxonomyQuery, SubjectQuery, TransferQuery))
 Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation))
 
 

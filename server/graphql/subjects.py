@@ -41,6 +41,7 @@ from server.graphql.taxonomy import (
     shaped_subject_type,
     subject_type,
 )
+from server.graphql.transfers import TransferAssessment, shaped_assessment
 from server.services import reports as report_service
 from server.services import subjects
 from server.services.reports import SubjectReport as ReportData
@@ -113,6 +114,9 @@ class DisclosureReason:
     transfers: list[Transfer]
     explanation: str = strawberry.field(
         description="One sentence for a person: what goes to whom, why, on which basis, and where."
+    )
+    transfer_assessments: list[TransferAssessment] = strawberry.field(
+        description="Each transfer of this disclosure judged for this subject's jurisdiction."
     )
 
 
@@ -239,16 +243,19 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
             shown = disclosure(row)
             categories = [taxonomy.categories[k] for k in reason.data_categories]
             purposes = [taxonomy.purposes[k] for k in row.purposes]
+            assessments = data.transfer_assessments[row.id]
             explanation = explain.disclosure_sentence(
                 recipient=row_of_recipient["name"],
                 categories=[explain.category_phrase(t) for t in categories],
                 purposes=[explain.purpose_phrase(t) for t in purposes],
                 legal_basis=LegalBasis(row.legal_basis),
                 ground=DisclosureGround(row.ground),
-                destinations=list(dict.fromkeys(country_name(t.country) for t in row.transfers)),
+                destinations=[country_name(a.country) for a in assessments],
                 established_in=country_name(row_of_recipient["country"]),
                 via=[data.recipient_rows[v.id]["name"] for v in access.via],
+                transfer_bases=[a.phrase for a in assessments],
             )
+            shaped_assessments = [shaped_assessment(a) for a in assessments]
             node = DisclosureReason(
                 disclosure=shown.source,
                 data_categories=[category(t) for t in categories],
@@ -257,6 +264,7 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
                 ground=shown.source.ground,
                 transfers=shown.source.transfers,
                 explanation=explanation,
+                transfer_assessments=[a.source for a in shaped_assessments],
             )
             values = shown.values
             reasons.append(
@@ -269,6 +277,7 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
                         "ground": values["ground"],
                         "transfers": values["transfers"],
                         "explanation": explanation,
+                        "transferAssessments": shaped_assessments,
                     },
                     node,
                 )

@@ -8,8 +8,9 @@ from typing import Any
 
 from server.db import reports
 from server.db.queries import DisclosureRow
+from server.domain import transfers
 from server.domain import who_receives as rules
-from server.domain.enums import LegalBasis
+from server.domain.enums import LegalBasis, RecipientKind, TransferMechanism
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import clock
 from server.services.subjects import as_utc
@@ -23,6 +24,8 @@ class SubjectReport:
     report: rules.Report
     recipient_rows: dict[int, dict[str, Any]]
     disclosure_rows: dict[int, DisclosureRow]
+    # Each counting disclosure's transfers, judged for this subject (one per country).
+    transfer_assessments: dict[int, list[transfers.Assessment]]
 
 
 _LEGAL_BASES = {basis.value: basis for basis in LegalBasis}
@@ -72,20 +75,63 @@ async def who_receives(
     )
     recipient_ids = {r.recipient_id for r in rows}
     facts, recipient_rows = await _recipients(sorted(recipient_ids), as_of and at)
-    report = rules.who_receives(
-        rules.SubjectFacts(
-            subject_type=subject.subject_type,
-            country=subject.country,
-            data_categories=tuple(subject.data_categories),
-            consents=tuple(
-                rules.ConsentFact(c.purpose, c.granted, c.recorded_at) for c in subject.consents
-            ),
+    subject_facts = rules.SubjectFacts(
+        subject_type=subject.subject_type,
+        country=subject.country,
+        data_categories=tuple(subject.data_categories),
+        consents=tuple(
+            rules.ConsentFact(c.purpose, c.granted, c.recorded_at) for c in subject.consents
         ),
-        at,
-        facts,
-        (_facts(r) for r in rows),
     )
-    return SubjectReport(subject, report, recipient_rows, {r.id: r for r in rows})
+    report = rules.who_receives(subject_facts, at, facts, (_facts(r) for r in rows))
+    disclosure_rows = {r.id: r for r in rows}
+    return SubjectReport(
+        subject,
+        report,
+        recipient_rows,
+        disclosure_rows,
+        _assess_transfers(subject_facts, report, recipient_rows, disclosure_rows),
+    )
+
+
+_MECHANISMS = {m.value: m for m in TransferMechanism}
+_KINDS = {k.value: k for k in RecipientKind}
+
+
+def recorded_transfers(row: DisclosureRow) -> list[transfers.RecordedTransfer]:
+    return [
+        transfers.RecordedTransfer(t.country, _MECHANISMS[t.mechanism], t.reference)
+        for t in row.transfers
+    ]
+
+
+def recipient_profile(row: dict[str, Any]) -> transfers.RecipientProfile:
+    return transfers.RecipientProfile(row["name"], _KINDS[row["kind"]], row["dpf_certified"])
+
+
+def _assess_transfers(
+    subject: rules.SubjectFacts,
+    report: rules.Report,
+    recipient_rows: dict[int, dict[str, Any]],
+    disclosure_rows: dict[int, DisclosureRow],
+) -> dict[int, list[transfers.Assessment]]:
+    day = rules.utc_day(report.at)
+    out: dict[int, list[transfers.Assessment]] = {}
+    for access in report.recipients:
+        profile = recipient_profile(recipient_rows[access.recipient.id])
+        for reason in access.reasons:
+            row = disclosure_rows[reason.disclosure.id]
+            if not row.transfers:
+                out[row.id] = []
+                continue
+            consent_granted = (
+                rules.consent_verdict(subject.consents, reason.disclosure.purposes, report.at)
+                is None
+            )
+            out[row.id] = transfers.assess_transfers(
+                subject.country, recorded_transfers(row), profile, day, consent_granted
+            )
+    return out
 
 
 async def recipients_of_category(

@@ -613,7 +613,8 @@ async def test_explanation_names_everything(client: httpx.AsyncClient) -> None:
     assert reason["explanation"] == (
         "Acme Mail receives your email address and phone number to provide the platform, "
         "as a provider of services to us, on the legal basis of the performance of a contract; "
-        "the data is transferred to the United States and the Netherlands."
+        "the data is transferred to the United States (under the UK Addendum to the "
+        "standard contractual clauses) and the Netherlands (under an adequacy decision)."
     )
 
 

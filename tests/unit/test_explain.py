@@ -150,11 +150,27 @@ def test_direct_recipient_sentence_has_no_through() -> None:
     assert "through" not in sentence()
 
 
-def test_transfer_bases_follow_the_destinations() -> None:
-    text = sentence(transfer_bases=["EU-US Data Privacy Framework", "UK Extension"])
-    assert text.endswith(
-        "transferred to the United States (EU-US Data Privacy Framework; UK Extension)."
+def test_transfer_bases_follow_each_destination() -> None:
+    text = sentence(
+        destinations=["United States", "India", "Ireland"],
+        transfer_bases=[
+            "under standard contractual clauses",
+            "without a valid transfer safeguard",
+            None,
+        ],
     )
+    assert text.endswith(
+        "transferred to the United States (under standard contractual clauses), "
+        "India (without a valid transfer safeguard) and Ireland."
+    )
+    assert_one_sentence(text)
+
+
+def test_transfer_bases_must_match_the_destinations() -> None:
+    with pytest.raises(ValueError):
+        sentence(
+            destinations=["United States", "India"], transfer_bases=["under an adequacy decision"]
+        )
 
 
 def test_withheld_sentence_for_withdrawn_consent() -> None:

@@ -1,0 +1,159 @@
+"""International transfers: the reference adequacy decisions, each flow judged for a person's
+jurisdiction, and the gaps a dashboard shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from server.domain import transfers as rules
+from server.graphql import enums
+from server.graphql.context import Context
+from server.graphql.inventory import (
+    Disclosure,
+    Recipient,
+    Transfer,
+    shaped_disclosure,
+    shaped_recipient,
+    shaped_transfer,
+)
+from server.graphql.shaped import Shaped
+from server.services import transfers as transfer_service
+
+Jurisdiction = strawberry.enum(
+    rules.Jurisdiction,
+    description=(
+        "The regime whose transfer rules apply, from the data subject's country of residence."
+    ),
+)
+
+
+@strawberry.type
+class AdequacyDecision:
+    jurisdiction: Jurisdiction
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2.")
+    scope: str | None = strawberry.field(
+        description=(
+            "Empty for a full decision; otherwise who it covers (e.g. organisations certified "
+            "under the Data Privacy Framework)."
+        )
+    )
+    adopted_on: date
+    source: str = strawberry.field(
+        description="Citation of the instrument (decision or regulation number)."
+    )
+
+    @classmethod
+    def from_domain(cls, decision: rules.AdequacyDecision) -> AdequacyDecision:
+        return cls(
+            jurisdiction=decision.jurisdiction,
+            country=decision.country,
+            scope=decision.scope,
+            adopted_on=decision.adopted_on,
+            source=decision.source,
+        )
+
+
+@strawberry.type
+class TransferAssessment:
+    country: str
+    mechanism: enums.TransferMechanism
+    lawful: bool
+    explanation: str = strawberry.field(
+        description="Why it is or is not lawful, naming the decision or safeguard relied on."
+    )
+
+    @classmethod
+    def from_domain(cls, assessment: rules.Assessment) -> TransferAssessment:
+        return cls(
+            country=assessment.country,
+            mechanism=assessment.mechanism,
+            lawful=assessment.lawful,
+            explanation=assessment.explanation,
+        )
+
+
+def shaped_assessment(assessment: rules.Assessment) -> Shaped:
+    return Shaped(
+        {
+            "country": assessment.country,
+            "mechanism": assessment.mechanism.value,
+            "lawful": assessment.lawful,
+            "explanation": assessment.explanation,
+        },
+        factory=lambda: TransferAssessment.from_domain(assessment),
+    )
+
+
+@strawberry.type
+class TransferGap:
+    recipient: Recipient
+    disclosure: Disclosure
+    transfer: Transfer
+    jurisdiction: Jurisdiction
+    explanation: str
+
+
+@strawberry.type
+class TransferQuery:
+    @strawberry.field(
+        description=(
+            "The adequacy decisions this service applies for a jurisdiction, with their "
+            "citations, by country."
+        )
+    )
+    def adequacy_decisions(self, jurisdiction: Jurisdiction) -> list[AdequacyDecision]:
+        return [
+            AdequacyDecision.from_domain(d)
+            for d in rules.reference().decisions_for(rules.Jurisdiction(jurisdiction))
+        ]
+
+    @strawberry.field(
+        description=(
+            "Transfers of active disclosures that would be unlawful for subjects in this "
+            "jurisdiction."
+        )
+    )
+    async def transfer_gaps(
+        self,
+        info: Info[Context, None],
+        jurisdiction: Jurisdiction,
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(description="The moment to judge at (default: now)."),
+        ] = None,
+    ) -> list[TransferGap]:
+        gaps = await transfer_service.transfer_gaps(rules.Jurisdiction(jurisdiction), as_of)
+        taxonomy = info.context.taxonomy
+        out = []
+        for gap in gaps:
+            recipient = shaped_recipient(gap.recipient)
+            disclosure = shaped_disclosure(gap.disclosure, taxonomy)
+            transfer = shaped_transfer(gap.transfer)
+            node = TransferGap(
+                recipient=recipient.source,
+                disclosure=disclosure.source,
+                transfer=Transfer(
+                    country=gap.transfer.country,
+                    mechanism=enums.TransferMechanism(gap.transfer.mechanism),
+                    reference=gap.transfer.reference,
+                ),
+                jurisdiction=gap.jurisdiction,
+                explanation=gap.assessment.explanation,
+            )
+            out.append(
+                Shaped(
+                    {
+                        "recipient": recipient,
+                        "disclosure": disclosure,
+                        "transfer": transfer,
+                        "jurisdiction": gap.jurisdiction.value,
+                        "explanation": gap.assessment.explanation,
+                    },
+                    node,
+                )
+            )
+        return out  # type: ignore[return-value]
