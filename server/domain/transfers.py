@@ -105,6 +105,13 @@ class TransferReference:
         )
 
 
+def _country_code(value: object, where: str) -> str:
+    """YAML reads a bare NO (Norway) as false: every code must arrive as a known alpha-2 string."""
+    if not isinstance(value, str) or country_name(value) == value:
+        raise ValueError(f"{where}: {value!r} is not an ISO 3166-1 alpha-2 code (quote it)")
+    return value
+
+
 def load_reference(path: Path = REFERENCE_FILE) -> TransferReference:
     raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     decisions: dict[tuple[Jurisdiction, str], AdequacyDecision] = {}
@@ -113,7 +120,7 @@ def load_reference(path: Path = REFERENCE_FILE) -> TransferReference:
         for entry in entries:
             decision = AdequacyDecision(
                 jurisdiction=jurisdiction,
-                country=entry["country"],
+                country=_country_code(entry["country"], path.name),
                 adopted_on=entry["adopted_on"],
                 source=entry["source"],
                 scope=entry.get("scope") or None,
@@ -130,7 +137,7 @@ def load_reference(path: Path = REFERENCE_FILE) -> TransferReference:
     return TransferReference(
         version=int(raw["version"]),
         last_checked=raw["last_checked"],
-        eea=frozenset(raw["eea_members"]["countries"]),
+        eea=frozenset(_country_code(c, path.name) for c in raw["eea_members"]["countries"]),
         eea_source=raw["eea_members"]["source"],
         decisions=decisions,
     )

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from server.domain.enums import RecipientKind, TransferMechanism
 from server.domain.transfers import (
+    REFERENCE_FILE,
     Assessment,
     Basis,
     Coverage,
@@ -995,3 +996,12 @@ def test_gaps_are_the_unlawful_countries_without_explicit_consent(
     assert [position for position, _ in found] == expected
     for position, assessment in found:
         assert (assessment.country, assessment.mechanism) == pairs[position]
+
+
+def test_reference_file_rejects_codes_yaml_reads_as_something_else(tmp_path: Path) -> None:
+    """A bare NO (Norway) is false to YAML: loading must fail loudly, not drop Norway."""
+    text = REFERENCE_FILE.read_text(encoding="utf-8").replace('"NO"', "NO")
+    broken = tmp_path / "adequacy-decisions.yaml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="not an ISO 3166-1 alpha-2 code"):
+        load_reference(broken)
