@@ -115,7 +115,7 @@ async def revoke_key(name: str, *, actor: str) -> None:
     """Revoke a key: the next request with its token is refused."""
     at = clock.now()
     async with in_transaction() as conn:
-        key = await ApiKey.get_or_none(name=name).using_db(conn)
+        key = await ApiKey.filter(name=name).using_db(conn).first()
         if key is None:
             raise KeyProblem(f"No key named {name[:80]}.")
         if key.revoked_at is not None:
