@@ -19,6 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(PY) -m server migrate
 	$(PY) -m server load-fixtures --if-empty
+	$(PY) -m server keys ensure-local-admin
 	$(PY) -m server serve
 
 test: setup

@@ -14,6 +14,7 @@ import gc
 import logging
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -31,13 +32,16 @@ from bench import floor
 from bench.generate import generate, reasons_estimate, write_postgres, write_sqlite
 from server.db.config import tortoise_config
 from server.db.setup import migrate
+from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.schema import build_schema
-from server.services import clock
+from server.services import clock, keys
 from server.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# In-process runs ask as an admin key would; HTTP requests send a real key (see measure).
+PRINCIPAL = Principal("bench", Role.ADMIN)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -108,11 +112,12 @@ class Client:
             self.writer.close()
 
 
-def graphql_request(query: str, variables: dict[str, Any] | None = None) -> bytes:
+def graphql_request(token: str, query: str, variables: dict[str, Any] | None = None) -> bytes:
     body = orjson.dumps({"query": query, "variables": variables or {}})
     return (
         b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        b"Accept: application/graphql-response+json\r\nContent-Length: "
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + b"Accept: application/graphql-response+json\r\nContent-Length: "
         + str(len(body)).encode()
         + b"\r\n\r\n"
         + body
@@ -223,11 +228,13 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
     settings = Settings(database_url=database_url)
     schema = build_schema(settings)
     await Tortoise.init(config=tortoise_config(database_url))
+    # /graphql needs a key: a new admin key for each run.
+    token = await keys.create_key(f"bench-{secrets.token_hex(4)}", Role.ADMIN, actor="bench")
     gc.collect()
     gc.freeze()
 
     async def in_process(query: str, variables: dict[str, Any] | None = None) -> bytes:
-        context = Context(settings=settings, loaders=Loaders(clock.today()))
+        context = Context(settings=settings, principal=PRINCIPAL, loaders=Loaders(clock.today()))
         result = await schema.execute(query, variable_values=variables, context_value=context)
         if result.errors:
             raise RuntimeError(result.errors)
@@ -271,26 +278,26 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
             "graphql": (
                 lambda nxt=cycle(subject_refs): in_process(floor.WHO_RECEIVES, {"ref": nxt()})
             ),
-            "http": [graphql_request(floor.WHO_RECEIVES, {"ref": r}) for r in subject_refs],
+            "http": [graphql_request(token, floor.WHO_RECEIVES, {"ref": r}) for r in subject_refs],
         },
         "recipientsOfCategory": {
             # Thousands of recipients an answer: fewer samples keep the run short.
             "samples": 30,
             "floor": floor.recipients_of_category,
             "graphql": lambda: in_process(floor.RECIPIENTS_OF_CATEGORY),
-            "http": [graphql_request(floor.RECIPIENTS_OF_CATEGORY)],
+            "http": [graphql_request(token, floor.RECIPIENTS_OF_CATEGORY)],
         },
         "dashboardPage": {
             "floor": floor.dashboard_page,
             "graphql": lambda: in_process(floor.DASHBOARD_PAGE),
-            "http": [graphql_request(floor.DASHBOARD_PAGE)],
+            "http": [graphql_request(token, floor.DASHBOARD_PAGE)],
         },
         "recipientBySlug": {
             "floor": (lambda nxt=cycle(slugs): floor.recipient_by_slug(nxt())),
             "graphql": (
                 lambda nxt=cycle(slugs): in_process(floor.RECIPIENT_BY_SLUG, {"slug": nxt()})
             ),
-            "http": [graphql_request(floor.RECIPIENT_BY_SLUG, {"slug": s}) for s in slugs],
+            "http": [graphql_request(token, floor.RECIPIENT_BY_SLUG, {"slug": s}) for s in slugs],
             "plain": [get_request(f"/plain/recipient?slug={s}") for s in slugs],
         },
     }
@@ -341,7 +348,7 @@ async def small_inventory_sql_count(database_url: str) -> int:
     schema = build_schema(Settings(database_url=database_url))
 
     async def once() -> None:
-        context = Context(settings=Settings(), loaders=Loaders(clock.today()))
+        context = Context(settings=Settings(), principal=PRINCIPAL, loaders=Loaders(clock.today()))
         await schema.execute(
             floor.WHO_RECEIVES, variable_values={"ref": "subject-000042"}, context_value=context
         )

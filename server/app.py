@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
 from server.graphql.context import Context, Loaders
 from server.graphql.http import graphql_endpoint
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def make_context(request: Request) -> Context:
         return Context(
             settings=settings,
+            principal=getattr(request.state, "principal", None),
             loaders=Loaders(clock.today()),
             request_id=getattr(request.state, "request_id", ""),
         )
@@ -141,7 +143,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        middleware=[Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes)],
+        # Authentication after the request guard (so a 401 has its X-Request-Id too) and before
+        # anything that needs to know the caller (request.state.principal).
+        middleware=[
+            Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
+            Middleware(AuthenticationMiddleware),
+        ],
         lifespan=lifespan,
     )
     app.state.graphiql = not settings.production

@@ -1,17 +1,24 @@
-"""Command line: python -m server serve | migrate | load-fixtures [PATH] | export-schema."""
+"""Command line: python -m server serve | migrate | load-fixtures [PATH] | export-schema |
+keys create|list|revoke|ensure-local-admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from server.settings import Settings
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+LOCAL_ADMIN_FILE = Path("data/local-admin.key")
+LOCAL_ADMIN_NAME = "local-admin"
+CLI_ACTOR = "cli"
+T = TypeVar("T")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,7 +67,115 @@ def _export_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from tortoise import Tortoise
+
+    from server.db.config import tortoise_config
+
+    async def run() -> T:
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(run())
+
+
+def _keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from server.domain.access import Role
+    from server.services import keys
+
+    try:
+        token = _with_database(
+            settings, lambda: keys.create_key(args.name, Role(args.role), actor=CLI_ACTOR)
+        )
+    except keys.KeyProblem as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    print(token)  # the token and nothing else, for scripts: it is not shown again
+    return 0
+
+
+def _keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import keys
+
+    found = _with_database(settings, keys.list_keys)
+
+    def moment(value: object) -> str:
+        return value.isoformat(timespec="seconds") if value is not None else "-"  # type: ignore[attr-defined]
+
+    rows = [("NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")]
+    rows += [
+        (k.name, k.role.value, moment(k.created_at), moment(k.last_used_at), moment(k.revoked_at))
+        for k in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import keys
+
+    try:
+        _with_database(settings, lambda: keys.revoke_key(args.name, actor=CLI_ACTOR))
+    except keys.KeyProblem as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    print(f"Revoked {args.name}.", file=sys.stderr)
+    return 0
+
+
+def _write_secret(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text + "\n")
+    os.chmod(path, 0o600)  # in case the file was there before with wider rights
+
+
+def _keys_ensure_local_admin(args: argparse.Namespace, settings: Settings) -> int:
+    """For `make run`: an admin key for this checkout, kept in data/local-admin.key (0600),
+    created when the file is missing or its key is unknown to this database or revoked."""
+    from server.domain.access import Role
+    from server.services import keys
+
+    path = Path(args.file)
+
+    async def ensure() -> str:
+        if path.exists():
+            token = path.read_text().strip()
+            principal = await keys.authenticate(token)
+            if principal is not None and principal.role == Role.ADMIN:
+                return token
+        taken = {k.name for k in await keys.list_keys()}
+        name = LOCAL_ADMIN_NAME
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{LOCAL_ADMIN_NAME}-{n}"
+        token = await keys.create_key(name, Role.ADMIN, actor=CLI_ACTOR)
+        _write_secret(path, token)
+        print(f"Created the admin key {name}; its token is in {path}.", file=sys.stderr)
+        return token
+
+    token = _with_database(settings, ensure)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(
+        f"GraphiQL: open http://{host}:{port}/graphql and add the header "
+        f'{{"Authorization": "Bearer {token}"}}'
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from server.domain.access import Role
+
     parser = argparse.ArgumentParser(
         prog="python -m server",
         description="Recipient Inventory: who gets this user's data, and why.",
@@ -94,6 +209,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="Print the served schema as SDL.")
     export.set_defaults(run=_export_schema)
+
+    keys = commands.add_parser("keys", help="Manage API keys.")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser(
+        "create", help="Create a key and print its token (only the token, shown only once)."
+    )
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True, help="Unique; the audit log's actor.")
+    create.set_defaults(run=_keys_create)
+    listing = key_commands.add_parser(
+        "list", help="Name, role, created, last used, revoked (never the token)."
+    )
+    listing.set_defaults(run=_keys_list)
+    revoke = key_commands.add_parser("revoke", help="Revoke a key; it stops working at once.")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_keys_revoke)
+    local = key_commands.add_parser(
+        "ensure-local-admin",
+        help="For make run: create a local admin key on first start and print a GraphiQL hint.",
+    )
+    local.add_argument("--file", default=str(LOCAL_ADMIN_FILE), help="Where the token is kept.")
+    local.add_argument("--host", help="For the hint (default HOST).")
+    local.add_argument("--port", type=int, help="For the hint (default PORT).")
+    local.set_defaults(run=_keys_ensure_local_admin)
     return parser
 
 

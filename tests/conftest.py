@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,15 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from server.app import create_app
 from server.db.config import tortoise_config
 from server.db.setup import migrate
+from server.domain.access import Role
+from server.services import keys
 from server.settings import Settings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 # Tables holding what tests write; the taxonomy tables stay as migrate left them.
 INVENTORY_TABLES = (
+    "api_key",
     "consent_record",
     "subject_category",
     "data_subject",
@@ -88,10 +91,51 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-async def client(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, manage_database=False)
+def app(db: str, settings: Settings) -> Any:
+    return create_app(settings, manage_database=False)
+
+
+def http_client(app: Any, token: str | None = None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+
+
+MakeClient = Callable[[str, str], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def client_for(app: Any) -> AsyncIterator[MakeClient]:
+    """`await client_for(role, name)`: a client sending a new key of that role and name."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(role: str, name: str) -> httpx.AsyncClient:
+        token = await keys.create_key(name, Role(role), actor="tests")
+        http = http_client(app, token)
+        clients.append(http)
+        return http
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+@pytest.fixture
+async def client(client_for: MakeClient) -> httpx.AsyncClient:
+    """An admin key named test-admin: the audit log's actor for the suite's writes."""
+    return await client_for("admin", "test-admin")
+
+
+@pytest.fixture
+async def reviewer(client_for: MakeClient) -> httpx.AsyncClient:
+    """A second admin key (test-reviewer): approves what `client` registered, since a key may
+    not approve what it registered itself (separation of duties)."""
+    return await client_for("admin", "test-reviewer")
+
+
+@pytest.fixture
+async def anonymous(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(app) as http:
         yield http
 
 

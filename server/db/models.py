@@ -6,6 +6,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from server.domain.access import Role
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -249,3 +250,20 @@ class ConsentRecord(Model):
     class Meta:
         table = "consent_record"
         indexes = (("subject_id", "recorded_at"),)
+
+
+class ApiKey(Model):
+    """An API key: a name (the audit actor), a role, and the sha256 of its token. Tokens are 256
+    random bits, so a fast hash is enough: there is nothing to guess or brute-force, and the
+    token itself is never stored. Revoked keys stay, so a name is never reused."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64, unique=True)
+    role = fields.CharEnumField(Role, max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"

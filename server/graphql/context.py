@@ -10,6 +10,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from server.db import queries
+from server.domain.access import Principal, Role
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import clock
 from server.settings import Settings
@@ -75,7 +76,22 @@ class Loaders:
 @dataclass
 class Context:
     settings: Settings
-    actor: str = "anonymous"
+    # The API key the request came with (set by the authentication middleware). Without one,
+    # every permission check refuses.
+    principal: Principal | None = None
     taxonomy: Taxonomy = field(default_factory=default_taxonomy)
     loaders: Loaders = field(default_factory=lambda: Loaders(clock.today()))
     request_id: str = ""
+
+    @property
+    def actor(self) -> str:
+        """The audit log's actor: the key's name."""
+        return self.principal.name if self.principal else "anonymous"
+
+    @property
+    def role(self) -> Role:
+        """The key's role, for the services' argument-dependent checks. Only reached behind a
+        permission class, which refuses a request without a key first."""
+        if self.principal is None:
+            raise PermissionError("no API key in this request")
+        return self.principal.role

@@ -12,6 +12,7 @@ from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id, user_errors
 from server.graphql.inventory import Disclosure
+from server.graphql.permissions import CanWriteInventory, mutation_needs
 from server.services import recipients
 from server.services.commands import AddDisclosure, DisclosureSpec, EndDisclosure, TransferSpec
 
@@ -76,7 +77,10 @@ async def _payload(info: Info[Context, None], disclosure_id: int) -> DisclosureP
 
 @strawberry.type
 class DisclosureMutation:
-    @strawberry.mutation(description="Record a new flow of personal data to a recipient.")
+    @strawberry.mutation(
+        description="Record a new flow of personal data to a recipient.",
+        extensions=mutation_needs(CanWriteInventory),
+    )
     async def add_disclosure(
         self, info: Info[Context, None], input: AddDisclosureInput
     ) -> DisclosurePayload:
@@ -92,7 +96,8 @@ class DisclosureMutation:
         return await _payload(info, result.disclosure.id)
 
     @strawberry.mutation(
-        description="End a disclosure: effectiveTo is the first day it no longer applies."
+        description="End a disclosure: effectiveTo is the first day it no longer applies.",
+        extensions=mutation_needs(CanWriteInventory),
     )
     async def end_disclosure(
         self, info: Info[Context, None], input: EndDisclosureInput

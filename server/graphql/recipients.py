@@ -22,6 +22,15 @@ from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import UserError, decode_id, user_errors
 from server.graphql.inventory import Recipient, shaped_disclosure, shaped_recipient
+from server.graphql.permissions import (
+    CanChangeStatus,
+    CanReadInventory,
+    CanReadSubjects,
+    CanWriteInventory,
+    mutation_needs,
+    needs,
+    require,
+)
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
@@ -106,7 +115,10 @@ def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> quer
 
 @strawberry.type
 class RecipientQuery:
-    @strawberry.field(description="Fetches an object given its ID; null when there is none.")
+    @strawberry.field(
+        description="Fetches an object given its ID; null when there is none.",
+        extensions=needs(CanReadInventory),
+    )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> relay.Node | None:
         from server.graphql.inventory import Disclosure
         from server.graphql.subjects import DataSubject
@@ -122,10 +134,15 @@ class RecipientQuery:
             node_id = str(decode_id(id, gid.type_name, ["id"]))
         except (ValueError, KeyError, TypeError, domain_errors.UserErrors):
             return None
+        if node_type is DataSubject:
+            require(info, CanReadSubjects)
         found = await node_type.resolve_nodes(info=info, node_ids=[node_id])
         return found[0]
 
-    @strawberry.field(description="One recipient by global ID or by slug (give exactly one).")
+    @strawberry.field(
+        description="One recipient by global ID or by slug (give exactly one).",
+        extensions=needs(CanReadInventory),
+    )
     async def recipient(
         self, info: Info[Context, None], id: strawberry.ID | None = None, slug: str | None = None
     ) -> Recipient | None:
@@ -144,7 +161,8 @@ class RecipientQuery:
     @strawberry.field(
         description=(
             "Recipients in name order, filtered; `first` defaults to 50 and may be at most 100."
-        )
+        ),
+        extensions=needs(CanReadInventory),
     )
     async def recipients(
         self,
@@ -262,7 +280,10 @@ async def _payload(result: recipients.RecipientResult) -> RecipientPayload:
 
 @strawberry.type
 class RecipientMutation:
-    @strawberry.mutation(description="Register a recipient (and its disclosures) for review.")
+    @strawberry.mutation(
+        description="Register a recipient (and its disclosures) for review.",
+        extensions=mutation_needs(CanWriteInventory),
+    )
     async def register_recipient(
         self, info: Info[Context, None], input: RegisterRecipientInput
     ) -> RecipientPayload:
@@ -284,12 +305,17 @@ class RecipientMutation:
                 disclosures=[disclosure_spec(d) for d in input.disclosures or []],
                 dpf_certified=bool(input.data_privacy_framework_certified),
             )
-            result = await recipients.register_recipient(command, actor=info.context.actor)
+            result = await recipients.register_recipient(
+                command, actor=info.context.actor, role=info.context.role
+            )
         except domain_errors.UserErrors as exc:
             return RecipientPayload(recipient=None, user_errors=user_errors(exc))
         return await _payload(result)
 
-    @strawberry.mutation(description="Change a recipient's details against the version you read.")
+    @strawberry.mutation(
+        description="Change a recipient's details against the version you read.",
+        extensions=mutation_needs(CanWriteInventory),
+    )
     async def update_recipient(
         self, info: Info[Context, None], input: UpdateRecipientInput
     ) -> RecipientPayload:
@@ -315,7 +341,10 @@ class RecipientMutation:
             return RecipientPayload(recipient=None, user_errors=user_errors(exc))
         return await _payload(result)
 
-    @strawberry.mutation(description="Move a recipient through its lifecycle, with a note.")
+    @strawberry.mutation(
+        description="Move a recipient through its lifecycle, with a note.",
+        extensions=mutation_needs(CanChangeStatus),
+    )
     async def change_recipient_status(
         self, info: Info[Context, None], input: ChangeRecipientStatusInput
     ) -> RecipientPayload:
@@ -325,7 +354,9 @@ class RecipientMutation:
                 status=input.status,
                 note=input.note,
             )
-            result = await recipients.change_status(command, actor=info.context.actor)
+            result = await recipients.change_status(
+                command, actor=info.context.actor, role=info.context.role
+            )
         except domain_errors.UserErrors as exc:
             return RecipientPayload(recipient=None, user_errors=user_errors(exc))
         return await _payload(result)

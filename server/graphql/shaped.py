@@ -6,6 +6,9 @@ leaves already serialised the way the schema's scalars and enums would. The exec
 below completes those fields with a dictionary lookup. Any field a `Shaped` does not hold, or
 that is asked for with arguments, falls back to the ordinary resolver on `source`, so every
 query the schema validates still runs, and still runs the same way.
+
+A field guarded by a permission (server/graphql/permissions.py) is never taken from a Shaped
+value: it always goes through its resolver, so its permission check runs on this path too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.pyutils import Path
+from strawberry.permission import PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 
 class Shaped:
@@ -69,6 +74,23 @@ async def _settle_list(items: list[Any], pending: list[int]) -> list[Any]:
 
 
 _COMPLETIONS: dict[GraphQLOutputType, int] = {}
+_GUARDED: dict[GraphQLObjectType, frozenset[str]] = {}
+
+
+def guarded_fields(parent_type: GraphQLObjectType) -> frozenset[str]:
+    """The fields of a type that carry a permission check (and so must run their resolver)."""
+    guarded = _GUARDED.get(parent_type)
+    if guarded is None:
+        names = set()
+        for name, field in parent_type.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            extensions = getattr(definition, "extensions", None) or []
+            if any(isinstance(e, PermissionExtension) for e in extensions):
+                names.add(name)
+        guarded = _GUARDED[parent_type] = frozenset(names)
+    return guarded
+
+
 _MISSING = object()
 # Steps of a projection plan.
 LEAF, TYPENAME, OBJECT, OBJECT_LIST = 0, 1, 2, 3
@@ -89,6 +111,7 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return plans[key]
         plans[key] = None  # guards against recursion while compiling
         plan: Plan | None = []
+        guarded = guarded_fields(parent_type)
         for response_name, field_details_list in grouped.items():
             node = field_details_list[0].node
             name = node.name.value
@@ -96,7 +119,7 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan.append((response_name, name, TYPENAME, parent_type.name))
                 continue
             field = parent_type.fields.get(name)
-            if field is None or node.arguments or node.directives:
+            if field is None or node.arguments or node.directives or name in guarded:
                 plan = None
                 break
             field_type = field.type
@@ -212,11 +235,12 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         pending: list[str] = []
         is_awaitable = self.is_awaitable
         completions = _COMPLETIONS
+        guarded = guarded_fields(parent_type)
         for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             name = node.name.value
             held = _MISSING
-            if not node.arguments and name != "__typename":
+            if not node.arguments and name != "__typename" and name not in guarded:
                 try:  # noqa: SIM105 - a try is the cheapest way on this hot path
                     held = values[name]
                 except KeyError:

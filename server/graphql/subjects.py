@@ -29,6 +29,13 @@ from server.graphql.inventory import (
     shaped_disclosure,
     shaped_recipient,
 )
+from server.graphql.permissions import (
+    CanReadInventory,
+    CanReadSubjects,
+    CanWriteSubjects,
+    mutation_needs,
+    needs,
+)
 from server.graphql.shaped import Shaped
 from server.graphql.taxonomy import (
     DataCategory,
@@ -352,7 +359,7 @@ def _lookup(ref: SubjectRef) -> tuple[int | None, str | None] | None:
 
 @strawberry.type
 class SubjectQuery:
-    @strawberry.field
+    @strawberry.field(extensions=needs(CanReadSubjects))
     async def data_subject(self, info: Info[Context, None], ref: SubjectRef) -> DataSubject | None:
         lookup = _lookup(ref)
         if lookup is None:
@@ -364,7 +371,8 @@ class SubjectQuery:
         description=(
             "Who receives this subject's personal data at asOf (default: now), and why. "
             "Null when no such subject."
-        )
+        ),
+        extensions=needs(CanReadSubjects),
     )
     async def who_receives(
         self, info: Info[Context, None], subject: SubjectRef, as_of: datetime | None = None
@@ -384,7 +392,8 @@ class SubjectQuery:
         description=(
             "Recipients that receive a data category at asOf (default: now); taxonomy-aware "
             "in both directions."
-        )
+        ),
+        extensions=needs(CanReadInventory),
     )
     async def recipients_of_category(
         self, info: Info[Context, None], key: str, as_of: datetime | None = None
@@ -404,7 +413,10 @@ async def _subject_payload(subject_id: int, info: Info[Context, None]) -> DataSu
 
 @strawberry.type
 class SubjectMutation:
-    @strawberry.mutation(description="Create a data subject, or replace it by externalRef.")
+    @strawberry.mutation(
+        description="Create a data subject, or replace it by externalRef.",
+        extensions=mutation_needs(CanWriteSubjects),
+    )
     async def upsert_data_subject(
         self, info: Info[Context, None], input: DataSubjectInput
     ) -> DataSubjectPayload:
@@ -423,7 +435,10 @@ class SubjectMutation:
             return DataSubjectPayload(data_subject=None, user_errors=user_errors(exc))
         return await _subject_payload(subject.id, info)
 
-    @strawberry.mutation(description="Append a consent decision to a subject's consent log.")
+    @strawberry.mutation(
+        description="Append a consent decision to a subject's consent log.",
+        extensions=mutation_needs(CanWriteSubjects),
+    )
     async def record_consent(
         self, info: Info[Context, None], input: ConsentInput
     ) -> DataSubjectPayload:

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from server.domain.taxonomy import Term
 from server.graphql.context import Context
+from server.graphql.permissions import CanReadInventory, needs
 from server.graphql.shaped import Shaped
 
 
@@ -94,22 +95,31 @@ def subject_type(term: Term) -> SubjectType:
 
 @strawberry.type
 class TaxonomyQuery:
-    @strawberry.field(description="Every data category, sorted by key.")
+    @strawberry.field(
+        description="Every data category, sorted by key.", extensions=needs(CanReadInventory)
+    )
     def data_categories(self, info: Info[Context, None]) -> list[DataCategory]:
         terms = info.context.taxonomy.categories
         return [category(terms[k]) for k in sorted(terms)]
 
-    @strawberry.field(description="One data category by key; null when there is none.")
+    @strawberry.field(
+        description="One data category by key; null when there is none.",
+        extensions=needs(CanReadInventory),
+    )
     def data_category(self, info: Info[Context, None], key: str) -> DataCategory | None:
         term = info.context.taxonomy.categories.get(key)
         return category(term) if term else None
 
-    @strawberry.field(description="Every purpose (data use), sorted by key.")
+    @strawberry.field(
+        description="Every purpose (data use), sorted by key.", extensions=needs(CanReadInventory)
+    )
     def purposes(self, info: Info[Context, None]) -> list[Purpose]:
         terms = info.context.taxonomy.purposes
         return [purpose(terms[k]) for k in sorted(terms)]
 
-    @strawberry.field(description="Every subject type, sorted by key.")
+    @strawberry.field(
+        description="Every subject type, sorted by key.", extensions=needs(CanReadInventory)
+    )
     def subject_types(self, info: Info[Context, None]) -> list[SubjectType]:
         terms = info.context.taxonomy.subject_types
         return [subject_type(terms[k]) for k in sorted(terms)]

@@ -20,7 +20,8 @@ from server.db.models import (
     StatusChange,
     Transfer,
 )
-from server.domain import lifecycle, validation
+from server.domain import access, lifecycle, validation
+from server.domain.access import Role
 from server.domain.enums import ProcessingRole, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -267,8 +268,12 @@ async def _check_engaged_by(
 
 
 async def register_recipient(
-    command: RegisterRecipient, *, actor: str, taxonomy: Taxonomy | None = None
+    command: RegisterRecipient, *, actor: str, role: Role | None, taxonomy: Taxonomy | None = None
 ) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader):
+    which initial statuses it may register with."""
+    if role is not None and (problem := access.registration_error(role, command.status)):
+        raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
     if command.name is None:
@@ -515,7 +520,9 @@ def _stale(current: Recipient) -> UserErrors:
     )
 
 
-async def change_status(command: ChangeStatus, *, actor: str) -> RecipientResult:
+async def change_status(command: ChangeStatus, *, actor: str, role: Role | None) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader,
+    which replays a recorded history): which moves it may make, and separation of duties."""
     errors = ErrorCollector()
     if command.note is not None and len(command.note) > validation.NOTE_MAX:
         errors.add(["input", "note"], f"A note is at most {validation.NOTE_MAX} characters.")
@@ -531,6 +538,12 @@ async def change_status(command: ChangeStatus, *, actor: str) -> RecipientResult
             raise UserErrors(
                 [UserError(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)]
             )
+        if role is not None and (
+            problem := access.transition_error(
+                role, actor, recipient.registered_by, current, command.status
+            )
+        ):
+            raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
         at = command.at or clock.now()
         if at > clock.now():
             raise UserErrors([UserError(["input", "at"], "A status change cannot be dated ahead.")])

@@ -65,12 +65,14 @@ async def change(
 
 
 @pytest.mark.parametrize(("source", "target"), sorted(LEGAL))
-async def test_legal_transition(client: httpx.AsyncClient, source: str, target: str) -> None:
+async def test_legal_transition(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient, source: str, target: str
+) -> None:
     recipient = await register(client, status=source)
     assert recipient["status"] == source
     assert recipient["version"] == 1
     note = f"{source} to {target}: reviewed by the DPO"
-    payload = await change(client, recipient["id"], target, note)
+    payload = await change(reviewer, recipient["id"], target, note)
     assert payload["userErrors"] == []
     assert payload["recipient"] == {"id": recipient["id"], "status": target, "version": 2}
 
@@ -79,13 +81,16 @@ async def test_legal_transition(client: httpx.AsyncClient, source: str, target: 
     assert after["recipient"]["version"] == 2
     events = after["recipient"]["history"]
     assert [e["action"] for e in events] == ["changeRecipientStatus", "registerRecipient"]
+    assert [e["actor"] for e in events] == ["test-reviewer", "test-admin"]
     assert json.loads(events[0]["changes"]) == {
         "status": [source, target],
         "note": [None, note],
     }
 
 
-async def test_whole_lifecycle_bumps_version_at_every_step(client: httpx.AsyncClient) -> None:
+async def test_whole_lifecycle_bumps_version_at_every_step(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient
+) -> None:
     recipient = await register(client)
     path = [
         "UNDER_REVIEW",
@@ -97,7 +102,7 @@ async def test_whole_lifecycle_bumps_version_at_every_step(client: httpx.AsyncCl
         "OFFBOARDED",
     ]
     for step, target in enumerate(path, start=2):
-        payload = await change(client, recipient["id"], target, f"step {step}")
+        payload = await change(reviewer, recipient["id"], target, f"step {step}")
         assert payload["userErrors"] == []
         assert payload["recipient"]["status"] == target
         assert payload["recipient"]["version"] == step

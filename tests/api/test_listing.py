@@ -75,6 +75,7 @@ async def register_many(count: int, prefix: str = "Bulk") -> None:
                 country="US",
             ),
             actor="test",
+            role=None,
         )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLObjectType
 
+from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
+from server.graphql.permissions import CanReadSubjects, needs
 from server.graphql.schema import Mutation, Query
 from server.graphql.shaped import Shaped, ShapedExecutionContext
 from server.services import clock
@@ -87,7 +89,11 @@ async def test_fast_path_matches_ordinary_resolution(db: str) -> None:
     for ref in report.subjects_created:
         answers = []
         for schema in (fast, ordinary):
-            context = Context(settings=Settings(), loaders=Loaders(clock.today()))
+            context = Context(
+                settings=Settings(),
+                principal=Principal("test", Role.ADMIN),
+                loaders=Loaders(clock.today()),
+            )
             result = await schema.execute(
                 REPORT, variable_values={"ref": ref}, context_value=context
             )
@@ -99,3 +105,51 @@ async def test_fast_path_matches_ordinary_resolution(db: str) -> None:
         ordinary_answer["whoReceives"].pop("asOf")
         assert fast_answer == ordinary_answer
         assert fast_answer["whoReceives"]["recipients"], ref
+
+
+@strawberry.type
+class Guarded:
+    public: str
+
+    @strawberry.field(extensions=needs(CanReadSubjects))
+    def secret(self) -> str | None:
+        return "from the resolver"
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def many(self) -> list[Guarded]:
+        return [Shaped({"public": "p", "secret": "held"}, Guarded(public="p"))]  # type: ignore[list-item]
+
+    @strawberry.field
+    def one(self) -> Guarded:
+        return Shaped({"public": "p", "secret": "held"}, Guarded(public="p"))  # type: ignore[return-value]
+
+
+async def test_fast_path_still_checks_permissions() -> None:
+    """A guarded field is never taken from what a Shaped value holds: its resolver runs, and
+    with it the permission check, on the one-pass projection and field by field alike."""
+    schema = strawberry.Schema(query=GuardedQuery, execution_context_class=ShapedExecutionContext)
+    query = "{ many { public secret } one { public secret } }"
+    for role, secret in ((Role.VIEWER, None), (Role.PROCUREMENT, None)):
+        context = Context(settings=Settings(), principal=Principal("k", role))
+        result = await schema.execute(query, context_value=context)
+        assert result.data == {
+            "many": [{"public": "p", "secret": secret}],
+            "one": {"public": "p", "secret": secret},
+        }
+        assert result.errors is not None
+        assert sorted(tuple(e.path or []) for e in result.errors) == [
+            ("many", 0, "secret"),
+            ("one", "secret"),
+        ]
+        assert {(e.extensions or {}).get("code") for e in result.errors} == {"FORBIDDEN"}
+    for role in (Role.PRIVACY, Role.ADMIN):
+        context = Context(settings=Settings(), principal=Principal("k", role))
+        result = await schema.execute(query, context_value=context)
+        assert result.errors is None, result.errors
+        assert result.data == {
+            "many": [{"public": "p", "secret": "from the resolver"}],
+            "one": {"public": "p", "secret": "from the resolver"},
+        }

@@ -104,7 +104,7 @@ async def written() -> dict[str, int]:
         "subjects": await DataSubject.all().count(),
         "categories": await SubjectCategory.all().count(),
         "consents": await ConsentRecord.all().count(),
-        "audit": await AuditEvent.all().count(),
+        "audit": await AuditEvent.exclude(entity_type="ApiKey").count(),
     }
 
 

@@ -214,10 +214,13 @@ async def test_only_active_recipients_count(client: httpx.AsyncClient) -> None:
     assert await held_back(client) == []
 
 
-async def test_as_of_before_the_recipient_became_active(client: httpx.AsyncClient) -> None:
+async def test_as_of_before_the_recipient_became_active(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient
+) -> None:
     await person(client)
     created = await register(client, name="Acme Mail", disclosures=[flow()])
-    await move(client, created["id"], "UNDER_REVIEW", "APPROVED")
+    await move(client, created["id"], "UNDER_REVIEW")
+    await move(reviewer, created["id"], "APPROVED")
     approved = now()
     assert await receivers(client) == []
     await move(client, created["id"], "ACTIVE")

@@ -1,0 +1,92 @@
+"""The access rules, table by table: what each role may do, which status moves and initial
+statuses, and separation of duties."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.domain.access import (
+    Capability,
+    Role,
+    can,
+    registration_error,
+    transition_error,
+)
+from server.domain.enums import RecipientStatus as S
+from server.domain.lifecycle import TRANSITIONS as LIFECYCLE
+
+C = Capability
+V, PROC, PRIV, ADMIN = Role.VIEWER, Role.PROCUREMENT, Role.PRIVACY, Role.ADMIN
+
+CAPABILITY_TABLE = {
+    #                  viewer procurement privacy admin
+    C.READ_INVENTORY: (True, True, True, True),
+    C.READ_SUBJECTS: (False, False, True, True),
+    C.WRITE_SUBJECTS: (False, False, True, True),
+    C.WRITE_INVENTORY: (False, True, False, True),
+    C.CHANGE_STATUS: (False, True, True, True),
+    C.MANAGE_KEYS: (False, False, False, True),
+}
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+@pytest.mark.parametrize("index", range(4), ids=[r.value for r in Role])
+def test_capabilities(capability: Capability, index: int) -> None:
+    role = [V, PROC, PRIV, ADMIN][index]
+    assert can(role, capability) is CAPABILITY_TABLE[capability][index]
+
+
+LEGAL_MOVES = sorted((a, b) for a, targets in LIFECYCLE.items() for b in targets)
+# Who may make each legal move (when the key did not register the recipient).
+MOVE_TABLE = {
+    (S.PROPOSED, S.UNDER_REVIEW): {PROC, ADMIN},
+    (S.UNDER_REVIEW, S.APPROVED): {PRIV, ADMIN},
+    (S.UNDER_REVIEW, S.REJECTED): {PRIV, ADMIN},
+    (S.APPROVED, S.ACTIVE): {PRIV, ADMIN},
+    (S.ACTIVE, S.SUSPENDED): {PRIV, ADMIN},
+    (S.SUSPENDED, S.ACTIVE): {PRIV, ADMIN},
+    (S.ACTIVE, S.OFFBOARDED): {PRIV, ADMIN},
+    (S.SUSPENDED, S.OFFBOARDED): {PRIV, ADMIN},
+}
+
+
+def test_move_table_covers_the_lifecycle() -> None:
+    assert sorted(MOVE_TABLE) == LEGAL_MOVES
+
+
+@pytest.mark.parametrize(("current", "target"), LEGAL_MOVES)
+@pytest.mark.parametrize("role", list(Role))
+def test_status_moves(role: Role, current: S, target: S) -> None:
+    problem = transition_error(role, "some-key", "another-key", current, target)
+    if role in MOVE_TABLE[(current, target)]:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert role.value in problem and current.value in problem and target.value in problem
+
+
+@pytest.mark.parametrize("role", [PRIV, ADMIN])
+def test_a_key_cannot_approve_what_it_registered(role: Role) -> None:
+    problem = transition_error(role, "alice", "alice", S.UNDER_REVIEW, S.APPROVED)
+    assert problem is not None and "Separation of duties" in problem and "alice" in problem
+    assert transition_error(role, "bob", "alice", S.UNDER_REVIEW, S.APPROVED) is None
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), [m for m in LEGAL_MOVES if m != (S.UNDER_REVIEW, S.APPROVED)]
+)
+def test_separation_of_duties_is_only_about_approval(current: S, target: S) -> None:
+    assert transition_error(ADMIN, "alice", "alice", current, target) is None
+
+
+INITIAL_TABLE = {V: set(), PROC: {S.PROPOSED}, PRIV: set(), ADMIN: set(S)}
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("role", list(Role))
+def test_initial_statuses(role: Role, status: S) -> None:
+    problem = registration_error(role, status)
+    if status in INITIAL_TABLE[role]:
+        assert problem is None
+    else:
+        assert problem is not None and role.value in problem
