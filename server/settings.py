@@ -75,16 +75,18 @@ class Settings:
         def number(name: str, default: int, low: int = 1, high: int = 2**31 - 1) -> int:
             return _integer(name, get(name), default, low, high)
 
-        environment = (get("INVENTORY_ENV") or "development").lower()
-        if environment not in ENVIRONMENTS:
+        environment = get("INVENTORY_ENV") or "development"
+        if environment.lower() not in ENVIRONMENTS:
             raise SettingsError(
                 f"INVENTORY_ENV must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}."
             )
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
-        if log_level not in LOG_LEVELS:
+        environment = environment.lower()
+        log_level = get("LOG_LEVEL") or "INFO"
+        if log_level.upper() not in LOG_LEVELS:
             raise SettingsError(
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {log_level!r}."
             )
+        log_level = log_level.upper()
         rate_text = get("RATE_LIMIT")
         rate_limit = parse_rate(rate_text) if rate_text else None
         burst_text = get("RATE_LIMIT_BURST")

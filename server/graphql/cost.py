@@ -40,9 +40,10 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
+from graphql.utilities.coerce_input_value import coerce_default_value
 
 # Deeper than any valid query may go (the depth limit is far lower): a guard for invalid ones.
-MAX_WALK_DEPTH = 64
+MAX_WALK_DEPTH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +254,7 @@ class _Walker:
         argument = definition.args.get("first")
         if argument is None:
             return Node(None, children) if children else None
-        return Node(self._first(nodes[0], argument.default_value), children)
+        return Node(self._first(nodes[0], coerce_default_value(argument)), children)
 
     def _first(self, node: FieldNode, schema_default: Any) -> int | Variable:
         fallback = max(0, schema_default) if type(schema_default) is int else self.default_page_size
