@@ -13,8 +13,14 @@ from typing import IO, Any
 
 import orjson
 
-# What every LogRecord has: anything else on a record came from `extra`.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# What every LogRecord has: anything else on a record came from `extra`. uvicorn adds
+# `color_message`, the message again with terminal colour codes.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 

@@ -74,7 +74,9 @@ def test_configure_logging_makes_every_logger_write_json_lines() -> None:
     logging.getLogger("uvicorn.error").propagate = False
     stream = io.StringIO()
     configure_logging("INFO", stream)
-    logging.getLogger("uvicorn.error").info("Started server process")
+    logging.getLogger("uvicorn.error").info(
+        "Started server process", extra={"color_message": "Started \x1b[36mserver\x1b[0m"}
+    )
     logging.getLogger("server.access").info("request", extra={"request_id": "abc"})
     logging.getLogger("strawberry.execution").warning("careful")
     logging.getLogger("server").debug("not at INFO")
@@ -86,3 +88,4 @@ def test_configure_logging_makes_every_logger_write_json_lines() -> None:
         "strawberry.execution",
     ]
     assert entries[1]["request_id"] == "abc"
+    assert "color_message" not in entries[0]
