@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -22,15 +23,21 @@ from server.db.config import tortoise_config
 from server.graphql.context import Context, Loaders
 from server.graphql.http import graphql_endpoint
 from server.graphql.schema import build_schema
+from server.ratelimit import RateLimitMiddleware, TokenBuckets
 from server.services import clock
 from server.settings import Settings
 
 log = logging.getLogger("server")
+access_log = logging.getLogger("server.access")
+# Probes would drown the access log; everything else is logged.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 class RequestGuardMiddleware:
-    """Every response carries X-Request-Id (the caller's own when it sent a sane one), and a body
-    over the limit is refused with 413 before the application reads any of it."""
+    """Every response carries X-Request-Id (the caller's own when it sent a sane one), a body
+    over the limit is refused with 413 before the application reads any of it, an exception
+    that escapes the application becomes a 500 naming the request id (the log has the stack),
+    and each request gets one access log line (server.access)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -40,21 +47,64 @@ class RequestGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         headers = dict(scope["headers"])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = (
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
                 ]
             await send(message)
 
+        try:
+            await self._guard(scope, receive, send_with_id, headers)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request_id})
+            state["outcome"] = "internal_error"
+            if status == 0:
+                response = JSONResponse(
+                    {
+                        "errors": [
+                            {
+                                "message": f"Internal error (request id {request_id}).",
+                                "extensions": {"code": "INTERNAL", "requestId": request_id},
+                            }
+                        ]
+                    },
+                    status_code=500,
+                )
+                await response(scope, receive, send_with_id)
+        finally:
+            if scope["path"] not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
+                principal = state.get("principal")
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "key": getattr(principal, "name", None),
+                        "method": scope.get("method"),
+                        "path": scope["path"],
+                        "operation": state.get("operation"),
+                        "status": status,
+                        "outcome": state.get("outcome") or _outcome(status),
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    },
+                )
+
+    async def _guard(
+        self, scope: Scope, receive: Receive, send_with_id: Send, headers: dict[bytes, bytes]
+    ) -> None:
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send_with_id)
@@ -94,6 +144,12 @@ class RequestGuardMiddleware:
             status_code=413,
         )
         await response(scope, receive, send)
+
+
+def _outcome(status: int) -> str:
+    if status == 0:
+        return "disconnected"  # the client went away before an answer
+    return "rejected" if status >= 400 else "ok"
 
 
 async def healthz(request: Request) -> Response:
@@ -137,18 +193,22 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
 
     endpoint = graphql_endpoint(schema, make_context)
+    # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log
+    # line), then authentication, then the rate limit, whose buckets are keyed by the principal.
+    middleware = [
+        Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
+        Middleware(AuthenticationMiddleware),
+    ]
+    if settings.rate_limit is not None:
+        buckets = TokenBuckets(settings.rate_limit, settings.burst)
+        middleware.append(Middleware(RateLimitMiddleware, buckets=buckets))
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        # Authentication after the request guard (so a 401 has its X-Request-Id too) and before
-        # anything that needs to know the caller (request.state.principal).
-        middleware=[
-            Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
-            Middleware(AuthenticationMiddleware),
-        ],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.graphiql = not settings.production

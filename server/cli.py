@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import dataclasses
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from server.settings import Settings
+from server.logging_setup import configure_logging
+from server.settings import Settings, SettingsError
 
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 LOCAL_ADMIN_FILE = Path("data/local-admin.key")
@@ -32,7 +33,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         create_app(settings),
         host=host,
         port=port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Our JSON lines (server/logging_setup.py) for uvicorn's loggers too, and our access
+        # log (server.access, with request id, key, operation, outcome) instead of uvicorn's.
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
         server_header=False,
     )
@@ -237,15 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"python -m server: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
     if args.database_url:
-        settings = Settings(
-            database_url=args.database_url,
-            host=settings.host,
-            port=settings.port,
-            environment=settings.environment,
-        )
+        settings = dataclasses.replace(settings, database_url=args.database_url)
     result: int = args.run(args, settings)
     return result

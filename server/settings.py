@@ -1,11 +1,35 @@
-"""Configuration from the environment, read in one place so every limit is documented here."""
+"""Configuration from the environment, read in one place so every limit is documented here.
+
+`Settings.from_env` refuses bad values with a message naming the variable, so a typo stops the
+server at start-up instead of quietly leaving a limit at its default."""
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
+ENVIRONMENTS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([smh])\s*$")
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used; the message says which and why."""
+
+
+def parse_rate(text: str) -> float:
+    """`50/s`, `600/m` or `10000/h` as tokens per second."""
+    match = _RATE.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise SettingsError(
+            f"RATE_LIMIT must be a positive number of requests per s, m or h, like 50/s or "
+            f"600/m; got {text!r}."
+        )
+    return float(match.group(1)) / RATE_UNITS[match.group(2)]
 
 
 @dataclass(frozen=True)
@@ -14,6 +38,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     environment: str = "development"
+    log_level: str = "INFO"
     # Limits on what one request may ask for.
     max_page_size: int = 100
     default_page_size: int = 50
@@ -21,18 +46,85 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Nodes a query may ask for: the product of `first` along each connection path, summed.
+    max_query_cost: int = 50_000
+    # Requests per second per key (principal, else client address); None turns the limit off.
+    rate_limit: float | None = None
+    # Requests a key may make at once after idling; None means twice the per-second rate.
+    rate_limit_burst: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def burst(self) -> int:
+        if self.rate_limit_burst is not None:
+            return self.rate_limit_burst
+        return max(1, round(2 * (self.rate_limit or 0)))
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        def number(name: str, default: int, low: int = 1, high: int = 2**31 - 1) -> int:
+            return _integer(name, get(name), default, low, high)
+
+        environment = get("INVENTORY_ENV") or "development"
+        if environment.lower() not in ENVIRONMENTS:
+            raise SettingsError(
+                f"INVENTORY_ENV must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}."
+            )
+        environment = environment.lower()
+        log_level = get("LOG_LEVEL") or "INFO"
+        if log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {log_level!r}."
+            )
+        log_level = log_level.upper()
+        rate_text = get("RATE_LIMIT")
+        rate_limit = parse_rate(rate_text) if rate_text else None
+        burst_text = get("RATE_LIMIT_BURST")
+        if burst_text is not None and rate_limit is None:
+            raise SettingsError("RATE_LIMIT_BURST needs RATE_LIMIT (like RATE_LIMIT=50/s).")
+        burst = _integer("RATE_LIMIT_BURST", burst_text, 0, 1, 10**9) if burst_text else None
+        max_page_size = number("MAX_PAGE_SIZE", 100)
+        default_page_size = number("DEFAULT_PAGE_SIZE", min(50, max_page_size))
+        if default_page_size > max_page_size:
+            raise SettingsError(
+                f"DEFAULT_PAGE_SIZE ({default_page_size}) must not exceed MAX_PAGE_SIZE "
+                f"({max_page_size})."
+            )
         return cls(
-            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-            host=env.get("HOST") or "127.0.0.1",
-            port=int(env.get("PORT") or 8000),
-            environment=env.get("INVENTORY_ENV") or "development",
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=get("HOST") or "127.0.0.1",
+            port=number("PORT", 8000, 1, 65535),
+            environment=environment,
+            log_level=log_level,
+            max_page_size=max_page_size,
+            default_page_size=default_page_size,
+            max_body_bytes=number("MAX_BODY_BYTES", 256 * 1024, 1024),
+            max_query_depth=number("MAX_QUERY_DEPTH", 10),
+            max_aliases=number("MAX_ALIASES", 30, 0),
+            max_tokens=number("MAX_TOKENS", 5000, 10),
+            max_query_cost=number("MAX_QUERY_COST", 50_000),
+            rate_limit=rate_limit,
+            rate_limit_burst=burst,
         )
+
+
+def _integer(name: str, text: str | None, default: int, low: int, high: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number; got {text!r}.") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}; got {value}.")
+    return value

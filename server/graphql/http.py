@@ -138,13 +138,29 @@ def _contains_nul(value: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=512)
-def _operation_count(query: str) -> int:
-    """How many operations a document defines (0 when it does not parse: GraphQL reports that)."""
+def _operations(query: str) -> tuple[tuple[str, str | None], ...]:
+    """Each operation's type and name (none when the document does not parse: GraphQL reports
+    that)."""
     try:
         document = parse(query, no_location=True, max_tokens=MAX_TOKENS_FOR_COUNT)
     except GraphQLError:
-        return 0
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        return ()
+    return tuple(
+        (d.operation.value, d.name.value if d.name else None)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
+def operation_label(query: str, operation_name: str | None) -> str | None:
+    """For the access log: the operation's name, else its type (`query`, `mutation`)."""
+    if operation_name is not None:
+        return operation_name
+    operations = _operations(query)
+    if len(operations) != 1:
+        return None
+    kind, name = operations[0]
+    return name or kind
 
 
 def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -165,7 +181,7 @@ def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, s
     # No text we store or search may hold NUL (PostgreSQL refuses it): say so up front.
     if "\x00" in query or "\\u0000" in query or _contains_nul(variables):
         raise RequestProblem(400, "NUL characters are not allowed in queries or variables.")
-    if operation_name is None and _operation_count(query) > 1:
+    if operation_name is None and len(_operations(query)) > 1:
         raise RequestProblem(
             400, "The document has several operations: say which to run with `operationName`."
         )
@@ -219,7 +235,9 @@ def graphql_endpoint(
     graphiql_html = get_graphql_ide_html("graphiql")
 
     async def endpoint(request: Request) -> Response:
-        request_id = getattr(request.state, "request_id", "")
+        # request.state is what the access log reads (server/app.py): operation and outcome.
+        state = request.state
+        request_id = getattr(state, "request_id", "")
         if wants_graphiql(request):
             if not getattr(request.app.state, "graphiql", True):
                 return _error_response(404, "GraphiQL is off in production.", JSON)
@@ -227,6 +245,7 @@ def graphql_endpoint(
         try:
             media = response_media_type(request.headers.get("accept"))
         except RequestProblem as problem:
+            state.outcome = "rejected"
             return _error_response(problem.status, problem.message, JSON)
         try:
             if request.method == "GET":
@@ -240,6 +259,7 @@ def graphql_endpoint(
             else:
                 raise RequestProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
             query, variables, operation_name = _check_params(params)
+            state.operation = operation_label(query, operation_name)
             context = await make_context(request)
             try:
                 result = await schema.execute(
@@ -258,6 +278,7 @@ def graphql_endpoint(
             except MissingQueryError as exc:
                 raise RequestProblem(400, "No `query` in the request.") from exc
         except RequestProblem as problem:
+            state.outcome = "rejected"
             status = problem.status if media == GRAPHQL_RESPONSE or problem.status != 400 else 400
             return _error_response(status, problem.message, media, problem.headers)
 
@@ -265,6 +286,10 @@ def graphql_endpoint(
         request_error = is_request_error(result)
         if result.errors:
             body["errors"] = format_errors(result.errors, request_id)
+            internal = any(is_unexpected(e) for e in result.errors)
+            state.outcome = "internal_error" if internal else "graphql_errors"
+        else:
+            state.outcome = "ok"
         if not request_error:
             body["data"] = result.data
         if result.extensions:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
@@ -14,6 +21,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from server.graphql.cost import PlanCache, plan_cost
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.recipients import RecipientMutation, RecipientQuery
 from server.graphql.shaped import ShapedExecutionContext
@@ -26,15 +34,70 @@ Query = merge_types("Query", (RecipientQuery, TaxonomyQuery, SubjectQuery, Trans
 Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation))
 
 
+class QueryCostLimiter(SchemaExtension):
+    """The node limit (server/graphql/cost.py): over it, a QUERY_TOO_COSTLY error and no
+    execution. Every response past parsing reports `extensions.cost`."""
+
+    def __init__(self, plans: PlanCache, limit: int) -> None:
+        self.plans = plans
+        self.limit = limit
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None:
+            return
+        plan = self.plans.plan(
+            context.schema._schema, document, context.query, context.operation_name
+        )
+        self.cost = plan_cost(plan, context.variables)
+
+    def on_execute(self) -> Iterator[None]:
+        if self.cost is not None and self.cost > self.limit:
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The query asks for up to {self.cost:,} nodes; the limit is "
+                        f"{self.limit:,}. Ask for smaller pages (`first`) or fewer nested "
+                        "connections.",
+                        extensions={
+                            "code": "QUERY_TOO_COSTLY",
+                            "cost": self.cost,
+                            "limit": self.limit,
+                        },
+                    )
+                ],
+            )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requestedNodes": self.cost, "limit": self.limit}}
+
+
+class InventorySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry logs every error, clients' bad queries too, without the request id. The
+        endpoint logs unexpected ones with the request id and stack (http.py), and the access
+        log has every request's outcome."""
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The same rule classes for every request: the validation cache is keyed by them, and
     # QueryDepthLimiter / MaxAliasesLimiter would build new ones each time (and never hit it).
-    limits = [
+    limits: list[type[ASTValidationRule]] = [
         max_depth_rule(settings.max_query_depth, None, None),
         max_aliases_rule(settings.max_aliases),
     ]
-    return strawberry.Schema(
+    if settings.production:
+        limits.append(NoSchemaIntrospectionCustomRule)
+    plans = PlanCache(settings.default_page_size)
+    return InventorySchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
@@ -44,6 +107,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            lambda: QueryCostLimiter(plans, settings.max_query_cost),
         ],
     )
 

@@ -20,6 +20,7 @@ from server.graphql.inventory import (
     shaped_recipient,
     shaped_transfer,
 )
+from server.graphql.permissions import CanReadInventory, needs
 from server.graphql.shaped import Shaped
 from server.services import transfers as transfer_service
 
@@ -103,7 +104,8 @@ class TransferQuery:
         description=(
             "The adequacy decisions this service applies for a jurisdiction, with their "
             "citations, by country."
-        )
+        ),
+        extensions=needs(CanReadInventory),
     )
     def adequacy_decisions(self, jurisdiction: Jurisdiction) -> list[AdequacyDecision]:
         return [
@@ -115,7 +117,8 @@ class TransferQuery:
         description=(
             "Transfers of active disclosures that would be unlawful for subjects in this "
             "jurisdiction."
-        )
+        ),
+        extensions=needs(CanReadInventory),
     )
     async def transfer_gaps(
         self,

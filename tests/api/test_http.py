@@ -16,6 +16,11 @@ JSON = "application/json"
 TYPENAME = "{ __typename }"
 
 
+def cost(nodes: int, limit: int = 50_000) -> dict[str, Any]:
+    """What every response past parsing reports in `extensions`."""
+    return {"cost": {"requestedNodes": nodes, "limit": limit}}
+
+
 def media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -66,7 +71,7 @@ def assert_request_error(response: httpx.Response, status: int = 400) -> dict[st
 async def test_post_json(client: httpx.AsyncClient) -> None:
     response = await post(client, {"query": TYPENAME}, accept=None)
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"data": {"__typename": "Query"}, "extensions": cost(0)}
 
 
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, JSON])
@@ -76,7 +81,7 @@ async def test_post_answers_in_the_accepted_media_type(
     response = await post(client, {"query": TYPENAME}, accept=accept)
     assert response.status_code == 200
     assert media_type(response) == accept
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"data": {"__typename": "Query"}, "extensions": cost(0)}
 
 
 async def test_post_with_charset_operation_name_and_variables(client: httpx.AsyncClient) -> None:
@@ -87,7 +92,7 @@ async def test_post_with_charset_operation_name_and_variables(client: httpx.Asyn
         content_type="application/json; charset=utf-8",
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"data": {"recipients": {"totalCount": 0}}}
+    assert response.json() == {"data": {"recipients": {"totalCount": 0}}, "extensions": cost(5)}
 
 
 async def test_post_mutation(client: httpx.AsyncClient) -> None:
@@ -103,7 +108,7 @@ async def test_get_query(client: httpx.AsyncClient) -> None:
     assert_sane(response)
     assert response.status_code == 200
     assert media_type(response) == GRAPHQL_RESPONSE
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json() == {"data": {"__typename": "Query"}, "extensions": cost(0)}
 
 
 async def test_get_query_with_variables(client: httpx.AsyncClient) -> None:
@@ -116,7 +121,7 @@ async def test_get_query_with_variables(client: httpx.AsyncClient) -> None:
     )
     assert_sane(response)
     assert response.status_code == 200
-    assert response.json() == {"data": {"recipient": None}}
+    assert response.json() == {"data": {"recipient": None}, "extensions": cost(0)}
 
 
 async def test_get_mutation_is_405(client: httpx.AsyncClient) -> None:
@@ -135,7 +140,7 @@ async def test_get_mutation_is_405(client: httpx.AsyncClient) -> None:
     assert "POST" in response.headers.get("allow", "")
     # And nothing was registered.
     count = await post(client, {"query": "{ recipients { totalCount } }"})
-    assert count.json() == {"data": {"recipients": {"totalCount": 0}}}
+    assert count.json()["data"] == {"recipients": {"totalCount": 0}}
 
 
 # -- application/graphql-response+json: request errors are 4xx without data ------------------------

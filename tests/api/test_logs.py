@@ -1,0 +1,235 @@
+"""Errors and logs (issue 4 §3): one access line per request with request id, key, operation,
+duration and outcome; unexpected exceptions masked with the request id, whose log line has the
+stack."""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.app import create_app
+from server.db import queries
+from server.graphql import http as graphql_http
+from server.logging_setup import JsonFormatter
+from server.settings import Settings
+from tests.api.test_http import GRAPHQL_RESPONSE, JSON, OVERSIZED, TYPENAME
+
+pytestmark = pytest.mark.usefixtures("access_records")
+
+
+@pytest.fixture
+def access_records(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="server.access")
+    return caplog
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The access records as the JSON lines the server writes."""
+    formatter = JsonFormatter()
+    return [json.loads(formatter.format(r)) for r in caplog.records if r.name == "server.access"]
+
+
+def only_line(caplog: pytest.LogCaptureFixture, response: httpx.Response) -> dict[str, Any]:
+    lines = [
+        line
+        for line in access_lines(caplog)
+        if line["request_id"] == response.headers["x-request-id"]
+    ]
+    assert len(lines) == 1, access_lines(caplog)
+    return lines[0]
+
+
+async def test_a_query_logs_one_access_line(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": "query Dashboard { recipients { totalCount } }"}
+    )
+    line = only_line(caplog, response)
+    assert line["logger"] == "server.access"
+    assert line["level"] == "INFO"
+    assert line["key"] is None
+    assert line["operation"] == "Dashboard"
+    assert line["outcome"] == "ok"
+    assert line["status"] == 200
+    assert line["method"] == "POST" and line["path"] == "/graphql"
+    assert isinstance(line["duration_ms"], float) and 0 <= line["duration_ms"] < 60_000
+    assert line["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize(
+    ("payload", "operation"),
+    [
+        ({"query": TYPENAME}, "query"),
+        ({"query": "mutation { __typename }"}, "mutation"),
+        ({"query": "query A { __typename } query B { __typename }", "operationName": "B"}, "B"),
+    ],
+)
+async def test_operation_is_the_name_else_the_type(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    payload: dict[str, Any],
+    operation: str,
+) -> None:
+    response = await client.post("/graphql", json=payload)
+    assert response.status_code == 200, response.text
+    assert only_line(caplog, response)["operation"] == operation
+
+
+@pytest.mark.parametrize(
+    ("send", "status", "outcome"),
+    [
+        pytest.param(
+            lambda c: c.post("/graphql", json={"query": "{ nope }"}, headers={"accept": JSON}),
+            200,
+            "graphql_errors",
+            id="validation-error-as-json",
+        ),
+        pytest.param(
+            lambda c: c.post(
+                "/graphql", json={"query": "{ nope }"}, headers={"accept": GRAPHQL_RESPONSE}
+            ),
+            400,
+            "graphql_errors",
+            id="validation-error-as-graphql-response",
+        ),
+        pytest.param(
+            lambda c: c.post("/graphql", json={"query": "{ recipient { id } }"}),
+            200,
+            "graphql_errors",
+            id="field-error",
+        ),
+        pytest.param(
+            lambda c: c.post("/graphql", content=b"{", headers={"content-type": JSON}),
+            400,
+            "rejected",
+            id="malformed-json",
+        ),
+        pytest.param(
+            lambda c: c.post("/graphql", content=b"{}", headers={"content-type": "text/plain"}),
+            415,
+            "rejected",
+            id="wrong-content-type",
+        ),
+        pytest.param(
+            lambda c: c.post("/graphql", content=OVERSIZED, headers={"content-type": JSON}),
+            413,
+            "rejected",
+            id="too-large",
+        ),
+        pytest.param(lambda c: c.get("/nowhere"), 404, "rejected", id="not-found"),
+    ],
+)
+async def test_outcomes(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    send: Any,
+    status: int,
+    outcome: str,
+) -> None:
+    response = await send(client)
+    assert response.status_code == status, response.text
+    line = only_line(caplog, response)
+    assert (line["status"], line["outcome"]) == (status, outcome)
+
+
+async def test_health_checks_are_not_in_the_access_log(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await client.get("/healthz")
+    await client.get("/readyz")
+    assert access_lines(caplog) == []
+
+
+async def test_key_is_the_principal_name(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(Settings(rate_limit=1.0, rate_limit_burst=1), manage_database=False)
+
+    async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"] = {"principal": SimpleNamespace(name="reporting")}
+        await app(scope, receive, send)
+
+    asgi: ASGIApp = authenticated
+    transport = httpx.ASGITransport(app=asgi)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        first = await client.post("/graphql", json={"query": TYPENAME})
+        limited = await client.post("/graphql", json={"query": TYPENAME})
+    assert only_line(caplog, first)["key"] == "reporting"
+    line = only_line(caplog, limited)
+    assert (line["key"], line["status"], line["outcome"]) == ("reporting", 429, "rejected")
+
+
+# -- unexpected exceptions ----------------------------------------------------------------------
+
+
+async def test_a_resolver_exception_is_masked_and_logged_with_its_stack(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(slug: str) -> None:
+        raise RuntimeError("boom: SELECT secret FROM recipient")
+
+    monkeypatch.setattr(queries, "recipient_by_slug", broken)
+    response = await client.post(
+        "/graphql", json={"query": '{ recipient(slug: "x") { id } }'}, headers={"accept": JSON}
+    )
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == {"recipient": None}
+    error = body["errors"][0]
+    assert error["message"] == f"Internal error (request id {request_id})."
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": request_id}
+    for leak in ("boom", "SELECT", "Traceback", "RuntimeError"):
+        assert leak not in response.text
+
+    formatter = JsonFormatter()
+    errors = [
+        json.loads(formatter.format(r))
+        for r in caplog.records
+        if r.name == "server.graphql" and r.levelno == logging.ERROR
+    ]
+    assert len(errors) == 1
+    assert errors[0]["request_id"] == request_id
+    assert "Traceback" in errors[0]["exc_info"]
+    assert "RuntimeError: boom: SELECT secret FROM recipient" in errors[0]["exc_info"]
+    assert only_line(caplog, response)["outcome"] == "internal_error"
+
+
+async def test_an_exception_outside_graphql_is_a_masked_500_with_the_request_id(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(params: dict[str, Any]) -> Any:
+        raise RuntimeError("boom: connection string postgres://secret")
+
+    monkeypatch.setattr(graphql_http, "_check_params", broken)
+    response = await client.post("/graphql", json={"query": TYPENAME})
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"Internal error (request id {request_id}).",
+                "extensions": {"code": "INTERNAL", "requestId": request_id},
+            }
+        ]
+    }
+    assert "secret" not in response.text and "Traceback" not in response.text
+    formatter = JsonFormatter()
+    stacks = [
+        json.loads(formatter.format(r))
+        for r in caplog.records
+        if r.levelno == logging.ERROR and r.exc_info
+    ]
+    assert [s["request_id"] for s in stacks] == [request_id]
+    assert "RuntimeError: boom" in stacks[0]["exc_info"]
+    line = only_line(caplog, response)
+    assert (line["status"], line["outcome"]) == (500, "internal_error")

@@ -1,0 +1,212 @@
+"""The node count of server/graphql/cost.py on a small schema with nested connections."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from graphql import build_schema, parse
+
+from server.graphql.cost import PlanCache, compile_plan, plan_cost, query_cost
+
+SDL = """
+type Query {
+  users(first: Int, after: String): UserConnection!
+  viewer: User
+  tags(first: Int = 7): [String!]!
+  node(id: ID!): Node
+}
+interface Node { id: ID! }
+type User implements Node {
+  id: ID!
+  name: String
+  friends(first: Int): UserConnection!
+  repos(first: Int): [Repo!]!
+  best: User
+}
+type Repo implements Node { id: ID! name: String issues(first: Int): [Issue!]! }
+type Issue { title: String labels(first: Int): [String!]! }
+type UserConnection { edges: [UserEdge!]! totalCount: Int }
+type UserEdge { node: User! }
+"""
+SCHEMA = build_schema(SDL)
+
+
+def cost(query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> int:
+    kwargs.setdefault("default_page_size", 50)
+    return query_cost(SCHEMA, parse(query), variables, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param("{ __typename }", 0, id="no-connection"),
+        pytest.param("{ viewer { name best { name } } }", 0, id="plain-objects"),
+        pytest.param("{ users(first: 10) { totalCount } }", 10, id="one-connection"),
+        pytest.param("{ users(first: 0) { totalCount } }", 0, id="zero"),
+        pytest.param("{ users(first: -5) { totalCount } }", 0, id="negative-counts-as-zero"),
+        pytest.param(
+            "{ users(first: 10) { edges { node { friends(first: 20) { totalCount } } } } }",
+            10 + 10 * 20,
+            id="nested",
+        ),
+        pytest.param(
+            # GitHub's example shape: 50 repositories, 10 issues each, 5 labels each.
+            "{ viewer { repos(first: 50) { issues(first: 10) { labels(first: 5) } } } }",
+            50 + 50 * 10 + 50 * 10 * 5,
+            id="three-levels-through-a-plain-field",
+        ),
+        pytest.param(
+            "{ a: users(first: 10) { totalCount }"
+            "  b: users(first: 5) { edges { node { friends(first: 3) { totalCount } } } } }",
+            10 + 5 + 5 * 3,
+            id="siblings-sum",
+        ),
+        pytest.param(
+            "{ viewer { friends(first: 4) { totalCount } repos(first: 6) { name } } }",
+            4 + 6,
+            id="two-branches",
+        ),
+        pytest.param("{ users { totalCount } }", 50, id="default-page-size"),
+        pytest.param("{ users(first: null) { totalCount } }", 50, id="null-is-default"),
+        pytest.param("{ tags }", 7, id="schema-default"),
+        pytest.param("{ tags(first: 2) }", 2, id="leaf-list-with-first"),
+    ],
+)
+def test_cost(query: str, expected: int) -> None:
+    assert cost(query) == expected
+
+
+def test_default_page_size_comes_from_the_caller() -> None:
+    assert cost("{ users { totalCount } }", default_page_size=20) == 20
+    assert cost("{ users { edges { node { friends { totalCount } } } } }", default_page_size=3) == (
+        3 + 9
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        pytest.param({"n": 10}, 10 + 10 * 4, id="given"),
+        pytest.param({"n": 5.0}, 5 + 5 * 4, id="integral-float"),
+        pytest.param({}, 30 + 30 * 4, id="absent-uses-operation-default"),
+        pytest.param({"n": None}, 50 + 50 * 4, id="null-uses-field-default"),
+        pytest.param({"n": "three"}, 50 + 50 * 4, id="not-an-int"),
+        pytest.param({"n": True}, 50 + 50 * 4, id="bool-is-not-an-int"),
+        pytest.param({"n": -3}, 0, id="negative"),
+    ],
+)
+def test_variables(variables: dict[str, Any], expected: int) -> None:
+    query = """query($n: Int = 30, $m: Int) {
+      users(first: $n) { edges { node { friends(first: $m) { totalCount } } } }
+    }"""
+    assert cost(query, {**variables, "m": 4}) == expected
+
+
+def test_variable_without_any_default_uses_the_page_size() -> None:
+    assert cost("query($n: Int) { users(first: $n) { totalCount } }", {}) == 50
+
+
+def test_fragments_and_inline_fragments_are_expanded() -> None:
+    query = """
+    { users(first: 10) { edges { node { ...F } } }
+      viewer { ... { friends(first: 2) { totalCount } } }
+      node(id: "1") {
+        ... on User { repos(first: 3) { name } }
+        ... on Repo { issues(first: 4) { title } } } }
+    fragment F on User { friends(first: 5) { edges { node { ...G } } } }
+    fragment G on User { repos(first: 2) { name } }
+    """
+    users = 10 + 10 * 5 + 10 * 5 * 2
+    assert cost(query) == users + 2 + 3 + 4
+
+
+def test_fields_merge_by_response_key_as_execution_does() -> None:
+    # Asked twice under one name, fetched once: the selections merge.
+    query = """
+    { users(first: 10) { totalCount }
+      users(first: 10) { edges { node { friends(first: 2) { totalCount } } } }
+      ...Q ...Q }
+    fragment Q on Query { users(first: 10) { totalCount } }
+    """
+    assert cost(query) == 10 + 10 * 2
+    # Under different names they are different fields.
+    assert cost("{ a: users(first: 10) { totalCount } b: users(first: 10) { totalCount } }") == 20
+
+
+def test_operation_name_picks_the_operation() -> None:
+    document = parse(
+        "query A { users(first: 3) { totalCount } } query B { users(first: 9) { totalCount } }"
+    )
+    assert query_cost(SCHEMA, document, None, "A") == 3
+    assert query_cost(SCHEMA, document, None, "B") == 9
+    # Ambiguous or unknown: nothing executes, nothing counted.
+    assert query_cost(SCHEMA, document, None, None) == 0
+    assert query_cost(SCHEMA, document, None, "C") == 0
+
+
+def test_mutations_are_counted_from_the_mutation_root() -> None:
+    schema = build_schema(SDL + "type Mutation { follow: User }")
+    document = parse("mutation { follow { friends(first: 8) { totalCount } } }")
+    assert query_cost(schema, document) == 8
+    assert query_cost(SCHEMA, document) == 0  # no mutation root
+
+
+def test_shared_fragments_are_walked_once_not_once_per_path() -> None:
+    # Each level doubles the paths (two aliases spread the next fragment): 2^30 paths by naive
+    # expansion. The plan shares the fragment's node, so this is instant and exact.
+    levels = 30
+    fragments = [
+        f"fragment F{i} on User {{ a: friends(first: 2) {{ edges {{ node {{ ...F{i + 1} }} }} }}"
+        f" b: friends(first: 2) {{ edges {{ node {{ ...F{i + 1} }} }} }} }}"
+        for i in range(levels)
+    ]
+    fragments.append(f"fragment F{levels} on User {{ name }}")
+    query = "{ viewer { ...F0 } } " + " ".join(fragments)
+    expected = 0
+    for _ in range(levels):
+        expected = 2 * (2 * (1 + expected))
+    started = time.perf_counter()
+    assert cost(query) == expected
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("{ nope { x } users(first: 2) { totalCount } }", id="unknown-field"),
+        pytest.param("{ ...Missing users(first: 2) { totalCount } }", id="unknown-fragment"),
+        pytest.param(
+            "{ users(first: 2) { edges { node { ...A } } } }"
+            " fragment A on User { friends(first: 1) { edges { node { ...B } } } }"
+            " fragment B on User { ...A }",
+            id="fragment-cycle",
+        ),
+        pytest.param('{ users(first: "x") { totalCount } }', id="first-not-an-int"),
+        pytest.param("{ ... on Nowhere { users(first: 2) { totalCount } } }", id="unknown-type"),
+    ],
+)
+def test_documents_that_fail_validation_do_not_break_it(query: str) -> None:
+    assert cost(query) >= 0
+
+
+def test_plan_cache_compiles_once_per_query_and_operation() -> None:
+    cache = PlanCache(default_page_size=50, maxsize=2)
+    query = "query($n: Int) { users(first: $n) { totalCount } }"
+    document = parse(query)
+    plan = cache.plan(SCHEMA, document, query, None)
+    assert cache.plan(SCHEMA, document, query, None) is plan
+    # Variables are applied when evaluating, not compiling.
+    assert plan_cost(plan, {"n": 7}) == 7
+    assert plan_cost(plan, {"n": 70}) == 70
+    # Bounded: the oldest plan goes first.
+    for other in ("{ __typename }", "{ viewer { name } }"):
+        cache.plan(SCHEMA, parse(other), other, None)
+    assert cache.plan(SCHEMA, document, query, None) is not plan
+
+
+def test_plan_matches_compile_plan() -> None:
+    query = "{ users(first: 4) { edges { node { friends(first: 5) { totalCount } } } } }"
+    plan = compile_plan(SCHEMA, parse(query), None, 50)
+    assert plan_cost(plan, None) == 4 + 20
