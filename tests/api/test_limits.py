@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable
-from types import SimpleNamespace
+import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,24 +15,30 @@ from graphql import get_named_type
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.app import create_app
+from server.domain.access import Role
 from server.graphql.schema import build_schema
+from server.ratelimit import RateLimitMiddleware, TokenBuckets
+from server.services import keys
 from server.settings import Settings
 from tests.api.test_http import GRAPHQL_RESPONSE, JSON, TYPENAME, assert_request_error, assert_sane
 from tests.conftest import QueryCounter
 from tests.helpers import register
 
+KEY_NUMBERS = itertools.count(1)
+
 
 @contextlib.asynccontextmanager
-async def serve(
-    settings: Settings,
-    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
-    address: str = "127.0.0.1",
-) -> AsyncIterator[httpx.AsyncClient]:
+async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with these settings, and a client sending a new admin key (needs `db`)."""
     app: ASGIApp = create_app(settings, manage_database=False)
-    if wrap is not None:
-        app = wrap(app)
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    name = f"limits-admin-{next(KEY_NUMBERS)}"
+    token = await keys.create_key(name, Role.ADMIN, actor="tests")
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as http:
         yield http
 
 
@@ -93,7 +99,8 @@ async def test_a_query_over_the_cost_limit_is_refused_before_execution(
         assert (error["extensions"]["cost"], error["extensions"]["limit"]) == (130, 120)
         assert "130" in error["message"] and "120" in error["message"]
         assert body["extensions"]["cost"] == {"requestedNodes": 130, "limit": 120}
-        assert sql_counter.statements == [], "the refused query ran"
+        # Only the key lookup: the refused query never ran.
+        assert [q for q in sql_counter.statements if "api_key" not in q] == []
         # Clients that accept only JSON get 200, the errors and no data, as for validation.
         plain = await ask(client, pages(100, 30), accept=JSON)
         assert plain.status_code == 200
@@ -212,26 +219,26 @@ INTROSPECTION = [
 
 
 @pytest.mark.parametrize("query", INTROSPECTION)
-async def test_introspection_is_off_in_production(query: str) -> None:
+async def test_introspection_is_off_in_production(query: str, db: str) -> None:
     async with serve(PRODUCTION) as client:
         body = assert_request_error(await ask(client, query), 400)
         assert "introspection" in body["errors"][0]["message"].lower()
 
 
 @pytest.mark.parametrize("query", INTROSPECTION[:2])
-async def test_introspection_is_on_in_development(query: str) -> None:
+async def test_introspection_is_on_in_development(query: str, db: str) -> None:
     async with serve(Settings()) as client:
         response = await ask(client, query)
         assert response.status_code == 200 and "errors" not in response.json()
 
 
-async def test_typename_still_works_in_production() -> None:
+async def test_typename_still_works_in_production(db: str) -> None:
     async with serve(PRODUCTION) as client:
         response = await ask(client, TYPENAME)
         assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_graphiql_is_off_in_production_and_on_in_development() -> None:
+async def test_graphiql_is_off_in_production_and_on_in_development(db: str) -> None:
     browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
     async with serve(PRODUCTION) as client:
         response = await client.get("/graphql", headers=browser)
@@ -253,20 +260,7 @@ def test_production_comes_from_inventory_env() -> None:
 LIMITED = Settings(rate_limit=1.0, rate_limit_burst=2)
 
 
-def with_principal(app: ASGIApp) -> ASGIApp:
-    """Stands in for authentication: a principal named by the X-Test-Key header."""
-
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            name = dict(scope["headers"]).get(b"x-test-key")
-            if name:
-                scope["state"] = {"principal": SimpleNamespace(name=name.decode())}
-        await app(scope, receive, send)
-
-    return asgi
-
-
-async def test_over_the_rate_a_key_gets_429_with_retry_after() -> None:
+async def test_over_the_rate_a_key_gets_429_with_retry_after(db: str) -> None:
     async with serve(LIMITED) as client:
         for _ in range(2):
             assert (await ask(client, TYPENAME)).status_code == 200
@@ -279,7 +273,7 @@ async def test_over_the_rate_a_key_gets_429_with_retry_after() -> None:
         assert "try again" in error["message"]
 
 
-async def test_retry_after_is_whole_seconds_rounded_up() -> None:
+async def test_retry_after_is_whole_seconds_rounded_up(db: str) -> None:
     async with serve(Settings(rate_limit=1 / 60, rate_limit_burst=1)) as client:  # 1/m
         assert (await ask(client, TYPENAME)).status_code == 200
         response = await client.get("/graphql", params={"query": TYPENAME})
@@ -287,7 +281,7 @@ async def test_retry_after_is_whole_seconds_rounded_up() -> None:
         assert response.headers["retry-after"] in ("59", "60")
 
 
-async def test_health_checks_are_not_rate_limited() -> None:
+async def test_health_checks_are_not_rate_limited(db: str) -> None:
     async with serve(Settings(rate_limit=1.0, rate_limit_burst=1)) as client:
         await ask(client, TYPENAME)
         assert (await client.post("/graphql", json={"query": TYPENAME})).status_code == 429
@@ -295,26 +289,38 @@ async def test_health_checks_are_not_rate_limited() -> None:
             assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_each_api_key_has_its_own_bucket() -> None:
-    async with serve(LIMITED, wrap=with_principal) as client:
-        for _ in range(2):
-            r = await client.post("/graphql", json={"query": TYPENAME}, headers={"x-test-key": "a"})
-            assert r.status_code == 200
-        a = await client.post("/graphql", json={"query": TYPENAME}, headers={"x-test-key": "a"})
-        assert a.status_code == 429
-        b = await client.post("/graphql", json={"query": TYPENAME}, headers={"x-test-key": "b"})
-        assert b.status_code == 200
-        # Without a key, the address has its own bucket too.
-        anonymous = await client.post("/graphql", json={"query": TYPENAME})
-        assert anonymous.status_code == 200
+async def test_each_api_key_has_its_own_bucket(db: str) -> None:
+    app = create_app(LIMITED, manage_database=False)
+    tokens = [await keys.create_key(n, Role.VIEWER, actor="tests") for n in ("alpha", "beta")]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+        async def as_key(token: str) -> int:
+            response = await client.post(
+                "/graphql",
+                json={"query": TYPENAME},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            return response.status_code
+
+        assert [await as_key(tokens[0]) for _ in range(3)] == [200, 200, 429]
+        # The other key, from the same address, still has its whole burst.
+        assert [await as_key(tokens[1]) for _ in range(3)] == [200, 200, 429]
 
 
 async def test_without_a_principal_each_address_has_its_own_bucket() -> None:
-    settings = Settings(rate_limit=1.0, rate_limit_burst=1)
-    app = create_app(settings, manage_database=False)
+    """The limiter's fallback (it runs after authentication, so in the app every request that
+    reaches it has a principal)."""
+
+    async def ok(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    limited = RateLimitMiddleware(ok, buckets=TokenBuckets(1.0, 1))
     clients = [
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=(address, 1)), base_url="http://test"
+            transport=httpx.ASGITransport(app=limited, client=(address, 1)),
+            base_url="http://test",
         )
         for address in ("10.0.0.1", "10.0.0.2")
     ]
@@ -324,7 +330,7 @@ async def test_without_a_principal_each_address_has_its_own_bucket() -> None:
         assert (await two.post("/graphql", json={"query": TYPENAME})).status_code == 200
 
 
-async def test_rate_limit_is_off_unless_configured() -> None:
+async def test_rate_limit_is_off_unless_configured(db: str) -> None:
     async with serve(Settings()) as client:
         for _ in range(30):
             assert (await client.post("/graphql", json={"query": TYPENAME})).status_code == 200

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import json
 import logging
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.app import create_app
 from server.db import queries
+from server.domain.access import Role
 from server.graphql import http as graphql_http
 from server.logging_setup import JsonFormatter
+from server.services import keys
 from server.settings import Settings
 from tests.api.test_http import GRAPHQL_RESPONSE, JSON, OVERSIZED, TYPENAME
 
@@ -54,7 +54,7 @@ async def test_a_query_logs_one_access_line(
     line = only_line(caplog, response)
     assert line["logger"] == "server.access"
     assert line["level"] == "INFO"
-    assert line["key"] is None
+    assert line["key"] == "test-admin"
     assert line["operation"] == "Dashboard"
     assert line["outcome"] == "ok"
     assert line["status"] == 200
@@ -147,16 +147,13 @@ async def test_health_checks_are_not_in_the_access_log(
     assert access_lines(caplog) == []
 
 
-async def test_key_is_the_principal_name(caplog: pytest.LogCaptureFixture) -> None:
+async def test_key_is_the_principal_name(db: str, caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(Settings(rate_limit=1.0, rate_limit_burst=1), manage_database=False)
-
-    async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["state"] = {"principal": SimpleNamespace(name="reporting")}
-        await app(scope, receive, send)
-
-    asgi: ASGIApp = authenticated
-    transport = httpx.ASGITransport(app=asgi)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    token = await keys.create_key("reporting", Role.VIEWER, actor="tests")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         first = await client.post("/graphql", json={"query": TYPENAME})
         limited = await client.post("/graphql", json={"query": TYPENAME})
     assert only_line(caplog, first)["key"] == "reporting"
