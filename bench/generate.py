@@ -215,6 +215,7 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
                     "purposes_text", "transfers_json")),
     ("disclosure_category", ("disclosure_id", "category_id")),
     ("disclosure_subject_type", ("disclosure_id", "subject_type_id")),
+    ("disclosure_audience", ("disclosure_id", "subject_type_id", "category_id")),
     ("disclosure_purpose", ("disclosure_id", "purpose_id", "position")),
     ("transfer", ("disclosure_id", "country", "mechanism", "reference")),
     ("data_subject", ("id", "external_ref", "subject_type_id", "country", "version", "created_at", "updated_at")),
@@ -223,12 +224,25 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
 ]  # fmt: skip
 
 
+def _audience(inv: Inventory) -> list[tuple[Any, ...]]:
+    """The audience index the service writes with each disclosure (server/db/models.py)."""
+    types: dict[int, list[str]] = {}
+    for disclosure_id, subject_type in inv.disclosure_subject_types:
+        types.setdefault(disclosure_id, []).append(subject_type)
+    return [
+        (disclosure_id, subject_type, category)
+        for disclosure_id, category in inv.disclosure_categories
+        for subject_type in types.get(disclosure_id, ())
+    ]
+
+
 def _rows(inv: Inventory) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "status_change": inv.status_changes,
         "disclosure": inv.disclosures,
         "disclosure_category": inv.disclosure_categories,
         "disclosure_subject_type": inv.disclosure_subject_types,
+        "disclosure_audience": _audience(inv),
         "disclosure_purpose": inv.disclosure_purposes,
         "transfer": inv.transfers,
         "data_subject": inv.subjects,

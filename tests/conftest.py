@@ -36,6 +36,7 @@ INVENTORY_TABLES = (
     "transfer",
     "disclosure_purpose",
     "disclosure_subject_type",
+    "disclosure_audience",
     "disclosure_category",
     "disclosure",
     "recipient",

@@ -134,6 +134,24 @@ class DisclosureSubjectType(Model):
         unique_together = (("disclosure", "subject_type"), ("subject_type", "disclosure"))
 
 
+class DisclosureAudience(Model):
+    """Whose data of which category a disclosure covers: one row per subject type and category
+    pair, written with the disclosure. It indexes the question a rights request asks (this
+    subject type, any of these categories), which the two link tables answer only by
+    intersecting thousands of rows."""
+
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="audience", on_delete=fields.CASCADE
+    )
+    subject_type_id = fields.CharField(max_length=200)
+    category_id = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "disclosure_audience"
+        unique_together = (("subject_type_id", "category_id", "disclosure"),)
+
+
 class DisclosurePurpose(Model):
     id = fields.IntField(primary_key=True)
     disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(

@@ -13,6 +13,7 @@ from tortoise.transactions import in_transaction
 
 from server.db.models import (
     Disclosure,
+    DisclosureAudience,
     DisclosureCategory,
     DisclosurePurpose,
     DisclosureSubjectType,
@@ -111,6 +112,14 @@ async def _insert_disclosure(
         [
             DisclosureSubjectType(disclosure_id=disclosure.id, subject_type_id=k)
             for k in subject_types
+        ],
+        using_db=conn,
+    )
+    await DisclosureAudience.bulk_create(
+        [
+            DisclosureAudience(disclosure_id=disclosure.id, subject_type_id=t, category_id=k)
+            for t in subject_types
+            for k in categories
         ],
         using_db=conn,
     )
