@@ -112,16 +112,28 @@ def server_env() -> dict[str, str]:
 
 def cli(database_url: str, *args: str) -> str:
     """`python -m server --database-url URL ARGS...` from the checkout; its stdout."""
-    done = subprocess.run(
-        [sys.executable, "-m", "server", "--database-url", database_url, *args],
-        cwd=ROOT,
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
+    return clis(database_url, [list(args)])[0]
+
+
+def clis(database_url: str, commands: list[list[str]]) -> list[str]:
+    """Several commands at once (they start faster than they run); their outputs in order."""
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "server", "--database-url", database_url, *args],
+            cwd=ROOT,
+            env=server_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    outputs = []
+    for args, process in zip(commands, running, strict=True):
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, f"{args}: {process.returncode}\n{out}\n{err}"
+        outputs.append(out)
+    return outputs
 
 
 class Server:
@@ -258,7 +270,6 @@ class Load:
         self.keys = keys
         self.categories = categories
         self.purposes = purposes
-        self.base_url = ""
         self.ops: list[Op] = []
         self.failures: list[str] = []
         self.failure_count = 0
@@ -358,11 +369,11 @@ class Load:
 
     # -- setup ------------------------------------------------------------------------------
 
-    async def setup(self) -> None:
+    async def setup(self, base_url: str) -> None:
         """Register the recipients (ACTIVE: an admin may import any status) and the subjects
         that the clients will fight over. Journaled like everything else."""
         actor, token = self.keys[0]
-        async with self.client(token) as http:
+        async with self.client(token, base_url) as http:
             for i in range(1, RECIPIENTS + 1):
                 fields = {
                     "name": f"Load Recipient {i:02d}",
@@ -387,9 +398,9 @@ class Load:
                 await self._upsert(http, actor, ref, "GB" if i % 2 else "DE", strict=True)
                 self.subjects.append(ref)
 
-    def client(self, token: str) -> httpx.AsyncClient:
+    def client(self, token: str, base_url: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.base_url,
+            base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=httpx.Timeout(60.0, connect=5.0),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
@@ -398,15 +409,26 @@ class Load:
     # -- the run ----------------------------------------------------------------------------
 
     async def run(
-        self, base_url: str, seconds: float, seed: int, kill: tuple[float, Server] | None = None
+        self,
+        servers: list[Server],
+        seconds: float,
+        seed: int,
+        kill: tuple[float, Server] | None = None,
     ) -> None:
-        """CLIENTS clients for `seconds`; with `kill=(after, server)`, SIGKILL the server after
-        that many seconds, and each client stops at its first broken request."""
-        self.base_url = base_url
+        """CLIENTS clients for `seconds`, spread over the servers; with `kill=(after, server)`,
+        SIGKILL that server after that many seconds, and each client stops at its first broken
+        request."""
         self.phase += 1
         deadline = time.monotonic() + seconds
         workers = [
-            asyncio.create_task(self._client(i, deadline, random.Random(seed * 1000 + i)))
+            asyncio.create_task(
+                self._client(
+                    i,
+                    servers[i % len(servers)].base_url,
+                    deadline,
+                    random.Random(seed * 1000 + i),
+                )
+            )
             for i in range(CLIENTS)
         ]
         if kill is not None:
@@ -419,11 +441,11 @@ class Load:
         finally:
             self.killing = False
 
-    async def _client(self, index: int, deadline: float, rng: random.Random) -> None:
+    async def _client(self, index: int, base_url: str, deadline: float, rng: random.Random) -> None:
         actor, token = self.keys[index % len(self.keys)]
         names = list(ACTIONS)
         weights = list(ACTIONS.values())
-        async with self.client(token) as http:
+        async with self.client(token, base_url) as http:
             while time.monotonic() < deadline and not self.killing:
                 action = rng.choices(names, weights)[0]
                 try:
