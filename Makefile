@@ -25,6 +25,10 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
+# The load tests (and the fuzz tests, once there) for longer: 5 minutes of load per database.
+soak: setup
+	LOAD_SECONDS=300 FUZZ_EXAMPLES=3000 $(PY) -m pytest -q $(wildcard tests/load tests/fuzz)
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

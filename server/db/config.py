@@ -36,7 +36,7 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
     if is_sqlite(url):
         path = url[len("sqlite://") :].split("?", 1)[0]
         connection = {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "server.db.sqlite_engine",
             "credentials": {
                 "file_path": path,
                 "journal_mode": "WAL",
