@@ -21,6 +21,9 @@ DESCRIPTION_MAX = 2000
 SERVICE_TAG_MAX = 60
 SERVICES_MAX = 50
 REFERENCE_MAX = 500
+# The longest text a search can match (name, legal name and slug, joined by spaces): a longer
+# search is refused, not sent to the database (SQLite refuses LIKE patterns over 50,000 bytes).
+SEARCH_MAX = NAME_MAX + LEGAL_NAME_MAX + SLUG_MAX + 2
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SERVICE_TAG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 # Codes people type that are not ISO 3166-1 alpha-2, with the code they mean.

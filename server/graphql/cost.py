@@ -44,6 +44,13 @@ from graphql.utilities.coerce_input_value import coerce_default_value
 
 # Deeper than any valid query may go (the depth limit is far lower): a guard for invalid ones.
 MAX_WALK_DEPTH = 128
+# GraphQL's Int is 32-bit: a larger `first` fails validation or variable coercion and never
+# runs, so it counts as one more than the largest Int. That keeps arithmetic on literals of
+# thousands of digits (Python refuses to convert those) and on huge variables out of the way.
+BEYOND_INT = 2**31
+# The cost is reported in JSON, and orjson refuses integers over 64 bits (a 500 once): a higher
+# cost is reported as this, and refused like any over the limit.
+MAX_REPORTED_COST = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +98,7 @@ def compile_plan(
     for definition in operation.variable_definitions or ():
         default = definition.default_value
         if isinstance(default, IntValueNode):
-            variable_defaults[definition.variable.name.value] = max(0, int(default.value))
+            variable_defaults[definition.variable.name.value] = _int_literal(default)
     walker = _Walker(schema, fragments, variable_defaults, default_page_size)
     return walker.group(root, (operation.selection_set,), 0)
 
@@ -117,7 +124,15 @@ def plan_cost(plan: Plan, variables: Mapping[str, Any] | None) -> int:
         memo[key] = value
         return value
 
-    return sum(unit(node) for node in plan)
+    return min(sum(unit(node) for node in plan), MAX_REPORTED_COST)
+
+
+def _int_literal(node: IntValueNode) -> int:
+    """A literal `first` (digits only, by the GraphQL grammar), at least 0, at most BEYOND_INT."""
+    text = node.value
+    if len(text.lstrip("-")) > len(str(BEYOND_INT)):
+        return 0 if text.startswith("-") else BEYOND_INT
+    return min(max(0, int(text)), BEYOND_INT)
 
 
 def query_cost(
@@ -164,9 +179,9 @@ def _variable(variable: Variable, variables: Mapping[str, Any]) -> int:
     value = variables[variable.name]
     # bool is an int to Python but not to GraphQL; an integral float coerces to Int.
     if type(value) is int:
-        return max(0, value)
+        return min(max(0, value), BEYOND_INT)
     if isinstance(value, float) and value.is_integer():
-        return max(0, int(value))
+        return min(max(0, int(value)), BEYOND_INT)
     # Null: the field's default. Anything else fails variable coercion and never executes.
     return variable.fallback
 
@@ -260,7 +275,7 @@ class _Walker:
         fallback = max(0, schema_default) if type(schema_default) is int else self.default_page_size
         value = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
         if isinstance(value, IntValueNode):
-            return max(0, int(value.value))
+            return _int_literal(value)
         if isinstance(value, VariableNode):
             name = value.name.value
             return Variable(name, self.variable_defaults.get(name), fallback)

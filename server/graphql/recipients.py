@@ -103,6 +103,11 @@ def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> quer
         categories = info.context.taxonomy.category_and_descendants(spec.data_category)
     if spec.country is not None and (problem := validation.country_error(spec.country)):
         raise GraphQLError(f"filter.country: {problem}")
+    if spec.search is not None and len(spec.search) > validation.SEARCH_MAX:
+        raise GraphQLError(
+            f"filter.search is {len(spec.search):,} characters long; at most "
+            f"{validation.SEARCH_MAX} are allowed (no name, legal name and slug are longer)."
+        )
     return queries.RecipientQuery(
         kinds=[k.value for k in spec.kinds] if spec.kinds is not None else None,
         statuses=[s.value for s in spec.statuses] if spec.statuses is not None else None,

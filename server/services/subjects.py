@@ -61,6 +61,18 @@ def _external_ref_error(ref: str) -> str | None:
 async def find_subject(ref: SubjectRef, path: list[str]) -> DataSubject:
     if (ref.id is None) == (ref.external_ref is None):
         raise UserErrors([UserError(path, "Give exactly one of `id` and `externalRef`.")])
+    if ref.external_ref is not None and len(ref.external_ref) > EXTERNAL_REF_MAX:
+        # No subject has one (upserts refuse them), and the ORM would raise on the look-up.
+        raise UserErrors(
+            [
+                UserError(
+                    [*path, "externalRef"],
+                    f"No such data subject: an externalRef is at most {EXTERNAL_REF_MAX} "
+                    "characters.",
+                    UserErrorCode.NOT_FOUND,
+                )
+            ]
+        )
     subject = await (
         DataSubject.get_or_none(id=ref.id)
         if ref.id is not None

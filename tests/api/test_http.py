@@ -515,6 +515,22 @@ async def test_odd_queries_never_500(client: httpx.AsyncClient, query: str, acce
             assert "Internal error" not in error["message"], error
 
 
+@pytest.mark.parametrize("depth", [500, 1000, 1020, 10_000])
+async def test_deeply_nested_variables_are_a_request_error(
+    client: httpx.AsyncClient, depth: int
+) -> None:
+    # Found by fuzzing: the NUL check recursed, and past Python's recursion limit (orjson
+    # accepts 1,024 levels) that was a 500.
+    nested = "[" * depth + "]" * depth
+    content = (
+        '{"query": "query($s: String) { recipients(filter: {search: $s}) { totalCount } }", '
+        '"variables": {"s": ' + nested + "}}"
+    ).encode()
+    response = await post_raw(client, content)
+    body = assert_request_error(response)
+    assert "Internal error" not in body["errors"][0]["message"]
+
+
 async def test_odd_methods_never_500(client: httpx.AsyncClient) -> None:
     for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"):
         response = await client.request(method, "/graphql")

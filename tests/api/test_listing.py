@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.domain import validation
 from server.domain.enums import ProcessingRole, RecipientKind
 from server.services.commands import RegisterRecipient
 from server.services.recipients import register_recipient
@@ -382,6 +383,16 @@ async def test_search_treats_percent_and_underscore_literally(client: httpx.Asyn
     assert await slugs(client, {"search": "n%o"}) == []
     assert await slugs(client, {"search": "p_ain"}) == []
     assert await slugs(client, {"search": "\\"}) == ["backslash"]
+
+
+async def test_search_longer_than_any_recipient_text_is_an_error(
+    client: httpx.AsyncClient,
+) -> None:
+    # Found by fuzzing: 100,000 characters made SQLite refuse the LIKE pattern (a 500).
+    await register(client, name="Acme Mail", slug="acme-mail")
+    message = await listing_error(client, {"filter": {"search": "x" * 100_000}})
+    assert "filter.search is 100,000 characters long" in message
+    assert await slugs(client, {"search": "x" * validation.SEARCH_MAX}) == []
 
 
 async def test_filters_combine(client: httpx.AsyncClient) -> None:

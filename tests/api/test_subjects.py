@@ -383,6 +383,20 @@ async def test_record_consent_for_unknown_subject_is_not_found(
     assert await written() == counts
 
 
+async def test_record_consent_for_an_over_long_external_ref_is_not_found(
+    client: httpx.AsyncClient,
+) -> None:
+    # Found by fuzzing: the ORM refused to look up 100,000 characters (an internal error).
+    await upsert(client)
+    counts = await written()
+    ref = {"externalRef": "x" * 100_000}
+    payload = await record(client, subject=ref, purpose=MARKETING, granted=True)
+    assert_only_error(
+        payload, "NOT_FOUND", ["input", "subject", "externalRef"], "at most 200 characters"
+    )
+    assert await written() == counts
+
+
 async def test_record_consent_with_another_types_id_is_not_found(
     client: httpx.AsyncClient,
 ) -> None:

@@ -210,3 +210,53 @@ def test_plan_matches_compile_plan() -> None:
     query = "{ users(first: 4) { edges { node { friends(first: 5) { totalCount } } } } }"
     plan = compile_plan(SCHEMA, parse(query), None, 50)
     assert plan_cost(plan, None) == 4 + 20
+
+
+BEYOND_INT = 2**31  # one more than GraphQL's largest Int: what any larger `first` counts as
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "expected"),
+    [
+        pytest.param("{ users(first: 2147483648) { totalCount } }", None, BEYOND_INT, id="literal"),
+        pytest.param(
+            "{ users(first: 1" + "0" * 5000 + ") { totalCount } }",
+            None,
+            BEYOND_INT,
+            id="literal-of-5000-digits",  # more digits than Python converts to an int
+        ),
+        pytest.param(
+            "{ users(first: -1" + "0" * 5000 + ") { totalCount } }", None, 0, id="negative-digits"
+        ),
+        pytest.param(
+            "query($n: Int = 1" + "0" * 5000 + ") { users(first: $n) { totalCount } }",
+            None,
+            BEYOND_INT,
+            id="variable-default-of-5000-digits",
+        ),
+        pytest.param(
+            "query($n: Int) { users(first: $n) { totalCount } }",
+            {"n": 2**64},
+            BEYOND_INT,
+            id="variable-over-64-bits",
+        ),
+        pytest.param(
+            "query($n: Int) { users(first: $n) { totalCount } }",
+            {"n": 1e300},
+            BEYOND_INT,
+            id="variable-huge-float",
+        ),
+    ],
+)
+def test_first_beyond_graphql_int_counts_as_one_more_than_the_largest(
+    query: str, variables: dict[str, Any] | None, expected: int
+) -> None:
+    assert cost(query, variables) == expected
+
+
+def test_cost_is_capped_at_64_bits_for_the_json_answer() -> None:
+    # Twenty nested connections of 2^31 each would be over 600 bits; JSON encoders (orjson)
+    # refuse integers over 64 bits, which once made this a 500.
+    query = "{ viewer { " + "friends(first: 2147483647) { edges { node { " * 20
+    query += "name" + " } } }" * 20 + " } }"
+    assert cost(query) == 2**63 - 1
