@@ -95,6 +95,58 @@ _MISSING = object()
 # Steps of a projection plan.
 LEAF, TYPENAME, OBJECT, OBJECT_LIST = 0, 1, 2, 3
 Plan = list[tuple[str, str, int, Any]]
+Projector = Callable[[Shaped], dict[str, Any]]
+# Projectors compiled from a plan's structure, shared by every request: the same selection
+# always compiles to the same function.
+_PROJECTORS: dict[tuple[Any, ...], Projector] = {}
+# Top-level plans by the selection's AST nodes (kept alive with the entry, so their ids are not
+# reused); the parser cache hands every request for one query text the same nodes.
+_SELECTIONS: dict[tuple[Any, ...], tuple[Any, Projector | None]] = {}
+_SELECTIONS_MAX = 4096
+
+
+def _has_conditions(selection_set: Any) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if selection.directives:
+            return True
+        if _has_conditions(getattr(selection, "selection_set", None)):
+            return True
+    return False
+
+
+def _structure(plan: Plan) -> tuple[Any, ...]:
+    return tuple(
+        (rn, name, step, _structure(extra) if step in (OBJECT, OBJECT_LIST) else extra)
+        for rn, name, step, extra in plan
+    )
+
+
+def compile_projector(plan: Plan) -> Projector:
+    """A plan as one Python function whose body is a single dict display, in selection order.
+    Names and response names are GraphQL names (letters, digits, underscores), so they are
+    safe to write into the source; repr() quotes them anyway."""
+    key = _structure(plan)
+    found = _PROJECTORS.get(key)
+    if found is not None:
+        return found
+    env: dict[str, Any] = {}
+    parts = []
+    for i, (response_name, name, step, extra) in enumerate(plan):
+        if step == LEAF:
+            parts.append(f"{response_name!r}: v[{name!r}]")
+        elif step == TYPENAME:
+            parts.append(f"{response_name!r}: {extra!r}")
+        else:
+            env[f"p{i}"] = compile_projector(extra)
+            value = f"p{i}(t{i})" if step == OBJECT else f"[p{i}(x) for x in t{i}]"
+            parts.append(f"{response_name!r}: (None if (t{i} := v[{name!r}]) is None else {value})")
+    source = "def project(s):\n    v = s.values\n    return {" + ", ".join(parts) + "}\n"
+    exec(compile(source, "<shaped projection>", "exec"), env)
+    projector: Projector = env["project"]
+    _PROJECTORS[key] = projector
+    return projector
 
 
 class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -144,25 +196,37 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plans[key] = plan
         return plan
 
-    @staticmethod
-    def _project(shaped: Shaped, plan: Plan) -> dict[str, Any]:
-        values = shaped.values
-        out: dict[str, Any] = {}
-        project = ShapedExecutionContext._project
-        for response_name, name, step, extra in plan:
-            if step == LEAF:
-                out[response_name] = values[name]
-            elif step == TYPENAME:
-                out[response_name] = extra
-            else:
-                value = values[name]
-                if value is None:
-                    out[response_name] = None
-                elif step == OBJECT:
-                    out[response_name] = project(value, extra)
-                else:
-                    out[response_name] = [project(item, extra) for item in value]
-        return out
+    def _static(self) -> bool:
+        """Whether this operation selects the same fields whatever its variables: no @skip or
+        @include anywhere. Only then may a projection compiled for one request serve another."""
+        static = self.__dict__.get("_is_static")
+        if static is None:
+            static = self.__dict__["_is_static"] = not any(
+                _has_conditions(node.selection_set)
+                for node in (self.operation, *self.fragments.values())
+            )
+        return static
+
+    def _projector(self, parent_type: GraphQLObjectType, grouped: Any) -> Projector | None:
+        """The compiled projection for this selection, or None when it must go field by field."""
+        if not self._static():
+            plan = self._plan(parent_type, grouped)
+            return None if plan is None else compile_projector(plan)
+        nodes = tuple(
+            (response_name, tuple(id(details.node) for details in field_details_list))
+            for response_name, field_details_list in grouped.items()
+        )
+        key = (parent_type, nodes)
+        found = _SELECTIONS.get(key)
+        if found is not None:
+            return found[1]
+        plan = self._plan(parent_type, grouped)
+        projector = None if plan is None else compile_projector(plan)
+        if len(_SELECTIONS) >= _SELECTIONS_MAX:
+            _SELECTIONS.clear()
+        keep_alive = [d.node for fdl in grouped.values() for d in fdl]
+        _SELECTIONS[key] = (keep_alive, projector)
+        return projector
 
     def complete_value(  # type: ignore[override]
         self,
@@ -184,10 +248,10 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     item_type = item_type.of_type
                 if isinstance(item_type, GraphQLObjectType):
                     grouped = self.collect_subfields(item_type, field_details_list)[0]
-                    plan = self._plan(item_type, grouped)
-                    if plan is not None:
+                    projector = self._projector(item_type, grouped)
+                    if projector is not None:
                         try:
-                            return [self._project(item, plan) for item in result]
+                            return [projector(item) for item in result]
                         except (KeyError, AttributeError):
                             pass  # not every item holds every field: go field by field
         return super().complete_value(
@@ -223,10 +287,10 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plan = self._plan(parent_type, grouped_field_set)
-        if plan is not None:
+        projector = self._projector(parent_type, grouped_field_set)
+        if projector is not None:
             try:
-                return self._project(source_value, plan)
+                return projector(source_value)
             except (KeyError, AttributeError):
                 pass  # a Shaped below does not hold every selected field: go field by field
         values = source_value.values

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -227,80 +228,92 @@ def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubje
     )
 
 
+def _sources(items: list[Shaped]) -> list[Any]:
+    return [item.source for item in items]
+
+
 def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
-    """The report as Shaped values (see server/graphql/shaped.py), each holding the strawberry
-    object it stands for, so that any field it does not hold still resolves the ordinary way."""
+    """The report as Shaped values (see server/graphql/shaped.py). Each holds a factory for the
+    strawberry object it stands for, built only if a field falls back to it: a full report
+    selects only held fields, and building hundreds of objects it never reads cost more than
+    the answer."""
     taxonomy = info.context.taxonomy
     recipients = {rid: shaped_recipient(row) for rid, row in data.recipient_rows.items()}
     disclosures: dict[int, Shaped] = {}
 
     def disclosure(row: DisclosureRow) -> Shaped:
-        if row.id not in disclosures:
-            disclosures[row.id] = shaped_disclosure(row, taxonomy)
-        return disclosures[row.id]
+        shown = disclosures.get(row.id)
+        if shown is None:
+            shown = disclosures[row.id] = shaped_disclosure(row, taxonomy)
+        return shown
 
     accesses = []
     for access in data.report.recipients:
         recipient = recipients[access.recipient.id]
         via = [recipients[v.id] for v in access.via]
         row_of_recipient = data.recipient_rows[access.recipient.id]
+        via_names = [data.recipient_rows[v.id]["name"] for v in access.via]
         reasons = []
         for reason in access.reasons:
             row = data.disclosure_rows[reason.disclosure.id]
             shown = disclosure(row)
-            categories = [taxonomy.categories[k] for k in reason.data_categories]
-            purposes = [taxonomy.purposes[k] for k in row.purposes]
+            categories = [shaped_category(taxonomy.categories[k]) for k in reason.data_categories]
+            purpose_terms = [taxonomy.purposes[k] for k in row.purposes]
             assessments = data.transfer_assessments[row.id]
             explanation = explain.disclosure_sentence(
                 recipient=row_of_recipient["name"],
-                categories=[explain.category_phrase(t) for t in categories],
-                purposes=[explain.purpose_phrase(t) for t in purposes],
+                categories=[
+                    explain.category_phrase(taxonomy.categories[k]) for k in reason.data_categories
+                ],
+                purposes=[explain.purpose_phrase(t) for t in purpose_terms],
                 legal_basis=LegalBasis(row.legal_basis),
                 ground=DisclosureGround(row.ground),
                 destinations=[country_name(a.country) for a in assessments],
                 established_in=country_name(row_of_recipient["country"]),
-                via=[data.recipient_rows[v.id]["name"] for v in access.via],
+                via=via_names,
                 transfer_bases=[a.phrase for a in assessments],
             )
             shaped_assessments = [shaped_assessment(a) for a in assessments]
-            node = DisclosureReason(
-                disclosure=shown.source,
-                data_categories=[category(t) for t in categories],
-                purposes=[purpose(t) for t in purposes],
-                legal_basis=shown.source.legal_basis,
-                ground=shown.source.ground,
-                transfers=shown.source.transfers,
-                explanation=explanation,
-                transfer_assessments=[a.source for a in shaped_assessments],
-            )
             values = shown.values
+            fields = {
+                "disclosure": shown,
+                "dataCategories": categories,
+                "purposes": values["purposes"],
+                "legalBasis": values["legalBasis"],
+                "ground": values["ground"],
+                "transfers": values["transfers"],
+                "explanation": explanation,
+                "transferAssessments": shaped_assessments,
+            }
             reasons.append(
                 Shaped(
-                    {
-                        "disclosure": shown,
-                        "dataCategories": [shaped_category(t) for t in categories],
-                        "purposes": values["purposes"],
-                        "legalBasis": values["legalBasis"],
-                        "ground": values["ground"],
-                        "transfers": values["transfers"],
-                        "explanation": explanation,
-                        "transferAssessments": shaped_assessments,
-                    },
-                    node,
+                    fields,
+                    factory=lambda f=fields: DisclosureReason(
+                        disclosure=f["disclosure"].source,
+                        data_categories=_sources(f["dataCategories"]),
+                        purposes=_sources(f["purposes"]),
+                        legal_basis=f["disclosure"].source.legal_basis,
+                        ground=f["disclosure"].source.ground,
+                        transfers=f["disclosure"].source.transfers,
+                        explanation=f["explanation"],
+                        transfer_assessments=_sources(f["transferAssessments"]),
+                    ),
                 )
             )
-        access_node = RecipientAccess(
-            recipient=recipient.source,
-            via=[v.source for v in via],
-            reasons=[r.source for r in reasons],
-        )
+        access_fields = {"recipient": recipient, "via": via, "reasons": reasons}
         accesses.append(
-            Shaped({"recipient": recipient, "via": via, "reasons": reasons}, access_node)
+            Shaped(
+                access_fields,
+                factory=lambda f=access_fields: RecipientAccess(
+                    recipient=f["recipient"].source,
+                    via=_sources(f["via"]),
+                    reasons=_sources(f["reasons"]),
+                ),
+            )
         )
     withheld = []
     for item in data.report.withheld:
         row = data.disclosure_rows[item.disclosure.id]
-        recipient = recipients[item.recipient.id]
         explanation = explain.withheld_sentence(
             recipient=data.recipient_rows[item.recipient.id]["name"],
             categories=[
@@ -309,39 +322,39 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
             purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
             withdrawn=item.reason == rules.WithheldReason.CONSENT_WITHDRAWN,
         )
-        shown = disclosure(row)
-        node_withheld = WithheldDisclosure(
-            recipient=recipient.source,
-            disclosure=shown.source,
-            reason=item.reason,
-            explanation=explanation,
-        )
+        withheld_fields = {
+            "recipient": recipients[item.recipient.id],
+            "disclosure": disclosure(row),
+            "reason": item.reason.value,
+            "explanation": explanation,
+        }
         withheld.append(
             Shaped(
-                {
-                    "recipient": recipient,
-                    "disclosure": shown,
-                    "reason": item.reason.value,
-                    "explanation": explanation,
-                },
-                node_withheld,
+                withheld_fields,
+                factory=lambda f=withheld_fields, reason=item.reason: WithheldDisclosure(
+                    recipient=f["recipient"].source,
+                    disclosure=f["disclosure"].source,
+                    reason=reason,
+                    explanation=f["explanation"],
+                ),
             )
         )
-    subject_node = DataSubject.from_row(data.subject, info)
-    report_node = SubjectReport(
-        subject=subject_node,
-        as_of=data.report.at,
-        recipients=[a.source for a in accesses],
-        withheld=[w.source for w in withheld],
-    )
+    report_fields = {
+        "subject": _shaped_subject(
+            data.subject, taxonomy, DataSubject.from_row(data.subject, info)
+        ),
+        "asOf": data.report.at.isoformat(),
+        "recipients": accesses,
+        "withheld": withheld,
+    }
     return Shaped(
-        {
-            "subject": _shaped_subject(data.subject, taxonomy, subject_node),
-            "asOf": data.report.at.isoformat(),
-            "recipients": accesses,
-            "withheld": withheld,
-        },
-        report_node,
+        report_fields,
+        factory=lambda: SubjectReport(
+            subject=report_fields["subject"].source,
+            as_of=data.report.at,
+            recipients=_sources(accesses),
+            withheld=_sources(withheld),
+        ),
     )
 
 

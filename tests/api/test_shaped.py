@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from graphql import GraphQLObjectType
 from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.permissions import CanReadSubjects, needs
-from server.graphql.schema import Mutation, Query
+from server.graphql.schema import Mutation, Query, build_schema
 from server.graphql.shaped import Shaped, ShapedExecutionContext
 from server.services import clock
 from server.services.fixtures import load_fixtures
@@ -47,6 +48,7 @@ query($ref: String!) {{
         transfers {{ country mechanism reference }}
         explanation
         aliasForExplanation: explanation
+        transferAssessments {{ country mechanism lawful explanation }}
       }}
     }}
     withheld {{ reason explanation recipient {{ slug }} disclosure {{ {DISCLOSURE} }} }}
@@ -104,7 +106,55 @@ async def test_fast_path_matches_ordinary_resolution(db: str) -> None:
         fast_answer["whoReceives"].pop("asOf")
         ordinary_answer["whoReceives"].pop("asOf")
         assert fast_answer == ordinary_answer
+        # The same keys in the same order: a response follows the selection's order.
+        assert json.dumps(fast_answer) == json.dumps(ordinary_answer)
         assert fast_answer["whoReceives"]["recipients"], ref
+
+
+CONDITIONAL = """
+query($ref: String!, $withTransfers: Boolean!, $skipNames: Boolean!) {
+  whoReceives(subject: {externalRef: $ref}) {
+    recipients {
+      recipient { slug ... on Recipient @skip(if: $skipNames) { name } }
+      reasons {
+        explanation
+        ... on DisclosureReason @include(if: $withTransfers) {
+          transferAssessments { country lawful }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_conditional_selections_follow_each_requests_variables(db: str) -> None:
+    """Projections compiled for one request serve the next only when the selection cannot
+    change with the variables: here it does, and each answer must follow its own."""
+    report = await load_fixtures(FIXTURES)
+    assert report.errors == []
+    fast = build_schema(Settings())  # as served: its parser cache hands back the same nodes
+    ordinary = strawberry.Schema(
+        query=Query, mutation=Mutation, execution_context_class=OrdinaryExecutionContext
+    )
+    for flags in ((True, False), (False, True), (True, True), (False, False), (True, False)):
+        variables = {"ref": "user-uk-priya", "withTransfers": flags[0], "skipNames": flags[1]}
+        answers = []
+        for schema in (fast, ordinary):
+            context = Context(
+                settings=Settings(),
+                principal=Principal("test", Role.ADMIN),
+                loaders=Loaders(clock.today()),
+            )
+            result = await schema.execute(
+                CONDITIONAL, variable_values=variables, context_value=context
+            )
+            assert result.errors is None, result.errors
+            answers.append(result.data)
+        assert json.dumps(answers[0]) == json.dumps(answers[1]), flags
+        first = answers[0]["whoReceives"]["recipients"][0]
+        assert ("name" in first["recipient"]) is not flags[1]
+        assert ("transferAssessments" in first["reasons"][0]) is flags[0]
 
 
 @strawberry.type
