@@ -31,6 +31,7 @@ from server.graphql.permissions import (
     needs,
     require,
 )
+from server.graphql.shaped import Shaped, sources
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
@@ -196,22 +197,44 @@ class RecipientQuery:
             taxonomy = info.context.taxonomy
             for node, disclosures in zip(nodes, loaded, strict=True):
                 node.values["disclosures"] = [shaped_disclosure(d, taxonomy) for d in disclosures]
+        # Shaped all the way down: a page is then answered by one compiled projection.
         edges = [
-            relay.Edge(
-                node=node,  # type: ignore[arg-type]
-                cursor=encode_cursor(r["sort_name"], r["id"]),
+            Shaped(
+                {"cursor": encode_cursor(r["sort_name"], r["id"]), "node": node},
+                factory=lambda node=node, r=r: relay.Edge(
+                    node=node.source, cursor=encode_cursor(r["sort_name"], r["id"])
+                ),
             )
             for node, r in zip(nodes, rows, strict=True)
         ]
-        return RecipientConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+        start = edges[0].values["cursor"] if edges else None
+        end = edges[-1].values["cursor"] if edges else None
+        page_info = {
+            "hasNextPage": has_next,
+            "hasPreviousPage": after is not None,
+            "startCursor": start,
+            "endCursor": end,
+        }
+        connection_fields = {
+            "edges": edges,
+            "pageInfo": Shaped(
+                page_info,
+                factory=lambda: relay.PageInfo(
+                    has_next_page=has_next,
+                    has_previous_page=after is not None,
+                    start_cursor=start,
+                    end_cursor=end,
+                ),
             ),
-            total_count=total,
+            "totalCount": total,
+        }
+        return Shaped(  # type: ignore[return-value]
+            connection_fields,
+            factory=lambda: RecipientConnection(
+                edges=sources(edges),
+                page_info=connection_fields["pageInfo"].source,
+                total_count=total,
+            ),
         )
 
 

@@ -49,6 +49,11 @@ class Shaped:
         return self._source
 
 
+def sources(items: list[Shaped]) -> list[Any]:
+    """The strawberry objects a list of Shaped values stands for (built on demand)."""
+    return [item.source for item in items]
+
+
 # How a field's value completes: as it is (a leaf, or a list of leaves), or by recursion.
 AS_IS, RECURSE = 0, 1
 

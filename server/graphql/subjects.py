@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -37,7 +36,7 @@ from server.graphql.permissions import (
     mutation_needs,
     needs,
 )
-from server.graphql.shaped import Shaped
+from server.graphql.shaped import Shaped, sources
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
@@ -228,10 +227,6 @@ def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubje
     )
 
 
-def _sources(items: list[Shaped]) -> list[Any]:
-    return [item.source for item in items]
-
-
 def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
     """The report as Shaped values (see server/graphql/shaped.py). Each holds a factory for the
     strawberry object it stands for, built only if a field falls back to it: a full report
@@ -290,13 +285,13 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
                     fields,
                     factory=lambda f=fields: DisclosureReason(
                         disclosure=f["disclosure"].source,
-                        data_categories=_sources(f["dataCategories"]),
-                        purposes=_sources(f["purposes"]),
+                        data_categories=sources(f["dataCategories"]),
+                        purposes=sources(f["purposes"]),
                         legal_basis=f["disclosure"].source.legal_basis,
                         ground=f["disclosure"].source.ground,
                         transfers=f["disclosure"].source.transfers,
                         explanation=f["explanation"],
-                        transfer_assessments=_sources(f["transferAssessments"]),
+                        transfer_assessments=sources(f["transferAssessments"]),
                     ),
                 )
             )
@@ -306,8 +301,8 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
                 access_fields,
                 factory=lambda f=access_fields: RecipientAccess(
                     recipient=f["recipient"].source,
-                    via=_sources(f["via"]),
-                    reasons=_sources(f["reasons"]),
+                    via=sources(f["via"]),
+                    reasons=sources(f["reasons"]),
                 ),
             )
         )
@@ -352,8 +347,8 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
         factory=lambda: SubjectReport(
             subject=report_fields["subject"].source,
             as_of=data.report.at,
-            recipients=_sources(accesses),
-            withheld=_sources(withheld),
+            recipients=sources(accesses),
+            withheld=sources(withheld),
         ),
     )
 
