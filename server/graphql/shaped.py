@@ -208,7 +208,10 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if static is None:
             static = self.__dict__["_is_static"] = not any(
                 _has_conditions(node.selection_set)
-                for node in (self.operation, *self.fragments.values())
+                for node in (
+                    self.operation,
+                    *(getattr(f, "definition", f) for f in self.fragments.values()),
+                )
             )
         return static
 

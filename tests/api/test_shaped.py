@@ -116,14 +116,14 @@ query($ref: String!, $withTransfers: Boolean!, $skipNames: Boolean!) {
   whoReceives(subject: {externalRef: $ref}) {
     recipients {
       recipient { slug ... on Recipient @skip(if: $skipNames) { name } }
-      reasons {
-        explanation
-        ... on DisclosureReason @include(if: $withTransfers) {
-          transferAssessments { country lawful }
-        }
-      }
+      reasons { ...Reason }
     }
   }
+}
+
+fragment Reason on DisclosureReason {
+  explanation
+  ... @include(if: $withTransfers) { transferAssessments { country lawful } }
 }
 """
 
