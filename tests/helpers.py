@@ -109,3 +109,23 @@ async def move(client: httpx.AsyncClient, recipient_id: str, *statuses: str) -> 
         assert payload["userErrors"] == [], payload["userErrors"]
         result = payload["recipient"]
     return result
+
+
+# Data subjects: create or replace one, and append a consent decision.
+UPSERT = """
+mutation Upsert($input: DataSubjectInput!) {
+  upsertDataSubject(input: $input) {
+    dataSubject { id externalRef }
+    userErrors { field message code }
+  }
+}
+"""
+
+RECORD_CONSENT = """
+mutation Consent($input: ConsentInput!) {
+  recordConsent(input: $input) {
+    dataSubject { id }
+    userErrors { field message code }
+  }
+}
+"""

@@ -12,7 +12,16 @@ import httpx
 import pytest
 
 from tests.conftest import gql
-from tests.helpers import ADD_DISCLOSURE, END_DISCLOSURE, UPDATE, disclosure_input, move, register
+from tests.helpers import (
+    ADD_DISCLOSURE,
+    END_DISCLOSURE,
+    RECORD_CONSENT,
+    UPDATE,
+    UPSERT,
+    disclosure_input,
+    move,
+    register,
+)
 
 DECISIONS = """
 query Decisions($jurisdiction: Jurisdiction!) {
@@ -44,24 +53,6 @@ query Gaps($jurisdiction: Jurisdiction!) {
     transfer { country mechanism reference }
     jurisdiction
     explanation
-  }
-}
-"""
-
-UPSERT = """
-mutation Upsert($input: DataSubjectInput!) {
-  upsertDataSubject(input: $input) {
-    dataSubject { id externalRef }
-    userErrors { field message code }
-  }
-}
-"""
-
-RECORD_CONSENT = """
-mutation Consent($input: ConsentInput!) {
-  recordConsent(input: $input) {
-    dataSubject { id }
-    userErrors { field message code }
   }
 }
 """

@@ -12,7 +12,7 @@ from strawberry.relay import GlobalID
 
 from server.db.models import Recipient as RecipientModel
 from tests.conftest import QueryCounter, gql
-from tests.helpers import END_DISCLOSURE, disclosure_input, move, register
+from tests.helpers import END_DISCLOSURE, RECORD_CONSENT, UPSERT, disclosure_input, move, register
 
 REPORT = """
 query Who($subject: SubjectRef!, $asOf: DateTime) {
@@ -43,24 +43,6 @@ query Who($subject: SubjectRef!, $asOf: DateTime) {
 OF_CATEGORY = """
 query Of($key: String!, $asOf: DateTime) {
   recipientsOfCategory(key: $key, asOf: $asOf) { slug name status }
-}
-"""
-
-UPSERT = """
-mutation Upsert($input: DataSubjectInput!) {
-  upsertDataSubject(input: $input) {
-    dataSubject { id externalRef }
-    userErrors { field message code }
-  }
-}
-"""
-
-RECORD_CONSENT = """
-mutation Consent($input: ConsentInput!) {
-  recordConsent(input: $input) {
-    dataSubject { id }
-    userErrors { field message code }
-  }
 }
 """
 
