@@ -30,6 +30,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from bench import floor
 from bench.generate import generate, reasons_estimate, write_postgres, write_sqlite
+from server.app import CollectionSchedule
 from server.db.config import tortoise_config
 from server.db.setup import migrate
 from server.domain.access import Principal, Role
@@ -74,11 +75,20 @@ async def count_sql(run: Callable[[], Awaitable[Any]]) -> int:
 
 
 async def timed(run: Callable[[], Awaitable[Any]], n: int) -> list[float]:
+    """Latencies of n calls, run as the server runs requests: the garbage collector off during
+    each call and run between calls, untimed (server/app.py, CollectBetweenRequests). The floor
+    and in-process GraphQL are timed alike."""
     out = []
-    for _ in range(n):
-        started = time.perf_counter()
-        await run()
-        out.append((time.perf_counter() - started) * 1000)
+    schedule = CollectionSchedule()
+    gc.disable()
+    try:
+        for _ in range(n):
+            started = time.perf_counter()
+            await run()
+            out.append((time.perf_counter() - started) * 1000)
+            schedule.collect()
+    finally:
+        gc.enable()
     return out
 
 

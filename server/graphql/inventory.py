@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -14,16 +14,15 @@ from server.db.queries import RECIPIENT_COLUMNS, DisclosureRow, TransferRow
 from server.domain.taxonomy import Taxonomy
 from server.graphql import enums
 from server.graphql.context import Context
-from server.graphql.shaped import Shaped
+from server.graphql.shaped import Shaped, selected_names
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
+    ShapedTerms,
     SubjectType,
     category,
     purpose,
-    shaped_category,
-    shaped_purpose,
-    shaped_subject_type,
+    shaped_terms,
     subject_type,
 )
 
@@ -130,8 +129,8 @@ class Recipient(relay.Node):
     ) -> list[Disclosure]:
         loaders = info.context.loaders
         loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
-        taxonomy = info.context.taxonomy
-        return [shaped_disclosure(d, taxonomy) for d in await loader.load(self.id)]  # type: ignore[misc]
+        shape = disclosure_shaper(selected_names(info.selected_fields), info.context.taxonomy)
+        return [shape(d) for d in await loader.load(self.id)]  # type: ignore[misc]
 
     @strawberry.field(
         description="The audit events of this recipient and its disclosures, newest first."
@@ -157,7 +156,6 @@ class Disclosure(relay.Node):
     retention: str | None = strawberry.field(
         description="ISO 8601 duration (P30D) or a short rule in words."
     )
-    transfers: list[Transfer]
     effective_from: date
     effective_to: date | None = strawberry.field(
         description="The first day the disclosure no longer applies; null while open-ended."
@@ -171,14 +169,6 @@ class Disclosure(relay.Node):
             legal_basis=enums.LegalBasis(row.legal_basis),
             ground=enums.DisclosureGround(row.ground),
             retention=row.retention,
-            transfers=[
-                Transfer(
-                    country=t.country,
-                    mechanism=enums.TransferMechanism(t.mechanism),
-                    reference=t.reference,
-                )
-                for t in row.transfers
-            ],
             effective_from=row.effective_from,
             effective_to=row.effective_to,
             row=row,
@@ -198,6 +188,10 @@ class Disclosure(relay.Node):
         return Recipient.from_row(row)
 
     @strawberry.field
+    def transfers(self) -> list[Transfer]:
+        return transfers_of(self.row)
+
+    @strawberry.field
     def data_categories(self, info: Info[Context, None]) -> list[DataCategory]:
         terms = info.context.taxonomy.categories
         return [category(terms[k]) for k in self.row.data_categories]
@@ -211,6 +205,15 @@ class Disclosure(relay.Node):
     def purposes(self, info: Info[Context, None]) -> list[Purpose]:
         terms = info.context.taxonomy.purposes
         return [purpose(terms[k]) for k in self.row.purposes]
+
+
+def transfers_of(row: DisclosureRow) -> list[Transfer]:
+    return [
+        Transfer(
+            country=t.country, mechanism=enums.TransferMechanism(t.mechanism), reference=t.reference
+        )
+        for t in row.transfers
+    ]
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -252,43 +255,73 @@ def shaped_transfer(transfer: TransferRow) -> Shaped:
     return Shaped(values, None)
 
 
+DisclosureValue = Callable[[DisclosureRow, ShapedTerms], Any]
+
+# The Disclosure fields a Shaped disclosure holds: the part of its row each needs (see
+# DisclosureRow.parts_read) and how it is serialised.
+DISCLOSURE_VALUES: dict[str, tuple[str | None, DisclosureValue]] = {
+    "id": (None, lambda row, terms: relay.to_base64("Disclosure", row.id)),
+    "legalBasis": (None, lambda row, terms: str(row.legal_basis)),
+    "ground": (None, lambda row, terms: str(row.ground)),
+    "retention": (None, lambda row, terms: row.retention),
+    "effectiveFrom": (None, lambda row, terms: row.effective_from.isoformat()),
+    "effectiveTo": (None, lambda row, terms: _iso(row.effective_to)),
+    "transfers": ("transfers", lambda row, terms: [shaped_transfer(t) for t in row.transfers]),
+    "dataCategories": (
+        "categories",
+        lambda row, terms: [terms.categories[k] for k in row.data_categories],
+    ),
+    "subjectTypes": (
+        "subject_types",
+        lambda row, terms: [terms.subject_types[k] for k in row.subject_types],
+    ),
+    "purposes": ("purposes", lambda row, terms: [terms.purposes[k] for k in row.purposes]),
+}
+
+
+def disclosure_parts(names: Iterable[str]) -> frozenset[str]:
+    """The parts a disclosure's row must hold to serve these fields."""
+    return frozenset(
+        part for name in names if (part := DISCLOSURE_VALUES.get(name, (None, None))[0])
+    )
+
+
 class DisclosureFields(dict[str, Any]):
-    """A disclosure's fields for Shaped, computed on first use: a dashboard page selects a few
-    fields of hundreds of disclosures."""
+    """A disclosure's fields for Shaped, computed on first use: a report shows one disclosure
+    under many reasons, and selects a few of its fields."""
 
-    __slots__ = ("row", "taxonomy")
+    __slots__ = ("row", "terms")
 
-    def __init__(self, row: DisclosureRow, taxonomy: Taxonomy) -> None:
+    def __init__(self, row: DisclosureRow, terms: ShapedTerms) -> None:
         super().__init__(id=relay.to_base64("Disclosure", row.id))
         self.row = row
-        self.taxonomy = taxonomy
+        self.terms = terms
 
     def __missing__(self, name: str) -> Any:
-        row, taxonomy = self.row, self.taxonomy
-        value: Any
-        if name == "legalBasis":
-            value = str(row.legal_basis)
-        elif name == "ground":
-            value = str(row.ground)
-        elif name == "retention":
-            value = row.retention
-        elif name == "effectiveFrom":
-            value = row.effective_from.isoformat()
-        elif name == "effectiveTo":
-            value = _iso(row.effective_to)
-        elif name == "transfers":
-            value = [shaped_transfer(t) for t in row.transfers]
-        elif name == "dataCategories":
-            value = [shaped_category(taxonomy.categories[k]) for k in row.data_categories]
-        elif name == "subjectTypes":
-            value = [shaped_subject_type(taxonomy.subject_types[k]) for k in row.subject_types]
-        elif name == "purposes":
-            value = [shaped_purpose(taxonomy.purposes[k]) for k in row.purposes]
-        else:
-            raise KeyError(name)
-        self[name] = value
+        value = self[name] = DISCLOSURE_VALUES[name][1](self.row, self.terms)
         return value
 
 
 def shaped_disclosure(row: DisclosureRow, taxonomy: Taxonomy) -> Shaped:
-    return Shaped(DisclosureFields(row, taxonomy), factory=lambda: Disclosure.from_row(row))
+    return Shaped(
+        DisclosureFields(row, shaped_terms(taxonomy)), factory=lambda: Disclosure.from_row(row)
+    )
+
+
+def disclosure_shaper(
+    names: Iterable[str], taxonomy: Taxonomy
+) -> Callable[[DisclosureRow], Shaped]:
+    """Shapes rows with just the named fields, computed up front: for a list whose selection is
+    known, such as the hundreds of disclosures on a page of recipients."""
+    terms = shaped_terms(taxonomy)
+    values = [
+        (name, DISCLOSURE_VALUES[name][1]) for name in sorted(set(names) & DISCLOSURE_VALUES.keys())
+    ]
+
+    def shape(row: DisclosureRow) -> Shaped:
+        return Shaped(
+            {name: value(row, terms) for name, value in values},
+            factory=lambda: Disclosure.from_row(row),
+        )
+
+    return shape

@@ -21,7 +21,12 @@ from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import UserError, decode_id, user_errors
-from server.graphql.inventory import Recipient, shaped_disclosure, shaped_recipient
+from server.graphql.inventory import (
+    Recipient,
+    disclosure_parts,
+    disclosure_shaper,
+    shaped_recipient,
+)
 from server.graphql.permissions import (
     CanChangeStatus,
     CanReadInventory,
@@ -31,7 +36,7 @@ from server.graphql.permissions import (
     needs,
     require,
 )
-from server.graphql.shaped import Shaped, sources
+from server.graphql.shaped import Shaped, selected_names, sources
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
@@ -78,20 +83,25 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         ) from exc
 
 
-def _selects(selections: list[Any], path: list[str]) -> bool:
-    """Whether the selection asks for the field at `path` without arguments (through fragments
-    too), so that a resolver can fetch it ahead for the whole page."""
+def _selected_below(selections: list[Any], path: list[str]) -> set[str] | None:
+    """The fields selected below the field at `path` where it is asked for without arguments
+    (through fragments too), so that a resolver can fetch it ahead for the whole page; None
+    when it is not asked for that way."""
+    found: set[str] | None = None
     for selection in selections:
+        below: set[str] | None = None
         if isinstance(selection, SelectedField):
             if selection.name != path[0]:
                 continue
-            if len(path) == 1:
-                return not selection.arguments or selection.arguments == {"includeEnded": False}
-            if _selects(selection.selections, path[1:]):
-                return True
-        elif _selects(getattr(selection, "selections", []), path):
-            return True
-    return False
+            if len(path) > 1:
+                below = _selected_below(selection.selections, path[1:])
+            elif not selection.arguments or selection.arguments == {"includeEnded": False}:
+                below = selected_names([selection])
+        else:
+            below = _selected_below(getattr(selection, "selections", []), path)
+        if below is not None:
+            found = below if found is None else found | below
+    return found
 
 
 def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> queries.RecipientQuery:
@@ -188,15 +198,23 @@ class RecipientQuery:
             _query_spec(info, filter), first=size, after=keyset, today=clock.today()
         )
         nodes = [shaped_recipient(r) for r in rows]
-        path = ["edges", "node", "disclosures"]
-        if any(_selects(field.selections, path) for field in info.selected_fields):
-            # One batch for the page, held in each node: the page is then answered in one pass.
-            loaded = await info.context.loaders.current_disclosures.load_many(
-                [r["id"] for r in rows]
+        selected: set[str] | None = None
+        for field in info.selected_fields:
+            below = _selected_below(field.selections, ["edges", "node", "disclosures"])
+            if below is not None:
+                selected = below if selected is None else selected | below
+        if selected is not None:
+            # One query for the page, reading only the parts selected, held in each node: the
+            # page is then answered in one pass.
+            found = await queries.disclosures_of(
+                [r["id"] for r in rows],
+                include_ended=False,
+                today=info.context.loaders.today,
+                parts=disclosure_parts(selected),
             )
-            taxonomy = info.context.taxonomy
-            for node, disclosures in zip(nodes, loaded, strict=True):
-                node.values["disclosures"] = [shaped_disclosure(d, taxonomy) for d in disclosures]
+            shape = disclosure_shaper(selected, info.context.taxonomy)
+            for node, r in zip(nodes, rows, strict=True):
+                node.values["disclosures"] = [shape(d) for d in found.get(r["id"], [])]
         # Shaped all the way down: a page is then answered by one compiled projection.
         edges = [
             Shaped(

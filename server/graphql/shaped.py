@@ -14,7 +14,7 @@ value: it always goes through its resolver, so its permission check runs on this
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphql import (
@@ -28,6 +28,7 @@ from graphql.pyutils import Path
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.nodes import SelectedField
 
 
 class Shaped:
@@ -52,6 +53,23 @@ class Shaped:
 def sources(items: list[Shaped]) -> list[Any]:
     """The strawberry objects a list of Shaped values stands for (built on demand)."""
     return [item.source for item in items]
+
+
+def selected_names(fields: Iterable[Any]) -> set[str]:
+    """The names of the fields selected right below strawberry's `info.selected_fields`,
+    through fragments: what a resolver of a list may shape ahead for every item."""
+    names: set[str] = set()
+
+    def walk(selections: Iterable[Any]) -> None:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                names.add(selection.name)
+            else:
+                walk(getattr(selection, "selections", []))
+
+    for field in fields:
+        walk(field.selections)
+    return names
 
 
 # How a field's value completes: as it is (a leaf, or a list of leaves), or by recursion.

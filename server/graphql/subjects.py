@@ -28,6 +28,7 @@ from server.graphql.inventory import (
     Transfer,
     shaped_disclosure,
     shaped_recipient,
+    transfers_of,
 )
 from server.graphql.permissions import (
     CanReadInventory,
@@ -43,9 +44,7 @@ from server.graphql.taxonomy import (
     SubjectType,
     category,
     purpose,
-    shaped_category,
-    shaped_purpose,
-    shaped_subject_type,
+    shaped_terms,
     subject_type,
 )
 from server.graphql.transfers import TransferAssessment, shaped_assessment
@@ -201,19 +200,18 @@ def _ref(ref: SubjectRef, path: list[str]) -> subjects.SubjectRef:
 
 
 def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubject) -> Shaped:
+    terms = shaped_terms(taxonomy)
     return Shaped(
         {
             "id": relay.to_base64("DataSubject", row.id),
             "externalRef": row.external_ref,
-            "subjectType": shaped_subject_type(taxonomy.subject_types[row.subject_type]),
+            "subjectType": terms.subject_types[row.subject_type],
             "country": row.country,
-            "dataCategories": [
-                shaped_category(taxonomy.categories[k]) for k in row.data_categories
-            ],
+            "dataCategories": [terms.categories[k] for k in row.data_categories],
             "consents": [
                 Shaped(
                     {
-                        "purpose": shaped_purpose(taxonomy.purposes[c.purpose]),
+                        "purpose": terms.purposes[c.purpose],
                         "granted": c.granted,
                         "recordedAt": c.recorded_at.isoformat(),
                     },
@@ -233,6 +231,7 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
     selects only held fields, and building hundreds of objects it never reads cost more than
     the answer."""
     taxonomy = info.context.taxonomy
+    terms = shaped_terms(taxonomy)
     recipients = {rid: shaped_recipient(row) for rid, row in data.recipient_rows.items()}
     disclosures: dict[int, Shaped] = {}
 
@@ -252,7 +251,7 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
         for reason in access.reasons:
             row = data.disclosure_rows[reason.disclosure.id]
             shown = disclosure(row)
-            categories = [shaped_category(taxonomy.categories[k]) for k in reason.data_categories]
+            categories = [terms.categories[k] for k in reason.data_categories]
             purpose_terms = [taxonomy.purposes[k] for k in row.purposes]
             assessments = data.transfer_assessments[row.id]
             explanation = explain.disclosure_sentence(
@@ -283,13 +282,13 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
             reasons.append(
                 Shaped(
                     fields,
-                    factory=lambda f=fields: DisclosureReason(
+                    factory=lambda f=fields, row=row: DisclosureReason(
                         disclosure=f["disclosure"].source,
                         data_categories=sources(f["dataCategories"]),
                         purposes=sources(f["purposes"]),
                         legal_basis=f["disclosure"].source.legal_basis,
                         ground=f["disclosure"].source.ground,
-                        transfers=f["disclosure"].source.transfers,
+                        transfers=transfers_of(row),
                         explanation=f["explanation"],
                         transfer_assessments=sources(f["transferAssessments"]),
                     ),

@@ -3,12 +3,12 @@ with a release (and `migrate` installs the same terms into the database)."""
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 
 import strawberry
 from strawberry.types import Info
 
-from server.domain.taxonomy import Term
+from server.domain.taxonomy import Taxonomy, Term
 from server.graphql.context import Context
 from server.graphql.permissions import CanReadInventory, needs
 from server.graphql.shaped import Shaped
@@ -53,9 +53,37 @@ class SubjectType:
     description: str | None
 
 
-@functools.cache
-def shaped_category(term: Term) -> Shaped:
-    """Taxonomy terms never change while the process runs: shape each one once."""
+@dataclass(frozen=True)
+class ShapedTerms:
+    """Every term of one taxonomy, shaped once: terms never change while the process runs, and
+    a report shows the same few hundred terms thousands of times."""
+
+    categories: dict[str, Shaped]
+    purposes: dict[str, Shaped]
+    subject_types: dict[str, Shaped]
+
+
+# By the taxonomy's identity, the taxonomy held too so that its id is never reused.
+_SHAPED_TERMS: dict[int, tuple[Taxonomy, ShapedTerms]] = {}
+
+
+def shaped_terms(taxonomy: Taxonomy) -> ShapedTerms:
+    found = _SHAPED_TERMS.get(id(taxonomy))
+    if found is None:
+        if len(_SHAPED_TERMS) >= 16:  # only tests build other taxonomies
+            _SHAPED_TERMS.clear()
+        shaped = ShapedTerms(
+            categories={k: _shaped_category(t) for k, t in taxonomy.categories.items()},
+            purposes={k: _shaped_term(t, purpose(t)) for k, t in taxonomy.purposes.items()},
+            subject_types={
+                k: _shaped_term(t, subject_type(t)) for k, t in taxonomy.subject_types.items()
+            },
+        )
+        found = _SHAPED_TERMS[id(taxonomy)] = (taxonomy, shaped)
+    return found[1]
+
+
+def _shaped_category(term: Term) -> Shaped:
     return Shaped(
         {
             "key": term.key,
@@ -67,16 +95,8 @@ def shaped_category(term: Term) -> Shaped:
     )
 
 
-@functools.cache
-def shaped_purpose(term: Term) -> Shaped:
-    values = {"key": term.key, "name": term.name, "description": term.description}
-    return Shaped(values, purpose(term))
-
-
-@functools.cache
-def shaped_subject_type(term: Term) -> Shaped:
-    values = {"key": term.key, "name": term.name, "description": term.description}
-    return Shaped(values, subject_type(term))
+def _shaped_term(term: Term, source: Purpose | SubjectType) -> Shaped:
+    return Shaped({"key": term.key, "name": term.name, "description": term.description}, source)
 
 
 def category(term: Term) -> DataCategory:

@@ -193,3 +193,64 @@ async def test_fast_path_still_checks_permissions() -> None:
             "many": [{"public": "p", "secret": "from the resolver"}],
             "one": {"public": "p", "secret": "from the resolver"},
         }
+
+
+# A page reads only the disclosure parts its selection needs (server/graphql/recipients.py):
+# every way of selecting them must still answer as ordinary resolution does.
+PAGE_SELECTIONS = [
+    "id",
+    "legalBasis ground retention effectiveFrom effectiveTo",
+    "dataCategories { key name parent { key } }",
+    "transfers { country mechanism reference }",
+    "purposes { key } subjectTypes { key }",
+    "recipient { slug }",
+    "__typename",
+    "...Parts",
+    "... on Disclosure { transfers { country } }",
+    "id } other: disclosures { purposes { key } transfers { reference }",
+    "id } ended: disclosures(includeEnded: true) { dataCategories { key } transfers { country }",
+]
+
+
+PAGE = "{ recipients(first: 100) { edges { node { slug disclosures { SELECTION } } } } }"
+
+
+async def test_pages_read_just_the_parts_selected_and_answer_alike(db: str) -> None:
+    report = await load_fixtures(FIXTURES)
+    assert report.errors == []
+    fast = build_schema(Settings())
+    ordinary = strawberry.Schema(
+        query=Query, mutation=Mutation, execution_context_class=OrdinaryExecutionContext
+    )
+    for selection in PAGE_SELECTIONS:
+        query = PAGE.replace("SELECTION", selection)
+        if "...Parts" in selection:
+            query += (
+                "\nfragment Parts on Disclosure { subjectTypes { name } dataCategories { key } }"
+            )
+        answers = [await answer(schema, query, {}) for schema in (fast, ordinary)]
+        assert json.dumps(answers[0]) == json.dumps(answers[1]), selection
+        nodes = [e["node"] for e in answers[0]["recipients"]["edges"]]
+        assert any(node["disclosures"] for node in nodes), selection
+
+
+async def test_a_page_without_transfers_does_not_read_them(db: str, sql_counter: Any) -> None:
+    report = await load_fixtures(FIXTURES)
+    assert report.errors == []
+    schema = build_schema(Settings())
+    sql_counter.statements.clear()
+    await answer(
+        schema, "{ recipients(first: 50) { edges { node { disclosures { id legalBasis } } } } }", {}
+    )
+    reads = [s for s in sql_counter.statements if "FROM disclosure d" in s]
+    assert len(reads) == 1
+    assert "transfers_json" not in reads[0] and "categories_text" not in reads[0]
+    sql_counter.statements.clear()
+    await answer(
+        schema,
+        "{ recipients(first: 50) { edges { node { disclosures { transfers { country } } } } } }",
+        {},
+    )
+    reads = [s for s in sql_counter.statements if "FROM disclosure d" in s]
+    assert len(reads) == 1
+    assert "transfers_json" in reads[0] and "categories_text" not in reads[0]
