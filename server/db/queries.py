@@ -218,9 +218,9 @@ class RecipientQuery:
     search: str | None = None
 
 
-def _where(st: Statement, spec: RecipientQuery, today: date) -> str:
-    """The filter as SQL: every part optional, all combined with AND, values always bound."""
-    conditions = ["1 = 1"]
+def _conditions(st: Statement, spec: RecipientQuery, today: date) -> list[str]:
+    """The filter as SQL conditions, to be combined with AND, values always bound."""
+    conditions = []
     if spec.kinds is not None:
         conditions.append(st.is_in("r.kind", spec.kinds))
     if spec.statuses is not None:
@@ -239,7 +239,13 @@ def _where(st: Statement, spec: RecipientQuery, today: date) -> str:
             f"{st.is_in('dc.category_id', spec.data_categories)}) "
             f"AND (d.effective_to IS NULL OR d.effective_to > {st.param(today)}))"
         )
-    return " AND ".join(conditions)
+    return conditions
+
+
+def _where(conditions: list[str]) -> str:
+    # No WHERE at all without conditions: only then does SQLite count a table from its b-tree
+    # (`WHERE 1 = 1` made the page's count 30 times slower).
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
 async def list_recipients(
@@ -251,12 +257,11 @@ async def list_recipients(
 
     conn = connection()
     st = Statement(conn)
-    where = _where(st, spec, today)
-    page_where = where
+    conditions = _conditions(st, spec, today)
     if after is not None:
         sort_name, last_id = after
-        page_where += (
-            f" AND (r.sort_name > {st.param(sort_name)} OR (r.sort_name = "
+        conditions.append(
+            f"(r.sort_name > {st.param(sort_name)} OR (r.sort_name = "
             f"{st.param(sort_name)} AND r.id > {st.param(last_id)}))"
         )
     columns = ", ".join(f"r.{c}" for c in RECIPIENT_COLUMNS)
@@ -265,7 +270,7 @@ async def list_recipients(
         for r in await fetch(
             conn,
             st,
-            f"SELECT {columns} FROM recipient r WHERE {page_where} "
+            f"SELECT {columns} FROM recipient r{_where(conditions)} "
             f"ORDER BY r.sort_name, r.id LIMIT {int(first) + 1}",
         )
     ]
@@ -275,7 +280,7 @@ async def list_recipients(
             await fetch(
                 conn,
                 count_st,
-                f"SELECT count(*) FROM recipient r WHERE {_where(count_st, spec, today)}",
+                f"SELECT count(*) FROM recipient r{_where(_conditions(count_st, spec, today))}",
             )
         )
     )[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
@@ -255,35 +256,43 @@ def shaped_transfer(transfer: TransferRow) -> Shaped:
     return Shaped(values, None)
 
 
-DisclosureValue = Callable[[DisclosureRow, ShapedTerms], Any]
-
 # The Disclosure fields a Shaped disclosure holds: the part of its row each needs (see
-# DisclosureRow.parts_read) and how it is serialised.
-DISCLOSURE_VALUES: dict[str, tuple[str | None, DisclosureValue]] = {
-    "id": (None, lambda row, terms: relay.to_base64("Disclosure", row.id)),
-    "legalBasis": (None, lambda row, terms: str(row.legal_basis)),
-    "ground": (None, lambda row, terms: str(row.ground)),
-    "retention": (None, lambda row, terms: row.retention),
-    "effectiveFrom": (None, lambda row, terms: row.effective_from.isoformat()),
-    "effectiveTo": (None, lambda row, terms: _iso(row.effective_to)),
-    "transfers": ("transfers", lambda row, terms: [shaped_transfer(t) for t in row.transfers]),
-    "dataCategories": (
-        "categories",
-        lambda row, terms: [terms.categories[k] for k in row.data_categories],
-    ),
-    "subjectTypes": (
-        "subject_types",
-        lambda row, terms: [terms.subject_types[k] for k in row.subject_types],
-    ),
-    "purposes": ("purposes", lambda row, terms: [terms.purposes[k] for k in row.purposes]),
+# DisclosureRow.parts_read) and the expression that serialises it from `row` and `terms`
+# (ShapedTerms). Expressions, not functions: a page's shaper is compiled from them into one
+# function (see disclosure_shaper), and each is also compiled alone for DisclosureFields.
+DISCLOSURE_VALUES: dict[str, tuple[str | None, str]] = {
+    "id": (None, "to_base64('Disclosure', row.id)"),
+    "legalBasis": (None, "str(row.legal_basis)"),
+    "ground": (None, "str(row.ground)"),
+    "retention": (None, "row.retention"),
+    "effectiveFrom": (None, "row.effective_from.isoformat()"),
+    "effectiveTo": (None, "iso(row.effective_to)"),
+    "transfers": ("transfers", "[shaped_transfer(t) for t in row.transfers]"),
+    "dataCategories": ("categories", "[terms.categories[k] for k in row.data_categories]"),
+    "subjectTypes": ("subject_types", "[terms.subject_types[k] for k in row.subject_types]"),
+    "purposes": ("purposes", "[terms.purposes[k] for k in row.purposes]"),
+}
+
+
+def _namespace() -> dict[str, Any]:
+    return {
+        "to_base64": relay.to_base64,
+        "iso": _iso,
+        "shaped_transfer": shaped_transfer,
+        "Shaped": Shaped,
+        "from_row": Disclosure.from_row,
+    }
+
+
+_DISCLOSURE_VALUE: dict[str, Callable[[DisclosureRow, ShapedTerms], Any]] = {
+    name: eval(f"lambda row, terms: {expression}", _namespace())
+    for name, (_, expression) in DISCLOSURE_VALUES.items()
 }
 
 
 def disclosure_parts(names: Iterable[str]) -> frozenset[str]:
     """The parts a disclosure's row must hold to serve these fields."""
-    return frozenset(
-        part for name in names if (part := DISCLOSURE_VALUES.get(name, (None, None))[0])
-    )
+    return frozenset(part for name in names if (part := DISCLOSURE_VALUES.get(name, (None, ""))[0]))
 
 
 class DisclosureFields(dict[str, Any]):
@@ -298,7 +307,7 @@ class DisclosureFields(dict[str, Any]):
         self.terms = terms
 
     def __missing__(self, name: str) -> Any:
-        value = self[name] = DISCLOSURE_VALUES[name][1](self.row, self.terms)
+        value = self[name] = _DISCLOSURE_VALUE[name](self.row, self.terms)
         return value
 
 
@@ -313,15 +322,20 @@ def disclosure_shaper(
 ) -> Callable[[DisclosureRow], Shaped]:
     """Shapes rows with just the named fields, computed up front: for a list whose selection is
     known, such as the hundreds of disclosures on a page of recipients."""
+    shape = _compiled_shaper(frozenset(DISCLOSURE_VALUES.keys() & set(names)))
     terms = shaped_terms(taxonomy)
-    values = [
-        (name, DISCLOSURE_VALUES[name][1]) for name in sorted(set(names) & DISCLOSURE_VALUES.keys())
-    ]
+    return lambda row: shape(row, terms)
 
-    def shape(row: DisclosureRow) -> Shaped:
-        return Shaped(
-            {name: value(row, terms) for name, value in values},
-            factory=lambda: Disclosure.from_row(row),
-        )
 
+@functools.cache
+def _compiled_shaper(names: frozenset[str]) -> Callable[[DisclosureRow, ShapedTerms], Shaped]:
+    """One function whose body is a single dict display: a function call per field per
+    disclosure was a third of a dashboard page. Only the expressions above go into it."""
+    values = ", ".join(f"{name!r}: {DISCLOSURE_VALUES[name][1]}" for name in sorted(names))
+    source = (
+        f"def shape(row, terms):\n    return Shaped({{{values}}}, None, lambda: from_row(row))\n"
+    )
+    namespace = _namespace()
+    exec(compile(source, "<disclosure shaper>", "exec"), namespace)
+    shape: Callable[[DisclosureRow, ShapedTerms], Shaped] = namespace["shape"]
     return shape
