@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from typing import Any
 
 import orjson
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField
 
 from server.db import queries
 from server.domain import errors as domain_errors
@@ -36,7 +34,7 @@ from server.graphql.permissions import (
     needs,
     require,
 )
-from server.graphql.shaped import Shaped, selected_names, sources
+from server.graphql.shaped import Shaped, selected_below, sources
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
@@ -81,27 +79,6 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         raise GraphQLError(
             "Invalid cursor for `after`: pass an endCursor from an earlier page of the same query."
         ) from exc
-
-
-def _selected_below(selections: list[Any], path: list[str]) -> set[str] | None:
-    """The fields selected below the field at `path` where it is asked for without arguments
-    (through fragments too), so that a resolver can fetch it ahead for the whole page; None
-    when it is not asked for that way."""
-    found: set[str] | None = None
-    for selection in selections:
-        below: set[str] | None = None
-        if isinstance(selection, SelectedField):
-            if selection.name != path[0]:
-                continue
-            if len(path) > 1:
-                below = _selected_below(selection.selections, path[1:])
-            elif not selection.arguments or selection.arguments == {"includeEnded": False}:
-                below = selected_names([selection])
-        else:
-            below = _selected_below(getattr(selection, "selections", []), path)
-        if below is not None:
-            found = below if found is None else found | below
-    return found
 
 
 def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> queries.RecipientQuery:
@@ -198,11 +175,11 @@ class RecipientQuery:
             _query_spec(info, filter), first=size, after=keyset, today=clock.today()
         )
         nodes = [shaped_recipient(r) for r in rows]
-        selected: set[str] | None = None
-        for field in info.selected_fields:
-            below = _selected_below(field.selections, ["edges", "node", "disclosures"])
-            if below is not None:
-                selected = below if selected is None else selected | below
+        selected = selected_below(
+            info.selected_fields,
+            ["edges", "node", "disclosures"],
+            accept=lambda arguments: arguments in ({}, {"includeEnded": False}),
+        )
         if selected is not None:
             # One query for the page, reading only the parts selected, held in each node: the
             # page is then answered in one pass.

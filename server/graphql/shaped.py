@@ -14,7 +14,7 @@ value: it always goes through its resolver, so its permission check runs on this
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from graphql import (
@@ -70,6 +70,34 @@ def selected_names(fields: Iterable[Any]) -> set[str]:
     for field in fields:
         walk(field.selections)
     return names
+
+
+def selected_below(
+    fields: Iterable[Any],
+    path: Sequence[str],
+    accept: Callable[[dict[str, Any]], bool] = lambda arguments: not arguments,
+) -> set[str] | None:
+    """The names selected below the field at `path` under strawberry's `info.selected_fields`
+    (through fragments, every place it is selected with arguments `accept` allows), so that a
+    resolver can shape that field ahead for the whole answer; None where it is not selected so."""
+    found: set[str] | None = None
+
+    def walk(selections: Iterable[Any], rest: Sequence[str]) -> None:
+        nonlocal found
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                walk(getattr(selection, "selections", []), rest)
+            elif selection.name != rest[0]:
+                continue
+            elif len(rest) > 1:
+                walk(selection.selections, rest[1:])
+            elif accept(selection.arguments or {}):
+                below = selected_names([selection])
+                found = below if found is None else found | below
+
+    for field in fields:
+        walk(field.selections, path)
+    return found
 
 
 # How a field's value completes: as it is (a leaf, or a list of leaves), or by recursion.

@@ -26,7 +26,7 @@ from server.graphql.inventory import (
     Disclosure,
     Recipient,
     Transfer,
-    shaped_disclosure,
+    disclosure_shaper,
     shaped_recipient,
     transfers_of,
 )
@@ -37,7 +37,7 @@ from server.graphql.permissions import (
     mutation_needs,
     needs,
 )
-from server.graphql.shaped import Shaped, sources
+from server.graphql.shaped import Shaped, selected_below, sources
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
@@ -225,6 +225,10 @@ def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubje
     )
 
 
+# The fields of a reason that repeat its disclosure's (see build_report).
+REASON_FIELDS_OF_DISCLOSURE = frozenset({"purposes", "legalBasis", "ground", "transfers"})
+
+
 def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
     """The report as Shaped values (see server/graphql/shaped.py). Each holds a factory for the
     strawberry object it stands for, built only if a field falls back to it: a full report
@@ -234,11 +238,18 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
     terms = shaped_terms(taxonomy)
     recipients = {rid: shaped_recipient(row) for rid, row in data.recipient_rows.items()}
     disclosures: dict[int, Shaped] = {}
+    # Each disclosure shaped once, up front, with the fields selected of it wherever it shows
+    # and those its reasons repeat.
+    selected = REASON_FIELDS_OF_DISCLOSURE.union(
+        selected_below(info.selected_fields, ["recipients", "reasons", "disclosure"]) or (),
+        selected_below(info.selected_fields, ["withheld", "disclosure"]) or (),
+    )
+    shape = disclosure_shaper(selected, taxonomy)
 
     def disclosure(row: DisclosureRow) -> Shaped:
         shown = disclosures.get(row.id)
         if shown is None:
-            shown = disclosures[row.id] = shaped_disclosure(row, taxonomy)
+            shown = disclosures[row.id] = shape(row)
         return shown
 
     accesses = []
