@@ -111,7 +111,7 @@ async def disclosures_reaching(
     rows = await fetch(
         conn, st, f"{disclosure_select()} WHERE {' AND '.join(conditions)} ORDER BY d.id"
     )
-    return list(_disclosure_rows(rows).values())
+    return _disclosure_list(rows)
 
 
 def parts_sql(postgres: bool, table: str) -> str:
@@ -143,29 +143,35 @@ def parts_sql(postgres: bool, table: str) -> str:
     )
 
 
-def _disclosure_rows(rows: Any, parts: frozenset[str] = ALL_PARTS) -> dict[int, DisclosureRow]:
-    """Rows in disclosure_select's column order (positional: hundreds a request)."""
-    return {
-        r[0]: DisclosureRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            to_date(r[5]),  # type: ignore[arg-type]
-            to_date(r[6]),
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            parts,
+def _disclosure_list(rows: Any, parts: frozenset[str] = ALL_PARTS) -> list[DisclosureRow]:
+    """Rows in disclosure_select's column order, unpacked positionally: hundreds a request."""
+    out = []
+    for rid, recipient, basis, ground, retention, start, end, cats, types, purposes, sent in rows:
+        out.append(
+            DisclosureRow(
+                rid,
+                recipient,
+                basis,
+                ground,
+                retention,
+                to_date(start),  # type: ignore[arg-type]
+                to_date(end),
+                cats,
+                types,
+                purposes,
+                sent,
+                parts,
+            )
         )
-        for r in rows
-    }
+    return out
+
+
+def _disclosure_rows(rows: Any) -> dict[int, DisclosureRow]:
+    return {row.id: row for row in _disclosure_list(rows)}
 
 
 def disclosure_select(parts: frozenset[str] = ALL_PARTS) -> str:
-    """The columns _disclosure_rows reads; a part left out is selected as NULL."""
+    """The columns _disclosure_list reads; a part left out is selected as NULL."""
     columns = ", ".join(
         f"d.{column}" if part in parts else "NULL" for part, column in DISCLOSURE_PARTS.items()
     )
@@ -190,7 +196,7 @@ async def disclosures_of_recipients(
     rows = await fetch(
         conn, st, f"{disclosure_select(parts)} WHERE {where} ORDER BY d.effective_from, d.id"
     )
-    return list(_disclosure_rows(rows, parts).values())
+    return _disclosure_list(rows, parts)
 
 
 async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
@@ -204,7 +210,7 @@ async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
         f"AND d.effective_from <= {st.param(day)} "
         f"AND (d.effective_to IS NULL OR d.effective_to > {st.param(day)}) ORDER BY d.id",
     )
-    return list(_disclosure_rows(rows).values())
+    return _disclosure_list(rows)
 
 
 async def disclosures_with_ids(ids: Sequence[int]) -> dict[int, DisclosureRow]:

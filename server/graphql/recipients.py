@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from server.db import queries
+from server.db.queries import ALL_PARTS
 from server.domain import errors as domain_errors
 from server.domain import validation
 from server.graphql import enums
@@ -175,23 +176,31 @@ class RecipientQuery:
             _query_spec(info, filter), first=size, after=keyset, today=clock.today()
         )
         nodes = [shaped_recipient(r) for r in rows]
-        selected = selected_below(
-            info.selected_fields,
-            ["edges", "node", "disclosures"],
-            accept=lambda arguments: arguments in ({}, {"includeEnded": False}),
+        # The page's disclosures in one query. Where they are selected without arguments, the
+        # execution takes what each node holds (shaped.py): only the parts selected are read,
+        # and the page is answered in one pass. Where `includeEnded: false` is spelt out, their
+        # resolver runs, through the loader: whole rows are read, and primed there.
+        path = ["edges", "node", "disclosures"]
+        held = selected_below(info.selected_fields, path)
+        resolved = selected_below(
+            info.selected_fields, path, accept=lambda args: args == {"includeEnded": False}
         )
-        if selected is not None:
-            # One query for the page, reading only the parts selected, held in each node: the
-            # page is then answered in one pass.
+        if held is not None or resolved is not None:
+            parts = ALL_PARTS if resolved is not None else disclosure_parts(held or ())
             found = await queries.disclosures_of(
                 [r["id"] for r in rows],
                 include_ended=False,
                 today=info.context.loaders.today,
-                parts=disclosure_parts(selected),
+                parts=parts,
             )
-            shape = disclosure_shaper(selected, info.context.taxonomy)
-            for node, r in zip(nodes, rows, strict=True):
-                node.values["disclosures"] = [shape(d) for d in found.get(r["id"], [])]
+            if parts == ALL_PARTS:
+                info.context.loaders.current_disclosures.prime_many(
+                    {r["id"]: found.get(r["id"], []) for r in rows}
+                )
+            if held is not None:
+                shape = disclosure_shaper(held, info.context.taxonomy)
+                for node, r in zip(nodes, rows, strict=True):
+                    node.values["disclosures"] = [shape(d) for d in found.get(r["id"], [])]
         # Shaped all the way down: a page is then answered by one compiled projection.
         edges = [
             Shaped(

@@ -142,3 +142,35 @@ async def test_listing_with_relations_is_not_n_plus_one(
 
     assert large == small, (small_statements, sql_counter.statements)
     assert large <= MAX_STATEMENTS, sql_counter.statements
+
+
+PAGE_SHAPES = [
+    # (selection below each node, disclosure reads expected)
+    ("disclosures { id }", 1),
+    ("disclosures(includeEnded: false) { id transfers { country } }", 1),
+    ("disclosures { id } current: disclosures(includeEnded: false) { purposes { key } }", 1),
+    ("disclosures { id transfers { country } } ended: disclosures(includeEnded: true) { id }", 2),
+    ("disclosures { id recipient { disclosures { id } } }", 2),
+    ("name", 0),
+]
+
+
+async def test_a_page_reads_its_disclosures_once_however_they_are_selected(
+    client: httpx.AsyncClient, sql_counter: QueryCounter
+) -> None:
+    """The page reads the disclosures it holds itself, and primes the loader with whole rows
+    for selections that resolve them (server/graphql/recipients.py)."""
+    await add_pairs(0, 5)
+    await gql(client, "{ __typename }")
+    for selection, reads in PAGE_SHAPES:
+        sql_counter.statements.clear()
+        body = await gql(
+            client, f"{{ recipients(first: 100) {{ edges {{ node {{ {selection} }} }} }} }}"
+        )
+        assert "errors" not in body, (selection, body)
+        found = [s for s in sql_counter.statements if "FROM disclosure d" in s]
+        assert len(found) == reads, (selection, found)
+        nodes = [edge["node"] for edge in body["data"]["recipients"]["edges"]]
+        assert len(nodes) == 10
+        if reads:
+            assert all(len(next(v for k, v in n.items() if k != "name")) == 2 for n in nodes)
