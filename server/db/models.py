@@ -3,6 +3,8 @@ tortoise's implicit M2M filters made SQLite scan whole tables (stack notes)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -17,10 +19,15 @@ from server.domain.enums import (
 )
 
 
+def nullable_text() -> fields.Field[str | None]:
+    """A TextField that may hold NULL, typed so: tortoise types every TextField as `str`."""
+    return cast("fields.Field[str | None]", fields.TextField(null=True))
+
+
 class DataCategory(Model):
     key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
-    description = fields.TextField(null=True)
+    description = nullable_text()
     sensitive = fields.BooleanField(default=False)
     parent: fields.ForeignKeyNullableRelation[DataCategory] = fields.ForeignKeyField(
         "models.DataCategory", related_name="children", null=True, on_delete=fields.RESTRICT
@@ -33,7 +40,7 @@ class DataCategory(Model):
 class Purpose(Model):
     key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
-    description = fields.TextField(null=True)
+    description = nullable_text()
     parent: fields.ForeignKeyNullableRelation[Purpose] = fields.ForeignKeyField(
         "models.Purpose", related_name="children", null=True, on_delete=fields.RESTRICT
     )
@@ -45,7 +52,7 @@ class Purpose(Model):
 class SubjectType(Model):
     key = fields.CharField(primary_key=True, max_length=200)
     name = fields.CharField(max_length=200)
-    description = fields.TextField(null=True)
+    description = nullable_text()
 
     class Meta:
         table = "subject_type"
@@ -60,18 +67,20 @@ class Recipient(Model):
     # Case-folded name, legal name and slug: case-insensitive search beyond ASCII on SQLite too.
     search_text = fields.TextField(default="", db_default="")
     legal_name = fields.CharField(max_length=300, null=True)
-    description = fields.TextField(null=True)
+    description = nullable_text()
     kind = fields.CharEnumField(RecipientKind, max_length=32, db_index=True)
     role = fields.CharEnumField(ProcessingRole, max_length=32, db_index=True)
     status = fields.CharEnumField(RecipientStatus, max_length=32, db_index=True)
     country = fields.CharField(max_length=2, db_index=True)
-    services = fields.JSONField(default=list)
+    services: fields.JSONField[list[str]] = fields.JSONField(default=list)
     website = fields.CharField(max_length=2000, null=True)
     privacy_policy_url = fields.CharField(max_length=2000, null=True)
     dpa_signed_on = fields.DateField(null=True)
     engaged_by: fields.ForeignKeyNullableRelation[Recipient] = fields.ForeignKeyField(
         "models.Recipient", related_name="subprocessors", null=True, on_delete=fields.RESTRICT
     )
+    # Tortoise adds each foreign key's column as `<name>_id` at runtime; declared for mypy only.
+    engaged_by_id: int | None
     dpf_certified = fields.BooleanField(default=False)
     registered_by = fields.CharField(max_length=200)
     version = fields.IntField(default=1)
@@ -88,6 +97,7 @@ class Disclosure(Model):
     recipient: fields.ForeignKeyRelation[Recipient] = fields.ForeignKeyField(
         "models.Recipient", related_name="disclosures", on_delete=fields.RESTRICT
     )
+    recipient_id: int
     legal_basis = fields.CharEnumField(LegalBasis, max_length=32)
     ground = fields.CharEnumField(DisclosureGround, max_length=32)
     retention = fields.CharField(max_length=200, null=True)
@@ -96,10 +106,10 @@ class Disclosure(Model):
     created_at = fields.DatetimeField()
     # A read model of the link tables below, written once with them (a disclosure's parts never
     # change): reports read a disclosure in one row instead of four lookups.
-    categories_text = fields.TextField(null=True)
-    subject_types_text = fields.TextField(null=True)
-    purposes_text = fields.TextField(null=True)
-    transfers_json = fields.TextField(null=True)
+    categories_text = nullable_text()
+    subject_types_text = nullable_text()
+    purposes_text = nullable_text()
+    transfers_json = nullable_text()
 
     class Meta:
         table = "disclosure"
@@ -192,7 +202,7 @@ class StatusChange(Model):
     from_status = fields.CharEnumField(RecipientStatus, max_length=32, null=True)
     to_status = fields.CharEnumField(RecipientStatus, max_length=32)
     at = fields.DatetimeField()
-    note = fields.TextField(null=True)
+    note = nullable_text()
     actor = fields.CharField(max_length=200)
 
     class Meta:
@@ -227,6 +237,7 @@ class DataSubject(Model):
     subject_type: fields.ForeignKeyRelation[SubjectType] = fields.ForeignKeyField(
         "models.SubjectType", related_name="data_subjects", on_delete=fields.RESTRICT
     )
+    subject_type_id: str
     country = fields.CharField(max_length=2)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from tortoise import Tortoise
@@ -66,4 +66,6 @@ async def fetch(
     conn: BaseDBAsyncClient, statement: Statement, text: str
 ) -> Iterable[Sequence[Any]]:
     _, rows = await conn.execute_query(text, statement.values)
-    return rows
+    # Tortoise types these rows as dicts; they are the driver's own (sqlite3.Row,
+    # asyncpg.Record), read by position here.
+    return cast(Iterable[Sequence[Any]], rows)

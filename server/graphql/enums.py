@@ -1,4 +1,9 @@
-"""The contract's enums, registered with strawberry from the domain's own."""
+"""The contract's enums, registered with strawberry from the domain's own.
+
+strawberry.enum registers a class in place and returns that same class, but its stubs type the
+result as a value, which mypy refuses as an annotation. So each name here is the domain class
+itself (an alias mypy reads as a type) and its registration is a statement of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,35 @@ import strawberry
 
 from server.domain import enums
 
-RecipientKind = strawberry.enum(
-    enums.RecipientKind,
+RecipientKind = enums.RecipientKind
+strawberry.enum(
+    RecipientKind,
     description="What a recipient is to the data subject (the classes named in a privacy notice).",
 )
-ProcessingRole = strawberry.enum(
-    enums.ProcessingRole, description="The recipient's role under data protection law."
-)
-RecipientStatus = strawberry.enum(
-    enums.RecipientStatus,
+ProcessingRole = enums.ProcessingRole
+strawberry.enum(ProcessingRole, description="The recipient's role under data protection law.")
+RecipientStatus = enums.RecipientStatus
+strawberry.enum(
+    RecipientStatus,
     description=(
         "Lifecycle: PROPOSED -> UNDER_REVIEW -> APPROVED | REJECTED; APPROVED -> ACTIVE; "
         "ACTIVE <-> SUSPENDED; ACTIVE | SUSPENDED -> OFFBOARDED."
     ),
 )
-LegalBasis = strawberry.enum(enums.LegalBasis, description="GDPR Art. 6(1) legal bases.")
-DisclosureGround = strawberry.enum(
-    enums.DisclosureGround,
+LegalBasis = enums.LegalBasis
+strawberry.enum(LegalBasis, description="GDPR Art. 6(1) legal bases.")
+DisclosureGround = enums.DisclosureGround
+strawberry.enum(
+    DisclosureGround,
     description="The circumstance under which data is disclosed to the recipient.",
 )
-TransferMechanism = strawberry.enum(
-    enums.TransferMechanism,
+TransferMechanism = enums.TransferMechanism
+strawberry.enum(
+    TransferMechanism,
     description=(
         "How a transfer of personal data to another country is made lawful "
         "(GDPR / UK GDPR Chapter V)."
     ),
 )
-UserErrorCode = strawberry.enum(enums.UserErrorCode)
+UserErrorCode = enums.UserErrorCode
+strawberry.enum(UserErrorCode)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
+from functools import partial
+from typing import Any
 
 import orjson
 import strawberry
@@ -65,6 +67,12 @@ class RecipientFilter:
 def encode_cursor(sort_name: str, recipient_id: int) -> str:
     raw = CURSOR_PREFIX + orjson.dumps([sort_name, recipient_id]).decode()
     return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _edge_object(node: Shaped, row: dict[str, Any]) -> relay.Edge[Recipient]:
+    """A shaped edge's strawberry object (bound with partial: mypy cannot type a lambda whose
+    defaults bind the loop's values)."""
+    return relay.Edge(node=node.source, cursor=encode_cursor(row["sort_name"], row["id"]))
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:
@@ -205,9 +213,7 @@ class RecipientQuery:
         edges = [
             Shaped(
                 {"cursor": encode_cursor(r["sort_name"], r["id"]), "node": node},
-                factory=lambda node=node, r=r: relay.Edge(
-                    node=node.source, cursor=encode_cursor(r["sort_name"], r["id"])
-                ),
+                factory=partial(_edge_object, node, r),
             )
             for node, r in zip(nodes, rows, strict=True)
         ]
@@ -219,7 +225,7 @@ class RecipientQuery:
             "startCursor": start,
             "endCursor": end,
         }
-        connection_fields = {
+        connection_fields: dict[str, Any] = {
             "edges": edges,
             "pageInfo": Shaped(
                 page_info,

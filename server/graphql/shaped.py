@@ -213,37 +213,37 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if key in plans:
             return plans[key]
         plans[key] = None  # guards against recursion while compiling
-        plan: Plan | None = []
+        plan: Plan | None = None
+        steps: Plan = []
         guarded = guarded_fields(parent_type)
         for response_name, field_details_list in grouped.items():
             node = field_details_list[0].node
             name = node.name.value
             if name == "__typename":
-                plan.append((response_name, name, TYPENAME, parent_type.name))
+                steps.append((response_name, name, TYPENAME, parent_type.name))
                 continue
             field = parent_type.fields.get(name)
             if field is None or node.arguments or node.directives or name in guarded:
-                plan = None
                 break
             field_type = field.type
             if isinstance(field_type, GraphQLNonNull):
                 field_type = field_type.of_type
             if _completion(field_type) == AS_IS:
-                plan.append((response_name, name, LEAF, None))
+                steps.append((response_name, name, LEAF, None))
                 continue
             is_list = isinstance(field_type, GraphQLList)
             item_type = field_type.of_type if is_list else field_type
             if isinstance(item_type, GraphQLNonNull):
                 item_type = item_type.of_type
             if not isinstance(item_type, GraphQLObjectType):
-                plan = None
                 break
             sub_grouped = self.collect_subfields(item_type, field_details_list)[0]
             sub_plan = self._plan(item_type, sub_grouped)
             if sub_plan is None:
-                plan = None
                 break
-            plan.append((response_name, name, OBJECT_LIST if is_list else OBJECT, sub_plan))
+            steps.append((response_name, name, OBJECT_LIST if is_list else OBJECT, sub_plan))
+        else:
+            plan = steps  # every field could be planned: none broke out of the loop
         plans[key] = plan
         return plan
 
@@ -256,7 +256,7 @@ class ShapedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 _has_conditions(node.selection_set)
                 for node in (
                     self.operation,
-                    *(getattr(f, "definition", f) for f in self.fragments.values()),
+                    *(f.definition for f in self.fragments.values()),
                 )
             )
         return static

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -52,7 +54,9 @@ from server.services import reports as report_service
 from server.services import subjects
 from server.services.reports import SubjectReport as ReportData
 
-WithheldReason = strawberry.enum(rules.WithheldReason)
+# Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
+WithheldReason = rules.WithheldReason
+strawberry.enum(WithheldReason)
 
 
 @strawberry.type
@@ -229,6 +233,40 @@ def _shaped_subject(row: reports.SubjectRow, taxonomy: Taxonomy, node: DataSubje
 REASON_FIELDS_OF_DISCLOSURE = frozenset({"purposes", "legalBasis", "ground", "transfers"})
 
 
+def _reason_object(f: dict[str, Any], row: DisclosureRow) -> DisclosureReason:
+    """A shaped reason's strawberry object, from its fields (bound with partial: mypy cannot
+    type a lambda whose defaults bind the loop's values)."""
+    return DisclosureReason(
+        disclosure=f["disclosure"].source,
+        data_categories=sources(f["dataCategories"]),
+        purposes=sources(f["purposes"]),
+        legal_basis=f["disclosure"].source.legal_basis,
+        ground=f["disclosure"].source.ground,
+        transfers=transfers_of(row),
+        explanation=f["explanation"],
+        transfer_assessments=sources(f["transferAssessments"]),
+    )
+
+
+def _access_object(f: dict[str, Any]) -> RecipientAccess:
+    """A shaped recipient access's strawberry object, from its fields."""
+    return RecipientAccess(
+        recipient=f["recipient"].source,
+        via=sources(f["via"]),
+        reasons=sources(f["reasons"]),
+    )
+
+
+def _withheld_object(f: dict[str, Any], reason: rules.WithheldReason) -> WithheldDisclosure:
+    """A shaped withheld disclosure's strawberry object, from its fields."""
+    return WithheldDisclosure(
+        recipient=f["recipient"].source,
+        disclosure=f["disclosure"].source,
+        reason=reason,
+        explanation=f["explanation"],
+    )
+
+
 def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
     """The report as Shaped values (see server/graphql/shaped.py). Each holds a factory for the
     strawberry object it stands for, built only if a field falls back to it: a full report
@@ -293,27 +331,14 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
             reasons.append(
                 Shaped(
                     fields,
-                    factory=lambda f=fields, row=row: DisclosureReason(
-                        disclosure=f["disclosure"].source,
-                        data_categories=sources(f["dataCategories"]),
-                        purposes=sources(f["purposes"]),
-                        legal_basis=f["disclosure"].source.legal_basis,
-                        ground=f["disclosure"].source.ground,
-                        transfers=transfers_of(row),
-                        explanation=f["explanation"],
-                        transfer_assessments=sources(f["transferAssessments"]),
-                    ),
+                    factory=partial(_reason_object, fields, row),
                 )
             )
         access_fields = {"recipient": recipient, "via": via, "reasons": reasons}
         accesses.append(
             Shaped(
                 access_fields,
-                factory=lambda f=access_fields: RecipientAccess(
-                    recipient=f["recipient"].source,
-                    via=sources(f["via"]),
-                    reasons=sources(f["reasons"]),
-                ),
+                factory=partial(_access_object, access_fields),
             )
         )
     withheld = []
@@ -336,15 +361,10 @@ def build_report(data: ReportData, info: Info[Context, None]) -> Shaped:
         withheld.append(
             Shaped(
                 withheld_fields,
-                factory=lambda f=withheld_fields, reason=item.reason: WithheldDisclosure(
-                    recipient=f["recipient"].source,
-                    disclosure=f["disclosure"].source,
-                    reason=reason,
-                    explanation=f["explanation"],
-                ),
+                factory=partial(_withheld_object, withheld_fields, item.reason),
             )
         )
-    report_fields = {
+    report_fields: dict[str, Any] = {
         "subject": _shaped_subject(
             data.subject, taxonomy, DataSubject.from_row(data.subject, info)
         ),

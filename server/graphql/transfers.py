@@ -24,8 +24,10 @@ from server.graphql.permissions import CanReadInventory, needs
 from server.graphql.shaped import Shaped
 from server.services import transfers as transfer_service
 
-Jurisdiction = strawberry.enum(
-    rules.Jurisdiction,
+# Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
+Jurisdiction = rules.Jurisdiction
+strawberry.enum(
+    Jurisdiction,
     description=(
         "The regime whose transfer rules apply, from the data subject's country of residence."
     ),

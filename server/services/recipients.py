@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -230,7 +230,7 @@ async def _check_engaged_by(
     """The engaging processor's id, or None after recording why it cannot engage this one."""
     path = ["input", "engagedBy"]
     engager = (
-        await Recipient.get_or_none(slug=engaged_by_slug).using_db(conn)
+        await Recipient.get_or_none(slug=engaged_by_slug, using_db=conn)
         if validation.slug_error(engaged_by_slug) is None
         else None
     )
@@ -267,10 +267,12 @@ async def _check_engaged_by(
                 )
                 return None
             seen.add(current)
-            row = (
+            # Tortoise types values_list rows as tuples even with flat=True, which gives values.
+            row = cast(
+                "list[int | None]",
                 await Recipient.filter(id=current)
                 .using_db(conn)
-                .values_list("engaged_by_id", flat=True)
+                .values_list("engaged_by_id", flat=True),
             )
             current = row[0] if row else None
     return engager.id
@@ -415,7 +417,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             errors.add(["input", field_name], f"{field_name} cannot be cleared.")
 
     async with in_transaction() as conn:
-        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
         if recipient is None:
             raise UserErrors(
                 [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
@@ -500,7 +502,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             .update(**changes, version=command.expected_version + 1, updated_at=at)
         )
         if updated != 1:
-            current = await Recipient.get(id=recipient.id).using_db(conn)
+            current = await Recipient.get(id=recipient.id, using_db=conn)
             raise _stale(current)
         await audit.record(
             connection=conn,
@@ -512,7 +514,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             recipient_id=recipient.id,
             changes=delta,
         )
-        fresh = await Recipient.get(id=recipient.id).using_db(conn)
+        fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh, [])
 
 
@@ -537,7 +539,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         errors.add(["input", "note"], f"A note is at most {validation.NOTE_MAX} characters.")
     errors.raise_if_any()
     async with in_transaction() as conn:
-        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
         if recipient is None:
             raise UserErrors(
                 [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
@@ -563,7 +565,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             .update(status=command.status, version=recipient.version + 1, updated_at=at)
         )
         if updated != 1:
-            fresh = await Recipient.get(id=recipient.id).using_db(conn)
+            fresh = await Recipient.get(id=recipient.id, using_db=conn)
             raise _stale(fresh)
         await StatusChange.create(
             recipient_id=recipient.id,
@@ -585,7 +587,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             changes={"status": [current.value, command.status.value]}
             | ({"note": [None, command.note]} if command.note else {}),
         )
-        fresh = await Recipient.get(id=recipient.id).using_db(conn)
+        fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh, [])
 
 
@@ -597,7 +599,7 @@ async def _bump(conn: BaseDBAsyncClient, recipient: Recipient, at: datetime) -> 
         .update(version=recipient.version + 1, updated_at=at)
     )
     if updated != 1:
-        raise _stale(await Recipient.get(id=recipient.id).using_db(conn))
+        raise _stale(await Recipient.get(id=recipient.id, using_db=conn))
 
 
 async def add_disclosure(
@@ -608,7 +610,7 @@ async def add_disclosure(
     check_disclosure(command.disclosure, ["input", "disclosure"], errors, taxonomy)
     errors.raise_if_any()
     async with in_transaction() as conn:
-        recipient = await Recipient.get_or_none(id=command.recipient_id).using_db(conn)
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
         if recipient is None:
             raise UserErrors(
                 [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
@@ -633,7 +635,7 @@ async def add_disclosure(
 
 async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
     async with in_transaction() as conn:
-        disclosure = await Disclosure.get_or_none(id=command.disclosure_id).using_db(conn)
+        disclosure = await Disclosure.get_or_none(id=command.disclosure_id, using_db=conn)
         if disclosure is None:
             raise UserErrors(
                 [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
@@ -649,7 +651,7 @@ async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureRes
             )
         if problem := validation.period_error(disclosure.effective_from, command.effective_to):
             raise UserErrors([UserError(["input", "effectiveTo"], problem)])
-        recipient = await Recipient.get(id=disclosure.recipient_id).using_db(conn)
+        recipient = await Recipient.get(id=disclosure.recipient_id, using_db=conn)
         at = clock.now()
         await _bump(conn, recipient, at)
         updated = (

@@ -103,7 +103,7 @@ async def upsert_data_subject(
     categories = list(dict.fromkeys(command.data_categories))
     at = clock.now()
     async with in_transaction() as conn:
-        subject = await DataSubject.get_or_none(external_ref=command.external_ref).using_db(conn)
+        subject = await DataSubject.get_or_none(external_ref=command.external_ref, using_db=conn)
         before: dict[str, Any] = {}
         if subject is None:
             try:
@@ -177,7 +177,7 @@ async def upsert_data_subject(
                 recipient_id=None,
                 changes=changes,
             )
-        fresh = await DataSubject.get(id=subject.id).using_db(conn)
+        fresh = await DataSubject.get(id=subject.id, using_db=conn)
     return fresh
 
 
