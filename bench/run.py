@@ -74,23 +74,29 @@ async def count_sql(run: Callable[[], Awaitable[Any]]) -> int:
     return handler.count
 
 
-async def timed(run: Callable[[], Awaitable[Any]], n: int) -> list[float]:
-    """Latencies of n calls, run as the server runs requests: the garbage collector off during
-    each call and run right after it (server/app.py, CollectBetweenRequests). Each latency
-    includes that collection, so the work a call leaves to the collector is counted where it
-    falls. The floor and in-process GraphQL are timed alike."""
-    out = []
+async def timed(
+    floor_run: Callable[[], Awaitable[Any]], api_run: Callable[[], Awaitable[Any]], n: int
+) -> tuple[list[float], list[float]]:
+    """n latencies each of the floor and of in-process GraphQL, taken in alternation (and in
+    alternating order), so that both see the same moments of a noisy machine and neither
+    always runs on caches the other warmed. Each call runs as the server runs requests: the
+    garbage collector off during it and run right after it (server/app.py,
+    CollectBetweenRequests), that collection counted in the call's latency."""
+    floor_ms: list[float] = []
+    api_ms: list[float] = []
     schedule = CollectionSchedule()
     gc.disable()
     try:
-        for _ in range(n):
-            started = time.perf_counter()
-            await run()
-            schedule.collect()
-            out.append((time.perf_counter() - started) * 1000)
+        for i in range(n):
+            pair = ((floor_run, floor_ms), (api_run, api_ms))
+            for run, out in pair if i % 2 == 0 else reversed(pair):
+                started = time.perf_counter()
+                await run()
+                schedule.collect()
+                out.append((time.perf_counter() - started) * 1000)
     finally:
         gc.enable()
-    return out
+    return floor_ms, api_ms
 
 
 class Client:
@@ -325,8 +331,7 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
         await op["floor"]()
         await op["graphql"]()
         samples = op.get("samples", args.samples)
-        floor_ms = await timed(op["floor"], samples)
-        graphql_ms = await timed(op["graphql"], samples)
+        floor_ms, graphql_ms = await timed(op["floor"], op["graphql"], samples)
         sql = await count_sql(op["graphql"])
         results[name] = {
             "floor_p50_ms": round(statistics.median(floor_ms), 3),
