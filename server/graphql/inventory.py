@@ -15,7 +15,7 @@ from server.db.queries import RECIPIENT_COLUMNS, DisclosureRow, TransferRow
 from server.domain.taxonomy import Taxonomy
 from server.graphql import enums
 from server.graphql.context import Context
-from server.graphql.shaped import Shaped, selected_names
+from server.graphql.shaped import RowFields, Shaped, ShapedRows, selected_names
 from server.graphql.taxonomy import (
     DataCategory,
     Purpose,
@@ -284,6 +284,13 @@ def _namespace() -> dict[str, Any]:
     }
 
 
+# A page's disclosures are projected straight from their rows through this table.
+DISCLOSURE_FIELDS = RowFields(
+    {name: expression for name, (_, expression) in DISCLOSURE_VALUES.items()},
+    _namespace(),
+    context="terms",
+)
+
 _DISCLOSURE_VALUE: dict[str, Callable[[DisclosureRow, ShapedTerms], Any]] = {
     name: eval(f"lambda row, terms: {expression}", _namespace())
     for name, (_, expression) in DISCLOSURE_VALUES.items()
@@ -315,6 +322,17 @@ def shaped_disclosure(row: DisclosureRow, taxonomy: Taxonomy) -> Shaped:
     return Shaped(
         DisclosureFields(row, shaped_terms(taxonomy)), factory=lambda: Disclosure.from_row(row)
     )
+
+
+def disclosure_lists(
+    names: Iterable[str], taxonomy: Taxonomy
+) -> Callable[[list[DisclosureRow]], ShapedRows]:
+    """Lists of disclosures a projection reads straight from the rows through
+    DISCLOSURE_FIELDS; where the selection asks for more, each row becomes a Shaped value with
+    the named fields."""
+    terms = shaped_terms(taxonomy)
+    shape = disclosure_shaper(names, taxonomy)
+    return lambda rows: ShapedRows(rows, DISCLOSURE_FIELDS, terms, shape)
 
 
 def disclosure_shaper(

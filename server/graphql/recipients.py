@@ -24,8 +24,8 @@ from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import UserError, decode_id, user_errors
 from server.graphql.inventory import (
     Recipient,
+    disclosure_lists,
     disclosure_parts,
-    disclosure_shaper,
     shaped_recipient,
 )
 from server.graphql.permissions import (
@@ -206,9 +206,9 @@ class RecipientQuery:
                     {r["id"]: found.get(r["id"], []) for r in rows}
                 )
             if held is not None:
-                shape = disclosure_shaper(held, info.context.taxonomy)
+                listed = disclosure_lists(held, info.context.taxonomy)
                 for node, r in zip(nodes, rows, strict=True):
-                    node.values["disclosures"] = [shape(d) for d in found.get(r["id"], [])]
+                    node.values["disclosures"] = listed(found.get(r["id"], []))
         # Shaped all the way down: a page is then answered by one compiled projection.
         edges = [
             Shaped(
