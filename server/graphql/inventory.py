@@ -258,8 +258,8 @@ def shaped_transfer(transfer: TransferRow) -> Shaped:
 
 # The Disclosure fields a Shaped disclosure holds: the part of its row each needs (see
 # DisclosureRow.parts_read) and the expression that serialises it from `row` and `terms`
-# (ShapedTerms). Expressions, not functions: a page's shaper is compiled from them into one
-# function (see disclosure_shaper), and each is also compiled alone for DisclosureFields.
+# (ShapedTerms). Expressions, not functions: each selection compiles from them into one
+# function (disclosure_shaper, and projections straight from rows through DISCLOSURE_FIELDS).
 DISCLOSURE_VALUES: dict[str, tuple[str | None, str]] = {
     "id": (None, "to_base64('Disclosure', row.id)"),
     "legalBasis": (None, "str(row.legal_basis)"),
@@ -291,37 +291,10 @@ DISCLOSURE_FIELDS = RowFields(
     context="terms",
 )
 
-_DISCLOSURE_VALUE: dict[str, Callable[[DisclosureRow, ShapedTerms], Any]] = {
-    name: eval(f"lambda row, terms: {expression}", _namespace())
-    for name, (_, expression) in DISCLOSURE_VALUES.items()
-}
-
 
 def disclosure_parts(names: Iterable[str]) -> frozenset[str]:
     """The parts a disclosure's row must hold to serve these fields."""
     return frozenset(part for name in names if (part := DISCLOSURE_VALUES.get(name, (None, ""))[0]))
-
-
-class DisclosureFields(dict[str, Any]):
-    """A disclosure's fields for Shaped, computed on first use: a report shows one disclosure
-    under many reasons, and selects a few of its fields."""
-
-    __slots__ = ("row", "terms")
-
-    def __init__(self, row: DisclosureRow, terms: ShapedTerms) -> None:
-        super().__init__(id=relay.to_base64("Disclosure", row.id))
-        self.row = row
-        self.terms = terms
-
-    def __missing__(self, name: str) -> Any:
-        value = self[name] = _DISCLOSURE_VALUE[name](self.row, self.terms)
-        return value
-
-
-def shaped_disclosure(row: DisclosureRow, taxonomy: Taxonomy) -> Shaped:
-    return Shaped(
-        DisclosureFields(row, shaped_terms(taxonomy)), factory=lambda: Disclosure.from_row(row)
-    )
 
 
 def disclosure_lists(

@@ -16,12 +16,12 @@ from server.graphql.inventory import (
     Disclosure,
     Recipient,
     Transfer,
-    shaped_disclosure,
+    disclosure_shaper,
     shaped_recipient,
     shaped_transfer,
 )
 from server.graphql.permissions import CanReadInventory, needs
-from server.graphql.shaped import Shaped
+from server.graphql.shaped import Shaped, selected_below
 from server.services import transfers as transfer_service
 
 # Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
@@ -132,11 +132,13 @@ class TransferQuery:
         ] = None,
     ) -> list[TransferGap]:
         gaps = await transfer_service.transfer_gaps(rules.Jurisdiction(jurisdiction), as_of)
-        taxonomy = info.context.taxonomy
+        shape = disclosure_shaper(
+            selected_below(info.selected_fields, ["disclosure"]) or (), info.context.taxonomy
+        )
         out = []
         for gap in gaps:
             recipient = shaped_recipient(gap.recipient)
-            disclosure = shaped_disclosure(gap.disclosure, taxonomy)
+            disclosure = shape(gap.disclosure)
             transfer = shaped_transfer(gap.transfer)
             node = TransferGap(
                 recipient=recipient.source,
