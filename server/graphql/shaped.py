@@ -5,7 +5,9 @@ A resolver may instead return `Shaped` values: objects whose fields are already 
 leaves already serialised the way the schema's scalars and enums would. The execution context
 below completes those fields with a dictionary lookup. Any field a `Shaped` does not hold, or
 that is asked for with arguments, falls back to the ordinary resolver on `source`, so every
-query the schema validates still runs, and still runs the same way.
+query the schema validates still runs, and still runs the same way. A Shaped value may also
+hold a list as `ShapedRows`: rows plus a table of field expressions, projected straight from
+the rows with no object per item (a page of recipients holds hundreds of disclosures).
 
 A field guarded by a permission (server/graphql/permissions.py) is never taken from a Shaped
 value: it always goes through its resolver, so its permission check runs on this path too.
