@@ -10,10 +10,7 @@ import orjson
 from strawberry import relay
 
 from server.db.sql import Statement, connection, fetch
-from server.domain import explain
-from server.domain.enums import DisclosureGround, LegalBasis
 from server.domain.taxonomy import Term, default_taxonomy
-from server.domain.validation import country_name
 from server.services import reports as report_service
 
 RECIPIENT_FIELDS = "id slug name legalName kind role status country services website dpaSignedOn version dataPrivacyFrameworkCertified"
@@ -119,39 +116,30 @@ def _disclosure(row: Any) -> dict[str, Any]:
 
 
 async def who_receives(ref: str) -> bytes:
+    """The report as the service assembles it (server/services/reports.py), serialised by hand:
+    the API adds only the GraphQL layer to this."""
     taxonomy = default_taxonomy()
-    data = await report_service.who_receives(subject_id=None, external_ref=ref, as_of=None)
-    assert data is not None
-    rows = data.recipient_rows
-    subject = data.subject
+    report = await report_service.who_receives_report(
+        subject_id=None, external_ref=ref, as_of=None
+    )
+    assert report is not None
+    subject = report.subject
     out_recipients = []
-    for access in data.report.recipients:
-        row = rows[access.recipient.id]
+    for access in report.recipients:
         reasons = []
         for reason in access.reasons:
-            d = data.disclosure_rows[reason.disclosure.id]
-            categories = [taxonomy.categories[k] for k in reason.data_categories]
-            purposes = [taxonomy.purposes[k] for k in d.purposes]
-            assessments = data.transfer_assessments[d.id]
+            d = reason.disclosure
             reasons.append(
                 {
                     "disclosure": _disclosure(d),
-                    "dataCategories": [_category(t) for t in categories],
-                    "purposes": [_term(t) for t in purposes],
+                    "dataCategories": [
+                        _category(taxonomy.categories[k]) for k in reason.data_categories
+                    ],
+                    "purposes": [_term(taxonomy.purposes[k]) for k in d.purposes],
                     "legalBasis": d.legal_basis,
                     "ground": d.ground,
                     "transfers": _transfers(d),
-                    "explanation": explain.disclosure_sentence(
-                        recipient=row["name"],
-                        categories=[explain.category_phrase(t) for t in categories],
-                        purposes=[explain.purpose_phrase(t) for t in purposes],
-                        legal_basis=LegalBasis(d.legal_basis),
-                        ground=DisclosureGround(d.ground),
-                        destinations=[country_name(a.country) for a in assessments],
-                        established_in=country_name(row["country"]),
-                        via=[rows[v.id]["name"] for v in access.via],
-                        transfer_bases=[a.phrase for a in assessments],
-                    ),
+                    "explanation": reason.explanation,
                     "transferAssessments": [
                         {
                             "country": a.country,
@@ -159,39 +147,29 @@ async def who_receives(ref: str) -> bytes:
                             "lawful": a.lawful,
                             "explanation": a.explanation,
                         }
-                        for a in assessments
+                        for a in reason.assessments
                     ],
                 }
             )
         out_recipients.append(
             {
-                "recipient": _recipient(row),
-                "via": [_recipient(rows[v.id]) for v in access.via],
+                "recipient": _recipient(access.recipient),
+                "via": [_recipient(v) for v in access.via],
                 "reasons": reasons,
             }
         )
-    withheld = []
-    for item in data.report.withheld:
-        d = data.disclosure_rows[item.disclosure.id]
-        withheld.append(
-            {
-                "recipient": _recipient(rows[item.recipient.id]),
-                "disclosure": _disclosure(d),
-                "reason": item.reason.value,
-                "explanation": explain.withheld_sentence(
-                    recipient=rows[item.recipient.id]["name"],
-                    categories=[
-                        explain.category_phrase(taxonomy.categories[k])
-                        for k in item.data_categories
-                    ],
-                    purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in d.purposes],
-                    withdrawn=item.reason.value == "CONSENT_WITHDRAWN",
-                ),
-            }
-        )
+    withheld = [
+        {
+            "recipient": _recipient(item.recipient),
+            "disclosure": _disclosure(item.disclosure),
+            "reason": item.reason.value,
+            "explanation": item.explanation,
+        }
+        for item in report.withheld
+    ]
     answer = {
         "whoReceives": {
-            "asOf": data.report.at.isoformat(),
+            "asOf": report.at.isoformat(),
             "subject": {
                 "id": relay.to_base64("DataSubject", subject.id),
                 "externalRef": subject.external_ref,

@@ -37,13 +37,13 @@ async def loaded() -> LoadReport:
 
 async def assessed(ref: str) -> dict[tuple[str, str, str], tuple[bool, Basis]]:
     """(recipient slug, country, mechanism named) -> (lawful, basis), for one subject."""
-    found = await reports.who_receives(subject_id=None, external_ref=ref, as_of=None)
+    found = await reports.who_receives_report(subject_id=None, external_ref=ref, as_of=None)
     assert found is not None, ref
     out = {}
-    for access in found.report.recipients:
-        slug = found.recipient_rows[access.recipient.id]["slug"]
+    for access in found.recipients:
+        slug = access.recipient["slug"]
         for reason in access.reasons:
-            for a in found.transfer_assessments[reason.disclosure.id]:
+            for a in reason.assessments:
                 out[(slug, a.country, a.mechanism.value)] = (a.lawful, a.basis)
     return out
 

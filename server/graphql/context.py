@@ -9,9 +9,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from server.db import queries
+from server.db import disclosures, recipients
+from server.db.disclosures import DisclosureRow
 from server.domain.access import Principal, Role
 from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.graphql.taxonomy import TermObjects, term_objects
 from server.services import clock
 from server.settings import Settings
 
@@ -33,15 +35,15 @@ class Loaders:
         return DataLoader(self._subprocessors)
 
     @functools.cached_property
-    def current_disclosures(self) -> DataLoader[int, list[queries.DisclosureRow]]:
+    def current_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
         return DataLoader(self._current_disclosures)
 
     @functools.cached_property
-    def all_disclosures(self) -> DataLoader[int, list[queries.DisclosureRow]]:
+    def all_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
         return DataLoader(self._all_disclosures)
 
     @functools.cached_property
-    def disclosure(self) -> DataLoader[int, queries.DisclosureRow | None]:
+    def disclosure(self) -> DataLoader[int, DisclosureRow | None]:
         return DataLoader(self._disclosures)
 
     @functools.cached_property
@@ -49,27 +51,27 @@ class Loaders:
         return DataLoader(self._history)
 
     async def _recipients(self, ids: list[int]) -> list[dict[str, Any] | None]:
-        found = await queries.recipients_by_id(ids)
+        found = await recipients.recipients_by_id(ids)
         return [found.get(i) for i in ids]
 
     async def _subprocessors(self, ids: list[int]) -> list[list[dict[str, Any]]]:
-        found = await queries.subprocessors_of(ids)
+        found = await recipients.subprocessors_of(ids)
         return [found.get(i, []) for i in ids]
 
-    async def _current_disclosures(self, ids: list[int]) -> list[list[queries.DisclosureRow]]:
-        found = await queries.disclosures_of(ids, include_ended=False, today=self.today)
+    async def _current_disclosures(self, ids: list[int]) -> list[list[DisclosureRow]]:
+        found = await disclosures.disclosures_of(ids, not_ended_on_day=self.today)
         return [found.get(i, []) for i in ids]
 
-    async def _all_disclosures(self, ids: list[int]) -> list[list[queries.DisclosureRow]]:
-        found = await queries.disclosures_of(ids, include_ended=True, today=self.today)
+    async def _all_disclosures(self, ids: list[int]) -> list[list[DisclosureRow]]:
+        found = await disclosures.disclosures_of(ids, not_ended_on_day=None)
         return [found.get(i, []) for i in ids]
 
-    async def _disclosures(self, ids: list[int]) -> list[queries.DisclosureRow | None]:
-        found = await queries.disclosures_by_id(ids)
+    async def _disclosures(self, ids: list[int]) -> list[DisclosureRow | None]:
+        found = await disclosures.disclosures_by_id(ids)
         return [found.get(i) for i in ids]
 
     async def _history(self, ids: list[int]) -> list[list[dict[str, Any]]]:
-        found = await queries.audit_events_of(ids)
+        found = await recipients.audit_events_of(ids)
         return [found.get(i, []) for i in ids]
 
 
@@ -82,6 +84,11 @@ class Context:
     taxonomy: Taxonomy = field(default_factory=default_taxonomy)
     loaders: Loaders = field(default_factory=lambda: Loaders(clock.today()))
     request_id: str = ""
+
+    @property
+    def terms(self) -> TermObjects:
+        """The taxonomy's terms as schema objects, built once per taxonomy."""
+        return term_objects(self.taxonomy)
 
     @property
     def actor(self) -> str:

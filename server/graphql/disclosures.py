@@ -7,11 +7,11 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
-from server.domain import errors as domain_errors
 from server.graphql import enums
 from server.graphql.context import Context
-from server.graphql.errors import UserError, decode_id, user_errors
+from server.graphql.errors import UserError, decode_id
 from server.graphql.inventory import Disclosure
+from server.graphql.mutations import mutation_payload
 from server.graphql.permissions import CanWriteInventory, mutation_needs
 from server.services import recipients
 from server.services.commands import AddDisclosure, DisclosureSpec, EndDisclosure, TransferSpec
@@ -70,9 +70,8 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
     )
 
 
-async def _payload(info: Info[Context, None], disclosure_id: int) -> DisclosurePayload:
-    row = await info.context.loaders.disclosure.load(disclosure_id)
-    return DisclosurePayload(disclosure=Disclosure.from_row(row) if row else None, user_errors=[])
+async def _disclosure(info: Info[Context, None], disclosure_id: int) -> Disclosure | None:
+    return (await Disclosure.load(info, [disclosure_id]))[0]
 
 
 @strawberry.type
@@ -84,16 +83,16 @@ class DisclosureMutation:
     async def add_disclosure(
         self, info: Info[Context, None], input: AddDisclosureInput
     ) -> DisclosurePayload:
-        try:
+        async def work() -> Disclosure | None:
             command = AddDisclosure(
                 recipient_id=decode_id(input.recipient_id, "Recipient", ["input", "recipientId"]),
                 disclosure=disclosure_spec(input.disclosure),
             )
             result = await recipients.add_disclosure(command, actor=info.context.actor)
-        except domain_errors.UserErrors as exc:
-            return DisclosurePayload(disclosure=None, user_errors=user_errors(exc))
-        assert result.disclosure is not None
-        return await _payload(info, result.disclosure.id)
+            assert result.disclosure is not None
+            return await _disclosure(info, result.disclosure.id)
+
+        return await mutation_payload(DisclosurePayload, "disclosure", work)
 
     @strawberry.mutation(
         description="End a disclosure: effectiveTo is the first day it no longer applies.",
@@ -102,13 +101,13 @@ class DisclosureMutation:
     async def end_disclosure(
         self, info: Info[Context, None], input: EndDisclosureInput
     ) -> DisclosurePayload:
-        try:
+        async def work() -> Disclosure | None:
             command = EndDisclosure(
                 disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
                 effective_to=input.effective_to,
             )
             result = await recipients.end_disclosure(command, actor=info.context.actor)
-        except domain_errors.UserErrors as exc:
-            return DisclosurePayload(disclosure=None, user_errors=user_errors(exc))
-        assert result.disclosure is not None
-        return await _payload(info, result.disclosure.id)
+            assert result.disclosure is not None
+            return await _disclosure(info, result.disclosure.id)
+
+        return await mutation_payload(DisclosurePayload, "disclosure", work)

@@ -5,47 +5,47 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from functools import partial
-from typing import Any
 
 import orjson
 import strawberry
 from graphql import GraphQLError
-from strawberry import relay
 from strawberry.types import Info
 
-from server.db import queries
-from server.db.queries import ALL_PARTS
+from server.db import recipients as recipient_rows
 from server.domain import errors as domain_errors
 from server.domain import validation
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
-from server.graphql.errors import UserError, decode_id, user_errors
-from server.graphql.inventory import (
-    Recipient,
-    disclosure_lists,
-    disclosure_parts,
-    shaped_recipient,
-)
+from server.graphql.errors import UserError, decode_id
+from server.graphql.inventory import Recipient
+from server.graphql.mutations import mutation_payload
+from server.graphql.nodes import PageInfo
 from server.graphql.permissions import (
     CanChangeStatus,
     CanReadInventory,
-    CanReadSubjects,
     CanWriteInventory,
     mutation_needs,
     needs,
-    require,
 )
-from server.graphql.shaped import Shaped, selected_below, sources
 from server.services import clock, recipients
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 
 CURSOR_PREFIX = "recipients:"
 
 
+@strawberry.type(description="An edge in a connection.")
+class RecipientEdge:
+    cursor: str = strawberry.field(description="A cursor for use in pagination")
+    node: Recipient = strawberry.field(description="The item at the end of the edge")
+
+
 @strawberry.type
-class RecipientConnection(relay.Connection[Recipient]):
+class RecipientConnection:
+    page_info: PageInfo = strawberry.field(description="Pagination data for this connection")
+    edges: list[RecipientEdge] = strawberry.field(
+        description="Contains the nodes in this connection"
+    )
     total_count: int = strawberry.field(description="How many recipients match the filter.")
 
 
@@ -69,12 +69,6 @@ def encode_cursor(sort_name: str, recipient_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _edge_object(node: Shaped, row: dict[str, Any]) -> relay.Edge[Recipient]:
-    """A shaped edge's strawberry object (bound with partial: mypy cannot type a lambda whose
-    defaults bind the loop's values)."""
-    return relay.Edge(node=node.source, cursor=encode_cursor(row["sort_name"], row["id"]))
-
-
 def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
@@ -90,9 +84,11 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         ) from exc
 
 
-def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> queries.RecipientQuery:
+def _listing(
+    info: Info[Context, None], spec: RecipientFilter | None
+) -> recipient_rows.RecipientListing:
     if spec is None:
-        return queries.RecipientQuery()
+        return recipient_rows.RecipientListing()
     categories = None
     if spec.data_category is not None:
         if spec.data_category not in info.context.taxonomy.categories:
@@ -105,7 +101,7 @@ def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> quer
             f"filter.search is {len(spec.search):,} characters long; at most "
             f"{validation.SEARCH_MAX} are allowed (no name, legal name and slug are longer)."
         )
-    return queries.RecipientQuery(
+    return recipient_rows.RecipientListing(
         kinds=[k.value for k in spec.kinds] if spec.kinds is not None else None,
         statuses=[s.value for s in spec.statuses] if spec.statuses is not None else None,
         roles=[r.value for r in spec.roles] if spec.roles is not None else None,
@@ -116,31 +112,7 @@ def _query_spec(info: Info[Context, None], spec: RecipientFilter | None) -> quer
 
 
 @strawberry.type
-class RecipientQuery:
-    @strawberry.field(
-        description="Fetches an object given its ID; null when there is none.",
-        extensions=needs(CanReadInventory),
-    )
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> relay.Node | None:
-        from server.graphql.inventory import Disclosure
-        from server.graphql.subjects import DataSubject
-
-        types: dict[str, type[Recipient] | type[Disclosure] | type[DataSubject]] = {
-            "Recipient": Recipient,
-            "Disclosure": Disclosure,
-            "DataSubject": DataSubject,
-        }
-        try:
-            gid = relay.GlobalID.from_id(id)
-            node_type = types[gid.type_name]
-            node_id = str(decode_id(id, gid.type_name, ["id"]))
-        except (ValueError, KeyError, TypeError, domain_errors.UserErrors):
-            return None
-        if node_type is DataSubject:
-            require(info, CanReadSubjects)
-        found = await node_type.resolve_nodes(info=info, node_ids=[node_id])
-        return found[0]
-
+class RecipientQueries:
     @strawberry.field(
         description="One recipient by global ID or by slug (give exactly one).",
         extensions=needs(CanReadInventory),
@@ -151,7 +123,7 @@ class RecipientQuery:
         if (id is None) == (slug is None):
             raise GraphQLError("Give exactly one of `id` and `slug`.")
         if slug is not None:
-            row = await queries.recipient_by_slug(slug)
+            row = await recipient_rows.recipient_by_slug(slug)
         else:
             try:
                 recipient_id = decode_id(str(id), "Recipient", ["id"])
@@ -180,71 +152,22 @@ class RecipientQuery:
                 f"`first` must be between 0 and {settings.max_page_size}; got {size}."
             )
         keyset = decode_cursor(after) if after is not None else None
-        rows, has_next, total = await queries.list_recipients(
-            _query_spec(info, filter), first=size, after=keyset, today=clock.today()
+        rows, has_next, total = await recipient_rows.list_recipients(
+            _listing(info, filter), first=size, after=keyset, today=clock.today()
         )
-        nodes = [shaped_recipient(r) for r in rows]
-        # The page's disclosures in one query. Where they are selected without arguments, the
-        # execution takes what each node holds (shaped.py): only the parts selected are read,
-        # and the page is answered in one pass. Where `includeEnded: false` is spelt out, their
-        # resolver runs, through the loader: whole rows are read, and primed there.
-        path = ["edges", "node", "disclosures"]
-        held = selected_below(info.selected_fields, path)
-        resolved = selected_below(
-            info.selected_fields, path, accept=lambda args: args == {"includeEnded": False}
-        )
-        if held is not None or resolved is not None:
-            parts = ALL_PARTS if resolved is not None else disclosure_parts(held or ())
-            found = await queries.disclosures_of(
-                [r["id"] for r in rows],
-                include_ended=False,
-                today=info.context.loaders.today,
-                parts=parts,
-            )
-            if parts == ALL_PARTS:
-                info.context.loaders.current_disclosures.prime_many(
-                    {r["id"]: found.get(r["id"], []) for r in rows}
-                )
-            if held is not None:
-                listed = disclosure_lists(held, info.context.taxonomy)
-                for node, r in zip(nodes, rows, strict=True):
-                    node.values["disclosures"] = listed(found.get(r["id"], []))
-        # Shaped all the way down: a page is then answered by one compiled projection.
         edges = [
-            Shaped(
-                {"cursor": encode_cursor(r["sort_name"], r["id"]), "node": node},
-                factory=partial(_edge_object, node, r),
-            )
-            for node, r in zip(nodes, rows, strict=True)
+            RecipientEdge(node=Recipient.from_row(r), cursor=encode_cursor(r["sort_name"], r["id"]))
+            for r in rows
         ]
-        start = edges[0].values["cursor"] if edges else None
-        end = edges[-1].values["cursor"] if edges else None
-        page_info = {
-            "hasNextPage": has_next,
-            "hasPreviousPage": after is not None,
-            "startCursor": start,
-            "endCursor": end,
-        }
-        connection_fields: dict[str, Any] = {
-            "edges": edges,
-            "pageInfo": Shaped(
-                page_info,
-                factory=lambda: relay.PageInfo(
-                    has_next_page=has_next,
-                    has_previous_page=after is not None,
-                    start_cursor=start,
-                    end_cursor=end,
-                ),
+        return RecipientConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
-            "totalCount": total,
-        }
-        return Shaped(  # type: ignore[return-value]
-            connection_fields,
-            factory=lambda: RecipientConnection(
-                edges=sources(edges),
-                page_info=connection_fields["pageInfo"].source,
-                total_count=total,
-            ),
+            total_count=total,
         )
 
 
@@ -311,9 +234,8 @@ def _unset(value: object) -> object:
     return UNSET if value is strawberry.UNSET else value
 
 
-async def _payload(result: recipients.RecipientResult) -> RecipientPayload:
-    recipient = Recipient.from_model(result.recipient) if result.recipient else None
-    return RecipientPayload(recipient=recipient, user_errors=[])
+def _recipient(result: recipients.RecipientResult) -> Recipient | None:
+    return Recipient.from_model(result.recipient) if result.recipient else None
 
 
 @strawberry.type
@@ -325,7 +247,7 @@ class RecipientMutation:
     async def register_recipient(
         self, info: Info[Context, None], input: RegisterRecipientInput
     ) -> RecipientPayload:
-        try:
+        async def work() -> Recipient | None:
             command = RegisterRecipient(
                 name=input.name,
                 slug=input.slug,
@@ -343,12 +265,13 @@ class RecipientMutation:
                 disclosures=[disclosure_spec(d) for d in input.disclosures or []],
                 dpf_certified=bool(input.data_privacy_framework_certified),
             )
-            result = await recipients.register_recipient(
-                command, actor=info.context.actor, role=info.context.role
+            return _recipient(
+                await recipients.register_recipient(
+                    command, actor=info.context.actor, role=info.context.role
+                )
             )
-        except domain_errors.UserErrors as exc:
-            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
-        return await _payload(result)
+
+        return await mutation_payload(RecipientPayload, "recipient", work)
 
     @strawberry.mutation(
         description="Change a recipient's details against the version you read.",
@@ -357,7 +280,7 @@ class RecipientMutation:
     async def update_recipient(
         self, info: Info[Context, None], input: UpdateRecipientInput
     ) -> RecipientPayload:
-        try:
+        async def work() -> Recipient | None:
             command = UpdateRecipient(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 expected_version=input.expected_version,
@@ -374,10 +297,9 @@ class RecipientMutation:
                 engaged_by=_unset(input.engaged_by),
                 dpf_certified=_unset(input.data_privacy_framework_certified),
             )
-            result = await recipients.update_recipient(command, actor=info.context.actor)
-        except domain_errors.UserErrors as exc:
-            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
-        return await _payload(result)
+            return _recipient(await recipients.update_recipient(command, actor=info.context.actor))
+
+        return await mutation_payload(RecipientPayload, "recipient", work)
 
     @strawberry.mutation(
         description="Move a recipient through its lifecycle, with a note.",
@@ -386,15 +308,16 @@ class RecipientMutation:
     async def change_recipient_status(
         self, info: Info[Context, None], input: ChangeRecipientStatusInput
     ) -> RecipientPayload:
-        try:
+        async def work() -> Recipient | None:
             command = ChangeStatus(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 status=input.status,
                 note=input.note,
             )
-            result = await recipients.change_status(
-                command, actor=info.context.actor, role=info.context.role
+            return _recipient(
+                await recipients.change_status(
+                    command, actor=info.context.actor, role=info.context.role
+                )
             )
-        except domain_errors.UserErrors as exc:
-            return RecipientPayload(recipient=None, user_errors=user_errors(exc))
-        return await _payload(result)
+
+        return await mutation_payload(RecipientPayload, "recipient", work)

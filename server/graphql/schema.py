@@ -23,14 +23,17 @@ from strawberry.tools import merge_types
 
 from server.graphql.cost import PlanCache, plan_cost
 from server.graphql.disclosures import DisclosureMutation
-from server.graphql.recipients import RecipientMutation, RecipientQuery
-from server.graphql.shaped import ShapedExecutionContext
+from server.graphql.execution import PlainFieldsExecutionContext
+from server.graphql.lookup import NodeQuery
+from server.graphql.recipients import RecipientMutation, RecipientQueries
 from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
 from server.graphql.transfers import TransferQuery
 from server.settings import Settings
 
-Query = merge_types("Query", (RecipientQuery, TaxonomyQuery, SubjectQuery, TransferQuery))
+Query = merge_types(
+    "Query", (NodeQuery, RecipientQueries, TaxonomyQuery, SubjectQuery, TransferQuery)
+)
 Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation))
 
 
@@ -101,7 +104,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=ShapedExecutionContext,
+        execution_context_class=PlainFieldsExecutionContext,
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),

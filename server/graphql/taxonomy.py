@@ -9,9 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from server.domain.taxonomy import Taxonomy, Term
-from server.graphql.context import Context
 from server.graphql.permissions import CanReadInventory, needs
-from server.graphql.shaped import Shaped
+
+# The request context (server/graphql/context.py) holds the taxonomy and its term objects; it
+# imports this module, so the resolvers here name its type loosely.
+ContextInfo = Info
 
 
 @strawberry.type(
@@ -27,14 +29,20 @@ class DataCategory:
     sensitive: bool
 
     @strawberry.field
-    def parent(self, info: Info[Context, None]) -> DataCategory | None:
+    def parent(self, info: ContextInfo) -> DataCategory | None:
         term = info.context.taxonomy.categories[self.key]
-        return category(info.context.taxonomy.categories[term.parent]) if term.parent else None
+        return info.context.terms.categories[term.parent] if term.parent else None
 
     @strawberry.field
-    def children(self, info: Info[Context, None]) -> list[DataCategory]:
-        taxonomy = info.context.taxonomy
-        return [category(taxonomy.categories[k]) for k in taxonomy.children_of(self.key)]
+    def children(self, info: ContextInfo) -> list[DataCategory]:
+        terms = info.context.terms.categories
+        return [terms[k] for k in info.context.taxonomy.children_of(self.key)]
+
+    @classmethod
+    def from_term(cls, term: Term) -> DataCategory:
+        return cls(
+            key=term.key, name=term.name, description=term.description, sensitive=term.sensitive
+        )
 
 
 @strawberry.type
@@ -42,6 +50,10 @@ class Purpose:
     key: str
     name: str
     description: str | None
+
+    @classmethod
+    def from_term(cls, term: Term) -> Purpose:
+        return cls(key=term.key, name=term.name, description=term.description)
 
 
 @strawberry.type(
@@ -52,65 +64,39 @@ class SubjectType:
     name: str
     description: str | None
 
+    @classmethod
+    def from_term(cls, term: Term) -> SubjectType:
+        return cls(key=term.key, name=term.name, description=term.description)
+
 
 @dataclass(frozen=True)
-class ShapedTerms:
-    """Every term of one taxonomy, shaped once: terms never change while the process runs, and
-    a report shows the same few hundred terms thousands of times."""
+class TermObjects:
+    """Every term of one taxonomy as a schema object, built once: terms never change while the
+    process runs, and a report shows the same few hundred terms thousands of times."""
 
-    categories: dict[str, Shaped]
-    purposes: dict[str, Shaped]
-    subject_types: dict[str, Shaped]
-
-
-# By the taxonomy's identity, the taxonomy held too so that its id is never reused.
-_SHAPED_TERMS: dict[int, tuple[Taxonomy, ShapedTerms]] = {}
+    categories: dict[str, DataCategory]
+    purposes: dict[str, Purpose]
+    subject_types: dict[str, SubjectType]
 
 
-def shaped_terms(taxonomy: Taxonomy) -> ShapedTerms:
-    found = _SHAPED_TERMS.get(id(taxonomy))
+# By the taxonomy's identity, the taxonomy held too so that its id is never reused. Bounded:
+# the server has one taxonomy; only tests build others.
+_TERM_OBJECTS: dict[int, tuple[Taxonomy, TermObjects]] = {}
+_TERM_OBJECTS_MAX = 16
+
+
+def term_objects(taxonomy: Taxonomy) -> TermObjects:
+    found = _TERM_OBJECTS.get(id(taxonomy))
     if found is None:
-        if len(_SHAPED_TERMS) >= 16:  # only tests build other taxonomies
-            _SHAPED_TERMS.clear()
-        shaped = ShapedTerms(
-            categories={k: _shaped_category(t) for k, t in taxonomy.categories.items()},
-            purposes={k: _shaped_term(t, purpose(t)) for k, t in taxonomy.purposes.items()},
-            subject_types={
-                k: _shaped_term(t, subject_type(t)) for k, t in taxonomy.subject_types.items()
-            },
+        if len(_TERM_OBJECTS) >= _TERM_OBJECTS_MAX:
+            _TERM_OBJECTS.clear()
+        objects = TermObjects(
+            categories={k: DataCategory.from_term(t) for k, t in taxonomy.categories.items()},
+            purposes={k: Purpose.from_term(t) for k, t in taxonomy.purposes.items()},
+            subject_types={k: SubjectType.from_term(t) for k, t in taxonomy.subject_types.items()},
         )
-        found = _SHAPED_TERMS[id(taxonomy)] = (taxonomy, shaped)
+        found = _TERM_OBJECTS[id(taxonomy)] = (taxonomy, objects)
     return found[1]
-
-
-def _shaped_category(term: Term) -> Shaped:
-    return Shaped(
-        {
-            "key": term.key,
-            "name": term.name,
-            "description": term.description,
-            "sensitive": term.sensitive,
-        },
-        category(term),
-    )
-
-
-def _shaped_term(term: Term, source: Purpose | SubjectType) -> Shaped:
-    return Shaped({"key": term.key, "name": term.name, "description": term.description}, source)
-
-
-def category(term: Term) -> DataCategory:
-    return DataCategory(
-        key=term.key, name=term.name, description=term.description, sensitive=term.sensitive
-    )
-
-
-def purpose(term: Term) -> Purpose:
-    return Purpose(key=term.key, name=term.name, description=term.description)
-
-
-def subject_type(term: Term) -> SubjectType:
-    return SubjectType(key=term.key, name=term.name, description=term.description)
 
 
 @strawberry.type
@@ -118,28 +104,27 @@ class TaxonomyQuery:
     @strawberry.field(
         description="Every data category, sorted by key.", extensions=needs(CanReadInventory)
     )
-    def data_categories(self, info: Info[Context, None]) -> list[DataCategory]:
-        terms = info.context.taxonomy.categories
-        return [category(terms[k]) for k in sorted(terms)]
+    def data_categories(self, info: ContextInfo) -> list[DataCategory]:
+        terms = info.context.terms.categories
+        return [terms[k] for k in sorted(terms)]
 
     @strawberry.field(
         description="One data category by key; null when there is none.",
         extensions=needs(CanReadInventory),
     )
-    def data_category(self, info: Info[Context, None], key: str) -> DataCategory | None:
-        term = info.context.taxonomy.categories.get(key)
-        return category(term) if term else None
+    def data_category(self, info: ContextInfo, key: str) -> DataCategory | None:
+        return info.context.terms.categories.get(key)
 
     @strawberry.field(
         description="Every purpose (data use), sorted by key.", extensions=needs(CanReadInventory)
     )
-    def purposes(self, info: Info[Context, None]) -> list[Purpose]:
-        terms = info.context.taxonomy.purposes
-        return [purpose(terms[k]) for k in sorted(terms)]
+    def purposes(self, info: ContextInfo) -> list[Purpose]:
+        terms = info.context.terms.purposes
+        return [terms[k] for k in sorted(terms)]
 
     @strawberry.field(
         description="Every subject type, sorted by key.", extensions=needs(CanReadInventory)
     )
-    def subject_types(self, info: Info[Context, None]) -> list[SubjectType]:
-        terms = info.context.taxonomy.subject_types
-        return [subject_type(terms[k]) for k in sorted(terms)]
+    def subject_types(self, info: ContextInfo) -> list[SubjectType]:
+        terms = info.context.terms.subject_types
+        return [terms[k] for k in sorted(terms)]

@@ -9,23 +9,15 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from server.domain import transfers as rules
+from server.domain import transfers
 from server.graphql import enums
 from server.graphql.context import Context
-from server.graphql.inventory import (
-    Disclosure,
-    Recipient,
-    Transfer,
-    disclosure_shaper,
-    shaped_recipient,
-    shaped_transfer,
-)
+from server.graphql.inventory import Disclosure, Recipient, Transfer
 from server.graphql.permissions import CanReadInventory, needs
-from server.graphql.shaped import Shaped, selected_below
 from server.services import transfers as transfer_service
 
 # Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
-Jurisdiction = rules.Jurisdiction
+Jurisdiction = transfers.Jurisdiction
 strawberry.enum(
     Jurisdiction,
     description=(
@@ -50,7 +42,7 @@ class AdequacyDecision:
     )
 
     @classmethod
-    def from_domain(cls, decision: rules.AdequacyDecision) -> AdequacyDecision:
+    def from_domain(cls, decision: transfers.AdequacyDecision) -> AdequacyDecision:
         return cls(
             jurisdiction=decision.jurisdiction,
             country=decision.country,
@@ -70,25 +62,13 @@ class TransferAssessment:
     )
 
     @classmethod
-    def from_domain(cls, assessment: rules.Assessment) -> TransferAssessment:
+    def from_domain(cls, assessment: transfers.Assessment) -> TransferAssessment:
         return cls(
             country=assessment.country,
             mechanism=assessment.mechanism,
             lawful=assessment.lawful,
             explanation=assessment.explanation,
         )
-
-
-def shaped_assessment(assessment: rules.Assessment) -> Shaped:
-    return Shaped(
-        {
-            "country": assessment.country,
-            "mechanism": assessment.mechanism.value,
-            "lawful": assessment.lawful,
-            "explanation": assessment.explanation,
-        },
-        factory=lambda: TransferAssessment.from_domain(assessment),
-    )
 
 
 @strawberry.type
@@ -112,7 +92,7 @@ class TransferQuery:
     def adequacy_decisions(self, jurisdiction: Jurisdiction) -> list[AdequacyDecision]:
         return [
             AdequacyDecision.from_domain(d)
-            for d in rules.reference().decisions_for(rules.Jurisdiction(jurisdiction))
+            for d in transfers.reference().decisions_for(transfers.Jurisdiction(jurisdiction))
         ]
 
     @strawberry.field(
@@ -131,36 +111,27 @@ class TransferQuery:
             strawberry.argument(description="The moment to judge at (default: now)."),
         ] = None,
     ) -> list[TransferGap]:
-        gaps = await transfer_service.transfer_gaps(rules.Jurisdiction(jurisdiction), as_of)
-        shape = disclosure_shaper(
-            selected_below(info.selected_fields, ["disclosure"]) or (), info.context.taxonomy
-        )
+        gaps = await transfer_service.transfer_gaps(transfers.Jurisdiction(jurisdiction), as_of)
+        terms = info.context.terms
+        recipients: dict[int, Recipient] = {}
+        disclosures: dict[int, Disclosure] = {}
         out = []
         for gap in gaps:
-            recipient = shaped_recipient(gap.recipient)
-            disclosure = shape(gap.disclosure)
-            transfer = shaped_transfer(gap.transfer)
-            node = TransferGap(
-                recipient=recipient.source,
-                disclosure=disclosure.source,
-                transfer=Transfer(
-                    country=gap.transfer.country,
-                    mechanism=enums.TransferMechanism(gap.transfer.mechanism),
-                    reference=gap.transfer.reference,
-                ),
-                jurisdiction=gap.jurisdiction,
-                explanation=gap.assessment.explanation,
-            )
+            recipient = recipients.get(gap.recipient["id"])
+            if recipient is None:
+                recipient = recipients[gap.recipient["id"]] = Recipient.from_row(gap.recipient)
+            disclosure = disclosures.get(gap.disclosure.id)
+            if disclosure is None:
+                disclosure = disclosures[gap.disclosure.id] = Disclosure.from_row(
+                    gap.disclosure, terms
+                )
             out.append(
-                Shaped(
-                    {
-                        "recipient": recipient,
-                        "disclosure": disclosure,
-                        "transfer": transfer,
-                        "jurisdiction": gap.jurisdiction.value,
-                        "explanation": gap.assessment.explanation,
-                    },
-                    node,
+                TransferGap(
+                    recipient=recipient,
+                    disclosure=disclosure,
+                    transfer=Transfer.from_row(gap.transfer),
+                    jurisdiction=gap.jurisdiction,
+                    explanation=gap.assessment.explanation,
                 )
             )
-        return out  # type: ignore[return-value]
+        return out

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from server.db import reports
-from server.db.queries import DisclosureRow, TransferRow
-from server.domain import transfers
-from server.domain import who_receives as rules
+from server.db import disclosures as disclosure_rows
+from server.db import recipients as recipient_rows
+from server.db.disclosures import DisclosureRow, TransferRow
+from server.domain import transfers, who_receives
 from server.domain.enums import RecipientStatus
 from server.services import clock
 from server.services.reports import recipient_profile, recorded_transfers
@@ -31,9 +31,9 @@ async def transfer_gaps(
     """Every transfer of a disclosure in effect, to a recipient ACTIVE at the moment, that would
     be unlawful for subjects of `jurisdiction`; by recipient name, then disclosure."""
     at = as_utc(as_of) if as_of else clock.now()
-    day = rules.utc_day(at)
-    rows = await reports.disclosures_with_transfers_on(day)
-    found = await reports.recipients_with_status_at(
+    day = who_receives.utc_day(at)
+    rows = await disclosure_rows.disclosures_with_transfers_on(day)
+    found = await recipient_rows.recipients_with_status_at(
         sorted({r.recipient_id for r in rows}), as_of and at
     )
     gaps: list[TransferGap] = []

@@ -513,8 +513,9 @@ async def test_forbidden_field_leaves_the_rest_of_the_answer(client_for: MakeCli
 async def test_viewer_cannot_read_a_large_report_on_the_fast_path(
     client: httpx.AsyncClient, client_for: MakeClient
 ) -> None:
-    """whoReceives answers through Shaped values (server/graphql/shaped.py): a report with many
-    recipients and reasons, still refused as a whole to roles without access to subjects."""
+    """A report with many recipients and reasons, answered through plain fields
+    (server/graphql/execution.py), is still refused as a whole to roles without access to
+    subjects."""
     world = World()
     await world.build(client)
     for i in range(30):

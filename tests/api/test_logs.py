@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from server.app import create_app
-from server.db import queries
+from server.db import recipients as recipient_rows
 from server.domain.access import Role
 from server.graphql import http as graphql_http
 from server.logging_setup import JsonFormatter
@@ -172,7 +172,7 @@ async def test_a_resolver_exception_is_masked_and_logged_with_its_stack(
     async def broken(slug: str) -> None:
         raise RuntimeError("boom: SELECT secret FROM recipient")
 
-    monkeypatch.setattr(queries, "recipient_by_slug", broken)
+    monkeypatch.setattr(recipient_rows, "recipient_by_slug", broken)
     response = await client.post(
         "/graphql", json={"query": '{ recipient(slug: "x") { id } }'}, headers={"accept": JSON}
     )

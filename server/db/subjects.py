@@ -1,0 +1,65 @@
+"""A data subject's row, categories and consent log, by hand-written SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from server.db.sql import Statement, connection, fetch, to_datetime
+
+
+@dataclass
+class ConsentRow:
+    purpose: str
+    granted: bool
+    recorded_at: datetime
+
+
+@dataclass
+class SubjectRow:
+    id: int
+    external_ref: str
+    subject_type: str
+    country: str
+    created_at: datetime
+    data_categories: list[str] = field(default_factory=list)
+    consents: list[ConsentRow] = field(default_factory=list)
+
+
+async def subject(*, subject_id: int | None, external_ref: str | None) -> SubjectRow | None:
+    conn = connection()
+    st = Statement(conn)
+    where = (
+        f"s.id = {st.param(subject_id)}"
+        if subject_id is not None
+        else f"s.external_ref = {st.param(external_ref)}"
+    )
+    rows = list(
+        await fetch(
+            conn,
+            st,
+            "SELECT s.id, s.external_ref, s.subject_type_id, s.country, s.created_at "
+            f"FROM data_subject s WHERE {where}",
+        )
+    )
+    if not rows:
+        return None
+    sid, ref, subject_type, country, created_at = rows[0]
+    found = SubjectRow(sid, ref, subject_type, country, to_datetime(created_at))  # type: ignore[arg-type]
+    st = Statement(conn)
+    categories = await fetch(
+        conn,
+        st,
+        "SELECT category_id FROM subject_category "
+        f"WHERE subject_id = {st.param(sid)} ORDER BY category_id",
+    )
+    found.data_categories = [r[0] for r in categories]
+    st = Statement(conn)
+    consents = await fetch(
+        conn,
+        st,
+        "SELECT purpose_id, granted, recorded_at FROM consent_record "
+        f"WHERE subject_id = {st.param(sid)} ORDER BY recorded_at, id",
+    )
+    found.consents = [ConsentRow(p, bool(g), to_datetime(at)) for p, g, at in consents]  # type: ignore[arg-type]
+    return found

@@ -1,0 +1,38 @@
+"""`node(id:)`: any object by its global ID, for Relay clients and caches."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+
+from server.domain import errors as domain_errors
+from server.graphql.context import Context
+from server.graphql.errors import decode_id
+from server.graphql.inventory import Disclosure, Recipient
+from server.graphql.nodes import Node
+from server.graphql.permissions import CanReadInventory, CanReadSubjects, needs, require
+from server.graphql.subjects import DataSubject
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(
+        description="Fetches an object given its ID; null when there is none.",
+        extensions=needs(CanReadInventory),
+    )
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        try:
+            type_name = GlobalID.from_id(id).type_name
+            pk = decode_id(id, type_name, ["id"])
+        except (ValueError, TypeError, domain_errors.UserErrors):
+            return None
+        if type_name == "Recipient":
+            row = await info.context.loaders.recipient.load(pk)
+            return Recipient.from_row(row) if row else None
+        if type_name == "Disclosure":
+            return (await Disclosure.load(info, [pk]))[0]
+        if type_name == "DataSubject":
+            require(info, CanReadSubjects)
+            return (await DataSubject.load(info, [pk]))[0]
+        return None

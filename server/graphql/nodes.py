@@ -1,0 +1,33 @@
+"""Relay's global object identification, with an `id` that is a plain field: a global ID is
+computed when an object is built, so reading it runs no resolver (server/graphql/execution.py)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import to_base64
+
+
+def global_id(type_name: str, pk: int) -> strawberry.ID:
+    """`<type>:<database id>` in base64, as Relay's convention and strawberry.relay write it."""
+    return strawberry.ID(to_base64(type_name, pk))
+
+
+@strawberry.interface(description="An object with a Globally Unique ID")
+class Node:
+    id: strawberry.ID = strawberry.field(description="The Globally Unique ID of this object")
+
+
+@strawberry.type(description="Information to aid in pagination.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(
+        description="When paginating forwards, are there more items?"
+    )
+    has_previous_page: bool = strawberry.field(
+        description="When paginating backwards, are there more items?"
+    )
+    start_cursor: str | None = strawberry.field(
+        description="When paginating backwards, the cursor to continue."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="When paginating forwards, the cursor to continue."
+    )
