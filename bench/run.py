@@ -32,11 +32,11 @@ from bench import floor
 from bench.generate import generate, reasons_estimate, write_postgres, write_sqlite
 from server.app import CollectionSchedule
 from server.db.config import tortoise_config
-from server.db.setup import migrate
 from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.schema import build_schema
 from server.services import clock, keys
+from server.services.setup import migrate
 from server.settings import Settings
 
 HERE = Path(__file__).resolve().parent

@@ -45,7 +45,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from server.db.setup import migrate
+    from server.services.setup import migrate
 
     added = asyncio.run(migrate(settings.database_url))
     print(

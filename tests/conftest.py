@@ -18,9 +18,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from server.app import create_app
 from server.db.config import tortoise_config
-from server.db.setup import migrate
 from server.domain.access import Role
 from server.services import keys
+from server.services.setup import migrate
 from server.settings import Settings
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

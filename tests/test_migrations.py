@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 import pytest
 from tortoise import Tortoise
 from tortoise.cli.cli import tortoise_cli_context
@@ -104,3 +105,75 @@ async def test_audience_index_is_backfilled_from_the_link_tables(empty_database:
         (7, "employee", "user.contact"),
         (7, "employee", "user.name"),
     ]
+
+
+async def test_search_text_and_read_model_are_backfilled(empty_database: str) -> None:
+    """Recipients and disclosures recorded before 0002 and 0003 get search_text and the read
+    model derived by those migrations' own (frozen) code."""
+    await _apply(empty_database, "models.0001_initial")
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        for statement in (
+            "INSERT INTO data_category (key, name, sensitive, parent_id) VALUES "
+            "('user', 'User', FALSE, NULL), ('user.name', 'Name', FALSE, 'user'), "
+            "('user.contact', 'Contact', FALSE, 'user')",
+            "INSERT INTO subject_type (key, name) VALUES ('employee', 'Employee'), "
+            "('customer', 'Customer')",
+            "INSERT INTO purpose (key, name) VALUES ('support', 'Support'), "
+            "('analytics', 'Analytics')",
+            "INSERT INTO recipient (id, slug, name, sort_name, legal_name, kind, role, status, "
+            "country, services, dpf_certified, registered_by, version, created_at, updated_at) "
+            "VALUES (1, 'straße-co', 'STRASSE Co', 'strasse co', 'Straße Co GmbH', "
+            "'SERVICE_PROVIDER', 'PROCESSOR', 'ACTIVE', 'DE', '[]', FALSE, 'tests', 1, "
+            "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), "
+            "(2, 'acme', 'Acme', 'acme', NULL, 'SERVICE_PROVIDER', 'PROCESSOR', 'ACTIVE', 'US', "
+            "'[]', FALSE, 'tests', 1, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+            "INSERT INTO disclosure (id, recipient_id, legal_basis, ground, effective_from, "
+            "created_at) VALUES (7, 1, 'CONTRACT', 'SERVICE_PROVISION', '2026-01-01', "
+            "'2026-01-01T00:00:00+00:00'), (8, 2, 'CONTRACT', 'SERVICE_PROVISION', "
+            "'2026-01-01', '2026-01-01T00:00:00+00:00')",
+            "INSERT INTO disclosure_category (disclosure_id, category_id) VALUES "
+            "(7, 'user.name'), (7, 'user.contact')",
+            "INSERT INTO disclosure_subject_type (disclosure_id, subject_type_id) VALUES "
+            "(7, 'employee'), (7, 'customer')",
+            "INSERT INTO disclosure_purpose (disclosure_id, purpose_id, position) VALUES "
+            "(7, 'support', 1), (7, 'analytics', 0)",
+            "INSERT INTO transfer (id, disclosure_id, country, mechanism, reference) VALUES "
+            "(2, 7, 'US', 'STANDARD_CONTRACTUAL_CLAUSES', 'DPA annex 2'), "
+            "(1, 7, 'GB', 'ADEQUACY_DECISION', NULL)",
+        ):
+            await conn.execute_script(statement)
+    finally:
+        await Tortoise.close_connections()
+    await _apply(empty_database, "models.0003_disclosure_read_model")
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        recipients = await conn.execute_query_dict(
+            "SELECT id, search_text FROM recipient ORDER BY id"
+        )
+        disclosures = await conn.execute_query_dict(
+            "SELECT id, categories_text, subject_types_text, purposes_text, transfers_json "
+            "FROM disclosure ORDER BY id"
+        )
+    finally:
+        await Tortoise.close_connections()
+    assert [(r["id"], r["search_text"]) for r in recipients] == [
+        (1, "strasse co strasse co gmbh strasse-co"),
+        (2, "acme acme"),
+    ]
+    first, second = disclosures
+    assert (first["categories_text"], first["subject_types_text"], first["purposes_text"]) == (
+        "user.contact,user.name",
+        "customer,employee",
+        "analytics,support",
+    )
+    assert orjson.loads(first["transfers_json"]) == [
+        ["GB", "ADEQUACY_DECISION", None],
+        ["US", "STANDARD_CONTRACTUAL_CLAUSES", "DPA annex 2"],
+    ]
+    assert (second["categories_text"], second["subject_types_text"]) == (None, None)
+    assert second["purposes_text"] is None
+    # No transfers: PostgreSQL's json_agg gives NULL, SQLite's json_group_array gives [].
+    assert second["transfers_json"] in (None, "[]")

@@ -1,4 +1,4 @@
-"""Bring a database up to date: apply the committed migrations, then install the taxonomy."""
+"""Bring a database's schema up to date: apply the committed migrations."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from tortoise.migrations.api import migrate as migrate_api
 from server.db.config import ensure_sqlite_folder, tortoise_config
 
 
-async def migrate(database_url: str) -> dict[str, int]:
+async def apply_migrations(database_url: str) -> None:
+    """Apply every committed migration not yet applied, creating a SQLite file's folder first;
+    leaves no connection open."""
     ensure_sqlite_folder(database_url)
-    config = tortoise_config(database_url)
     try:
-        await migrate_api(config=config)
-    finally:
-        await Tortoise.close_connections()
-    await Tortoise.init(config=config)
-    try:
-        from server.services.taxonomy import install_taxonomy
-
-        return await install_taxonomy()
+        await migrate_api(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()

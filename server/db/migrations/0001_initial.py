@@ -1,11 +1,75 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
-from server.domain.enums import DisclosureGround, LegalBasis, ProcessingRole, RecipientKind, RecipientStatus, TransferMechanism
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
+from enum import StrEnum
+
+# Frozen copies of the enums (server.domain.enums) as they were when this migration was written:
+# a migration never imports live project code, which may change after it has run.
+
+
+class RecipientKind(StrEnum):
+    SERVICE_PROVIDER = "SERVICE_PROVIDER"
+    AI_PROVIDER = "AI_PROVIDER"
+    ANALYTICS_PROVIDER = "ANALYTICS_PROVIDER"
+    BUSINESS_PARTNER = "BUSINESS_PARTNER"
+    GROUP_AFFILIATE = "GROUP_AFFILIATE"
+    ACQUIRER = "ACQUIRER"
+    PUBLIC_AUTHORITY = "PUBLIC_AUTHORITY"
+
+
+class ProcessingRole(StrEnum):
+    PROCESSOR = "PROCESSOR"
+    SUBPROCESSOR = "SUBPROCESSOR"
+    CONTROLLER = "CONTROLLER"
+    JOINT_CONTROLLER = "JOINT_CONTROLLER"
+
+
+class RecipientStatus(StrEnum):
+    PROPOSED = "PROPOSED"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    OFFBOARDED = "OFFBOARDED"
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "CONSENT"
+    CONTRACT = "CONTRACT"
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION"
+    VITAL_INTERESTS = "VITAL_INTERESTS"
+    PUBLIC_TASK = "PUBLIC_TASK"
+    LEGITIMATE_INTERESTS = "LEGITIMATE_INTERESTS"
+
+
+class DisclosureGround(StrEnum):
+    SERVICE_PROVISION = "SERVICE_PROVISION"
+    USER_PERMISSION = "USER_PERMISSION"
+    CORPORATE_TRANSACTION = "CORPORATE_TRANSACTION"
+    GROUP_SHARING = "GROUP_SHARING"
+    LEGAL_DUTY = "LEGAL_DUTY"
+    PROTECTION_OF_RIGHTS = "PROTECTION_OF_RIGHTS"
+
+
+class TransferMechanism(StrEnum):
+    NOT_RESTRICTED = "NOT_RESTRICTED"
+    ADEQUACY_DECISION = "ADEQUACY_DECISION"
+    STANDARD_CONTRACTUAL_CLAUSES = "STANDARD_CONTRACTUAL_CLAUSES"
+    UK_IDTA = "UK_IDTA"
+    UK_ADDENDUM = "UK_ADDENDUM"
+    BINDING_CORPORATE_RULES = "BINDING_CORPORATE_RULES"
+    DEROGATION_EXPLICIT_CONSENT = "DEROGATION_EXPLICIT_CONSENT"
+    DEROGATION_CONTRACT = "DEROGATION_CONTRACT"
+    DEROGATION_LEGAL_CLAIMS = "DEROGATION_LEGAL_CLAIMS"
+    DEROGATION_PUBLIC_INTEREST = "DEROGATION_PUBLIC_INTEREST"
+    DEROGATION_VITAL_INTERESTS = "DEROGATION_VITAL_INTERESTS"
+    NONE = "NONE"
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -6,10 +6,15 @@ from tortoise.indexes import Index
 
 
 
-async def fill_search_text(apps, schema_editor) -> None:
-    """Recipients registered before search_text existed: derive it as the services do."""
-    from server.domain.validation import search_text
+def search_text(name: str, legal_name: str | None, slug: str) -> str:
+    """A frozen copy of server.domain.validation.search_text as it was when this migration was
+    written (a migration never imports live project code): what the dashboard's search matches,
+    case-folded, so that it is case-insensitive beyond ASCII on every database."""
+    return " ".join(part for part in (name, legal_name or "", slug) if part).casefold()
 
+
+async def fill_search_text(apps, schema_editor) -> None:
+    """Recipients registered before search_text existed: derive it as the services did then."""
     client = schema_editor.client
     postgres = client.capabilities.dialect == "postgres"
     _, rows = await client.execute_query("SELECT id, name, legal_name, slug FROM recipient")

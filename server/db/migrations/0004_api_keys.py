@@ -1,7 +1,18 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from server.domain.access import Role
 from tortoise import fields
+from enum import StrEnum
+
+# A frozen copy of server.domain.access.Role as it was when this migration was written: a
+# migration never imports live project code, which may change after it has run.
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    PROCUREMENT = "procurement"
+    PRIVACY = "privacy"
+    ADMIN = "admin"
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_disclosure_read_model')]
