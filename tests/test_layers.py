@@ -239,23 +239,6 @@ def test_cycle_finder_reports_a_cycle() -> None:
     assert find_cycles({"a": {"b"}, "b": set()}) == []
 
 
-# The one cycle test_no_import_cycles fails on today, while the read-side rewrite removes it.
-KNOWN_TANGLE = {"server.db.queries", "server.db.reports"}
-
-
-def test_no_import_cycles_but_the_known_one() -> None:
-    """While test_no_import_cycles is expected to fail, this one catches any new cycle; remove
-    it with that test's xfail marker."""
-    graph = import_graph(server_modules())
-    new = [sorted(t) for t in tangles(graph) if t != KNOWN_TANGLE]
-    assert not new, f"modules of server/ importing each other round a loop: {new}"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.db.queries <-> server.db.reports: being split by entity in the read-side "
-    "rewrite",
-)
 def test_no_import_cycles() -> None:
     cycles = find_cycles(import_graph(server_modules()))
     assert cycles == [], f"import cycles between modules of server/: {cycles}"

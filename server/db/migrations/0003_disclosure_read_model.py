@@ -3,36 +3,6 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 
-# Frozen: the aggregation as it stood when this migration was written.
-def parts_sql(postgres: bool, table: str) -> str:
-    """A disclosure's parts aggregated from the link tables, as stored in its read-model columns
-    (categories and subject types by key, purposes as entered, transfers as recorded)."""
-    if postgres:
-        return (
-            "(SELECT string_agg(category_id, ',' ORDER BY category_id) FROM disclosure_category "
-            f"WHERE disclosure_id = {table}.id), "
-            "(SELECT string_agg(subject_type_id, ',' ORDER BY subject_type_id) "
-            f"FROM disclosure_subject_type WHERE disclosure_id = {table}.id), "
-            "(SELECT string_agg(purpose_id, ',' ORDER BY position, purpose_id) "
-            f"FROM disclosure_purpose WHERE disclosure_id = {table}.id), "
-            "(SELECT json_agg(json_build_array(country, mechanism, reference) ORDER BY id)::text "
-            f"FROM transfer WHERE disclosure_id = {table}.id)"
-        )
-    # SQLite 3.40 has no ORDER BY inside aggregates: it aggregates rows in the order an
-    # ordered subquery yields them.
-    return (
-        "(SELECT group_concat(category_id, ',') FROM (SELECT category_id FROM "
-        f"disclosure_category WHERE disclosure_id = {table}.id ORDER BY category_id)), "
-        "(SELECT group_concat(subject_type_id, ',') FROM (SELECT subject_type_id FROM "
-        f"disclosure_subject_type WHERE disclosure_id = {table}.id ORDER BY subject_type_id)), "
-        "(SELECT group_concat(purpose_id, ',') FROM (SELECT purpose_id FROM disclosure_purpose "
-        f"WHERE disclosure_id = {table}.id ORDER BY position, purpose_id)), "
-        "(SELECT json_group_array(json_array(country, mechanism, reference)) FROM (SELECT "
-        f"country, mechanism, reference FROM transfer WHERE disclosure_id = {table}.id "
-        "ORDER BY id))"
-    )
-
-
 # The backfill as server.db.reports.parts_sql(postgres, "disclosure") wrote it when this migration
 # was written, copied as literal SQL: a migration never imports live project code.
 FILL_READ_MODEL_POSTGRES = (
