@@ -8,13 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from server.domain import errors as domain_errors
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id, user_errors
 from server.graphql.inventory import Disclosure
 from server.graphql.permissions import CanWriteInventory, mutation_needs
 from server.services import recipients
-from server.services.commands import AddDisclosure, DisclosureSpec, EndDisclosure, TransferSpec
+from server.services.commands import AddDisclosure, EndDisclosure
 
 
 @strawberry.input

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from server.db.config import tortoise_config
 from server.db.models import DataSubject, Recipient
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -24,13 +25,7 @@ from server.domain.enums import (
 )
 from server.domain.errors import UserErrors
 from server.services import recipients, subjects
-from server.services.commands import (
-    ChangeStatus,
-    DisclosureSpec,
-    EndDisclosure,
-    RegisterRecipient,
-    TransferSpec,
-)
+from server.services.commands import ChangeStatus, EndDisclosure, RegisterRecipient
 
 ACTOR = "fixtures"
 RECIPIENT_KEYS = {

@@ -21,8 +21,9 @@ from server.db.models import (
     StatusChange,
     Transfer,
 )
-from server.domain import access, lifecycle, validation
+from server.domain import access, lifecycle, recipient_details, subprocessors, validation
 from server.domain.access import Role
+from server.domain.disclosure_terms import DisclosureSpec, check_disclosure
 from server.domain.enums import ProcessingRole, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -31,13 +32,10 @@ from server.services.commands import (
     UNSET,
     AddDisclosure,
     ChangeStatus,
-    DisclosureSpec,
     EndDisclosure,
     RegisterRecipient,
     UpdateRecipient,
 )
-
-ENGAGING_ROLES = (ProcessingRole.PROCESSOR, ProcessingRole.SUBPROCESSOR)
 
 
 @dataclass
@@ -50,42 +48,12 @@ class DisclosureResult:
     disclosure: Disclosure | None
 
 
-def _unique(keys: list[str]) -> list[str]:
-    return list(dict.fromkeys(keys))
-
-
-def check_disclosure(
-    spec: DisclosureSpec, path: list[str], errors: ErrorCollector, taxonomy: Taxonomy
-) -> None:
-    lists = (
-        ("dataCategories", spec.data_categories, taxonomy.categories, "data category"),
-        ("subjectTypes", spec.subject_types, taxonomy.subject_types, "subject type"),
-        ("purposes", spec.purposes, taxonomy.purposes, "purpose"),
-    )
-    for name, keys, known, label in lists:
-        if not keys:
-            errors.add([*path, name], f"A disclosure needs at least one {label}.")
-        for i, key in enumerate(keys):
-            if key not in known:
-                errors.add([*path, name, str(i)], f'Unknown {label} "{key[:100]}".')
-    if spec.retention is not None and (problem := validation.retention_error(spec.retention)):
-        errors.add([*path, "retention"], problem)
-    for i, transfer in enumerate(spec.transfers):
-        if problem := validation.country_error(transfer.country):
-            errors.add([*path, "transfers", str(i), "country"], problem)
-        if transfer.reference is not None and len(transfer.reference) > validation.REFERENCE_MAX:
-            errors.add(
-                [*path, "transfers", str(i), "reference"],
-                f"Reference is longer than {validation.REFERENCE_MAX} characters.",
-            )
-
-
 async def _insert_disclosure(
     conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, at: datetime
 ) -> Disclosure:
-    categories = _unique(spec.data_categories)
-    subject_types = _unique(spec.subject_types)
-    purposes = _unique(spec.purposes)
+    categories = validation.distinct(spec.data_categories)
+    subject_types = validation.distinct(spec.subject_types)
+    purposes = validation.distinct(spec.purposes)
     disclosure = await Disclosure.create(
         recipient_id=recipient_id,
         categories_text=",".join(sorted(categories)),
@@ -146,9 +114,9 @@ async def _insert_disclosure(
 
 def disclosure_snapshot(spec: DisclosureSpec, effective_from: date) -> dict[str, Any]:
     return {
-        "dataCategories": _unique(spec.data_categories),
-        "subjectTypes": _unique(spec.subject_types),
-        "purposes": _unique(spec.purposes),
+        "dataCategories": validation.distinct(spec.data_categories),
+        "subjectTypes": validation.distinct(spec.subject_types),
+        "purposes": validation.distinct(spec.purposes),
         "legalBasis": spec.legal_basis,
         "ground": spec.ground,
         "retention": spec.retention,
@@ -179,42 +147,9 @@ def _recipient_fields(r: Recipient) -> dict[str, Any]:
     }
 
 
-def _check_common(
-    errors: ErrorCollector,
-    *,
-    name: Any,
-    legal_name: Any,
-    description: Any,
-    country: Any,
-    services: Any,
-    website: Any,
-    privacy_policy_url: Any,
-) -> None:
-    if name not in (UNSET, None) and (problem := validation.check_name(name)):
-        errors.add(["input", "name"], problem)
-    if legal_name not in (UNSET, None) and (
-        problem := validation.check_name(legal_name, "Legal name", validation.LEGAL_NAME_MAX)
-    ):
-        errors.add(["input", "legalName"], problem)
-    if description not in (UNSET, None):
-        if len(description) > validation.DESCRIPTION_MAX:
-            errors.add(
-                ["input", "description"],
-                f"A description is at most {validation.DESCRIPTION_MAX} characters.",
-            )
-        elif "\x00" in description:
-            errors.add(["input", "description"], "A description must not contain NUL characters.")
-    if country not in (UNSET, None) and (problem := validation.country_error(country)):
-        errors.add(["input", "country"], problem)
-    if services not in (UNSET, None):
-        if len(services) > validation.SERVICES_MAX:
-            errors.add(["input", "services"], f"At most {validation.SERVICES_MAX} service tags.")
-        for i, tag in enumerate(services):
-            if problem := validation.service_tag_error(tag):
-                errors.add(["input", "services", str(i)], problem)
-    for field_name, value in (("website", website), ("privacyPolicyUrl", privacy_policy_url)):
-        if value not in (UNSET, None) and (problem := validation.url_error(value)):
-            errors.add(["input", field_name], problem)
+def _given(value: Any) -> Any:
+    """None for a field the command leaves as it is (UNSET): the checks skip both."""
+    return None if value is UNSET else value
 
 
 async def _check_engaged_by(
@@ -237,32 +172,20 @@ async def _check_engaged_by(
             path, f'No recipient with slug "{engaged_by_slug[:100]}".', UserErrorCode.NOT_FOUND
         )
         return None
-    if recipient_id is not None and engager.id == recipient_id:
-        errors.add(path, "A recipient cannot engage itself.")
+    if problem := subprocessors.engager_error(
+        engager.name, engager.role, itself=recipient_id is not None and engager.id == recipient_id
+    ):
+        errors.add(path, problem)
         return None
-    if engager.role not in ENGAGING_ROLES:
-        errors.add(
-            path,
-            f"{engager.name} is a {engager.role.value}; only a PROCESSOR or SUBPROCESSOR "
-            "engages subprocessors.",
-        )
-        return None
-    if role != ProcessingRole.SUBPROCESSOR:
-        errors.add(
-            ["input", "role"],
-            "A recipient engaged by a processor is a SUBPROCESSOR; set role to SUBPROCESSOR.",
-        )
+    if problem := subprocessors.engaged_role_error(role):
+        errors.add(["input", "role"], problem)
     if recipient_id is not None:
         # Walk up from the engager: meeting this recipient means the change closes a cycle.
         seen: set[int] = set()
         current: int | None = engager.id
         while current is not None and current not in seen:
             if current == recipient_id:
-                errors.add(
-                    path,
-                    f"{engager.name} is already engaged, directly or not, by this recipient: "
-                    "that would be a cycle.",
-                )
+                errors.add(path, subprocessors.cycle_error(engager.name))
                 return None
             seen.add(current)
             # Tortoise types values_list rows as tuples even with flat=True, which gives values.
@@ -285,10 +208,9 @@ async def register_recipient(
         raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
-    if command.name is None:
-        errors.add(["input", "name"], "Name must not be empty.")
-    _check_common(
+    recipient_details.check_new_details(
         errors,
+        ["input"],
         name=command.name,
         legal_name=command.legal_name,
         description=command.description,
@@ -297,22 +219,18 @@ async def register_recipient(
         website=command.website,
         privacy_policy_url=command.privacy_policy_url,
     )
-    slug = command.slug if command.slug is not None else validation.slugify(command.name or "")
-    slug = slug or ""
-    if command.slug is not None and (problem := validation.slug_error(command.slug)):
+    slug = recipient_details.registration_slug(command.name, command.slug)
+    if problem := recipient_details.registration_slug_error(command.slug, slug):
         errors.add(["input", "slug"], problem)
-    elif not slug:
-        errors.add(["input", "slug"], "Cannot derive a slug from this name: give one.")
-    if command.engaged_by is None and command.role == ProcessingRole.SUBPROCESSOR:
-        errors.add(
-            ["input", "engagedBy"],
-            "A SUBPROCESSOR must name the processor that engaged it (engagedBy).",
-        )
+    if problem := subprocessors.missing_engager_error(
+        command.role, engaged=command.engaged_by is not None
+    ):
+        errors.add(["input", "engagedBy"], problem)
     for i, spec in enumerate(command.disclosures):
-        check_disclosure(spec, ["input", "disclosures", str(i)], errors, taxonomy)
+        check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
     at = clock.now()
-    if command.status_since is not None and command.status_since > at:
-        errors.add(["input", "statusSince"], "statusSince must not be in the future.")
+    if problem := recipient_details.status_since_error(command.status_since, at):
+        errors.add(["input", "statusSince"], problem)
 
     # The checks that need the database run even when the input has other errors, so that
     # the caller hears about everything at once.
@@ -341,7 +259,7 @@ async def register_recipient(
                 role=command.role,
                 status=command.status,
                 country=command.country,
-                services=_unique(command.services),
+                services=validation.distinct(command.services),
                 website=command.website,
                 privacy_policy_url=command.privacy_policy_url,
                 dpa_signed_on=command.dpa_signed_on,
@@ -393,26 +311,29 @@ async def register_recipient(
 
 async def update_recipient(command: UpdateRecipient, *, actor: str) -> RecipientResult:
     errors = ErrorCollector()
-    _check_common(
+    recipient_details.check_details(
         errors,
-        name=command.name,
-        legal_name=command.legal_name,
-        description=command.description,
-        country=command.country,
-        services=command.services,
-        website=command.website,
-        privacy_policy_url=command.privacy_policy_url,
+        ["input"],
+        name=_given(command.name),
+        legal_name=_given(command.legal_name),
+        description=_given(command.description),
+        country=_given(command.country),
+        services=_given(command.services),
+        website=_given(command.website),
+        privacy_policy_url=_given(command.privacy_policy_url),
     )
-    for field_name, value in (
-        ("name", command.name),
-        ("kind", command.kind),
-        ("role", command.role),
-        ("country", command.country),
-        ("services", command.services),
-        ("dataPrivacyFrameworkCertified", command.dpf_certified),
-    ):
-        if value is None:
-            errors.add(["input", field_name], f"{field_name} cannot be cleared.")
+    recipient_details.check_not_cleared(
+        errors,
+        ["input"],
+        {
+            "name": command.name,
+            "kind": command.kind,
+            "role": command.role,
+            "country": command.country,
+            "services": command.services,
+            "dataPrivacyFrameworkCertified": command.dpf_certified,
+        },
+    )
 
     async with in_transaction() as conn:
         recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
@@ -435,27 +356,20 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         elif (
             command.role is not UNSET
             and engaged_by_id is not None
-            and role != ProcessingRole.SUBPROCESSOR
+            and (problem := subprocessors.kept_engagement_error(role))
         ):
-            errors.add(
-                ["input", "role"],
-                "This recipient is engaged by a processor, so it is a SUBPROCESSOR; "
-                "clear engagedBy to change its role.",
-            )
-        if engaged_by_id is None and role == ProcessingRole.SUBPROCESSOR and not errors:
-            errors.add(
-                ["input", "engagedBy"],
-                "A SUBPROCESSOR must name the processor that engaged it (engagedBy).",
-            )
-        if (
-            role not in ENGAGING_ROLES
+            errors.add(["input", "role"], problem)
+        if not errors and (
+            problem := subprocessors.missing_engager_error(role, engaged=engaged_by_id is not None)
+        ):
+            errors.add(["input", "engagedBy"], problem)
+        # Asks the database only when the role could not engage anyone.
+        has_subprocessors = (
+            not subprocessors.may_engage(role)
             and await Recipient.filter(engaged_by_id=recipient.id).using_db(conn).exists()
-        ):
-            errors.add(
-                ["input", "role"],
-                "This recipient has engaged subprocessors, so it must stay a PROCESSOR "
-                "or SUBPROCESSOR.",
-            )
+        )
+        if problem := subprocessors.engaging_role_error(role, has_subprocessors=has_subprocessors):
+            errors.add(["input", "role"], problem)
         errors.raise_if_any()
 
         changes: dict[str, Any] = {}
@@ -476,7 +390,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
                 if isinstance(value, str) and attr in ("name", "legal_name"):
                     value = value.strip()
                 if attr == "services":
-                    value = _unique(value)
+                    value = validation.distinct(value)
                 changes[attr] = value
         if command.dpf_certified is not UNSET:
             changes["dpf_certified"] = command.dpf_certified
@@ -533,8 +447,8 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
     """`role` is the calling key's (None only for a trusted import such as the fixture loader,
     which replays a recorded history): which moves it may make, and separation of duties."""
     errors = ErrorCollector()
-    if command.note is not None and len(command.note) > validation.NOTE_MAX:
-        errors.add(["input", "note"], f"A note is at most {validation.NOTE_MAX} characters.")
+    if command.note is not None and (problem := validation.note_error(command.note)):
+        errors.add(["input", "note"], problem)
     errors.raise_if_any()
     async with in_transaction() as conn:
         recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
@@ -554,8 +468,8 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         ):
             raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
         at = command.at or clock.now()
-        if at > clock.now():
-            raise UserErrors([UserError(["input", "at"], "A status change cannot be dated ahead.")])
+        if problem := lifecycle.dated_ahead_error(at, clock.now()):
+            raise UserErrors([UserError(["input", "at"], problem)])
         # Guarded by the status read: a concurrent move makes this update match nothing.
         updated = (
             await Recipient.filter(id=recipient.id, status=current, version=recipient.version)
@@ -605,7 +519,7 @@ async def add_disclosure(
 ) -> DisclosureResult:
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
-    check_disclosure(command.disclosure, ["input", "disclosure"], errors, taxonomy)
+    check_disclosure(errors, ["input", "disclosure"], command.disclosure, taxonomy)
     errors.raise_if_any()
     async with in_transaction() as conn:
         recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)

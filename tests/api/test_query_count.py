@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -13,7 +14,7 @@ from server.domain.enums import (
     RecipientKind,
     TransferMechanism,
 )
-from server.services.commands import DisclosureSpec, RegisterRecipient, TransferSpec
+from server.services.commands import RegisterRecipient
 from server.services.recipients import register_recipient
 from tests.conftest import QueryCounter, gql
 
