@@ -6,21 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.models import (
-    Disclosure,
-    DisclosureAudience,
-    DisclosureCategory,
-    DisclosurePurpose,
-    DisclosureSubjectType,
-    Recipient,
-    StatusChange,
-    Transfer,
-)
+from server.db.disclosure_writes import insert_disclosure
+from server.db.models import Disclosure, Recipient, StatusChange
 from server.domain import access, lifecycle, recipient_details, subprocessors, validation
 from server.domain.access import Role
 from server.domain.disclosure_terms import DisclosureSpec, check_disclosure
@@ -46,70 +37,6 @@ class RecipientResult:
 @dataclass
 class DisclosureResult:
     disclosure: Disclosure | None
-
-
-async def _insert_disclosure(
-    conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, at: datetime
-) -> Disclosure:
-    categories = validation.distinct(spec.data_categories)
-    subject_types = validation.distinct(spec.subject_types)
-    purposes = validation.distinct(spec.purposes)
-    disclosure = await Disclosure.create(
-        recipient_id=recipient_id,
-        categories_text=",".join(sorted(categories)),
-        subject_types_text=",".join(sorted(subject_types)),
-        purposes_text=",".join(purposes),
-        transfers_json=orjson.dumps(
-            [[t.country, t.mechanism.value, t.reference] for t in spec.transfers]
-        ).decode(),
-        legal_basis=spec.legal_basis,
-        ground=spec.ground,
-        retention=spec.retention.strip() if spec.retention else None,
-        effective_from=spec.effective_from or at.date(),
-        effective_to=None,
-        created_at=at,
-        using_db=conn,
-    )
-    await DisclosureCategory.bulk_create(
-        [DisclosureCategory(disclosure_id=disclosure.id, category_id=k) for k in categories],
-        using_db=conn,
-    )
-    await DisclosureSubjectType.bulk_create(
-        [
-            DisclosureSubjectType(disclosure_id=disclosure.id, subject_type_id=k)
-            for k in subject_types
-        ],
-        using_db=conn,
-    )
-    await DisclosureAudience.bulk_create(
-        [
-            DisclosureAudience(disclosure_id=disclosure.id, subject_type_id=t, category_id=k)
-            for t in subject_types
-            for k in categories
-        ],
-        using_db=conn,
-    )
-    await DisclosurePurpose.bulk_create(
-        [
-            DisclosurePurpose(disclosure_id=disclosure.id, purpose_id=k, position=i)
-            for i, k in enumerate(purposes)
-        ],
-        using_db=conn,
-    )
-    if spec.transfers:
-        await Transfer.bulk_create(
-            [
-                Transfer(
-                    disclosure_id=disclosure.id,
-                    country=t.country,
-                    mechanism=t.mechanism,
-                    reference=t.reference,
-                )
-                for t in spec.transfers
-            ],
-            using_db=conn,
-        )
-    return disclosure
 
 
 def disclosure_snapshot(spec: DisclosureSpec, effective_from: date) -> dict[str, Any]:
@@ -295,7 +222,7 @@ async def register_recipient(
             changes=audit.diff({}, _recipient_fields(recipient)),
         )
         for spec in command.disclosures:
-            disclosure = await _insert_disclosure(conn, recipient.id, spec, at)
+            disclosure = await insert_disclosure(conn, recipient.id, spec, at)
             await audit.record(
                 connection=conn,
                 at=at,
@@ -529,7 +456,7 @@ async def add_disclosure(
             )
         at = clock.now()
         await _bump(conn, recipient, at)
-        disclosure = await _insert_disclosure(conn, recipient.id, command.disclosure, at)
+        disclosure = await insert_disclosure(conn, recipient.id, command.disclosure, at)
         await audit.record(
             connection=conn,
             at=at,
