@@ -14,7 +14,7 @@ from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id, user_errors
 from server.graphql.inventory import Disclosure
 from server.graphql.permissions import CanWriteInventory, mutation_needs
-from server.services import recipients
+from server.services import disclosures
 from server.services.commands import AddDisclosure, EndDisclosure
 
 
@@ -90,7 +90,7 @@ class DisclosureMutation:
                 recipient_id=decode_id(input.recipient_id, "Recipient", ["input", "recipientId"]),
                 disclosure=disclosure_spec(input.disclosure),
             )
-            result = await recipients.add_disclosure(command, actor=info.context.actor)
+            result = await disclosures.add_disclosure(command, actor=info.context.actor)
         except domain_errors.UserErrors as exc:
             return DisclosurePayload(disclosure=None, user_errors=user_errors(exc))
         assert result.disclosure is not None
@@ -108,7 +108,7 @@ class DisclosureMutation:
                 disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
                 effective_to=input.effective_to,
             )
-            result = await recipients.end_disclosure(command, actor=info.context.actor)
+            result = await disclosures.end_disclosure(command, actor=info.context.actor)
         except domain_errors.UserErrors as exc:
             return DisclosurePayload(disclosure=None, user_errors=user_errors(exc))
         assert result.disclosure is not None

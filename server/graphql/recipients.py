@@ -38,8 +38,9 @@ from server.graphql.permissions import (
     require,
 )
 from server.graphql.shaped import Shaped, selected_below, sources
-from server.services import clock, recipients
+from server.services import clock, recipient_changes, registration
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
+from server.services.results import RecipientResult
 
 CURSOR_PREFIX = "recipients:"
 
@@ -311,7 +312,7 @@ def _unset(value: object) -> object:
     return UNSET if value is strawberry.UNSET else value
 
 
-async def _payload(result: recipients.RecipientResult) -> RecipientPayload:
+async def _payload(result: RecipientResult) -> RecipientPayload:
     recipient = Recipient.from_model(result.recipient) if result.recipient else None
     return RecipientPayload(recipient=recipient, user_errors=[])
 
@@ -343,7 +344,7 @@ class RecipientMutation:
                 disclosures=[disclosure_spec(d) for d in input.disclosures or []],
                 dpf_certified=bool(input.data_privacy_framework_certified),
             )
-            result = await recipients.register_recipient(
+            result = await registration.register_recipient(
                 command, actor=info.context.actor, role=info.context.role
             )
         except domain_errors.UserErrors as exc:
@@ -374,7 +375,7 @@ class RecipientMutation:
                 engaged_by=_unset(input.engaged_by),
                 dpf_certified=_unset(input.data_privacy_framework_certified),
             )
-            result = await recipients.update_recipient(command, actor=info.context.actor)
+            result = await recipient_changes.update_recipient(command, actor=info.context.actor)
         except domain_errors.UserErrors as exc:
             return RecipientPayload(recipient=None, user_errors=user_errors(exc))
         return await _payload(result)
@@ -392,7 +393,7 @@ class RecipientMutation:
                 status=input.status,
                 note=input.note,
             )
-            result = await recipients.change_status(
+            result = await recipient_changes.change_status(
                 command, actor=info.context.actor, role=info.context.role
             )
         except domain_errors.UserErrors as exc:

@@ -15,7 +15,7 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.services.commands import RegisterRecipient
-from server.services.recipients import register_recipient
+from server.services.registration import register_recipient
 from tests.conftest import QueryCounter, gql
 
 DEEP_LISTING = """
