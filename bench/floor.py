@@ -119,9 +119,7 @@ async def who_receives(ref: str) -> bytes:
     """The report as the service assembles it (server/services/reports.py), serialised by hand:
     the API adds only the GraphQL layer to this."""
     taxonomy = default_taxonomy()
-    report = await report_service.who_receives_report(
-        subject_id=None, external_ref=ref, as_of=None
-    )
+    report = await report_service.who_receives_report(subject_id=None, external_ref=ref, as_of=None)
     assert report is not None
     subject = report.subject
     out_recipients = []

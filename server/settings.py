@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
 ENVIRONMENTS = ("development", "production")
@@ -52,7 +52,6 @@ class Settings:
     rate_limit: float | None = None
     # Requests a key may make at once after idling; None means twice the per-second rate.
     rate_limit_burst: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:

@@ -44,9 +44,7 @@ def received(found: reports.SubjectReport) -> dict[str, list[str]]:
 
 
 def withheld(found: reports.SubjectReport) -> dict[tuple[str, str], WithheldReason]:
-    return {
-        (w.recipient["slug"], w.disclosure.purposes[0]): w.reason for w in found.withheld
-    }
+    return {(w.recipient["slug"], w.disclosure.purposes[0]): w.reason for w in found.withheld}
 
 
 async def test_fixtures_load_without_errors(db: str) -> None:

@@ -26,7 +26,6 @@ class Capability(StrEnum):
     WRITE_SUBJECTS = "write data subjects and consents"
     WRITE_INVENTORY = "register and change recipients and their disclosures"
     CHANGE_STATUS = "move recipients through their lifecycle"
-    MANAGE_KEYS = "manage API keys"
 
 
 C = Capability

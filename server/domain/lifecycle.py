@@ -3,6 +3,8 @@ APPROVED -> ACTIVE; ACTIVE <-> SUSPENDED; ACTIVE | SUSPENDED -> OFFBOARDED."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from server.domain.enums import RecipientStatus as S
 
 TRANSITIONS: dict[S, tuple[S, ...]] = {
@@ -33,3 +35,11 @@ def transition_error(current: S, target: S) -> str | None:
         return f"A {current.value} recipient cannot change status: {current.value} is final."
     names = ", ".join(s.value for s in allowed)
     return f"Cannot move from {current.value} to {target.value}; allowed: {names}."
+
+
+def dated_ahead_error(at: datetime, now: datetime) -> str | None:
+    """A status change is dated when it happened (an import replays past ones), never later
+    than now: the history must not claim a status the recipient does not have yet."""
+    if at > now:
+        return "A status change cannot be dated ahead."
+    return None

@@ -139,6 +139,25 @@ def service_tag_error(tag: str) -> str | None:
     return None
 
 
+def description_error(value: str) -> str | None:
+    if len(value) > DESCRIPTION_MAX:
+        return f"A description is at most {DESCRIPTION_MAX} characters."
+    if "\x00" in value:
+        return "A description must not contain NUL characters."
+    return None
+
+
+def note_error(value: str) -> str | None:
+    if len(value) > NOTE_MAX:
+        return f"A note is at most {NOTE_MAX} characters."
+    return None
+
+
+def distinct(keys: list[str]) -> list[str]:
+    """The keys without repeats, each where it first appears: the order given is kept."""
+    return list(dict.fromkeys(keys))
+
+
 def period_error(effective_from: date, effective_to: date) -> str | None:
     if effective_to <= effective_from:
         return (

@@ -7,14 +7,15 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id
 from server.graphql.inventory import Disclosure
 from server.graphql.mutations import mutation_payload
 from server.graphql.permissions import CanWriteInventory, mutation_needs
-from server.services import recipients
-from server.services.commands import AddDisclosure, DisclosureSpec, EndDisclosure, TransferSpec
+from server.services import disclosures
+from server.services.commands import AddDisclosure, EndDisclosure
 
 
 @strawberry.input
@@ -88,8 +89,7 @@ class DisclosureMutation:
                 recipient_id=decode_id(input.recipient_id, "Recipient", ["input", "recipientId"]),
                 disclosure=disclosure_spec(input.disclosure),
             )
-            result = await recipients.add_disclosure(command, actor=info.context.actor)
-            assert result.disclosure is not None
+            result = await disclosures.add_disclosure(command, actor=info.context.actor)
             return await _disclosure(info, result.disclosure.id)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)
@@ -106,8 +106,7 @@ class DisclosureMutation:
                 disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
                 effective_to=input.effective_to,
             )
-            result = await recipients.end_disclosure(command, actor=info.context.actor)
-            assert result.disclosure is not None
+            result = await disclosures.end_disclosure(command, actor=info.context.actor)
             return await _disclosure(info, result.disclosure.id)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)

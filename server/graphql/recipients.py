@@ -28,8 +28,9 @@ from server.graphql.permissions import (
     mutation_needs,
     needs,
 )
-from server.services import clock, recipients
+from server.services import clock, recipient_changes, registration
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
+from server.services.results import RecipientResult
 
 CURSOR_PREFIX = "recipients:"
 
@@ -234,8 +235,8 @@ def _unset(value: object) -> object:
     return UNSET if value is strawberry.UNSET else value
 
 
-def _recipient(result: recipients.RecipientResult) -> Recipient | None:
-    return Recipient.from_model(result.recipient) if result.recipient else None
+def _recipient(result: RecipientResult) -> Recipient:
+    return Recipient.from_model(result.recipient)
 
 
 @strawberry.type
@@ -247,7 +248,7 @@ class RecipientMutation:
     async def register_recipient(
         self, info: Info[Context, None], input: RegisterRecipientInput
     ) -> RecipientPayload:
-        async def work() -> Recipient | None:
+        async def work() -> Recipient:
             command = RegisterRecipient(
                 name=input.name,
                 slug=input.slug,
@@ -266,7 +267,7 @@ class RecipientMutation:
                 dpf_certified=bool(input.data_privacy_framework_certified),
             )
             return _recipient(
-                await recipients.register_recipient(
+                await registration.register_recipient(
                     command, actor=info.context.actor, role=info.context.role
                 )
             )
@@ -280,7 +281,7 @@ class RecipientMutation:
     async def update_recipient(
         self, info: Info[Context, None], input: UpdateRecipientInput
     ) -> RecipientPayload:
-        async def work() -> Recipient | None:
+        async def work() -> Recipient:
             command = UpdateRecipient(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 expected_version=input.expected_version,
@@ -297,7 +298,9 @@ class RecipientMutation:
                 engaged_by=_unset(input.engaged_by),
                 dpf_certified=_unset(input.data_privacy_framework_certified),
             )
-            return _recipient(await recipients.update_recipient(command, actor=info.context.actor))
+            return _recipient(
+                await recipient_changes.update_recipient(command, actor=info.context.actor)
+            )
 
         return await mutation_payload(RecipientPayload, "recipient", work)
 
@@ -308,14 +311,14 @@ class RecipientMutation:
     async def change_recipient_status(
         self, info: Info[Context, None], input: ChangeRecipientStatusInput
     ) -> RecipientPayload:
-        async def work() -> Recipient | None:
+        async def work() -> Recipient:
             command = ChangeStatus(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 status=input.status,
                 note=input.note,
             )
             return _recipient(
-                await recipients.change_status(
+                await recipient_changes.change_status(
                     command, actor=info.context.actor, role=info.context.role
                 )
             )

@@ -1,5 +1,6 @@
 """What callers ask the inventory to do, as plain data: the GraphQL layer and the fixture loader
-both build these, so both go through the same validation."""
+both build these, so both go through the same validation. The terms of a disclosure
+(DisclosureSpec, TransferSpec) are in server/domain/disclosure_terms.py, with their checks."""
 
 from __future__ import annotations
 
@@ -7,35 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from server.domain.enums import (
-    DisclosureGround,
-    LegalBasis,
-    ProcessingRole,
-    RecipientKind,
-    RecipientStatus,
-    TransferMechanism,
-)
+from server.domain.disclosure_terms import DisclosureSpec
+from server.domain.enums import ProcessingRole, RecipientKind, RecipientStatus
 
 UNSET: Any = object()
-
-
-@dataclass
-class TransferSpec:
-    country: str
-    mechanism: TransferMechanism
-    reference: str | None = None
-
-
-@dataclass
-class DisclosureSpec:
-    data_categories: list[str]
-    subject_types: list[str]
-    purposes: list[str]
-    legal_basis: LegalBasis
-    ground: DisclosureGround
-    retention: str | None = None
-    transfers: list[TransferSpec] = field(default_factory=list)
-    effective_from: date | None = None
 
 
 @dataclass

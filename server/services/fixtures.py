@@ -13,7 +13,8 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from server.db.config import tortoise_config
-from server.db.models import DataSubject, Recipient
+from server.db.models import DataSubject, Disclosure, Recipient
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -23,14 +24,8 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
-from server.services import recipients, subjects
-from server.services.commands import (
-    ChangeStatus,
-    DisclosureSpec,
-    EndDisclosure,
-    RegisterRecipient,
-    TransferSpec,
-)
+from server.services import disclosures, recipient_changes, registration, subjects
+from server.services.commands import ChangeStatus, EndDisclosure, RegisterRecipient
 
 ACTOR = "fixtures"
 RECIPIENT_KEYS = {
@@ -179,11 +174,11 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
         dpf_certified=_bool(raw.get("dpf_certified", False), f"recipient {slug} dpf_certified"),
     )
     # A trusted import (role=None): fixtures may start at any status and replay their history.
-    result = await recipients.register_recipient(command, actor=ACTOR, role=None)
+    result = await registration.register_recipient(command, actor=ACTOR, role=None)
     assert result.recipient is not None
     recipient_id = result.recipient.id
     for step in history[1:]:
-        await recipients.change_status(
+        await recipient_changes.change_status(
             ChangeStatus(
                 recipient_id=recipient_id,
                 status=RecipientStatus(step["status"]),
@@ -195,10 +190,10 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
         )
     ends = [d.get("effective_to") for d in raw.get("disclosures") or []]
     if any(ends):
-        stored = await recipients.Disclosure.filter(recipient_id=recipient_id).order_by("id")
+        stored = await Disclosure.filter(recipient_id=recipient_id).order_by("id")
         for disclosure, end in zip(stored, ends, strict=True):
             if end:
-                await recipients.end_disclosure(
+                await disclosures.end_disclosure(
                     EndDisclosure(disclosure_id=disclosure.id, effective_to=_date(end)),  # type: ignore[arg-type]
                     actor=ACTOR,
                 )

@@ -11,7 +11,7 @@ import pytest
 from server.domain import validation
 from server.domain.enums import ProcessingRole, RecipientKind
 from server.services.commands import RegisterRecipient
-from server.services.recipients import register_recipient
+from server.services.registration import register_recipient
 from tests.conftest import gql
 from tests.helpers import END_DISCLOSURE, disclosure_input, register
 

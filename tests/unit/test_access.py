@@ -25,7 +25,6 @@ CAPABILITY_TABLE = {
     C.WRITE_SUBJECTS: (False, False, True, True),
     C.WRITE_INVENTORY: (False, True, False, True),
     C.CHANGE_STATUS: (False, True, True, True),
-    C.MANAGE_KEYS: (False, False, False, True),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from server.domain.enums import RecipientStatus as S
@@ -9,6 +11,7 @@ from server.domain.lifecycle import (
     TRANSITIONS,
     allowed_transitions,
     can_transition,
+    dated_ahead_error,
     transition_error,
 )
 
@@ -79,3 +82,12 @@ def test_every_status_is_reachable_from_proposed() -> None:
 def test_proposed_to_active_names_under_review() -> None:
     problem = transition_error(S.PROPOSED, S.ACTIVE)
     assert problem == "Cannot move from PROPOSED to ACTIVE; allowed: UNDER_REVIEW."
+
+
+def test_a_status_change_is_not_dated_ahead() -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert dated_ahead_error(now, now) is None
+    assert dated_ahead_error(now - timedelta(days=1), now) is None
+    assert dated_ahead_error(now + timedelta(microseconds=1), now) == (
+        "A status change cannot be dated ahead."
+    )

@@ -9,11 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.domain.validation import (
+    DESCRIPTION_MAX,
     NAME_MAX,
+    NOTE_MAX,
     SLUG_MAX,
     URL_MAX,
     check_name,
     country_error,
+    description_error,
+    distinct,
+    note_error,
     period_error,
     retention_error,
     service_tag_error,
@@ -232,3 +237,23 @@ def test_period_error() -> None:
     assert same is not None and "must be after effectiveFrom (2024-01-01)" in same
     before = period_error(start, date(2023, 12, 31))
     assert before is not None and "effectiveTo (2023-12-31)" in before
+
+
+def test_description_error() -> None:
+    assert description_error("") is None
+    assert description_error("x" * DESCRIPTION_MAX) is None
+    too_long = description_error("x" * (DESCRIPTION_MAX + 1))
+    assert too_long == f"A description is at most {DESCRIPTION_MAX} characters."
+    # PostgreSQL text cannot hold NUL, so neither database is asked to.
+    assert description_error("a\x00b") == "A description must not contain NUL characters."
+    assert description_error("\x00" * (DESCRIPTION_MAX + 1)) == too_long
+
+
+def test_note_error() -> None:
+    assert note_error("x" * NOTE_MAX) is None
+    assert note_error("x" * (NOTE_MAX + 1)) == f"A note is at most {NOTE_MAX} characters."
+
+
+def test_distinct_keeps_the_first_of_each_in_order() -> None:
+    assert distinct(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+    assert distinct([]) == []

@@ -1,0 +1,113 @@
+"""A recipient's details, as the inventory records them: who it is (the recipients a controller
+names under GDPR Art. 13(1)(e) and 30(1)(d)), where it is, what it does and where it publishes its
+privacy policy. Which details a recipient must have, and the checks each one passes.
+
+Plain Python, no ORM: the services check here before they touch the database. A detail given as
+None was not given (or is being cleared), and only the rules about required details judge it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from server.domain import validation
+from server.domain.errors import ErrorCollector
+
+
+def check_details(
+    errors: ErrorCollector,
+    path: list[str],
+    *,
+    name: str | None = None,
+    legal_name: str | None = None,
+    description: str | None = None,
+    country: str | None = None,
+    services: list[str] | None = None,
+    website: str | None = None,
+    privacy_policy_url: str | None = None,
+) -> None:
+    """Record under `path` what is wrong with each detail given."""
+    if name is not None and (problem := validation.check_name(name)):
+        errors.add([*path, "name"], problem)
+    if legal_name is not None and (
+        problem := validation.check_name(legal_name, "Legal name", validation.LEGAL_NAME_MAX)
+    ):
+        errors.add([*path, "legalName"], problem)
+    if description is not None and (problem := validation.description_error(description)):
+        errors.add([*path, "description"], problem)
+    # Where the recipient is established: Art. 30(1)(e) and 44 ask whether data leaves the EEA.
+    if country is not None and (problem := validation.country_error(country)):
+        errors.add([*path, "country"], problem)
+    if services is not None:
+        if len(services) > validation.SERVICES_MAX:
+            errors.add([*path, "services"], f"At most {validation.SERVICES_MAX} service tags.")
+        for i, tag in enumerate(services):
+            if problem := validation.service_tag_error(tag):
+                errors.add([*path, "services", str(i)], problem)
+    for field_name, value in (("website", website), ("privacyPolicyUrl", privacy_policy_url)):
+        if value is not None and (problem := validation.url_error(value)):
+            errors.add([*path, field_name], problem)
+
+
+def check_new_details(
+    errors: ErrorCollector,
+    path: list[str],
+    *,
+    name: str | None,
+    legal_name: str | None = None,
+    description: str | None = None,
+    country: str | None = None,
+    services: list[str] | None = None,
+    website: str | None = None,
+    privacy_policy_url: str | None = None,
+) -> None:
+    """A recipient being registered: it needs a name (a recipient is named, Art. 13(1)(e)), and
+    each detail given passes `check_details`."""
+    if name is None:
+        errors.add([*path, "name"], "Name must not be empty.")
+    check_details(
+        errors,
+        path,
+        name=name,
+        legal_name=legal_name,
+        description=description,
+        country=country,
+        services=services,
+        website=website,
+        privacy_policy_url=privacy_policy_url,
+    )
+
+
+def check_not_cleared(
+    errors: ErrorCollector, path: list[str], values: Mapping[str, object]
+) -> None:
+    """The details every recipient has (name, kind, role, country, services, DPF certification):
+    a change may set them, never clear them. `values` maps each one's field name to its new
+    value, None meaning cleared."""
+    for field_name, value in values.items():
+        if value is None:
+            errors.add([*path, field_name], f"{field_name} cannot be cleared.")
+
+
+def registration_slug(name: str | None, given: str | None) -> str:
+    """The slug a new recipient gets: the one given, else one derived from its name; empty when
+    neither gives one."""
+    slug = given if given is not None else validation.slugify(name or "")
+    return slug or ""
+
+
+def registration_slug_error(given: str | None, slug: str) -> str | None:
+    """Why a new recipient cannot have `slug` (from `registration_slug`); `given` is the slug
+    the caller gave, if any."""
+    if given is not None:
+        return validation.slug_error(given)
+    if not slug:
+        return "Cannot derive a slug from this name: give one."
+    return None
+
+
+def status_since_error(status_since: datetime | None, now: datetime) -> str | None:
+    """An imported recipient took its status at some moment, never one still to come."""
+    if status_since is not None and status_since > now:
+        return "statusSince must not be in the future."
+    return None

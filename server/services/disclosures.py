@@ -1,0 +1,92 @@
+"""Recording a disclosure of a recipient, and ending one. Either is a change of the recipient,
+so each moves the recipient's version on."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from server.db.disclosure_writes import insert_disclosure
+from server.db.models import Disclosure, Recipient
+from server.domain import validation
+from server.domain.disclosure_terms import check_disclosure
+from server.domain.enums import UserErrorCode
+from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.services import audit, clock
+from server.services.audit_snapshots import disclosure_snapshot
+from server.services.commands import AddDisclosure, EndDisclosure
+from server.services.recipient_versions import bump_version
+from server.services.results import DisclosureResult
+
+
+async def add_disclosure(
+    command: AddDisclosure, *, actor: str, taxonomy: Taxonomy | None = None
+) -> DisclosureResult:
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    check_disclosure(errors, ["input", "disclosure"], command.disclosure, taxonomy)
+    errors.raise_if_any()
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        at = clock.now()
+        await bump_version(conn, recipient, at)
+        disclosure = await insert_disclosure(conn, recipient.id, command.disclosure, at)
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="addDisclosure",
+            entity_type="Disclosure",
+            entity_id=disclosure.id,
+            recipient_id=recipient.id,
+            changes=audit.diff(
+                {}, disclosure_snapshot(command.disclosure, disclosure.effective_from)
+            ),
+        )
+    return DisclosureResult(disclosure)
+
+
+async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
+    async with in_transaction() as conn:
+        disclosure = await Disclosure.get_or_none(id=command.disclosure_id, using_db=conn)
+        if disclosure is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
+            )
+        if disclosure.effective_to is not None:
+            raise UserErrors(
+                [
+                    UserError(
+                        ["input", "id"],
+                        f"This disclosure already ended on {disclosure.effective_to.isoformat()}.",
+                    )
+                ]
+            )
+        if problem := validation.period_error(disclosure.effective_from, command.effective_to):
+            raise UserErrors([UserError(["input", "effectiveTo"], problem)])
+        recipient = await Recipient.get(id=disclosure.recipient_id, using_db=conn)
+        at = clock.now()
+        await bump_version(conn, recipient, at)
+        updated = (
+            await Disclosure.filter(id=disclosure.id, effective_to=None)
+            .using_db(conn)
+            .update(effective_to=command.effective_to)
+        )
+        if updated != 1:
+            raise UserErrors([UserError(["input", "id"], "This disclosure was ended meanwhile.")])
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="endDisclosure",
+            entity_type="Disclosure",
+            entity_id=disclosure.id,
+            recipient_id=recipient.id,
+            changes={"effectiveTo": [None, command.effective_to.isoformat()]},
+        )
+        disclosure.effective_to = command.effective_to
+    return DisclosureResult(disclosure)

@@ -1,0 +1,206 @@
+"""Changing a registered recipient: its details (against the version the caller read), and its
+status through the lifecycle of review (with the role rules and separation of duties)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from server.db.models import Recipient, StatusChange
+from server.domain import access, lifecycle, recipient_details, subprocessors, validation
+from server.domain.access import Role
+from server.domain.enums import UserErrorCode
+from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.services import audit, clock
+from server.services.audit_snapshots import recipient_snapshot
+from server.services.commands import UNSET, ChangeStatus, UpdateRecipient
+from server.services.engagement import check_engaged_by
+from server.services.recipient_versions import stale_version
+from server.services.results import RecipientResult
+
+
+def _given(value: Any) -> Any:
+    """None for a field the command leaves as it is (UNSET): the checks skip both."""
+    return None if value is UNSET else value
+
+
+async def update_recipient(command: UpdateRecipient, *, actor: str) -> RecipientResult:
+    errors = ErrorCollector()
+    recipient_details.check_details(
+        errors,
+        ["input"],
+        name=_given(command.name),
+        legal_name=_given(command.legal_name),
+        description=_given(command.description),
+        country=_given(command.country),
+        services=_given(command.services),
+        website=_given(command.website),
+        privacy_policy_url=_given(command.privacy_policy_url),
+    )
+    recipient_details.check_not_cleared(
+        errors,
+        ["input"],
+        {
+            "name": command.name,
+            "kind": command.kind,
+            "role": command.role,
+            "country": command.country,
+            "services": command.services,
+            "dataPrivacyFrameworkCertified": command.dpf_certified,
+        },
+    )
+
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        if recipient.version != command.expected_version:
+            raise stale_version(recipient)
+        before = recipient_snapshot(recipient)
+        role = command.role if command.role not in (UNSET, None) else recipient.role
+        engaged_by_id: int | None = recipient.engaged_by_id
+        if command.engaged_by is not UNSET:
+            if command.engaged_by is None:
+                engaged_by_id = None
+            else:
+                engaged_by_id = await check_engaged_by(
+                    conn, errors, command.engaged_by, role=role, recipient_id=recipient.id
+                )
+        elif (
+            command.role is not UNSET
+            and engaged_by_id is not None
+            and (problem := subprocessors.kept_engagement_error(role))
+        ):
+            errors.add(["input", "role"], problem)
+        if not errors and (
+            problem := subprocessors.missing_engager_error(role, engaged=engaged_by_id is not None)
+        ):
+            errors.add(["input", "engagedBy"], problem)
+        # Asks the database only when the role could not engage anyone.
+        has_subprocessors = (
+            not subprocessors.may_engage(role)
+            and await Recipient.filter(engaged_by_id=recipient.id).using_db(conn).exists()
+        )
+        if problem := subprocessors.engaging_role_error(role, has_subprocessors=has_subprocessors):
+            errors.add(["input", "role"], problem)
+        errors.raise_if_any()
+
+        changes: dict[str, Any] = {}
+        for attr in (
+            "name",
+            "legal_name",
+            "description",
+            "kind",
+            "role",
+            "country",
+            "services",
+            "website",
+            "privacy_policy_url",
+            "dpa_signed_on",
+        ):
+            value = getattr(command, attr)
+            if value is not UNSET:
+                if isinstance(value, str) and attr in ("name", "legal_name"):
+                    value = value.strip()
+                if attr == "services":
+                    value = validation.distinct(value)
+                changes[attr] = value
+        if command.dpf_certified is not UNSET:
+            changes["dpf_certified"] = command.dpf_certified
+        changes["engaged_by_id"] = engaged_by_id
+        if "name" in changes:
+            changes["sort_name"] = changes["name"].casefold()
+        for attr, value in changes.items():
+            setattr(recipient, attr, value)
+        changes["search_text"] = validation.search_text(
+            recipient.name, recipient.legal_name, recipient.slug
+        )
+        after = recipient_snapshot(recipient)
+        delta = audit.diff(before, after)
+        if not delta:
+            # Nothing changes: no new version, no audit event.
+            return RecipientResult(recipient)
+        at = clock.now()
+        updated = (
+            await Recipient.filter(id=recipient.id, version=command.expected_version)
+            .using_db(conn)
+            .update(**changes, version=command.expected_version + 1, updated_at=at)
+        )
+        if updated != 1:
+            current = await Recipient.get(id=recipient.id, using_db=conn)
+            raise stale_version(current)
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="updateRecipient",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes=delta,
+        )
+        fresh = await Recipient.get(id=recipient.id, using_db=conn)
+    return RecipientResult(fresh)
+
+
+async def change_status(command: ChangeStatus, *, actor: str, role: Role | None) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader,
+    which replays a recorded history): which moves it may make, and separation of duties."""
+    errors = ErrorCollector()
+    if command.note is not None and (problem := validation.note_error(command.note)):
+        errors.add(["input", "note"], problem)
+    errors.raise_if_any()
+    async with in_transaction() as conn:
+        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
+        if recipient is None:
+            raise UserErrors(
+                [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
+            )
+        current = recipient.status
+        if problem := lifecycle.transition_error(current, command.status):
+            raise UserErrors(
+                [UserError(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)]
+            )
+        if role is not None and (
+            problem := access.transition_error(
+                role, actor, recipient.registered_by, current, command.status
+            )
+        ):
+            raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
+        at = command.at or clock.now()
+        if problem := lifecycle.dated_ahead_error(at, clock.now()):
+            raise UserErrors([UserError(["input", "at"], problem)])
+        # Guarded by the status read: a concurrent move makes this update match nothing.
+        updated = (
+            await Recipient.filter(id=recipient.id, status=current, version=recipient.version)
+            .using_db(conn)
+            .update(status=command.status, version=recipient.version + 1, updated_at=at)
+        )
+        if updated != 1:
+            fresh = await Recipient.get(id=recipient.id, using_db=conn)
+            raise stale_version(fresh)
+        await StatusChange.create(
+            recipient_id=recipient.id,
+            from_status=current,
+            to_status=command.status,
+            at=at,
+            note=command.note,
+            actor=actor,
+            using_db=conn,
+        )
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="changeRecipientStatus",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes={"status": [current.value, command.status.value]}
+            | ({"note": [None, command.note]} if command.note else {}),
+        )
+        fresh = await Recipient.get(id=recipient.id, using_db=conn)
+    return RecipientResult(fresh)

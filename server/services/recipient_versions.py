@@ -1,0 +1,38 @@
+"""Optimistic concurrency on a recipient: every change moves its version on, and a change
+made against a version that is no longer current is refused with STALE_VERSION."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server.db.models import Recipient
+from server.domain.enums import UserErrorCode
+from server.domain.errors import UserError, UserErrors
+
+
+def stale_version(current: Recipient) -> UserErrors:
+    """The error for a change made against an older version than `current` has."""
+    return UserErrors(
+        [
+            UserError(
+                ["input", "expectedVersion"],
+                f"The recipient has changed since version you read; its current version is "
+                f"{current.version}. Reload it and apply your change again.",
+                UserErrorCode.STALE_VERSION,
+            )
+        ]
+    )
+
+
+async def bump_version(conn: BaseDBAsyncClient, recipient: Recipient, at: datetime) -> None:
+    """Move the recipient's version on for a change of its disclosures (a change of the
+    recipient too), or refuse with STALE_VERSION when another change moved it first."""
+    updated = (
+        await Recipient.filter(id=recipient.id, version=recipient.version)
+        .using_db(conn)
+        .update(version=recipient.version + 1, updated_at=at)
+    )
+    if updated != 1:
+        raise stale_version(await Recipient.get(id=recipient.id, using_db=conn))

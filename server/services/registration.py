@@ -1,0 +1,131 @@
+"""Registering a recipient for review, with its first disclosures: procurement's intake, or an
+admin's import of an existing inventory (which may start at a later status)."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from server.db.disclosure_writes import insert_disclosure
+from server.db.models import Recipient, StatusChange
+from server.domain import access, recipient_details, subprocessors, validation
+from server.domain.access import Role
+from server.domain.disclosure_terms import check_disclosure
+from server.domain.enums import UserErrorCode
+from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain.taxonomy import Taxonomy, default_taxonomy
+from server.services import audit, clock
+from server.services.audit_snapshots import disclosure_snapshot, recipient_snapshot
+from server.services.commands import RegisterRecipient
+from server.services.engagement import check_engaged_by
+from server.services.results import RecipientResult
+
+
+async def register_recipient(
+    command: RegisterRecipient, *, actor: str, role: Role | None, taxonomy: Taxonomy | None = None
+) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader):
+    which initial statuses it may register with."""
+    if role is not None and (problem := access.registration_error(role, command.status)):
+        raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
+    taxonomy = taxonomy or default_taxonomy()
+    errors = ErrorCollector()
+    recipient_details.check_new_details(
+        errors,
+        ["input"],
+        name=command.name,
+        legal_name=command.legal_name,
+        description=command.description,
+        country=command.country,
+        services=command.services,
+        website=command.website,
+        privacy_policy_url=command.privacy_policy_url,
+    )
+    slug = recipient_details.registration_slug(command.name, command.slug)
+    if problem := recipient_details.registration_slug_error(command.slug, slug):
+        errors.add(["input", "slug"], problem)
+    if problem := subprocessors.missing_engager_error(
+        command.role, engaged=command.engaged_by is not None
+    ):
+        errors.add(["input", "engagedBy"], problem)
+    for i, spec in enumerate(command.disclosures):
+        check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
+    at = clock.now()
+    if problem := recipient_details.status_since_error(command.status_since, at):
+        errors.add(["input", "statusSince"], problem)
+
+    # The checks that need the database run even when the input has other errors, so that
+    # the caller hears about everything at once.
+    async with in_transaction() as conn:
+        engaged_by_id = None
+        if command.engaged_by is not None:
+            engaged_by_id = await check_engaged_by(
+                conn, errors, command.engaged_by, role=command.role, recipient_id=None
+            )
+        if (
+            slug
+            and validation.slug_error(slug) is None
+            and await Recipient.filter(slug=slug).using_db(conn).exists()
+        ):
+            errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
+        errors.raise_if_any()
+        try:
+            recipient = await Recipient.create(
+                slug=slug,
+                name=command.name.strip(),
+                sort_name=command.name.strip().casefold(),
+                search_text=validation.search_text(command.name.strip(), command.legal_name, slug),
+                legal_name=command.legal_name.strip() if command.legal_name else None,
+                description=command.description.strip() if command.description else None,
+                kind=command.kind,
+                role=command.role,
+                status=command.status,
+                country=command.country,
+                services=validation.distinct(command.services),
+                website=command.website,
+                privacy_policy_url=command.privacy_policy_url,
+                dpa_signed_on=command.dpa_signed_on,
+                engaged_by_id=engaged_by_id,
+                dpf_certified=command.dpf_certified,
+                registered_by=actor,
+                version=1,
+                created_at=at,
+                updated_at=at,
+                using_db=conn,
+            )
+        except IntegrityError as exc:
+            raise UserErrors(
+                [UserError(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)]
+            ) from exc
+        await StatusChange.create(
+            recipient_id=recipient.id,
+            from_status=None,
+            to_status=command.status,
+            at=command.status_since or at,
+            note="registered",
+            actor=actor,
+            using_db=conn,
+        )
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="registerRecipient",
+            entity_type="Recipient",
+            entity_id=recipient.id,
+            recipient_id=recipient.id,
+            changes=audit.diff({}, recipient_snapshot(recipient)),
+        )
+        for spec in command.disclosures:
+            disclosure = await insert_disclosure(conn, recipient.id, spec, at)
+            await audit.record(
+                connection=conn,
+                at=at,
+                actor=actor,
+                action="addDisclosure",
+                entity_type="Disclosure",
+                entity_id=disclosure.id,
+                recipient_id=recipient.id,
+                changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
+            )
+    return RecipientResult(recipient)
