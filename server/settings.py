@@ -46,6 +46,8 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Parsed documents, validations and cost plans kept, each an LRU by query text.
+    query_cache_size: int = 256
     # Nodes a query may ask for: the product of `first` along each connection path, summed.
     max_query_cost: int = 50_000
     # Requests per second per key (principal, else client address); None turns the limit off.
@@ -111,6 +113,7 @@ class Settings:
             max_query_depth=number("MAX_QUERY_DEPTH", 10),
             max_aliases=number("MAX_ALIASES", 30, 0),
             max_tokens=number("MAX_TOKENS", 5000, 10),
+            query_cache_size=number("QUERY_CACHE_SIZE", 256, 1),
             max_query_cost=number("MAX_QUERY_COST", 50_000),
             rate_limit=rate_limit,
             rate_limit_burst=burst,

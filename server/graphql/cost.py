@@ -147,7 +147,8 @@ def query_cost(
 
 class PlanCache:
     """Plans by (query text, operation name): the key the parser cache uses for documents, so a
-    repeated query costs one dictionary look-up and a walk over a handful of nodes."""
+    repeated query costs one dictionary look-up and a walk over a handful of nodes. An LRU of
+    QUERY_CACHE_SIZE entries."""
 
     def __init__(self, default_page_size: int, maxsize: int = 256) -> None:
         self.default_page_size = default_page_size
@@ -164,13 +165,16 @@ class PlanCache:
         if query is None:
             return compile_plan(schema, document, operation_name, self.default_page_size)
         key = (query, operation_name)
-        plan = self._plans.get(key)
+        plan = self._plans.pop(key, None)
         if plan is None:
             plan = compile_plan(schema, document, operation_name, self.default_page_size)
             if len(self._plans) >= self.maxsize:
-                del self._plans[next(iter(self._plans))]  # the oldest
-            self._plans[key] = plan
+                del self._plans[next(iter(self._plans))]  # the least recently used
+        self._plans[key] = plan  # (re)inserted last: the most recently used
         return plan
+
+    def __len__(self) -> int:
+        return len(self._plans)
 
 
 def _variable(variable: Variable, variables: Mapping[str, Any]) -> int:

@@ -7,6 +7,9 @@ itself (an alias mypy reads as a type) and its registration is a statement of it
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import TypeVar, cast
+
 import strawberry
 
 from server.domain import enums
@@ -43,3 +46,14 @@ strawberry.enum(
 )
 UserErrorCode = enums.UserErrorCode
 strawberry.enum(UserErrorCode)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def stored(enum: type[E], value: str) -> E:
+    """An enum field's value as the database stores it: the enum's value. graphql-core's
+    completion writes its name with one lookup (0.3 µs); handed a member, strawberry finds the
+    name by scanning the enum's values (1.5 µs, for thousands of leaves in a report). A value
+    the enum lacks is a GraphQL error at completion, never a wrong answer."""
+    return cast(E, value)

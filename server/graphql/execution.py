@@ -19,14 +19,17 @@ Two things are remembered for one request only: the plan of each selection (whic
 plain, and how each completes), and the completed answer of an object whose selection holds only
 plain leaves (a report shows the same taxonomy term hundreds of times). Both go with the request.
 
-What this overrides in graphql-core is `execute_fields`, nothing else; the methods it calls are
-pinned by tests/unit/test_execution_contract.py, which fails loudly if an upgrade changes them.
+What this overrides in graphql-core is `execute_fields` (plain fields in one loop) and
+`complete_value` (objects and lists of objects completed through that loop, whatever resolved
+them); everything else is graphql-core's. tests/unit/test_execution_contract.py pins the methods
+it overrides and calls, and fails loudly if a strawberry or graphql-core upgrade changes them.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,8 +75,7 @@ def plain_reader(parent_type: GraphQLObjectType, name: str) -> Callable[[Any], A
     if resolver is None:
         if definition.default_resolver is not getattr:
             return None
-        attribute = definition.python_name
-        return lambda source: getattr(source, attribute)
+        return operator.attrgetter(definition.python_name)
     if (
         definition.is_async
         or resolver.arguments
@@ -94,7 +96,25 @@ def _unwrap(field_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
     return False, field_type
 
 
-@dataclass(eq=False)
+@functools.lru_cache(maxsize=4096)
+def completion_of(
+    return_type: GraphQLOutputType,
+) -> tuple[int, Any, GraphQLOutputType | None, bool]:
+    """How values of a type complete: (kind, the leaf or object type, the item type of a list of
+    objects, whether those items are non-null). Bounded: one entry per type of the schemas."""
+    _, inner = _unwrap(return_type)
+    if is_leaf_type(inner):
+        return LEAF, inner, None, False
+    if isinstance(inner, GraphQLObjectType):
+        return OBJECT, inner, None, False
+    if isinstance(inner, GraphQLList):
+        item_non_null, item = _unwrap(inner.of_type)
+        if isinstance(item, GraphQLObjectType):
+            return OBJECT_LIST, item, inner.of_type, item_non_null
+    return GENERAL, None, None, False  # lists of lists, abstract types: graphql-core's own way
+
+
+@dataclass(eq=False, slots=True)
 class Step:
     """One selected field of a plan: how its value is read and completed."""
 
@@ -104,14 +124,12 @@ class Step:
     return_type: GraphQLOutputType
     read: Callable[[Any], Any] | None = None
     field_def: GraphQLField | None = None
-    # LEAF: the scalar or enum; OBJECT and OBJECT_LIST: the object type (of the items).
-    named_type: Any = None
-    item_type: GraphQLOutputType | None = None
-    item_non_null: bool = False
+    named_type: Any = None  # LEAF: the scalar or enum
+    non_null: bool = False
     info: GraphQLResolveInfo | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Plan:
     """A selection on one object type, planned once per request."""
 
@@ -123,25 +141,22 @@ class Plan:
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Answers plain fields in one loop per object (see the module's docstring)."""
 
-    def _plans(self) -> dict[tuple[GraphQLObjectType, int], tuple[Any, Plan]]:
-        plans = self.__dict__.get("_plan_cache")
-        if plans is None:
-            plans = self.__dict__["_plan_cache"] = {}
-            middlewares = getattr(self.middleware_manager, "middlewares", None) or ()
-            self.__dict__["_plain_allowed"] = all(
-                isinstance(m, SKIPPABLE_SCHEMA_EXTENSIONS) for m in middlewares
-            )
-            self.__dict__["_answers"] = {}
-        return plans
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        middlewares = getattr(self.middleware_manager, "middlewares", None) or ()
+        self._plain_allowed = all(isinstance(m, SKIPPABLE_SCHEMA_EXTENSIONS) for m in middlewares)
+        # This request's plans (by type and field set) and remembered answers (module docstring).
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan]] = {}
+        self._below: dict[tuple[GraphQLObjectType, int], tuple[Any, Any, Plan | None]] = {}
+        self._answers: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan:
-        plans = self._plans()
-        key = (parent_type, id(grouped_field_set))
-        found = plans.get(key)
+        plans = self._plans
+        found = plans.get((parent_type, id(grouped_field_set)))
         if found is not None:
-            return found[1]
+            return found[1]  # type: ignore[no-any-return]
         plan = Plan()
-        plain_allowed: bool = self.__dict__["_plain_allowed"]
+        plain_allowed = self._plain_allowed
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             if name == "__typename":
@@ -152,30 +167,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 continue  # graphql-core leaves it out of the answer (Undefined)
             read = plain_reader(parent_type, name) if plain_allowed else None
             step = Step(RESOLVE, response_name, field_details_list, field_def.type, read, field_def)
+            step.non_null = isinstance(field_def.type, GraphQLNonNull)
             if read is not None:
-                self._classify(step)
+                step.kind, step.named_type, _, _ = completion_of(field_def.type)
+                if step.kind == OBJECT_LIST:
+                    step.kind = OBJECT  # completed by complete_value, like an object
             if step.kind != LEAF:
                 plan.leaves_only = False
             plan.steps.append(step)
-        plans[key] = (grouped_field_set, plan)  # the set kept alive, so its id is not reused
+        # The field set is kept alive with its plan, so that its id is not reused.
+        plans[(parent_type, id(grouped_field_set))] = (grouped_field_set, plan)
         return plan
-
-    @staticmethod
-    def _classify(step: Step) -> None:
-        _, inner = _unwrap(step.return_type)
-        if is_leaf_type(inner):
-            step.kind, step.named_type = LEAF, inner
-        elif isinstance(inner, GraphQLObjectType):
-            step.kind, step.named_type = OBJECT, inner
-        elif isinstance(inner, GraphQLList):
-            item_non_null, item = _unwrap(inner.of_type)
-            if isinstance(item, GraphQLObjectType):
-                step.kind, step.named_type = OBJECT_LIST, item
-                step.item_type, step.item_non_null = inner.of_type, item_non_null
-            else:
-                step.kind = GENERAL
-        else:
-            step.kind = GENERAL  # abstract types: graphql-core resolves the runtime type
 
     def _info(self, step: Step, parent_type: GraphQLObjectType, path: Path) -> GraphQLResolveInfo:
         """The step's ResolveInfo, built once per request: plain fields run no resolver, and
@@ -195,12 +197,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plan = self._plan(parent_type, grouped_field_set)
-        answers: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = self.__dict__["_answers"]
         if plan.leaves_only:
-            known = answers.get((id(source_value), id(plan)))
-            if known is not None:
-                return known[1]
-            errors_before = len(self.collected_errors.errors)
+            return self._leaves(plan, parent_type, source_value, path)
         results: dict[str, Any] = {}
         pending: list[str] = []
         is_awaitable = self.is_awaitable
@@ -210,21 +208,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 kind = step.kind
                 response_name = step.response_name
                 if kind == LEAF:
-                    try:
-                        value = step.read(source_value)  # type: ignore[misc]
-                        if value is not None:
-                            value = self.complete_leaf_value(step.named_type, value)
-                        elif step.return_type is not step.named_type:
-                            value = self._complete_null(step, parent_type, path)
-                    except Exception as error:
-                        self.handle_field_error(
-                            error,
-                            step.return_type,
-                            step.field_details_list,
-                            Path(path, response_name, type_name),
-                        )
-                        value = None
-                    results[response_name] = value
+                    results[response_name] = self._leaf(step, parent_type, source_value, path)
                     continue
                 if kind == TYPENAME:
                     results[response_name] = type_name
@@ -241,7 +225,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if value is Undefined:
                         continue
                 else:
-                    value = self._complete_plain(step, parent_type, source_value, field_path)
+                    value = self._plain(step, parent_type, source_value, field_path)
                 results[response_name] = value
                 if is_awaitable(value):
                     pending.append(response_name)
@@ -249,54 +233,89 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if pending:
                 self.settle_in_background([results[name] for name in pending])
             raise
-        if pending:
-            return self._gather_fields(results, pending)
-        if plan.leaves_only and len(self.collected_errors.errors) == errors_before:
-            answers[(id(source_value), id(plan))] = (source_value, results)
+        return self._gather_fields(results, pending) if pending else results
+
+    def _leaves(
+        self, plan: Plan, parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> dict[str, Any]:
+        """An object whose selected fields are all plain leaves: remembered for the request,
+        unless completing it raised an error (each place it appears then reports its own)."""
+        answers = self._answers
+        key = (id(source), id(plan))
+        known = answers.get(key)
+        if known is not None:
+            return known[1]  # type: ignore[no-any-return]
+        errors = self.collected_errors.errors
+        before = len(errors)
+        results: dict[str, Any] = {}
+        complete_leaf_value = self.complete_leaf_value
+        type_name = parent_type.name
+        # No call per field but the read and graphql-core's leaf completion (a try costs nothing
+        # until it catches): this runs for every taxonomy term and recipient in a report.
+        for step in plan.steps:
+            try:
+                if step.kind == TYPENAME:
+                    value = type_name
+                else:
+                    value = step.read(source)  # type: ignore[misc]
+                    if value is not None:
+                        value = complete_leaf_value(step.named_type, value)
+                    elif step.non_null:
+                        value = self._leaf(step, parent_type, source, path)
+            except Exception as error:
+                self.handle_field_error(
+                    error,
+                    step.return_type,
+                    step.field_details_list,
+                    Path(path, step.response_name, type_name),
+                )
+                value = None
+            results[step.response_name] = value
+        if len(errors) == before:
+            answers[key] = (source, results)  # the source kept alive, so its id is not reused
         return results
 
-    def _complete_null(self, step: Step, parent_type: GraphQLObjectType, path: Path | None) -> Any:
-        """A null where the type forbids one: graphql-core's own completion raises its error."""
-        field_path = Path(path, step.response_name, parent_type.name)
-        return self.complete_value(
-            step.return_type,
-            step.field_details_list,
-            self._info(step, parent_type, field_path),
-            field_path,
-            None,
-            None,
-        )
-
-    def _complete_plain(
-        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path
+    def _leaf(
+        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
-        """A plain field that holds an object, a list, or anything else: completed as
-        graphql-core's execute_field would, errors handled at the field's path."""
+        """A plain scalar or enum: read, then graphql-core's leaf completion; a null goes
+        through graphql-core's complete_value, which raises where the type forbids it."""
         try:
             value = step.read(source)  # type: ignore[misc]
-            kind = step.kind
-            if value is None or kind == GENERAL:
-                completed = self.complete_value(
+            if value is not None:
+                return self.complete_leaf_value(step.named_type, value)
+            if step.non_null:
+                field_path = Path(path, step.response_name, parent_type.name)
+                return self.complete_value(
                     step.return_type,
                     step.field_details_list,
-                    self._info(step, parent_type, path),
-                    path,
-                    value,
+                    self._info(step, parent_type, field_path),
+                    field_path,
+                    None,
                     None,
                 )
-            elif kind == OBJECT:
-                completed = self._complete_object(step, parent_type, value, path)
-            elif type(value) is list or type(value) is tuple:
-                completed = self._complete_objects(step, parent_type, value, path)
-            else:  # another iterable: graphql-core's list completion handles every kind
-                completed = self.complete_value(
-                    step.return_type,
-                    step.field_details_list,
-                    self._info(step, parent_type, path),
-                    path,
-                    value,
-                    None,
-                )
+            return None
+        except Exception as error:
+            self.handle_field_error(
+                error,
+                step.return_type,
+                step.field_details_list,
+                Path(path, step.response_name, parent_type.name),
+            )
+            return None
+
+    def _plain(self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
+        """A plain field holding an object, a list or anything else: completed as graphql-core's
+        execute_field would, its errors handled at the field's path."""
+        try:
+            completed = self.complete_value(
+                step.return_type,
+                step.field_details_list,
+                self._info(step, parent_type, path),
+                path,
+                step.read(source),  # type: ignore[misc]
+                None,
+            )
         except Exception as error:
             self.handle_field_error(error, step.return_type, step.field_details_list, path)
             return None
@@ -304,57 +323,106 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._await_field(completed, step.return_type, step.field_details_list, path)
         return completed
 
-    def _complete_object(
-        self, step: Step, parent_type: GraphQLObjectType, value: Any, path: Path
+    def complete_value(  # type: ignore[override]
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
     ) -> Any:
-        object_type: GraphQLObjectType = step.named_type
-        if object_type.is_type_of is not None and not object_type.is_type_of(
-            value, self._info(step, parent_type, path)
+        """Objects and lists of objects go through execute_fields above, whoever resolved them;
+        everything else (nulls, leaves, abstract types, other iterables) is graphql-core's."""
+        if result is not None:
+            kind, object_type, item_type, item_non_null = completion_of(return_type)
+            if kind == OBJECT and not isinstance(result, Exception):
+                return self._object(object_type, field_details_list, info, path, result)
+            if kind == OBJECT_LIST and (type(result) is list or type(result) is tuple):
+                assert item_type is not None
+                return self._objects(
+                    object_type, item_type, item_non_null, field_details_list, info, path, result
+                )
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _subfields(
+        self, object_type: GraphQLObjectType, field_details_list: Any
+    ) -> tuple[Any, Plan] | None:
+        """The grouped field set below and its plan, or None where incremental delivery
+        (@defer) asks for graphql-core's own handling. One lookup per list, not per item."""
+        key = (object_type, id(field_details_list))
+        found = self._below.get(key)
+        if found is None:
+            grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if defer_usages else self._plan(object_type, grouped)
+            # The field details kept alive with the entry, so that their id is not reused.
+            found = self._below[key] = (field_details_list, grouped, plan)
+        return None if found[2] is None else (found[1], found[2])
+
+    def _object(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        value: Any,
+    ) -> Any:
+        below = self._subfields(object_type, field_details_list)
+        if below is None or (
+            object_type.is_type_of is not None and not object_type.is_type_of(value, info)
         ):
             # graphql-core's own check and message (an awaitable is_type_of goes there too).
             return self.complete_object_value(
-                object_type,
-                step.field_details_list,
-                self._info(step, parent_type, path),
-                path,
-                value,
-                None,
+                object_type, field_details_list, info, path, value, None
             )
-        return self.collect_and_execute_subfields(
-            object_type, step.field_details_list, path, value, None
-        )
+        return self.execute_fields(object_type, value, path, below[0], None)
 
-    def _complete_objects(
-        self, step: Step, parent_type: GraphQLObjectType, items: list[Any] | tuple[Any], path: Path
+    def _objects(
+        self,
+        object_type: GraphQLObjectType,
+        item_type: GraphQLOutputType,
+        item_non_null: bool,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: list[Any] | tuple[Any, ...],
     ) -> Any:
-        assert step.item_type is not None
+        below = self._subfields(object_type, field_details_list)
+        if below is None:
+            return super().complete_value(
+                GraphQLList(item_type), field_details_list, info, path, items, None
+            )
+        grouped, plan = below
+        answers = self._answers if plan.leaves_only else None
+        is_type_of = object_type.is_type_of
+        is_awaitable = self.is_awaitable
         out: list[Any] = []
         pending: list[int] = []
-        is_awaitable = self.is_awaitable
         try:
             for index, item in enumerate(items):
+                if answers is not None:
+                    known = answers.get((id(item), id(plan)))
+                    if known is not None:
+                        out.append(known[1])
+                        continue
                 item_path = Path(path, index, None)
                 try:
-                    if item is None:
-                        completed = self.complete_value(
-                            step.item_type,
-                            step.field_details_list,
-                            self._info(step, parent_type, path),
-                            item_path,
-                            None,
-                            None,
+                    if item is None or (is_type_of is not None and not is_type_of(item, info)):
+                        # graphql-core's own completion raises its error (or answers null).
+                        completed = super().complete_value(
+                            item_type, field_details_list, info, item_path, item, None
                         )
                     else:
-                        completed = self._complete_object(step, parent_type, item, item_path)
+                        completed = self.execute_fields(object_type, item, item_path, grouped, None)
                         if is_awaitable(completed):
                             completed = self._await_field(
-                                completed, step.item_type, step.field_details_list, item_path
+                                completed, item_type, field_details_list, item_path
                             )
                             pending.append(index)
                 except Exception as error:
-                    self.handle_field_error(
-                        error, step.item_type, step.field_details_list, item_path
-                    )
+                    self.handle_field_error(error, item_type, field_details_list, item_path)
                     completed = None
                 out.append(completed)
         except Exception:

@@ -1,9 +1,10 @@
 """GraphQL over HTTP (the GraphQL Foundation's specification, its SHOULDs included).
 
 - POST with application/json; GET for queries only (405 for a mutation).
-- `application/graphql-response+json` when the client accepts it: requests that fail to parse,
+- `application/graphql-response+json` when the client names it: requests that fail to parse,
   validate or coerce their variables get a 4xx and no `data` entry. Clients that accept only
-  `application/json` get 200 with the errors, as the specification asks for them.
+  `application/json`, or name no type (`*/*`), get application/json: 200 with the errors, as
+  the specification asks for them.
 - A browser gets GraphiQL.
 - Unexpected exceptions are masked as "Internal error" with the request id; the log has the stack.
 """
@@ -69,10 +70,12 @@ def response_media_type(accept: str | None) -> str:
         if q <= 0:
             continue
         for preference, candidate in ((2, GRAPHQL_RESPONSE), (1, JSON)):
-            if media in (candidate, "application/*", "*/*"):
-                # An exact mention beats a wildcard; graphql-response+json beats json on a tie.
-                exact = 1 if media == candidate else 0
-                key = (q, exact * 10 + preference, candidate)
+            exact = media == candidate
+            # A wildcard (what clients send when they name nothing) gets application/json, as
+            # graphql-http's audit expects; only a client that names graphql-response+json
+            # gets it. An exact mention beats a wildcard; on a tie, graphql-response+json.
+            if exact or (candidate == JSON and media in ("application/*", "*/*")):
+                key = (q, int(exact) * 10 + preference, candidate)
                 if best is None or key > best:
                     best = key
     if best is None:

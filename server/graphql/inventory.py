@@ -28,7 +28,9 @@ class Transfer:
     @classmethod
     def from_row(cls, row: TransferRow) -> Transfer:
         return cls(
-            country=row.country, mechanism=_MECHANISMS[row.mechanism], reference=row.reference
+            country=row.country,
+            mechanism=enums.stored(enums.TransferMechanism, row.mechanism),
+            reference=row.reference,
         )
 
 
@@ -78,9 +80,9 @@ class Recipient(Node):
         return cls(
             id=global_id("Recipient", row["id"]),
             pk=row["id"],
-            kind=_KINDS[row["kind"]],
-            role=_ROLES[row["role"]],
-            status=_STATUSES[row["status"]],
+            kind=enums.stored(enums.RecipientKind, row["kind"]),
+            role=enums.stored(enums.ProcessingRole, row["role"]),
+            status=enums.stored(enums.RecipientStatus, row["status"]),
             data_privacy_framework_certified=row["dpf_certified"],
             **{name: row[name] for name in _COPIED_COLUMNS},
         )
@@ -126,9 +128,6 @@ class Recipient(Node):
         ]
 
 
-_KINDS = {k.value: k for k in enums.RecipientKind}
-_ROLES = {r.value: r for r in enums.ProcessingRole}
-_STATUSES = {s.value: s for s in enums.RecipientStatus}
 # Every other field of the type is copied from the column of the same name.
 _COPIED_COLUMNS = tuple(
     f.name
@@ -161,8 +160,8 @@ class Disclosure(Node):
     def from_row(cls, row: DisclosureRow, terms: TermObjects) -> Disclosure:
         return cls(
             id=global_id("Disclosure", row.id),
-            legal_basis=_LEGAL_BASES[row.legal_basis],
-            ground=_GROUNDS[row.ground],
+            legal_basis=enums.stored(enums.LegalBasis, row.legal_basis),
+            ground=enums.stored(enums.DisclosureGround, row.ground),
             retention=row.retention,
             effective_from=row.effective_from,
             effective_to=row.effective_to,
@@ -200,11 +199,6 @@ class Disclosure(Node):
     @strawberry.field
     def purposes(self) -> list[Purpose]:
         return purposes_of(self.row, self.terms)
-
-
-_LEGAL_BASES = {b.value: b for b in enums.LegalBasis}
-_GROUNDS = {g.value: g for g in enums.DisclosureGround}
-_MECHANISMS = {m.value: m for m in enums.TransferMechanism}
 
 
 def transfers_of(row: DisclosureRow) -> list[Transfer]:

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from server.graphql.cost import PlanCache, plan_cost
@@ -89,7 +90,13 @@ class InventorySchema(strawberry.Schema):
         log has every request's outcome."""
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None,
+    execution_context_class: type[StrawberryGraphQLCoreExecutionContext] = (
+        PlainFieldsExecutionContext
+    ),
+) -> strawberry.Schema:
+    """The served schema. Tests pass strawberry's own execution context to compare answers."""
     settings = settings or Settings()
     # The same rule classes for every request: the validation cache is keyed by them, and
     # QueryDepthLimiter / MaxAliasesLimiter would build new ones each time (and never hit it).
@@ -99,17 +106,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if settings.production:
         limits.append(NoSchemaIntrospectionCustomRule)
-    plans = PlanCache(settings.default_page_size)
+    plans = PlanCache(settings.default_page_size, settings.query_cache_size)
     return InventorySchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=PlainFieldsExecutionContext,
+        execution_context_class=execution_context_class,
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: ParserCache(maxsize=settings.query_cache_size),
+            lambda: ValidationCache(maxsize=settings.query_cache_size),
             lambda: QueryCostLimiter(plans, settings.max_query_cost),
         ],
     )

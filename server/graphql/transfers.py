@@ -65,7 +65,7 @@ class TransferAssessment:
     def from_domain(cls, assessment: transfers.Assessment) -> TransferAssessment:
         return cls(
             country=assessment.country,
-            mechanism=assessment.mechanism,
+            mechanism=enums.stored(enums.TransferMechanism, assessment.mechanism.value),
             lawful=assessment.lawful,
             explanation=assessment.explanation,
         )

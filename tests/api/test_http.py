@@ -307,8 +307,13 @@ async def test_unacceptable_accept_is_406(client: httpx.AsyncClient, accept: str
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        ("*/*", GRAPHQL_RESPONSE),
-        ("application/*", GRAPHQL_RESPONSE),
+        # A client that names no type (Node's fetch sends */*) gets application/json, as
+        # graphql-http's audit expects; only a client naming graphql-response+json gets it.
+        ("*/*", JSON),
+        ("application/*", JSON),
+        ("application/graphql-response+json, */*", GRAPHQL_RESPONSE),
+        ("application/json, application/graphql-response+json", GRAPHQL_RESPONSE),
+        ("application/graphql-response+json;q=0.5, */*", JSON),
         ("application/json, application/graphql-response+json;q=0.5", JSON),
         ("text/csv, application/json;q=0.1", JSON),
     ],

@@ -1,0 +1,246 @@
+"""The plain-fields executor (server/graphql/execution.py) on small schemas: it answers exactly
+as strawberry's own execution does, values, errors and paths alike; a field with an extension,
+or any field while a schema extension wraps resolvers, always runs its resolver; and it leans on
+graphql-core and strawberry only through the methods pinned at the end, so an upgrade that
+changes them fails here, loudly."""
+
+from __future__ import annotations
+
+import inspect
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql.execution.executor import Executor
+from graphql.execution.middleware import MiddlewareManager
+from strawberry.extensions import FieldExtension, SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from server.graphql.execution import PlainFieldsExecutionContext, plain_reader
+
+CALLS: list[str] = []
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"  # a name that differs from its value: written by name, never by value
+    DARK_BLUE = "dark blue"
+
+
+class Counting(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        CALLS.append("extension")
+        return next_(source, info, **kwargs)
+
+
+@strawberry.type
+class Term:
+    key: str
+    weight: int | None
+    flag: bool
+    colour: Colour | None
+    counted: str = strawberry.field(extensions=[Counting()])
+
+    @strawberry.field
+    def upper(self) -> str:
+        return self.key.upper()
+
+
+@strawberry.type
+class Holder:
+    name: str
+    terms: list[Term]
+    first: Term | None
+    required: Term
+
+
+def term(key: str, **overrides: Any) -> Term:
+    values: dict[str, Any] = {"weight": 1, "flag": True, "colour": Colour.RED, "counted": key}
+    values.update(overrides)
+    return Term(key=key, **values)
+
+
+SHARED = term("shared")
+
+
+def holders(broken: str | None) -> list[Holder]:
+    """Healthy holders, or ones with one kind of bad value in them."""
+    terms = [SHARED, term("b", colour=Colour.DARK_BLUE), SHARED]
+    if broken == "null in non-null leaf":
+        terms[1] = term("b", flag=None)
+    elif broken == "wrong leaf type":
+        terms[1] = term("b", flag="yes")
+    elif broken == "wrong enum":
+        terms[1] = term("b", colour="purple")
+    elif broken == "null in non-null list item":
+        terms = [SHARED, None, SHARED]  # type: ignore[list-item]
+    elif broken == "null in non-null object":
+        return [Holder(name="h", terms=terms, first=None, required=None)]  # type: ignore[arg-type]
+    elif broken == "wrong object type":
+        return [Holder(name="h", terms=terms, first="not a term", required=SHARED)]  # type: ignore[arg-type]
+    return [Holder(name=f"h{i}", terms=terms, first=terms[0], required=SHARED) for i in range(2)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def holders(self, broken: str | None = None) -> list[Holder]:
+        return holders(broken)
+
+
+class ResolveHook(SchemaExtension):
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        CALLS.append(f"hook {info.field_name}")
+        return _next(root, info, *args, **kwargs)
+
+
+def schema(context: type, *extensions: Any) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query, execution_context_class=context, extensions=list(extensions)
+    )
+
+
+SELECTION = """
+  name
+  terms { key weight flag colour upper alias: key __typename }
+  first { key colour }
+  required { key }
+"""
+BROKEN = [
+    None,
+    "null in non-null leaf",
+    "wrong leaf type",
+    "wrong enum",
+    "null in non-null list item",
+    "null in non-null object",
+    "wrong object type",
+]
+
+
+def answer(context: type, broken: str | None) -> tuple[Any, list[tuple[str, Any]]]:
+    query = f"query($b: String) {{ holders(broken: $b) {{ {SELECTION} }} }}"
+    result = schema(context).execute_sync(query, variable_values={"b": broken})
+    errors = sorted((e.message, e.path) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize("broken", BROKEN)
+def test_answers_and_errors_are_strawberrys(broken: str | None) -> None:
+    expected = answer(StrawberryGraphQLCoreExecutionContext, broken)
+    assert answer(PlainFieldsExecutionContext, broken) == expected
+    if broken is None:
+        assert not expected[1]
+        assert expected[0]["holders"][0]["terms"][1]["colour"] == "DARK_BLUE"  # by name
+    else:
+        assert expected[1], "each broken value is a GraphQL error"
+
+
+def test_a_field_with_an_extension_always_runs_it() -> None:
+    CALLS.clear()
+    result = schema(PlainFieldsExecutionContext).execute_sync("{ holders { terms { counted } } }")
+    assert not result.errors
+    assert CALLS.count("extension") == 6  # 2 holders x 3 terms, the shared one included
+
+
+def test_a_schema_extension_with_a_resolve_hook_sees_every_field() -> None:
+    CALLS.clear()
+    result = schema(PlainFieldsExecutionContext, ResolveHook).execute_sync(
+        "{ holders { name terms { key } } }"
+    )
+    assert not result.errors
+    assert CALLS.count("hook key") == 6 and CALLS.count("hook name") == 2
+
+
+def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> None:
+    graphql_schema = schema(PlainFieldsExecutionContext)._schema
+    term_type = graphql_schema.get_type("Term")
+    readers = {name: plain_reader(term_type, name) for name in term_type.fields}  # type: ignore[union-attr]
+    assert readers["counted"] is None  # an extension
+    assert {n for n, r in readers.items() if r is not None} == {
+        "key",
+        "weight",
+        "flag",
+        "colour",
+        "upper",
+    }
+    holder_type = graphql_schema.get_type("Query")
+    assert plain_reader(holder_type, "holders") is None  # takes arguments  # type: ignore[arg-type]
+    for name, reader in readers.items():
+        if reader is not None:
+            assert reader(SHARED) == getattr(SHARED, name) if name != "upper" else "SHARED"
+
+
+# -- what an upgrade must not change -----------------------------------------------------------
+# The executor overrides these two methods of graphql-core's Executor...
+OVERRIDDEN = {
+    "execute_fields": [
+        "self",
+        "parent_type",
+        "source_value",
+        "path",
+        "grouped_field_set",
+        "position_context",
+    ],
+    "complete_value": [
+        "self",
+        "return_type",
+        "field_details_list",
+        "info",
+        "path",
+        "result",
+        "position_context",
+    ],
+}
+# ...and calls these, with these parameters.
+CALLED = {
+    "execute_field": [
+        "self",
+        "parent_type",
+        "source",
+        "field_details_list",
+        "path",
+        "position_context",
+    ],
+    "handle_field_error": ["self", "raw_error", "return_type", "field_details_list", "path"],
+    "complete_leaf_value": ["return_type", "result"],
+    "complete_object_value": [
+        "self",
+        "return_type",
+        "field_details_list",
+        "info",
+        "path",
+        "result",
+        "position_context",
+    ],
+    "collect_subfields": ["self", "return_type", "field_details_list"],
+    "build_resolve_info": ["self", "field_def", "field_nodes", "parent_type", "path"],
+    "settle_in_background": ["self", "awaitables"],
+}
+
+
+@pytest.mark.parametrize(("name", "parameters"), [*OVERRIDDEN.items(), *CALLED.items()])
+def test_graphql_core_methods_are_as_pinned(name: str, parameters: list[str]) -> None:
+    method = getattr(Executor, name)
+    assert list(inspect.signature(method).parameters) == parameters, (
+        f"graphql-core's Executor.{name} changed: review server/graphql/execution.py"
+    )
+
+
+def test_strawberry_still_answers_basic_fields_with_getattr() -> None:
+    graphql_schema = schema(StrawberryGraphQLCoreExecutionContext)._schema
+    term_type = graphql_schema.get_type("Term")
+    field = term_type.fields["key"]  # type: ignore[union-attr]
+    definition = field.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+    assert isinstance(definition, StrawberryField) and definition.is_basic_field
+    assert definition.default_resolver is getattr
+    assert field.resolve(SHARED, None) == "shared"  # strawberry's own resolver: no info needed
+    upper = term_type.fields["upper"].extensions[GraphQLCoreConverter.DEFINITION_BACKREF]  # type: ignore[union-attr]
+    resolver = upper.base_resolver
+    assert resolver.self_parameter is not None and resolver.info_parameter is None
+    assert inspect.isfunction(resolver.wrapped_func)
+    # The executor reads the resolve hooks a request's extensions add from here.
+    assert MiddlewareManager(ResolveHook()).middlewares
+    assert MiddlewareManager().middlewares == ()
