@@ -357,6 +357,7 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
                 results[name]["plain_rps_16"] = round(
                     await http_throughput(port, op["plain"], args.seconds)
                 )
+        results["server_rss_mb"] = server_rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -367,6 +368,14 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
     results["whoReceives"]["reasons_p50"] = reasons[len(reasons) // 2]
     results["whoReceives"]["reasons_p90"] = reasons[9 * len(reasons) // 10]
     return results
+
+
+def server_rss_mb(pid: int) -> float:
+    """The server's resident memory after every HTTP run (Linux: /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 async def small_inventory_sql_count(database_url: str) -> int:
@@ -406,7 +415,7 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
     print(
         f"  whoReceives: reasons p10/p50/p90 {who['reasons_p10']}/{who['reasons_p50']}/"
         f"{who['reasons_p90']}; in-process {who['inprocess_p50_ms'] / who['floor_p50_ms']:.2f}x "
-        f"floor (<= 2), HTTP {who['http_p50_ms'] / who['floor_p50_ms']:.2f}x (<= 3), "
+        f"floor (<= 1.5), HTTP {who['http_p50_ms'] / who['floor_p50_ms']:.2f}x (<= 2), "
         f"p99/p50 {who['http_p99_ms'] / who['http_p50_ms']:.2f} across random subjects "
         "(in-process, like for like: the API's "
         f"{who['inprocess_p99_ms'] / who['inprocess_p50_ms']:.2f}, the floor's "
@@ -414,14 +423,14 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
     )
     print(
         f"  whoReceives, median subject ({median['reasons']} reasons): in-process "
-        f"{median['inprocess_p50_ms'] / median['floor_p50_ms']:.2f}x floor (<= 2), HTTP "
-        f"{median['http_p50_ms'] / median['floor_p50_ms']:.2f}x (<= 3), p99/p50 "
-        f"{median['http_p99_ms'] / median['http_p50_ms']:.2f} (<= 2), "
-        f"p50 {median['http_p50_ms']:.1f} ms (< 15)"
+        f"{median['inprocess_p50_ms'] / median['floor_p50_ms']:.2f}x floor (<= 1.5), HTTP "
+        f"{median['http_p50_ms'] / median['floor_p50_ms']:.2f}x (<= 2), HTTP p99/p50 "
+        f"{median['http_p99_ms'] / median['http_p50_ms']:.2f} against the floor's own "
+        f"{median['floor_p99_ms'] / median['floor_p50_ms']:.2f} (<= 1.25 times it)"
     )
     print(
         f"  recipientsOfCategory: in-process {cat['inprocess_p50_ms'] / cat['floor_p50_ms']:.2f}x "
-        f"(<= 1.5), HTTP {cat['http_p50_ms'] / cat['floor_p50_ms']:.2f}x (<= 2.5)"
+        f"(<= 1.5), HTTP {cat['http_p50_ms'] / cat['floor_p50_ms']:.2f}x (<= 2)"
     )
     print(
         f"  dashboardPage: in-process {dash['inprocess_p50_ms'] / dash['floor_p50_ms']:.2f}x (<= 2)"
@@ -430,6 +439,8 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
         f"  recipientBySlug: {slug['rps_16']} req/s against plain starlette "
         f"{slug['plain_rps_16']} ({100 * slug['rps_16'] / slug['plain_rps_16']:.0f}%, >= 30%)"
     )
+    if "server_rss_mb" in results:
+        print(f"  server resident memory after the HTTP runs: {results['server_rss_mb']} MB")
     if "sql_queries_at_1000" in results:
         print(
             f"  SQL per whoReceives: {who['sql_queries']} at {results['shape']['recipients']} "

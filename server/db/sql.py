@@ -1,6 +1,6 @@
 """Hand-written SQL for the hot read paths, in the two dialects we run on.
 
-Tortoise's query builder costs 1.3-2.2x raw SQL on these paths (stack notes); the few queries
+Tortoise's query builder cost 1.3-2.2x raw SQL on these paths when measured; the few queries
 behind a subject's report are written once here, with parameters always bound, never formatted in.
 """
 

@@ -20,7 +20,7 @@ from server.settings import Settings
 
 class Loaders:
     """Created per request: a loader shared across requests would cache stale rows and be bound
-    to another event loop (stack notes)."""
+    to another event loop."""
 
     def __init__(self, today: date) -> None:
         self.today = today

@@ -199,6 +199,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(parent_type, grouped_field_set)
         if plan.leaves_only:
             return self._leaves(plan, parent_type, source_value, path)
+        return self._fields(plan, parent_type, source_value, path, position_context)
+
+    def _fields(
+        self,
+        plan: Plan,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        position_context: Any,
+    ) -> Any:
+        """An object's fields by its plan: plain leaves in line, other plain fields completed
+        below, the rest through graphql-core's execute_field."""
         results: dict[str, Any] = {}
         pending: list[str] = []
         is_awaitable = self.is_awaitable
@@ -394,7 +406,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().complete_value(
                 GraphQLList(item_type), field_details_list, info, path, items, None
             )
-        grouped, plan = below
+        plan = below[1]
         answers = self._answers if plan.leaves_only else None
         is_type_of = object_type.is_type_of
         is_awaitable = self.is_awaitable
@@ -414,8 +426,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         completed = super().complete_value(
                             item_type, field_details_list, info, item_path, item, None
                         )
+                    elif answers is not None:
+                        completed = self._leaves(plan, object_type, item, item_path)
                     else:
-                        completed = self.execute_fields(object_type, item, item_path, grouped, None)
+                        completed = self._fields(plan, object_type, item, item_path, None)
                         if is_awaitable(completed):
                             completed = self._await_field(
                                 completed, item_type, field_details_list, item_path
