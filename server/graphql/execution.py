@@ -9,7 +9,7 @@ strawberry would answer it with no info, arguments or extensions: an attribute (
 `PlainFieldsExecutionContext.execute_fields` answers the plain fields of an object in one loop:
 it reads the attribute (or calls that resolver on the object, as strawberry would) and completes
 the value with graphql-core's own pieces: `complete_leaf_value` for scalars and enums,
-`complete_value` for nulls and anything unusual, `collect_and_execute_subfields` for objects,
+`complete_value` for nulls and anything unusual, `collect_subfields` for objects,
 and `handle_field_error` with the field's path for every error. Every other field (arguments,
 info, a field extension such as a permission, async, or any field while a schema extension
 wraps resolvers) goes through graphql-core's `execute_field` unchanged. Nothing is computed
@@ -21,7 +21,7 @@ plain leaves (a report shows the same taxonomy term hundreds of times). Both go 
 
 What this overrides in graphql-core is `execute_fields` (plain fields in one loop) and
 `complete_value` (objects and lists of objects completed through that loop, whatever resolved
-them); everything else is graphql-core's. tests/unit/test_execution_contract.py pins the methods
+them); everything else is graphql-core's. tests/unit/test_execution.py pins the methods
 it overrides and calls, and fails loudly if a strawberry or graphql-core upgrade changes them.
 """
 
@@ -257,8 +257,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         known = answers.get(key)
         if known is not None:
             return known[1]  # type: ignore[no-any-return]
-        errors = self.collected_errors.errors
-        before = len(errors)
+        failed = False
         results: dict[str, Any] = {}
         complete_leaf_value = self.complete_leaf_value
         type_name = parent_type.name
@@ -273,8 +272,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if value is not None:
                         value = complete_leaf_value(step.named_type, value)
                     elif step.non_null:
-                        value = self._leaf(step, parent_type, source, path)
+                        value = self._null(step, parent_type, path)
             except Exception as error:
+                # An error may be dropped under a parent already nulled: a flag, not a count.
+                failed = True
                 self.handle_field_error(
                     error,
                     step.return_type,
@@ -283,30 +284,19 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 )
                 value = None
             results[step.response_name] = value
-        if len(errors) == before:
+        if not failed:
             answers[key] = (source, results)  # the source kept alive, so its id is not reused
         return results
 
     def _leaf(
         self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
-        """A plain scalar or enum: read, then graphql-core's leaf completion; a null goes
-        through graphql-core's complete_value, which raises where the type forbids it."""
+        """A plain scalar or enum: read, then graphql-core's leaf completion."""
         try:
             value = step.read(source)  # type: ignore[misc]
             if value is not None:
                 return self.complete_leaf_value(step.named_type, value)
-            if step.non_null:
-                field_path = Path(path, step.response_name, parent_type.name)
-                return self.complete_value(
-                    step.return_type,
-                    step.field_details_list,
-                    self._info(step, parent_type, field_path),
-                    field_path,
-                    None,
-                    None,
-                )
-            return None
+            return self._null(step, parent_type, path) if step.non_null else None
         except Exception as error:
             self.handle_field_error(
                 error,
@@ -316,16 +306,38 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
             return None
 
+    def _null(self, step: Step, parent_type: GraphQLObjectType, path: Path | None) -> Any:
+        """A null where the type forbids one: graphql-core's complete_value raises its error."""
+        field_path = Path(path, step.response_name, parent_type.name)
+        return self.complete_value(
+            step.return_type,
+            step.field_details_list,
+            self._info(step, parent_type, field_path),
+            field_path,
+            None,
+            None,
+        )
+
     def _plain(self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
         """A plain field holding an object, a list or anything else: completed as graphql-core's
         execute_field would, its errors handled at the field's path."""
         try:
+            value = step.read(source)  # type: ignore[misc]
+            if self.is_awaitable(value):  # graphql-core awaits it, then completes
+                return self.complete_awaitable_value(
+                    step.return_type,
+                    step.field_details_list,
+                    self._info(step, parent_type, path),
+                    path,
+                    value,
+                    None,
+                )
             completed = self.complete_value(
                 step.return_type,
                 step.field_details_list,
                 self._info(step, parent_type, path),
                 path,
-                step.read(source),  # type: ignore[misc]
+                value,
                 None,
             )
         except Exception as error:
@@ -383,7 +395,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         below = self._subfields(object_type, field_details_list)
         if below is None or (
-            object_type.is_type_of is not None and not object_type.is_type_of(value, info)
+            object_type.is_type_of is not None and object_type.is_type_of(value, info) is not True
         ):
             # graphql-core's own check and message (an awaitable is_type_of goes there too).
             return self.complete_object_value(
@@ -421,12 +433,27 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         continue
                 item_path = Path(path, index, None)
                 try:
-                    if item is None or (is_type_of is not None and not is_type_of(item, info)):
-                        # graphql-core's own completion raises its error (or answers null).
-                        completed = super().complete_value(
-                            item_type, field_details_list, info, item_path, item, None
-                        )
-                    elif answers is not None:
+                    if (
+                        item is None
+                        or isinstance(item, Exception)
+                        or is_awaitable(item)
+                        or (is_type_of is not None and is_type_of(item, info) is not True)
+                    ):
+                        # graphql-core's own item completion: it awaits, raises or answers null.
+                        if is_awaitable(item):
+                            out.append(
+                                self.complete_awaitable_list_item_value(
+                                    item, item_type, field_details_list, info, item_path, None
+                                )
+                            )
+                            pending.append(index)
+                        elif self.complete_list_item_value(
+                            item, out, item_type, field_details_list, info, item_path, None
+                        ):
+                            pending.append(index)
+                        continue
+                    completed: Any
+                    if answers is not None:
                         completed = self._leaves(plan, object_type, item, item_path)
                     else:
                         completed = self._fields(plan, object_type, item, item_path, None)

@@ -77,6 +77,8 @@ def holders(broken: str | None) -> list[Holder]:
         terms[1] = term("b", colour="purple")
     elif broken == "null in non-null list item":
         terms = [SHARED, None, SHARED]  # type: ignore[list-item]
+    elif broken == "exception in a list":
+        terms = [SHARED, ValueError("bad term"), SHARED]  # type: ignore[list-item]
     elif broken == "null in non-null object":
         return [Holder(name="h", terms=terms, first=None, required=None)]  # type: ignore[arg-type]
     elif broken == "wrong object type":
@@ -84,11 +86,26 @@ def holders(broken: str | None) -> list[Holder]:
     return [Holder(name=f"h{i}", terms=terms, first=terms[0], required=SHARED) for i in range(2)]
 
 
+async def later(value: Any) -> Any:
+    return value
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def holders(self, broken: str | None = None) -> list[Holder]:
         return holders(broken)
+
+    @strawberry.field
+    def awaited_terms(self) -> list[Term]:
+        """A sync resolver whose items are awaitables (as from a DataLoader's load)."""
+        return [later(SHARED), later(term("b")), SHARED]  # type: ignore[list-item]
+
+    @strawberry.field
+    def awaited_holder(self) -> Holder:
+        holder = holders(None)[0]
+        holder.first = later(SHARED)  # type: ignore[assignment]
+        return holder
 
 
 class ResolveHook(SchemaExtension):
@@ -115,6 +132,7 @@ BROKEN = [
     "wrong leaf type",
     "wrong enum",
     "null in non-null list item",
+    "exception in a list",
     "null in non-null object",
     "wrong object type",
 ]
@@ -136,6 +154,14 @@ def test_answers_and_errors_are_strawberrys(broken: str | None) -> None:
         assert expected[0]["holders"][0]["terms"][1]["colour"] == "DARK_BLUE"  # by name
     else:
         assert expected[1], "each broken value is a GraphQL error"
+
+
+async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> None:
+    query = "{ awaitedTerms { key colour } awaitedHolder { name first { key } } }"
+    served = await schema(PlainFieldsExecutionContext).execute(query)
+    expected = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
+    assert not expected.errors
+    assert (served.data, served.errors) == (expected.data, expected.errors)
 
 
 def test_a_field_with_an_extension_always_runs_it() -> None:
