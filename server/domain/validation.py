@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import isodate
@@ -163,5 +163,20 @@ def period_error(effective_from: date, effective_to: date) -> str | None:
         return (
             f"effectiveTo ({effective_to.isoformat()}) must be after effectiveFrom "
             f"({effective_from.isoformat()}): it is the first day the disclosure no longer applies."
+        )
+    return None
+
+
+# The moments and days an input may name: a person's data has no recipients before 1900 or
+# after 2200, and a time zone offset on 0001-01-01 or 9999-12-31 overflows Python's dates.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def moment_error(moment: datetime | date) -> str | None:
+    """A date or time outside the years 1900-2200 (checked before any arithmetic on it)."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        return (
+            f"{moment.isoformat()} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR} "
+            "this service answers for."
         )
     return None

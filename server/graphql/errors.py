@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.relay import GlobalID
 
 from server.domain import errors as domain
+from server.domain import validation
 from server.graphql import enums
 
 
@@ -49,3 +53,11 @@ def decode_id(value: str, type_name: str, path: list[str]) -> int:
             )
         ]
     )
+
+
+def checked_moment(value: datetime | None, argument: str) -> datetime | None:
+    """A date-time argument within the years the service answers for; otherwise a GraphQL
+    error with code BAD_USER_INPUT, before any arithmetic can overflow on it."""
+    if value is not None and (problem := validation.moment_error(value)):
+        raise GraphQLError(f"{argument}: {problem}", extensions={"code": "BAD_USER_INPUT"})
+    return value

@@ -33,6 +33,8 @@ log = logging.getLogger("server.graphql")
 
 MAX_TOKENS_FOR_COUNT = 10_000
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Operation names are logged up to this length (GraphQL sets no limit on a name).
+LOGGED_NAME_MAX = 100
 JSON = "application/json"
 
 
@@ -163,14 +165,17 @@ def _operations(query: str) -> tuple[tuple[str, str | None], ...]:
 
 
 def operation_label(query: str, operation_name: str | None) -> str | None:
-    """For the access log: the operation's name, else its type (`query`, `mutation`)."""
-    if operation_name is not None:
-        return operation_name
-    operations = _operations(query)
-    if len(operations) != 1:
-        return None
-    kind, name = operations[0]
-    return name or kind
+    """For the access log: the operation's name, else its type (`query`, `mutation`), cut to
+    LOGGED_NAME_MAX characters so that a client cannot write huge log lines."""
+    if operation_name is None:
+        operations = _operations(query)
+        if len(operations) != 1:
+            return None
+        kind, name = operations[0]
+        operation_name = name or kind
+    if len(operation_name) > LOGGED_NAME_MAX:
+        return operation_name[:LOGGED_NAME_MAX] + "…"
+    return operation_name
 
 
 def _check_params(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:

@@ -17,7 +17,7 @@ from server.domain import errors as domain_errors
 from server.domain import who_receives
 from server.graphql import enums
 from server.graphql.context import Context
-from server.graphql.errors import UserError, decode_id
+from server.graphql.errors import UserError, checked_moment, decode_id
 from server.graphql.inventory import Disclosure, Recipient, Transfer, purposes_of, transfers_of
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import Node, global_id
@@ -276,7 +276,7 @@ class SubjectQuery:
         report = await reports.who_receives_report(
             subject_id=lookup[0],
             external_ref=lookup[1],
-            as_of=as_of,
+            as_of=checked_moment(as_of, "asOf"),
             taxonomy=info.context.taxonomy,
         )
         return SubjectReport.from_report(report, info.context.terms) if report else None
@@ -293,7 +293,9 @@ class SubjectQuery:
     ) -> list[Recipient]:
         if key not in info.context.taxonomy.categories:
             raise GraphQLError(f'Unknown data category "{key[:100]}".')
-        rows = await reports.recipients_of_category(key, as_of, info.context.taxonomy)
+        rows = await reports.recipients_of_category(
+            key, checked_moment(as_of, "asOf"), info.context.taxonomy
+        )
         return [Recipient.from_row(r) for r in rows]
 
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from server.domain import transfers
 from server.graphql import enums
 from server.graphql.context import Context
+from server.graphql.errors import checked_moment
 from server.graphql.inventory import Disclosure, Recipient, Transfer
 from server.graphql.permissions import CanReadInventory, needs
 from server.services import transfers as transfer_service
@@ -111,7 +112,9 @@ class TransferQuery:
             strawberry.argument(description="The moment to judge at (default: now)."),
         ] = None,
     ) -> list[TransferGap]:
-        gaps = await transfer_service.transfer_gaps(transfers.Jurisdiction(jurisdiction), as_of)
+        gaps = await transfer_service.transfer_gaps(
+            transfers.Jurisdiction(jurisdiction), checked_moment(as_of, "asOf")
+        )
         terms = info.context.terms
         recipients: dict[int, Recipient] = {}
         disclosures: dict[int, Disclosure] = {}

@@ -59,12 +59,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The names the service itself writes as the audit log's actor: a key must not pose as one.
+SYSTEM_ACTORS = frozenset({"cli", "fixtures", "anonymous", "system"})
+
+
 def name_error(name: str) -> str | None:
     if NAME_PATTERN.fullmatch(name) is None:
         return (
             f"Key names are 1-64 letters, digits and . _ @ - (starting with a letter or digit); "
             f"got {name[:80]!r}."
         )
+    if name.casefold() in SYSTEM_ACTORS:
+        return f"{name} is a name the service uses for itself in the audit log; choose another."
     return None
 
 
@@ -74,9 +80,13 @@ async def create_key(name: str, role: Role, *, actor: str) -> str:
         raise KeyProblem(problem)
     token = new_token()
     at = clock.now()
-    taken = f"A key named {name} already exists (names of revoked keys are not reused)."
+    taken = (
+        f"A key named {name} already exists, in this or another case (names of revoked keys "
+        "are not reused)."
+    )
     async with in_transaction() as conn:
-        if await ApiKey.filter(name=name).using_db(conn).exists():
+        # Unique ignoring case, so that the audit log's actors cannot be told apart by case.
+        if await ApiKey.filter(name__iexact=name).using_db(conn).exists():
             raise KeyProblem(taken)
         try:
             key = await ApiKey.create(

@@ -185,6 +185,12 @@ async def test_names_are_unique_even_after_revocation(db: str) -> None:
         await keys.revoke_key("bob", actor="tests")
     with pytest.raises(keys.KeyProblem, match="Key names"):
         await keys.create_key("two words", Role.VIEWER, actor="tests")
+    # Unique ignoring case, and never a name the service writes as an actor itself.
+    with pytest.raises(keys.KeyProblem, match="another case"):
+        await keys.create_key("ALICE", Role.VIEWER, actor="tests")
+    for system_name in ("cli", "Fixtures", "anonymous"):
+        with pytest.raises(keys.KeyProblem, match="uses for itself"):
+            await keys.create_key(system_name, Role.VIEWER, actor="tests")
     events = (
         await AuditEvent.filter(entity_type="ApiKey").order_by("id").values_list("action", "actor")
     )

@@ -63,6 +63,18 @@ async def test_a_query_logs_one_access_line(
     assert line["time"].endswith("+00:00")
 
 
+async def test_a_huge_operation_name_is_cut_in_the_log(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = "Q" * 100_000  # the query and operationName together stay under the body limit
+    response = await client.post(
+        "/graphql", json={"query": f"query {name} {{ __typename }}", "operationName": name}
+    )
+    assert response.status_code == 200, response.text
+    logged = only_line(caplog, response)["operation"]
+    assert logged == "Q" * 100 + "…"
+
+
 @pytest.mark.parametrize(
     ("payload", "operation"),
     [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from server.domain import validation
 from server.domain.validation import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -257,3 +258,24 @@ def test_note_error() -> None:
 def test_distinct_keeps_the_first_of_each_in_order() -> None:
     assert distinct(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
     assert distinct([]) == []
+
+
+@pytest.mark.parametrize(
+    ("moment", "refused"),
+    [
+        (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), True),  # overflows in UTC
+        (datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))), True),
+        (datetime(1899, 12, 31, 23, 59), True),
+        (datetime(1900, 1, 1), False),
+        (datetime(2200, 12, 31, 23, 59), False),
+        (date(2201, 1, 1), True),
+        (date(2025, 6, 1), False),
+    ],
+)
+def test_moments_are_limited_to_the_years_1900_to_2200(
+    moment: datetime | date, refused: bool
+) -> None:
+    problem = validation.moment_error(moment)
+    assert (problem is not None) == refused
+    if refused:
+        assert "1900-2200" in problem  # type: ignore[operator]
