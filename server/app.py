@@ -261,5 +261,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.graphiql = not settings.production
+    # Production names no fields a client did not ask for: no suggestions, like no introspection.
+    app.state.hide_suggestions = settings.production
     app.state.schema = schema
     return app

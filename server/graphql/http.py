@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -211,7 +212,16 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
-def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
+# graphql-core's hint naming fields and types a client did not ask for ("Did you mean 'x'?").
+SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
+
+
+def format_errors(
+    errors: list[GraphQLError], request_id: str, hide_suggestions: bool = False
+) -> list[dict[str, Any]]:
+    """Errors as the response shows them: unexpected ones masked (and logged with their stack);
+    with `hide_suggestions` (production), no hint that names the schema's fields, which OWASP
+    counts as schema disclosure."""
     out = []
     for error in errors:
         if is_unexpected(error):
@@ -230,7 +240,10 @@ def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str,
                 formatted["locations"] = [loc._asdict() for loc in error.locations]
             out.append(formatted)
         else:
-            out.append(dict(error.formatted))
+            formatted = dict(error.formatted)
+            if hide_suggestions and error.path is None:
+                formatted["message"] = SUGGESTION.sub("", formatted["message"])
+            out.append(formatted)
     return out
 
 
@@ -300,7 +313,11 @@ def graphql_endpoint(
         body: dict[str, Any] = {}
         request_error = is_request_error(result)
         if result.errors:
-            body["errors"] = format_errors(result.errors, request_id)
+            body["errors"] = format_errors(
+                result.errors,
+                request_id,
+                hide_suggestions=getattr(request.app.state, "hide_suggestions", False),
+            )
             internal = any(is_unexpected(e) for e in result.errors)
             state.outcome = "internal_error" if internal else "graphql_errors"
         else:

@@ -17,7 +17,7 @@ from server.domain import validation
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
-from server.graphql.errors import UserError, decode_id
+from server.graphql.errors import MAX_DATABASE_ID, UserError, decode_id
 from server.graphql.inventory import Recipient
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import PageInfo
@@ -76,12 +76,21 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         if not raw.startswith(CURSOR_PREFIX):
             raise ValueError(cursor)
         sort_name, recipient_id = orjson.loads(raw[len(CURSOR_PREFIX) :])
-        if not isinstance(sort_name, str) or not isinstance(recipient_id, int):
+        # Checked before any query: PostgreSQL refuses a NUL in text and an id past 32 bits.
+        if (
+            not isinstance(sort_name, str)
+            or "\x00" in sort_name
+            or len(sort_name) > 4 * validation.NAME_MAX  # a case-folded name can grow
+            or not isinstance(recipient_id, int)
+            or isinstance(recipient_id, bool)
+            or not 0 < recipient_id <= MAX_DATABASE_ID
+        ):
             raise ValueError(cursor)
         return sort_name, recipient_id
     except (ValueError, UnicodeError, binascii.Error, orjson.JSONDecodeError, TypeError) as exc:
         raise GraphQLError(
-            "Invalid cursor for `after`: pass an endCursor from an earlier page of the same query."
+            "Invalid cursor for `after`: pass an endCursor from an earlier page of the same query.",
+            extensions={"code": "BAD_USER_INPUT"},
         ) from exc
 
 

@@ -232,6 +232,25 @@ async def test_introspection_is_on_in_development(query: str, db: str) -> None:
         assert response.status_code == 200 and "errors" not in response.json()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param('{ recipient(slug: "x") { nam } }', id="field"),
+        pytest.param("{ recipientz { totalCount } }", id="root-field"),
+        pytest.param("{ recipients(frist: 2) { totalCount } }", id="argument"),
+    ],
+)
+async def test_production_suggests_no_names_development_does(query: str, db: str) -> None:
+    """Suggestions name fields the client did not ask for: OWASP counts them as schema
+    disclosure, so production drops them together with introspection (issue 11 §6)."""
+    async with serve(PRODUCTION) as client:
+        message = assert_request_error(await ask(client, query), 400)["errors"][0]["message"]
+        assert "Did you mean" not in message and message.endswith(".")
+    async with serve(Settings()) as client:
+        message = assert_request_error(await ask(client, query), 400)["errors"][0]["message"]
+        assert "Did you mean" in message
+
+
 async def test_typename_still_works_in_production(db: str) -> None:
     async with serve(PRODUCTION) as client:
         response = await ask(client, TYPENAME)

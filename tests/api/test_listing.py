@@ -225,6 +225,11 @@ async def test_empty_result_has_null_cursors(client: httpx.AsyncClient) -> None:
         cursor_of(b'recipients:["alpha", "1"]'),
         cursor_of(b"recipients:{}"),
         cursor_of(b'other:["alpha", 1]'),
+        # Refused before any query: PostgreSQL refuses both (issue 11 §4).
+        cursor_of(b'recipients:["al\\u0000pha", 1]'),
+        cursor_of(b'recipients:["alpha", 1099511627776]'),
+        cursor_of(b'recipients:["alpha", 0]'),
+        cursor_of(b'recipients:["alpha", true]'),
     ],
 )
 async def test_malformed_cursor_is_an_error(client: httpx.AsyncClient, cursor: str) -> None:
