@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -138,12 +139,10 @@ class SubjectReport:
         recipients: dict[int, Recipient] = {}
         disclosures: dict[int, Disclosure] = {}
 
-        def recipient(row: dict[str, object]) -> Recipient:
-            pk = row["id"]
-            assert isinstance(pk, int)
-            found = recipients.get(pk)
+        def recipient(row: dict[str, Any]) -> Recipient:
+            found = recipients.get(row["id"])
             if found is None:
-                found = recipients[pk] = Recipient.from_row(row)  # type: ignore[arg-type]
+                found = recipients[row["id"]] = Recipient.from_row(row)
             return found
 
         def disclosure(row: DisclosureRow) -> Disclosure:

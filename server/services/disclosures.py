@@ -3,12 +3,15 @@ so each moves the recipient's version on."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.disclosure_writes import insert_disclosure
 from server.db.models import Disclosure, Recipient
 from server.domain import validation
-from server.domain.disclosure_terms import check_disclosure
+from server.domain.disclosure_terms import DisclosureSpec, check_disclosure
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -17,6 +20,25 @@ from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import AddDisclosure, EndDisclosure
 from server.services.recipient_versions import bump_version
 from server.services.results import DisclosureResult
+
+
+async def record_disclosure(
+    conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, *, at: datetime, actor: str
+) -> Disclosure:
+    """Write a checked disclosure with its read model, and its audit event, in `conn`'s
+    transaction: registration and addDisclosure record a disclosure the same way."""
+    disclosure = await insert_disclosure(conn, recipient_id, spec, at)
+    await audit.record(
+        connection=conn,
+        at=at,
+        actor=actor,
+        action="addDisclosure",
+        entity_type="Disclosure",
+        entity_id=disclosure.id,
+        recipient_id=recipient_id,
+        changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
+    )
+    return disclosure
 
 
 async def add_disclosure(
@@ -34,18 +56,8 @@ async def add_disclosure(
             )
         at = clock.now()
         await bump_version(conn, recipient, at)
-        disclosure = await insert_disclosure(conn, recipient.id, command.disclosure, at)
-        await audit.record(
-            connection=conn,
-            at=at,
-            actor=actor,
-            action="addDisclosure",
-            entity_type="Disclosure",
-            entity_id=disclosure.id,
-            recipient_id=recipient.id,
-            changes=audit.diff(
-                {}, disclosure_snapshot(command.disclosure, disclosure.effective_from)
-            ),
+        disclosure = await record_disclosure(
+            conn, recipient.id, command.disclosure, at=at, actor=actor
         )
     return DisclosureResult(disclosure)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.disclosure_writes import insert_disclosure
 from server.db.models import Recipient, StatusChange
 from server.domain import access, recipient_details, subprocessors, validation
 from server.domain.access import Role
@@ -15,8 +14,9 @@ from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, clock
-from server.services.audit_snapshots import disclosure_snapshot, recipient_snapshot
+from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import RegisterRecipient
+from server.services.disclosures import record_disclosure
 from server.services.engagement import check_engaged_by
 from server.services.results import RecipientResult
 
@@ -117,15 +117,5 @@ async def register_recipient(
             changes=audit.diff({}, recipient_snapshot(recipient)),
         )
         for spec in command.disclosures:
-            disclosure = await insert_disclosure(conn, recipient.id, spec, at)
-            await audit.record(
-                connection=conn,
-                at=at,
-                actor=actor,
-                action="addDisclosure",
-                entity_type="Disclosure",
-                entity_id=disclosure.id,
-                recipient_id=recipient.id,
-                changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
-            )
+            await record_disclosure(conn, recipient.id, spec, at=at, actor=actor)
     return RecipientResult(recipient)
