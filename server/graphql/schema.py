@@ -16,12 +16,11 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from server.graphql.analysis import alias_rule, depth_rule
 from server.graphql.cost import PlanCache, plan_cost
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.execution import PlainFieldsExecutionContext
@@ -98,11 +97,10 @@ def build_schema(
 ) -> strawberry.Schema:
     """The served schema. Tests pass strawberry's own execution context to compare answers."""
     settings = settings or Settings()
-    # The same rule classes for every request: the validation cache is keyed by them, and
-    # QueryDepthLimiter / MaxAliasesLimiter would build new ones each time (and never hit it).
+    # The same rule classes for every request: the validation cache is keyed by them.
     limits: list[type[ASTValidationRule]] = [
-        max_depth_rule(settings.max_query_depth, None, None),
-        max_aliases_rule(settings.max_aliases),
+        depth_rule(settings.max_query_depth),
+        alias_rule(settings.max_aliases),
     ]
     if settings.production:
         limits.append(NoSchemaIntrospectionCustomRule)
