@@ -48,8 +48,10 @@ class Settings:
     max_tokens: int = 5000
     # Parsed documents, validations and cost plans kept, each an LRU by query text.
     query_cache_size: int = 256
-    # Nodes a query may ask for: the product of `first` along each connection path, summed.
-    max_query_cost: int = 50_000
+    # Nodes a query may ask for: items of every list along each path multiplied, summed.
+    max_query_cost: int = 2_000_000
+    # How old the counts behind the requested cost may be (server/services/statistics.py).
+    cost_statistics_seconds: int = 60
     # Requests per second per key (principal, else client address); None turns the limit off.
     rate_limit: float | None = None
     # Requests a key may make at once after idling; None means twice the per-second rate.
@@ -114,7 +116,8 @@ class Settings:
             max_aliases=number("MAX_ALIASES", 30, 0),
             max_tokens=number("MAX_TOKENS", 5000, 10),
             query_cache_size=number("QUERY_CACHE_SIZE", 256, 1),
-            max_query_cost=number("MAX_QUERY_COST", 50_000),
+            max_query_cost=number("MAX_QUERY_COST", 2_000_000),
+            cost_statistics_seconds=number("COST_STATISTICS_SECONDS", 60, 0, 86_400),
             rate_limit=rate_limit,
             rate_limit_burst=burst,
         )

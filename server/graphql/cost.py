@@ -1,17 +1,27 @@
 """Query cost in the manner of GitHub's node limit, computed before execution.
 
-Every field with a `first` argument is a connection (or a paged list). The nodes a query may ask
-for are, for each path through such fields, the product of their `first` values (the schema's
-default, else `Settings.default_page_size`, when a query leaves `first` out), summed over all
-paths. `{ a(first: 10) { b(first: 20) { x } } c(first: 5) { x } }` costs 10 + 10·20 + 5 = 215.
+The cost is the number of list items (nodes) a query can return. A connection (a field with a
+`first` argument) returns at most `first` items (the schema's default, else
+`Settings.default_page_size`, when a query leaves `first` out). Every other list of objects has a
+bound in LIST_BOUNDS: the most items any one parent holds, and how many exist in all, both read
+from the inventory (server/db/statistics.py) or the taxonomy before execution. Items multiply
+down a path and the paths add up: `{ a(first: 10) { b(first: 20) { x } } c(first: 5) { x } }`
+costs 10 + 10·20 + 5 = 215, and `recipients(first: 50) { edges { node { disclosures { id } } } }`
+costs 50 + 50 × (the most disclosures one recipient has), or 50 + all disclosures if fewer.
+
+That last bound, the total, holds only while the parents are distinct: fifty distinct recipients
+hold at most every disclosure once, but `disclosures { recipient { disclosures } }` reaches the
+same recipient once per disclosure, so there only the product counts. Each list says whether its
+items belong to one parent (OWNED: distinct parents, distinct items) or may appear under several
+(SHARED: rows linking parent and item are distinct, the items are not).
 
 Fragments and inline fragments are expanded, and fields are merged by response key as execution
 merges them (a field asked for twice under one name is fetched once). Variables are resolved at
 request time, so the work is split in two:
 
-- `compile_plan` walks a document once into a small graph of connection nodes (shared where the
-  document shares fragments, so a fragment spread in many places is walked once);
-- `plan_cost` evaluates that graph with the request's variables.
+- `compile_plan` walks a document once into a small graph of nodes (shared where the document
+  shares fragments, so a fragment spread in many places is walked once);
+- `plan_cost` evaluates that graph with the request's variables and the inventory's counts.
 
 The plan depends only on the document and operation name, so callers cache it (`PlanCache`).
 The walk tolerates documents that failed validation (unknown fields and fragments are skipped,
@@ -20,6 +30,7 @@ cycles are cut), so the cost can be reported with validation errors too.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,8 +50,14 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
+
+from server.domain import transfers
+from server.domain.taxonomy import Taxonomy
+from server.graphql.errors import MAX_USER_ERRORS
 
 # Deeper than any valid query may go (the depth limit is far lower): a guard for invalid ones.
 MAX_WALK_DEPTH = 128
@@ -63,15 +80,170 @@ class Variable:
     fallback: int
 
 
+class Items(enum.Enum):
+    OWNED = "each item belongs to one parent"
+    SHARED = "an item may appear under several parents"
+
+
+@dataclass(frozen=True, slots=True)
+class ListBound:
+    """At most `each` items per parent and, while the parents are distinct, `total` in all
+    (names of counts: server/db/statistics.py, or the taxonomy's and references' sizes)."""
+
+    each: str
+    total: str | None = None
+    items: Items = Items.SHARED
+
+
+# A list as long as its parent's page: `edges` of a connection (the connection counted them).
+SAME_ITEMS = ListBound("")
+
+LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
+    ("Query", "recipientsOfCategory"): ListBound("recipients"),
+    ("Query", "dataCategories"): ListBound("data_categories"),
+    ("Query", "purposes"): ListBound("purposes"),
+    ("Query", "subjectTypes"): ListBound("subject_types"),
+    ("Query", "adequacyDecisions"): ListBound("adequacy_decisions"),
+    ("Query", "transferGaps"): ListBound("transfers"),
+    ("RecipientConnection", "edges"): SAME_ITEMS,
+    ("Recipient", "subprocessors"): ListBound(
+        "subprocessors_per_recipient", "recipients", Items.OWNED
+    ),
+    ("Recipient", "disclosures"): ListBound(
+        "disclosures_per_recipient", "disclosures", Items.OWNED
+    ),
+    ("Recipient", "history"): ListBound("events_per_recipient", "recipient_events", Items.OWNED),
+    ("Disclosure", "transfers"): ListBound("transfers_per_disclosure", "transfers", Items.OWNED),
+    ("Disclosure", "dataCategories"): ListBound("categories_per_disclosure", "category_links"),
+    ("Disclosure", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
+    ("Disclosure", "subjectTypes"): ListBound("subject_types_per_disclosure", "subject_type_links"),
+    ("DataCategory", "children"): ListBound(
+        "children_per_category", "data_categories", Items.OWNED
+    ),
+    ("DataSubject", "dataCategories"): ListBound(
+        "categories_per_subject", "subject_category_links"
+    ),
+    ("DataSubject", "consents"): ListBound("consents_per_subject", "consents", Items.OWNED),
+    # One subject's report: each recipient once, and each disclosure whose audience holds the
+    # subject's type once at most (a reason or withheld).
+    ("SubjectReport", "recipients"): ListBound("recipients"),
+    ("SubjectReport", "withheld"): ListBound("disclosures_per_subject_type"),
+    ("RecipientAccess", "via"): ListBound("chain_links"),
+    ("RecipientAccess", "reasons"): ListBound(
+        "disclosures_per_recipient", "disclosures_per_subject_type", Items.OWNED
+    ),
+    ("DisclosureReason", "dataCategories"): ListBound(
+        "report_categories_per_reason", "report_category_pairs"
+    ),
+    ("DisclosureReason", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
+    ("DisclosureReason", "transfers"): ListBound(
+        "transfers_per_disclosure", "transfers", Items.OWNED
+    ),
+    ("DisclosureReason", "transferAssessments"): ListBound(
+        "transfers_per_disclosure", "transfers", Items.OWNED
+    ),
+    ("RecipientPayload", "userErrors"): ListBound("user_errors"),
+    ("DisclosurePayload", "userErrors"): ListBound("user_errors"),
+    ("DataSubjectPayload", "userErrors"): ListBound("user_errors"),
+}
+# Object fields that give each parent an object of its own: distinct parents, distinct objects.
+ONE_TO_ONE = frozenset(
+    {
+        ("RecipientEdge", "node"),
+        ("RecipientAccess", "recipient"),
+        ("DisclosureReason", "disclosure"),
+        ("WithheldDisclosure", "disclosure"),
+        ("TransferGap", "transfer"),
+    }
+)
+
+
+def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[str, int]:
+    """Every count LIST_BOUNDS names: the inventory's (server/db/statistics.py, None when the
+    plan reads none), the taxonomy's, the reference's, and the bounds derived from them."""
+    children: dict[str | None, int] = {}
+    for term in taxonomy.categories.values():
+        children[term.parent] = children.get(term.parent, 0) + 1
+    decisions = transfers.reference().decisions
+    counts = dict(inventory or {})
+    counts.update(
+        data_categories=len(taxonomy.categories),
+        purposes=len(taxonomy.purposes),
+        subject_types=len(taxonomy.subject_types),
+        children_per_category=max((n for p, n in children.items() if p is not None), default=0),
+        adequacy_decisions=max(
+            (sum(1 for j, _ in decisions if j is jurisdiction) for jurisdiction, _ in decisions),
+            default=0,
+        ),
+        user_errors=MAX_USER_ERRORS,
+    )
+    if inventory is None:
+        return counts
+    counts.update(
+        # A report's categories for one disclosure: the more specific key of each pair of a
+        # disclosure's and the subject's keys that match (domain/taxonomy.matched_categories).
+        report_categories_per_reason=min(
+            counts["categories_per_disclosure"] * counts["categories_per_subject"],
+            len(taxonomy.categories),
+        ),
+        report_category_pairs=counts["category_links"] * counts["categories_per_subject"],
+    )
+    return counts
+
+
+def unbounded_lists(
+    schema: GraphQLSchema, bounds: Mapping[tuple[str, str], ListBound]
+) -> list[str]:
+    """Lists of objects without `first` and without a bound: each must join LIST_BOUNDS."""
+    missing = []
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            nullable = get_nullable_type(field.type)
+            target = get_named_type(field.type)
+            if (
+                is_list_type(nullable)
+                and isinstance(target, GraphQLObjectType | GraphQLInterfaceType)
+                and "first" not in field.args
+                and (type_.name, name) not in bounds
+            ):
+                missing.append(f"{type_.name}.{name}")
+    return missing
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Node:
-    """A connection (`first` set) or a plain field that leads to connections (`first` None)."""
+    """A field that returns lists or leads to them: a connection (`first` set), a bounded list
+    (`bound` set), or an object field (neither; `one_to_one` when each parent has its own)."""
 
     first: int | Variable | None
+    bound: ListBound | None
+    one_to_one: bool
     children: tuple[Node, ...]
 
 
-Plan = tuple[Node, ...]
+@dataclass(frozen=True, slots=True)
+class Plan:
+    roots: tuple[Node, ...]
+    # Whether evaluating it needs counts (a list without `first`), and whether the inventory's,
+    # read from the database (the taxonomy's and the reference's are at hand).
+    bounded: bool
+    reads_inventory: bool
+
+
+EMPTY_PLAN = Plan((), False, False)
+# Counts known without the database (counts_for).
+AT_HAND = frozenset(
+    {
+        "data_categories",
+        "purposes",
+        "subject_types",
+        "children_per_category",
+        "adequacy_decisions",
+        "user_errors",
+    }
+)
 
 
 def compile_plan(
@@ -79,18 +251,20 @@ def compile_plan(
     document: DocumentNode,
     operation_name: str | None,
     default_page_size: int,
+    bounds: Mapping[tuple[str, str], ListBound] = LIST_BOUNDS,
+    one_to_one: frozenset[tuple[str, str]] = ONE_TO_ONE,
 ) -> Plan:
-    """The connection graph of the operation `operation_name` picks (empty when none does)."""
+    """The cost graph of the operation `operation_name` picks (empty when none does)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
         operation = operations[0] if len(operations) == 1 else None
     else:
         operation = next((o for o in operations if o.name and o.name.value == operation_name), None)
     if operation is None:
-        return ()
+        return EMPTY_PLAN
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return ()
+        return EMPTY_PLAN
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -99,32 +273,50 @@ def compile_plan(
         default = definition.default_value
         if isinstance(default, IntValueNode):
             variable_defaults[definition.variable.name.value] = _int_literal(default)
-    walker = _Walker(schema, fragments, variable_defaults, default_page_size)
-    return walker.group(root, (operation.selection_set,), 0)
+    walker = _Walker(schema, fragments, variable_defaults, default_page_size, bounds, one_to_one)
+    roots = walker.group(root, (operation.selection_set,), 0)
+    return Plan(roots, walker.bounded, walker.reads_inventory)
 
 
-def plan_cost(plan: Plan, variables: Mapping[str, Any] | None) -> int:
-    """The nodes the plan asks for with these variables (values as sent, before coercion)."""
-    memo: dict[int, int] = {}
+def plan_cost(
+    plan: Plan, variables: Mapping[str, Any] | None, counts: Mapping[str, int] | None = None
+) -> int:
+    """The nodes the plan asks for with these variables (values as sent, before coercion) and
+    the inventory's `counts` (needed when `plan.counted`; a missing count is refused loudly)."""
     variables = variables or {}
+    counts = counts or {}
+    memo: dict[tuple[int, int, bool], int] = {}
 
-    def unit(node: Node) -> int:
-        # Cost is linear in the multiplier from above, so each shared node is evaluated once.
-        key = id(node)
+    def cost(node: Node, parents: int, distinct: bool) -> int:
+        """Nodes at and below `node` under `parents` parents (`distinct`: no two the same)."""
+        key = (id(node), parents, distinct)
         found = memo.get(key)
         if found is not None:
             return found
-        below = sum(unit(child) for child in node.children)
         first = node.first
-        if first is None:
-            value = below
+        bound = node.bound
+        added = 0
+        if first is not None:
+            each = first if isinstance(first, int) else _variable(first, variables)
+            items = added = parents * each
+            items_distinct = distinct
+        elif bound is SAME_ITEMS:
+            items, items_distinct = parents, distinct
+        elif bound is not None:
+            items = added = parents * counts[bound.each]
+            if bound.total is not None and distinct:
+                items = added = min(items, counts[bound.total])
+            items_distinct = parents <= 1 or (distinct and bound.items is Items.OWNED)
         else:
-            count = first if isinstance(first, int) else _variable(first, variables)
-            value = count * (1 + below)
+            items = parents
+            items_distinct = parents <= 1 or (distinct and node.one_to_one)
+        items = min(items, MAX_REPORTED_COST)
+        value = added + sum(cost(child, items, items_distinct) for child in node.children)
+        value = min(value, MAX_REPORTED_COST)
         memo[key] = value
         return value
 
-    return min(sum(unit(node) for node in plan), MAX_REPORTED_COST)
+    return min(sum(cost(node, 1, True) for node in plan.roots), MAX_REPORTED_COST)
 
 
 def _int_literal(node: IntValueNode) -> int:
@@ -141,8 +333,12 @@ def query_cost(
     variables: Mapping[str, Any] | None = None,
     operation_name: str | None = None,
     default_page_size: int = 50,
+    counts: Mapping[str, int] | None = None,
+    bounds: Mapping[tuple[str, str], ListBound] = LIST_BOUNDS,
+    one_to_one: frozenset[tuple[str, str]] = ONE_TO_ONE,
 ) -> int:
-    return plan_cost(compile_plan(schema, document, operation_name, default_page_size), variables)
+    plan = compile_plan(schema, document, operation_name, default_page_size, bounds, one_to_one)
+    return plan_cost(plan, variables, counts)
 
 
 class PlanCache:
@@ -197,17 +393,23 @@ class _Walker:
         fragments: dict[str, FragmentDefinitionNode],
         variable_defaults: dict[str, int],
         default_page_size: int,
+        bounds: Mapping[tuple[str, str], ListBound],
+        one_to_one: frozenset[tuple[str, str]],
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variable_defaults = variable_defaults
         self.default_page_size = default_page_size
-        self.memo: dict[tuple[str, tuple[int, ...]], Plan] = {}
+        self.bounds = bounds
+        self.one_to_one = one_to_one
+        self.bounded = False
+        self.reads_inventory = False
+        self.memo: dict[tuple[str, tuple[int, ...]], tuple[Node, ...]] = {}
 
     def group(
         self, parent: GraphQLNamedType, selection_sets: tuple[SelectionSetNode, ...], depth: int
-    ) -> Plan:
-        """The connection nodes under these (merged) selection sets of `parent`."""
+    ) -> tuple[Node, ...]:
+        """The cost nodes under these (merged) selection sets of `parent`."""
         key = (parent.name, tuple(id(s) for s in selection_sets))
         found = self.memo.get(key)
         if found is not None:
@@ -264,16 +466,36 @@ class _Walker:
     def _field(self, owner: GraphQLNamedType, nodes: list[FieldNode], depth: int) -> Node | None:
         if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
             return None
-        definition = owner.fields.get(nodes[0].name.value)
+        name = nodes[0].name.value
+        definition = owner.fields.get(name)
         if definition is None:
             return None  # unknown (validation says so) or __typename and friends
         target = get_named_type(definition.type)
         selection_sets = tuple(n.selection_set for n in nodes if n.selection_set is not None)
         children = self.group(target, selection_sets, depth + 1) if selection_sets else ()
         argument = definition.args.get("first")
-        if argument is None:
-            return Node(None, children) if children else None
-        return Node(self._first(nodes[0], coerce_default_value(argument)), children)
+        if argument is not None:
+            return Node(
+                self._first(nodes[0], coerce_default_value(argument)), None, False, children
+            )
+        if not isinstance(target, GraphQLObjectType | GraphQLInterfaceType):
+            return None  # other lists of leaves (a recipient's services) are not nodes
+        if is_list_type(get_nullable_type(definition.type)):
+            bound = self._bound(owner, name)
+            self.bounded = self.bounded or bound is not SAME_ITEMS
+            if not {bound.each, bound.total} <= AT_HAND | {"", None}:
+                self.reads_inventory = True
+            return Node(None, bound, False, children)
+        if not children:
+            return None
+        return Node(None, None, (owner.name, name) in self.one_to_one, children)
+
+    def _bound(self, owner: GraphQLNamedType, name: str) -> ListBound:
+        bound = self.bounds.get((owner.name, name))
+        if bound is None:
+            # Every list of objects has one: tests/unit/test_query_cost.py checks the schema.
+            raise LookupError(f"{owner.name}.{name} is a list with no bound in LIST_BOUNDS")
+        return bound
 
     def _first(self, node: FieldNode, schema_default: Any) -> int | Variable:
         fallback = max(0, schema_default) if type(schema_default) is int else self.default_page_size

@@ -30,8 +30,21 @@ class UserError:
 MAX_DATABASE_ID = 2**31 - 1
 
 
+# The most userErrors one payload lists: its list has a bound like every other (cost.py). Past
+# it, the last entry says how many more there were; no input within the body limit and the
+# write caps comes near it.
+MAX_USER_ERRORS = 1000
+
+
 def user_errors(exc: domain.UserErrors) -> list[UserError]:
-    return [UserError.from_domain(e) for e in exc.errors]
+    errors = [UserError.from_domain(e) for e in exc.errors[:MAX_USER_ERRORS]]
+    if len(exc.errors) > MAX_USER_ERRORS:
+        errors[-1] = UserError(
+            field=None,
+            message=f"{len(exc.errors) - MAX_USER_ERRORS + 1:,} more errors are not listed.",
+            code=enums.UserErrorCode.INVALID,
+        )
+    return errors
 
 
 def decode_id(value: str, type_name: str, path: list[str]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
@@ -20,8 +20,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from server.domain.taxonomy import default_taxonomy
 from server.graphql.analysis import alias_rule, depth_rule
-from server.graphql.cost import PlanCache, plan_cost
+from server.graphql.cost import LIST_BOUNDS, PlanCache, counts_for, plan_cost, unbounded_lists
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.execution import PlainFieldsExecutionContext
 from server.graphql.lookup import NodeQuery
@@ -29,6 +30,7 @@ from server.graphql.recipients import RecipientMutation, RecipientQueries
 from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
 from server.graphql.transfers import TransferQuery
+from server.services.statistics import InventoryStatistics
 from server.settings import Settings
 
 Query = merge_types(
@@ -38,15 +40,16 @@ Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, Subje
 
 
 class QueryCostLimiter(SchemaExtension):
-    """The node limit (server/graphql/cost.py): over it, a QUERY_TOO_COSTLY error and no
+    """The node limit (server/graphql/cost.py): over it, a COST_LIMIT_EXCEEDED error and no
     execution. Every response past parsing reports `extensions.cost`."""
 
-    def __init__(self, plans: PlanCache, limit: int) -> None:
+    def __init__(self, plans: PlanCache, statistics: InventoryStatistics, limit: int) -> None:
         self.plans = plans
+        self.statistics = statistics
         self.limit = limit
         self.cost: int | None = None
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context
         document = context.graphql_document
@@ -55,7 +58,12 @@ class QueryCostLimiter(SchemaExtension):
         plan = self.plans.plan(
             context.schema._schema, document, context.query, context.operation_name
         )
-        self.cost = plan_cost(plan, context.variables)
+        counts = None
+        if plan.bounded:
+            inventory = await self.statistics.counts() if plan.reads_inventory else None
+            taxonomy = getattr(context.context, "taxonomy", None) or default_taxonomy()
+            counts = counts_for(inventory, taxonomy)
+        self.cost = plan_cost(plan, context.variables, counts)
 
     def on_execute(self) -> Iterator[None]:
         if self.cost is not None and self.cost > self.limit:
@@ -63,11 +71,11 @@ class QueryCostLimiter(SchemaExtension):
                 data=None,
                 errors=[
                     GraphQLError(
-                        f"The query asks for up to {self.cost:,} nodes; the limit is "
-                        f"{self.limit:,}. Ask for smaller pages (`first`) or fewer nested "
-                        "connections.",
+                        f"The query can return up to {self.cost:,} nodes; the limit is "
+                        f"{self.limit:,}. Ask for smaller pages (`first`), fewer nested lists "
+                        "or fewer aliases.",
                         extensions={
-                            "code": "QUERY_TOO_COSTLY",
+                            "code": "COST_LIMIT_EXCEEDED",
                             "cost": self.cost,
                             "limit": self.limit,
                         },
@@ -105,7 +113,8 @@ def build_schema(
     if settings.production:
         limits.append(NoSchemaIntrospectionCustomRule)
     plans = PlanCache(settings.default_page_size, settings.query_cache_size)
-    return InventorySchema(
+    statistics = InventoryStatistics(settings.cost_statistics_seconds)
+    schema = InventorySchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
@@ -115,9 +124,12 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: ParserCache(maxsize=settings.query_cache_size),
             lambda: ValidationCache(maxsize=settings.query_cache_size),
-            lambda: QueryCostLimiter(plans, settings.max_query_cost),
+            lambda: QueryCostLimiter(plans, statistics, settings.max_query_cost),
         ],
     )
+    if missing := unbounded_lists(schema._schema, LIST_BOUNDS):
+        raise LookupError(f"lists with no bound in server/graphql/cost.py LIST_BOUNDS: {missing}")
+    return schema
 
 
 def schema_sdl(schema: strawberry.Schema | None = None) -> str:

@@ -16,7 +16,7 @@ JSON = "application/json"
 TYPENAME = "{ __typename }"
 
 
-def cost(nodes: int, limit: int = 50_000) -> dict[str, Any]:
+def cost(nodes: int, limit: int = 2_000_000) -> dict[str, Any]:
     """What every response past parsing reports in `extensions`."""
     return {"cost": {"requestedNodes": nodes, "limit": limit}}
 

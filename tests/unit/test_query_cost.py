@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 import pytest
 from graphql import build_schema, parse
 
-from server.graphql.cost import PlanCache, compile_plan, plan_cost, query_cost
+from server.graphql import cost as cost_module
+from server.graphql.cost import SAME_ITEMS, PlanCache, plan_cost
 
 SDL = """
 type Query {
@@ -31,6 +33,10 @@ type UserConnection { edges: [UserEdge!]! totalCount: Int }
 type UserEdge { node: User! }
 """
 SCHEMA = build_schema(SDL)
+# This schema's one list without `first`: a connection's edges, as many as its page.
+BOUNDS = {("UserConnection", "edges"): SAME_ITEMS}
+query_cost = functools.partial(cost_module.query_cost, bounds=BOUNDS)
+compile_plan = functools.partial(cost_module.compile_plan, bounds=BOUNDS)
 
 
 def cost(query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> int:
@@ -260,3 +266,120 @@ def test_cost_is_capped_at_64_bits_for_the_json_answer() -> None:
     query = "{ viewer { " + "friends(first: 2147483647) { edges { node { " * 20
     query += "name" + " } } }" * 20 + " } }"
     assert cost(query) == 2**63 - 1
+
+
+# -- lists without `first` (issue 11 §2) ---------------------------------------------------------
+
+LISTS_SDL = """
+type Query { owners: [Owner!]! owner: Owner page(first: Int): OwnerPage! }
+type OwnerPage { edges: [OwnerEdge!]! }
+type OwnerEdge { node: Owner! }
+type Owner { name: String items: [Item!]! tags: [Tag!]! labels: [String!]! }
+type Item { id: ID owner: Owner! tags: [Tag!]! }
+type Tag { name: String children: [Tag!]! }
+"""
+LISTS_SCHEMA = build_schema(LISTS_SDL)
+LISTS_BOUNDS = {
+    ("Query", "owners"): cost_module.ListBound("owners"),
+    ("OwnerPage", "edges"): SAME_ITEMS,
+    ("Owner", "items"): cost_module.ListBound("items_per_owner", "items", cost_module.Items.OWNED),
+    ("Owner", "tags"): cost_module.ListBound("tags_per_owner", "tag_links"),
+    ("Item", "tags"): cost_module.ListBound("tags_per_item", "item_tag_links"),
+    ("Tag", "children"): cost_module.ListBound("children_per_tag", "tags", cost_module.Items.OWNED),
+}
+ONE_TO_ONE = frozenset({("OwnerEdge", "node")})
+COUNTS = {
+    "owners": 10,
+    "items_per_owner": 5,
+    "items": 20,
+    "tags_per_owner": 3,
+    "tag_links": 12,
+    "tags_per_item": 4,
+    "item_tag_links": 30,
+    "children_per_tag": 2,
+    "tags": 7,
+}
+
+
+def list_cost(query: str) -> int:
+    return cost_module.query_cost(
+        LISTS_SCHEMA, parse(query), None, counts=COUNTS, bounds=LISTS_BOUNDS, one_to_one=ONE_TO_ONE
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param("{ owners { name } }", 10, id="a root list: all there are"),
+        pytest.param("{ owner { items { id } } }", 5, id="one parent: the most one has"),
+        # Ten distinct owners hold at most every item once: 20, not 10 x 5.
+        pytest.param("{ owners { items { id } } }", 10 + 20, id="distinct parents: the total"),
+        pytest.param("{ page(first: 3) { edges { node { items { id } } } } }", 3 + 15, id="page"),
+        pytest.param(
+            "{ page(first: 9) { edges { node { items { id } } } } }", 9 + 20, id="page total"
+        ),
+        # Each item leads back to its owner: twenty owners, not distinct, so 20 x 5 items.
+        pytest.param(
+            "{ owners { items { owner { items { id } } } } }", 10 + 20 + 100, id="back to parent"
+        ),
+        # Shared items (tags): the links are distinct, the tags are not; their children count
+        # by the product.
+        pytest.param("{ owners { tags { name } } }", 10 + 12, id="shared: links"),
+        pytest.param(
+            "{ owners { tags { children { name } } } }", 10 + 12 + 24, id="below shared items"
+        ),
+        pytest.param("{ owner { tags { children { name } } } }", 3 + 6, id="shared, one parent"),
+        pytest.param(
+            "{ owners { items { tags { name } } } }", 10 + 20 + 30, id="owned then shared"
+        ),
+        pytest.param("{ owners { labels } }", 10, id="lists of leaves are not nodes"),
+        pytest.param(
+            "{ a: owners { name } b: owners { items { id } } }", 10 + 10 + 20, id="aliases add"
+        ),
+    ],
+)
+def test_lists_count_by_their_bounds(query: str, expected: int) -> None:
+    assert list_cost(query) == expected
+
+
+def test_the_issue_chain_multiplies() -> None:
+    """disclosures { recipient { disclosures { recipient { disclosures } } } } on a recipient
+    with 180 disclosures: 180 + 180² + 180³ nodes, as it would return."""
+    counts = {**COUNTS, "items_per_owner": 180, "items": 10_000}
+    query = "{ owner { items { owner { items { owner { items { id } } } } } } }"
+    document = parse(query)
+    plan = cost_module.compile_plan(LISTS_SCHEMA, document, None, 50, LISTS_BOUNDS)
+    assert plan_cost(plan, None, counts) == 180 + 180**2 + 180**3
+
+
+def test_a_plan_says_which_counts_it_needs() -> None:
+    at_hand = cost_module.compile_plan(build_served(), parse("{ purposes { key } }"), None, 50)
+    assert (at_hand.bounded, at_hand.reads_inventory) == (True, False)
+    inventory = cost_module.compile_plan(
+        build_served(), parse('{ recipient(slug: "x") { disclosures { id } } }'), None, 50
+    )
+    assert (inventory.bounded, inventory.reads_inventory) == (True, True)
+    page = cost_module.compile_plan(
+        build_served(), parse("{ recipients { edges { node { name } } } }"), None, 50
+    )
+    assert (page.bounded, page.reads_inventory) == (False, False)
+
+
+def test_every_list_of_the_served_schema_has_a_bound() -> None:
+    """A new list field must say how long it can be (LIST_BOUNDS), or build_schema refuses."""
+    schema = build_served()
+    assert cost_module.unbounded_lists(schema, cost_module.LIST_BOUNDS) == []
+    assert cost_module.unbounded_lists(schema, {}) != []
+    served = {
+        (t.name, f)
+        for t in schema.type_map.values()
+        if hasattr(t, "fields") and not t.name.startswith("__")
+        for f in t.fields
+    }
+    assert set(cost_module.LIST_BOUNDS) <= served, "a bound for a field that is gone"
+
+
+def build_served() -> Any:
+    from server.graphql.schema import build_schema as build_served_schema
+
+    return build_served_schema()._schema

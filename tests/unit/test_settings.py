@@ -10,7 +10,7 @@ from server.settings import Settings, SettingsError, parse_rate
 def test_defaults() -> None:
     settings = Settings.from_env({})
     assert settings == Settings()
-    assert settings.max_query_cost == 50_000
+    assert settings.max_query_cost == 2_000_000
     assert settings.max_query_depth == 10
     assert settings.max_aliases == 30
     assert settings.max_tokens == 5000
