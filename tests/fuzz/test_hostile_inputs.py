@@ -676,7 +676,7 @@ TRANSPORT_MESSAGES = {
     "version-object": "expectedVersion: Int cannot represent non-integer",
     "version-null": "expectedVersion: Expected value of non-null type",
     "version-literal-2^64": "Int cannot represent non 32-bit",
-    "first-2^64": "asks for up to 2,147,483,648 nodes",
+    "first-2^64": "can return up to 2,147,483,648 nodes",
     "first-literal-10^400": "Int cannot represent non 32-bit",
     "first-literal-5000-digits": "Expected value of type 'Int'",
     "first-float": "Int cannot represent non-integer",
