@@ -15,6 +15,17 @@ from server.domain.enums import DisclosureGround, LegalBasis, TransferMechanism
 from server.domain.errors import ErrorCollector
 from server.domain.taxonomy import Taxonomy
 
+# What one disclosure may list, and how many disclosures one request or one recipient may hold.
+# Each disclosure becomes a row per category and subject type pair (the audience the report
+# reads): these caps keep one request's writes in the thousands of rows, and they are the
+# documented maxima the query cost can rely on (issue 11 §4).
+CATEGORIES_MAX = 30
+SUBJECT_TYPES_MAX = 10
+PURPOSES_MAX = 10
+TRANSFERS_MAX = 20
+DISCLOSURES_PER_REQUEST_MAX = 50
+DISCLOSURES_PER_RECIPIENT_MAX = 200
+
 
 @dataclass
 class TransferSpec:
@@ -43,19 +54,44 @@ def check_disclosure(
     # purposes. An entry without one of each does not say what it records. Keys come from the
     # taxonomy, so that matching by ancestry (rule 4) works on them.
     lists = (
-        ("dataCategories", spec.data_categories, taxonomy.categories, "data category"),
-        ("subjectTypes", spec.subject_types, taxonomy.subject_types, "subject type"),
-        ("purposes", spec.purposes, taxonomy.purposes, "purpose"),
+        (
+            "dataCategories",
+            spec.data_categories,
+            taxonomy.categories,
+            "data category",
+            CATEGORIES_MAX,
+        ),
+        (
+            "subjectTypes",
+            spec.subject_types,
+            taxonomy.subject_types,
+            "subject type",
+            SUBJECT_TYPES_MAX,
+        ),
+        ("purposes", spec.purposes, taxonomy.purposes, "purpose", PURPOSES_MAX),
     )
-    for name, keys, known, label in lists:
+    for name, keys, known, label, most in lists:
         if not keys:
             errors.add([*path, name], f"A disclosure needs at least one {label}.")
+        if len(keys) > most:
+            # A broader key covers its descendants (rule 4): "user.contact" for every contact.
+            hint = "" if name == "subjectTypes" else " Where several share a parent, name it."
+            errors.add(
+                [*path, name], f"A disclosure names at most {most} {name}; got {len(keys)}.{hint}"
+            )
+            continue
         for i, key in enumerate(keys):
             if key not in known:
                 errors.add([*path, name, str(i)], f'Unknown {label} "{key[:100]}".')
     # Art. 30(1)(f): the envisaged time limit for erasure, when there is one.
     if spec.retention is not None and (problem := validation.retention_error(spec.retention)):
         errors.add([*path, "retention"], problem)
+    if len(spec.transfers) > TRANSFERS_MAX:
+        errors.add(
+            [*path, "transfers"],
+            f"A disclosure lists at most {TRANSFERS_MAX} transfers; got {len(spec.transfers)}.",
+        )
+        return
     for i, transfer in enumerate(spec.transfers):
         # Art. 30(1)(e): a transfer identifies the third country.
         if problem := validation.country_error(transfer.country):
@@ -65,3 +101,13 @@ def check_disclosure(
                 [*path, "transfers", str(i), "reference"],
                 f"Reference is longer than {validation.REFERENCE_MAX} characters.",
             )
+
+
+def disclosure_count_error(count: int, maximum: int, where: str) -> str | None:
+    """More disclosures than `where` (one request, one recipient) may hold."""
+    if count <= maximum:
+        return None
+    return (
+        f"At most {maximum} disclosures {where}; got {count}. Split them over several requests, "
+        "or end disclosures that no longer apply."
+    )

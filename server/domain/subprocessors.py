@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from server.domain.enums import ProcessingRole
 
+# The most engagers above any recipient (the length of its `via`). Art. 28(4) sets no number;
+# a chain this deep is already beyond what a controller can oversee, and a bound keeps every
+# chain finite and every walk along one short (issue 11 §4).
+MAX_CHAIN_LINKS = 10
+
 # Only a processor engages processors (Art. 28(4)); a subprocessor is one too, for its own.
 ENGAGING_ROLES = frozenset({ProcessingRole.PROCESSOR, ProcessingRole.SUBPROCESSOR})
 
@@ -37,6 +42,21 @@ def cycle_error(engager_name: str) -> str:
     return (
         f"{engager_name} is already engaged, directly or not, by this recipient: "
         "that would be a cycle."
+    )
+
+
+def chain_length_error(
+    engager_name: str, links_above_engager: int, levels_below: int
+) -> str | None:
+    """Engaged by `engager_name` (itself `links_above_engager` links below a processor the
+    controller engaged), this recipient and the `levels_below` levels of subprocessors under it
+    would be more than MAX_CHAIN_LINKS links from the top."""
+    deepest = links_above_engager + 1 + levels_below
+    if deepest <= MAX_CHAIN_LINKS:
+        return None
+    return (
+        f"Engaged by {engager_name}, a subprocessor would be {deepest} links below the processor "
+        f"the controller engaged; at most {MAX_CHAIN_LINKS} are allowed."
     )
 
 

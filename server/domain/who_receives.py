@@ -175,20 +175,29 @@ def who_receives(
     receives: dict[int, bool] = {}
 
     def chain_receives(recipient_id: int | None, visiting: frozenset[int]) -> bool:
-        """Rule 6, with memo; a recipient met again on its own chain is a cycle: not receiving."""
-        if recipient_id is None:
-            return True
-        if recipient_id in receives:
-            return receives[recipient_id]
-        if recipient_id in visiting:
-            return False
-        recipient = recipients.get(recipient_id)
-        result = (
-            recipient is not None
-            and recipient_id in reasons
-            and chain_receives(recipient.engaged_by_id, visiting | {recipient_id})
-        )
-        receives[recipient_id] = result
+        """Rule 6, with memo; a recipient met again on its own chain is a cycle: not receiving.
+        A loop up the chain, not recursion: chains stored before the length cap (or by another
+        writer) may be any length, and a report must not fail on them."""
+        path: list[int] = []
+        on_path = set(visiting)
+        current = recipient_id
+        while True:
+            if current is None:
+                result = True
+                break
+            if current in receives:
+                result = receives[current]
+                break
+            recipient = recipients.get(current)
+            if current in on_path or recipient is None or current not in reasons:
+                result = False
+                break
+            path.append(current)
+            on_path.add(current)
+            current = recipient.engaged_by_id
+        # Every recipient on the way up receives exactly when the end of the walk does.
+        for walked in path:
+            receives[walked] = result
         return result
 
     def via(recipient: RecipientFacts) -> list[RecipientFacts]:

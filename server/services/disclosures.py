@@ -11,7 +11,12 @@ from tortoise.transactions import in_transaction
 from server.db.disclosure_writes import insert_disclosure
 from server.db.models import Disclosure, Recipient
 from server.domain import validation
-from server.domain.disclosure_terms import DisclosureSpec, check_disclosure
+from server.domain.disclosure_terms import (
+    DISCLOSURES_PER_RECIPIENT_MAX,
+    DisclosureSpec,
+    check_disclosure,
+    disclosure_count_error,
+)
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -54,6 +59,15 @@ async def add_disclosure(
             raise UserErrors(
                 [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
             )
+        held = (
+            await Disclosure.filter(recipient_id=recipient.id, effective_to=None)
+            .using_db(conn)
+            .count()
+        )
+        if problem := disclosure_count_error(
+            held + 1, DISCLOSURES_PER_RECIPIENT_MAX, "open at one recipient"
+        ):
+            raise UserErrors([UserError(["input", "recipientId"], problem)])
         at = clock.now()
         await bump_version(conn, recipient, at)
         disclosure = await record_disclosure(

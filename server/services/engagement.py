@@ -41,21 +41,51 @@ async def check_engaged_by(
         return None
     if problem := subprocessors.engaged_role_error(role):
         errors.add(["input", "role"], problem)
-    if recipient_id is not None:
-        # Walk up from the engager: meeting this recipient means the change closes a cycle.
-        seen: set[int] = set()
-        current: int | None = engager.id
-        while current is not None and current not in seen:
-            if current == recipient_id:
-                errors.add(path, subprocessors.cycle_error(engager.name))
-                return None
-            seen.add(current)
-            # Tortoise types values_list rows as tuples even with flat=True, which gives values.
-            row = cast(
-                "list[int | None]",
-                await Recipient.filter(id=current)
-                .using_db(conn)
-                .values_list("engaged_by_id", flat=True),
-            )
-            current = row[0] if row else None
+    # Walk up from the engager (a loop, at most MAX_CHAIN_LINKS + 1 steps): meeting this
+    # recipient means the change closes a cycle; the steps taken are the engager's own links.
+    links_above = 0
+    seen: set[int] = set()
+    current = engager.engaged_by_id
+    while current is not None and links_above <= subprocessors.MAX_CHAIN_LINKS:
+        if current == recipient_id or current in seen:
+            errors.add(path, subprocessors.cycle_error(engager.name))
+            return None
+        seen.add(current)
+        links_above += 1
+        current = await _engager_of(conn, current)
+    levels_below = 0 if recipient_id is None else await _levels_below(conn, recipient_id)
+    if problem := subprocessors.chain_length_error(engager.name, links_above, levels_below):
+        errors.add(path, problem)
+        return None
     return engager.id
+
+
+async def _engager_of(conn: BaseDBAsyncClient, recipient_id: int) -> int | None:
+    # Tortoise types values_list rows as tuples even with flat=True, which gives values.
+    row = cast(
+        "list[int | None]",
+        await Recipient.filter(id=recipient_id)
+        .using_db(conn)
+        .values_list("engaged_by_id", flat=True),
+    )
+    return row[0] if row else None
+
+
+async def _levels_below(conn: BaseDBAsyncClient, recipient_id: int) -> int:
+    """How many levels of subprocessors hang under this recipient, one query a level, at most
+    MAX_CHAIN_LINKS + 1 levels (a deeper tree is refused anyway)."""
+    levels = 0
+    level = [recipient_id]
+    seen = {recipient_id}
+    while level and levels <= subprocessors.MAX_CHAIN_LINKS:
+        below = cast(
+            "list[int]",
+            await Recipient.filter(engaged_by_id__in=level)
+            .using_db(conn)
+            .values_list("id", flat=True),
+        )
+        level = [r for r in below if r not in seen]
+        seen.update(level)
+        if level:
+            levels += 1
+    return levels

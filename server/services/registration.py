@@ -9,7 +9,11 @@ from tortoise.transactions import in_transaction
 from server.db.models import Recipient, StatusChange
 from server.domain import access, recipient_details, subprocessors, validation
 from server.domain.access import Role
-from server.domain.disclosure_terms import check_disclosure
+from server.domain.disclosure_terms import (
+    DISCLOSURES_PER_REQUEST_MAX,
+    check_disclosure,
+    disclosure_count_error,
+)
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -48,8 +52,13 @@ async def register_recipient(
         command.role, engaged=command.engaged_by is not None
     ):
         errors.add(["input", "engagedBy"], problem)
-    for i, spec in enumerate(command.disclosures):
-        check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
+    if problem := disclosure_count_error(
+        len(command.disclosures), DISCLOSURES_PER_REQUEST_MAX, "in one request"
+    ):
+        errors.add(["input", "disclosures"], problem)
+    else:
+        for i, spec in enumerate(command.disclosures):
+            check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
     at = clock.now()
     if problem := recipient_details.status_since_error(command.status_since, at):
         errors.add(["input", "statusSince"], problem)

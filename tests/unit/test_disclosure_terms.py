@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.domain import disclosure_terms as terms
 from server.domain.disclosure_terms import DisclosureSpec, TransferSpec, check_disclosure
 from server.domain.enums import DisclosureGround, LegalBasis, TransferMechanism
 from server.domain.errors import ErrorCollector
@@ -147,3 +148,48 @@ def test_every_problem_is_reported_in_order() -> None:
         [*PATH, "retention"],
         [*PATH, "transfers", "0", "country"],
     ]
+
+
+# -- caps (issue 11 §4): what one disclosure may list ------------------------------------------
+
+CATEGORY_KEYS = sorted(TAXONOMY.categories)
+SUBJECT_TYPE_KEYS = sorted(TAXONOMY.subject_types)
+PURPOSE_KEYS = sorted(TAXONOMY.purposes)
+US_SCC = TransferSpec("US", TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES)
+
+
+@pytest.mark.parametrize(
+    ("field", "at_most", "many"),
+    [
+        ("data_categories", terms.CATEGORIES_MAX, CATEGORY_KEYS),
+        ("subject_types", terms.SUBJECT_TYPES_MAX, SUBJECT_TYPE_KEYS),
+        ("purposes", terms.PURPOSES_MAX, PURPOSE_KEYS),
+        ("transfers", terms.TRANSFERS_MAX, [US_SCC] * 50),
+    ],
+)
+def test_a_disclosure_lists_a_bounded_number_of_each(
+    field: str, at_most: int, many: list[object]
+) -> None:
+    assert len(many) > at_most
+    assert problems(spec(**{field: many[:at_most]})) == []
+    [(path, message)] = problems(spec(**{field: many[: at_most + 1]}))
+    name = {"data_categories": "dataCategories", "subject_types": "subjectTypes"}.get(field, field)
+    assert path == [*PATH, name]
+    assert f"at most {at_most}" in message and str(at_most + 1) in message
+
+
+def test_the_issue_disclosure_of_every_category_and_subject_type_is_refused_at_once() -> None:
+    """180 disclosures of 90 categories and 18 subject types wrote 291,600 audience rows: now
+    each such disclosure gets both errors, and nothing is written."""
+    found = problems(spec(data_categories=CATEGORY_KEYS, subject_types=SUBJECT_TYPE_KEYS))
+    assert [path for path, _ in found] == [[*PATH, "dataCategories"], [*PATH, "subjectTypes"]]
+
+
+@pytest.mark.parametrize(
+    ("count", "maximum", "refused"), [(0, 50, False), (50, 50, False), (51, 50, True)]
+)
+def test_disclosures_per_request_or_recipient(count: int, maximum: int, refused: bool) -> None:
+    problem = terms.disclosure_count_error(count, maximum, "in one request")
+    assert (problem is not None) == refused
+    if problem:
+        assert "in one request" in problem and str(maximum) in problem

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.domain import subprocessors
 from server.domain.enums import ProcessingRole as R
 from server.domain.subprocessors import (
     ENGAGING_ROLES,
@@ -92,3 +93,25 @@ def test_an_engager_stays_a_processor(role: R, has_subprocessors: bool) -> None:
         )
     else:
         assert problem is None
+
+
+@pytest.mark.parametrize(
+    ("links_above", "levels_below", "allowed"),
+    [
+        (0, 0, True),  # engaged by a processor the controller engaged: one link
+        (9, 0, True),  # ten links: the most allowed
+        (10, 0, False),
+        (4, 5, True),  # moving a recipient with five levels below it under a 4-deep engager
+        (4, 6, False),
+        (0, 9, True),
+        (0, 10, False),
+    ],
+)
+def test_a_chain_is_at_most_ten_links_deep(
+    links_above: int, levels_below: int, allowed: bool
+) -> None:
+    """Issue 11 §4: every chain is finite and shallow, checked when it is written."""
+    problem = subprocessors.chain_length_error("Acme", links_above, levels_below)
+    assert (problem is None) == allowed
+    if problem:
+        assert "Acme" in problem and str(subprocessors.MAX_CHAIN_LINKS) in problem

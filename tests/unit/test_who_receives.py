@@ -548,6 +548,21 @@ def test_recipient_hanging_below_a_cycle_does_not_count() -> None:
     assert received(report) == [5]
 
 
+@pytest.mark.parametrize("depth", [1_100, 5_000])
+def test_a_chain_far_deeper_than_the_cap_is_walked_without_recursion(depth: int) -> None:
+    """Issue 11 §4: a 1,100-deep chain (stored before the cap, or by another writer) answered
+    INTERNAL (RecursionError); rule 6 now walks it in a loop and still applies to every link."""
+    chain = [recipient(1), *(recipient(i, engaged_by=i - 1) for i in range(2, depth + 1))]
+    # The deepest first: its walk goes all the way up before anything is remembered.
+    report = run(subject(), chain, [disclosure(i, i) for i in range(depth, 0, -1)])
+    assert len(report.recipients) == depth
+    deepest = next(a for a in report.recipients if a.recipient.id == depth)
+    assert [r.id for r in deepest.via] == list(range(depth - 1, 0, -1))
+    # One link that does not receive breaks everything below it.
+    broken = run(subject(), chain, [disclosure(i, i) for i in range(depth, 0, -1) if i != 7])
+    assert sorted(received(broken)) == list(range(1, 7))
+
+
 def test_missing_engager_does_not_count() -> None:
     report = run(
         subject(),
