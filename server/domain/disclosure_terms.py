@@ -86,6 +86,10 @@ def check_disclosure(
     # Art. 30(1)(f): the envisaged time limit for erasure, when there is one.
     if spec.retention is not None and (problem := validation.retention_error(spec.retention)):
         errors.add([*path, "retention"], problem)
+    if spec.effective_from is not None and (
+        problem := validation.moment_error(spec.effective_from)
+    ):
+        errors.add([*path, "effectiveFrom"], problem)
     if len(spec.transfers) > TRANSFERS_MAX:
         errors.add(
             [*path, "transfers"],

@@ -8,7 +8,7 @@ None was not given (or is being cleared), and only the rules about required deta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from server.domain import validation
 from server.domain.errors import ErrorCollector
@@ -25,6 +25,7 @@ def check_details(
     services: list[str] | None = None,
     website: str | None = None,
     privacy_policy_url: str | None = None,
+    dpa_signed_on: date | None = None,
 ) -> None:
     """Record under `path` what is wrong with each detail given."""
     if name is not None and (problem := validation.check_name(name)):
@@ -47,6 +48,8 @@ def check_details(
     for field_name, value in (("website", website), ("privacyPolicyUrl", privacy_policy_url)):
         if value is not None and (problem := validation.url_error(value)):
             errors.add([*path, field_name], problem)
+    if dpa_signed_on is not None and (problem := validation.moment_error(dpa_signed_on)):
+        errors.add([*path, "dpaSignedOn"], problem)
 
 
 def check_new_details(
@@ -60,6 +63,7 @@ def check_new_details(
     services: list[str] | None = None,
     website: str | None = None,
     privacy_policy_url: str | None = None,
+    dpa_signed_on: date | None = None,
 ) -> None:
     """A recipient being registered: it needs a name (a recipient is named, Art. 13(1)(e)), and
     each detail given passes `check_details`."""
@@ -75,6 +79,7 @@ def check_new_details(
         services=services,
         website=website,
         privacy_policy_url=privacy_policy_url,
+        dpa_signed_on=dpa_signed_on,
     )
 
 
@@ -108,6 +113,8 @@ def registration_slug_error(given: str | None, slug: str) -> str | None:
 
 def status_since_error(status_since: datetime | None, now: datetime) -> str | None:
     """An imported recipient took its status at some moment, never one still to come."""
+    if status_since is not None and (problem := validation.moment_error(status_since)):
+        return problem
     if status_since is not None and status_since > now:
         return "statusSince must not be in the future."
     return None

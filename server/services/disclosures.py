@@ -77,6 +77,8 @@ async def add_disclosure(
 
 
 async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
+    if problem := validation.moment_error(command.effective_to):
+        raise UserErrors([UserError(["input", "effectiveTo"], problem)])
     async with in_transaction() as conn:
         disclosure = await Disclosure.get_or_none(id=command.disclosure_id, using_db=conn)
         if disclosure is None:

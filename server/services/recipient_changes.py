@@ -37,6 +37,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         services=_given(command.services),
         website=_given(command.website),
         privacy_policy_url=_given(command.privacy_policy_url),
+        dpa_signed_on=_given(command.dpa_signed_on),
     )
     recipient_details.check_not_cleared(
         errors,

@@ -44,6 +44,7 @@ async def register_recipient(
         services=command.services,
         website=command.website,
         privacy_policy_url=command.privacy_policy_url,
+        dpa_signed_on=command.dpa_signed_on,
     )
     slug = recipient_details.registration_slug(command.name, command.slug)
     if problem := recipient_details.registration_slug_error(command.slug, slug):

@@ -189,7 +189,11 @@ async def record_consent(
     if command.purpose not in taxonomy.purposes:
         errors.add(["input", "purpose"], f'Unknown purpose "{command.purpose[:100]}".')
     now = clock.now()
-    recorded_at = as_utc(command.recorded_at) if command.recorded_at else now
+    if command.recorded_at and (problem := validation.moment_error(command.recorded_at)):
+        errors.add(["input", "recordedAt"], problem)
+        recorded_at = now
+    else:
+        recorded_at = as_utc(command.recorded_at) if command.recorded_at else now
     if recorded_at > now:
         errors.add(["input", "recordedAt"], "recordedAt must not be in the future.")
     errors.raise_if_any()
