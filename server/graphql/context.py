@@ -84,6 +84,8 @@ class Context:
     taxonomy: Taxonomy = field(default_factory=default_taxonomy)
     loaders: Loaders = field(default_factory=lambda: Loaders(clock.today()))
     request_id: str = ""
+    # Set when a permission refused something in this request: the access log says `forbidden`.
+    forbidden: bool = False
 
     @property
     def terms(self) -> TermObjects:

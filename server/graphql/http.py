@@ -322,6 +322,10 @@ def graphql_endpoint(
             state.outcome = "internal_error" if internal else "graphql_errors"
         else:
             state.outcome = "ok"
+        if context.forbidden or any(
+            (e.extensions or {}).get("code") == "FORBIDDEN" for e in result.errors or ()
+        ):
+            state.outcome = "forbidden"
         if not request_error:
             body["data"] = result.data
         if result.extensions:

@@ -16,16 +16,20 @@ import dataclasses
 from typing import Any, ClassVar
 
 from strawberry.extensions import FieldExtension
+from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.relay import GlobalID
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from server.domain import access
 from server.domain.access import Capability
 from server.graphql import enums
-from server.graphql.errors import UserError
+from server.graphql.errors import MAX_DATABASE_ID, UserError
+from server.services import audit, clock
 
 FORBIDDEN = "FORBIDDEN"
+FORBIDDEN_CODE = enums.UserErrorCode.FORBIDDEN
 
 
 class RolePermission(BasePermission):
@@ -67,7 +71,9 @@ class CanChangeStatus(RolePermission):
 
 class MutationPermission(PermissionExtension):
     """A refused mutation returns its payload type with every field null but `userErrors`,
-    which holds one FORBIDDEN error; the resolver does not run."""
+    which holds one FORBIDDEN error; the resolver does not run. Every FORBIDDEN answer (this
+    refusal, or a service's for a status the role may not set) goes to the audit trail with the
+    actor, the operation and its target, and marks the request for the access log."""
 
     def __init__(self, permissions: list[BasePermission]) -> None:
         super().__init__(permissions, use_directives=False)
@@ -76,6 +82,28 @@ class MutationPermission(PermissionExtension):
     def apply(self, field: StrawberryField) -> None:
         super().apply(field)
         self.field = field
+
+    async def resolve_async(
+        self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        payload = await super().resolve_async(next_, source, info, **kwargs)
+        refusals = [
+            e for e in getattr(payload, "user_errors", None) or [] if e.code == FORBIDDEN_CODE
+        ]
+        if refusals:
+            context = info.context
+            context.forbidden = True
+            entity_type, entity_id = _target(kwargs.get("input"))
+            await audit.record_refusal(
+                at=clock.now(),
+                actor=context.actor,
+                operation=info.field_name,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                recipient_id=entity_id if entity_type == "Recipient" else None,
+                reason=refusals[0].message,
+            )
+        return payload
 
     def _on_unauthorized(self, permission: BasePermission) -> Any:
         assert self.field is not None
@@ -87,6 +115,22 @@ class MutationPermission(PermissionExtension):
             field=None, message=permission.message or FORBIDDEN, code=enums.UserErrorCode.FORBIDDEN
         )
         return payload_type(**values, user_errors=[error])
+
+
+def _target(given: Any) -> tuple[str, int]:
+    """The node a mutation's input names (`id`, else `recipientId`), or ("Mutation", 0)."""
+    for name in ("id", "recipient_id"):
+        value = getattr(given, name, None)
+        if value is None:
+            continue
+        try:
+            target = GlobalID.from_id(str(value))
+            node_id = int(target.node_id)
+        except (ValueError, TypeError):
+            continue
+        if 0 < node_id <= MAX_DATABASE_ID:
+            return target.type_name, node_id
+    return "Mutation", 0
 
 
 def needs(*permissions: type[RolePermission]) -> list[FieldExtension]:

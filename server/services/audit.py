@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from server.db.models import AuditEvent
 
@@ -55,3 +56,33 @@ async def record(
         changes=orjson.dumps(changes, option=orjson.OPT_SORT_KEYS).decode(),
         using_db=connection,
     )
+
+
+# The action of a refused attempt: the operation's name after this prefix.
+REFUSED = "forbidden:"
+
+
+async def record_refusal(
+    *,
+    at: datetime,
+    actor: str,
+    operation: str,
+    entity_type: str,
+    entity_id: int,
+    recipient_id: int | None,
+    reason: str,
+) -> None:
+    """A FORBIDDEN attempt: who tried what on which target, and why it was refused. It changes
+    nothing (its `changes` name only the refusal), in a transaction of its own, since the
+    refused operation opened none."""
+    async with in_transaction() as conn:
+        await record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action=REFUSED + operation,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            recipient_id=recipient_id,
+            changes={"refused": [None, reason]},
+        )

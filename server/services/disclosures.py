@@ -9,7 +9,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.disclosure_writes import insert_disclosure
-from server.db.models import Disclosure, Recipient
+from server.db.models import Disclosure
 from server.domain import validation
 from server.domain.disclosure_terms import (
     DISCLOSURES_PER_RECIPIENT_MAX,
@@ -23,7 +23,7 @@ from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, clock
 from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import AddDisclosure, EndDisclosure
-from server.services.recipient_versions import bump_version
+from server.services.recipient_versions import bump_version, locked_recipient
 from server.services.results import DisclosureResult
 
 
@@ -54,7 +54,7 @@ async def add_disclosure(
     check_disclosure(errors, ["input", "disclosure"], command.disclosure, taxonomy)
     errors.raise_if_any()
     async with in_transaction() as conn:
-        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
+        recipient = await locked_recipient(conn, command.recipient_id)
         if recipient is None:
             raise UserErrors(
                 [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
@@ -96,7 +96,8 @@ async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureRes
             )
         if problem := validation.period_error(disclosure.effective_from, command.effective_to):
             raise UserErrors([UserError(["input", "effectiveTo"], problem)])
-        recipient = await Recipient.get(id=disclosure.recipient_id, using_db=conn)
+        recipient = await locked_recipient(conn, disclosure.recipient_id)
+        assert recipient is not None  # a disclosure's recipient is never deleted
         at = clock.now()
         await bump_version(conn, recipient, at)
         updated = (

@@ -16,7 +16,7 @@ from server.services import audit, clock
 from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import UNSET, ChangeStatus, UpdateRecipient
 from server.services.engagement import check_engaged_by
-from server.services.recipient_versions import stale_version
+from server.services.recipient_versions import locked_recipient, stale_version
 from server.services.results import RecipientResult
 
 
@@ -155,7 +155,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         errors.add(["input", "note"], problem)
     errors.raise_if_any()
     async with in_transaction() as conn:
-        recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
+        recipient = await locked_recipient(conn, command.recipient_id)
         if recipient is None:
             raise UserErrors(
                 [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]

@@ -26,6 +26,14 @@ def stale_version(current: Recipient) -> UserErrors:
     )
 
 
+async def locked_recipient(conn: BaseDBAsyncClient, recipient_id: int) -> Recipient | None:
+    """The recipient, its row locked until `conn`'s transaction ends, for the changes that send
+    no expectedVersion (addDisclosure, endDisclosure, changeRecipientStatus): concurrent ones
+    wait their turn instead of failing as stale. PostgreSQL locks the row (SELECT ... FOR
+    UPDATE); on SQLite the transaction already holds the write lock (BEGIN IMMEDIATE)."""
+    return await Recipient.filter(id=recipient_id).select_for_update().using_db(conn).first()
+
+
 async def bump_version(conn: BaseDBAsyncClient, recipient: Recipient, at: datetime) -> None:
     """Move the recipient's version on for a change of its disclosures (a change of the
     recipient too), or refuse with STALE_VERSION when another change moved it first."""

@@ -281,7 +281,8 @@ async def test_a_key_cannot_approve_what_it_registered(
         ("FORBIDDEN", ["input", "status"])
     ]
     assert "Separation of duties" in payload["userErrors"][0]["message"]
-    assert await snapshot() == before
+    # Only the refused attempt is recorded (issue 11 §6).
+    assert await snapshot() == {**before, "audit": before["audit"] + 1}
     # The same key may still reject it, and another key may approve it.
     assert (await move(reviewer, recipient["id"], "APPROVED"))["status"] == "APPROVED"
 
@@ -432,8 +433,11 @@ async def test_mutation_matrix(
         errors = payload["userErrors"]
         assert [e["code"] for e in errors] == ["FORBIDDEN"], errors
         assert all(value is None for key, value in payload.items() if key != "userErrors")
-        assert await snapshot() == before
-        assert await AuditEvent.filter(actor=f"the-{role}").count() == 0
+        # Nothing changes but the audit trail, which records the refused attempt (issue 11 §6).
+        after = await snapshot()
+        assert after == {**before, "audit": before["audit"] + 1}
+        [event] = await AuditEvent.filter(actor=f"the-{role}")
+        assert event.action == f"forbidden:{field}"
 
 
 QUERIES: dict[str, tuple[str, Any, str]] = {
