@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -79,22 +80,20 @@ class CollectBetweenRequests:
 
 
 class RequestGuardMiddleware:
-    """Every response carries X-Request-Id (the caller's own when it sent a sane one), a body
-    over the limit is refused with 413 before the application reads any of it, an exception
-    that escapes the application becomes a 500 naming the request id (the log has the stack),
-    and each request gets one access log line (server.access)."""
+    """Every response carries X-Request-Id (the caller's own when it sent a sane one), an
+    exception that escapes the application becomes a 500 naming the request id (the log has the
+    stack), and each request gets one access log line (server.access). It reads no body: the key
+    is checked first (auth.py), then BodyLimitMiddleware reads it."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope["headers"])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = (
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
@@ -113,21 +112,16 @@ class RequestGuardMiddleware:
             await send(message)
 
         try:
-            await self._guard(scope, receive, send_with_id, headers)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             state["outcome"] = "internal_error"
             if status == 0:
-                response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": f"Internal error (request id {request_id}).",
-                                "extensions": {"code": "INTERNAL", "requestId": request_id},
-                            }
-                        ]
-                    },
-                    status_code=500,
+                response = refusal(
+                    500,
+                    "INTERNAL",
+                    f"Internal error (request id {request_id}).",
+                    requestId=request_id,
                 )
                 await response(scope, receive, send_with_id)
         finally:
@@ -147,48 +141,85 @@ class RequestGuardMiddleware:
                     },
                 )
 
-    async def _guard(
-        self, scope: Scope, receive: Receive, send_with_id: Send, headers: dict[bytes, bytes]
-    ) -> None:
-        declared = headers.get(b"content-length", b"").decode("latin-1")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send_with_id)
-            return
-        if scope.get("method") in ("POST", "PUT", "PATCH"):
-            chunks: list[bytes] = []
-            size = 0
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    await self._too_large(scope, receive, send_with_id)
-                    return
-                chunks.append(chunk)
-                more = message.get("more_body", False)
-            body = b"".join(chunks)
-            replayed = False
 
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
+class BodyLimitMiddleware:
+    """Reads a request's body, after the key and the rate limit have let it through, and hands
+    it to the application whole. A body over `max_bytes` is refused with 413 before more of it
+    is read, and one that has not arrived whole within `timeout` seconds with 408: slow senders
+    could otherwise hold a buffer each for as long as they like. Both close the connection, so
+    what the client still sends is not read."""
 
-            await self.app(scope, replay, send_with_id)
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send_with_id)
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        try:
+            async with asyncio.timeout(self.timeout):
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        chunks.clear()
+                        await self._too_large(scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    more = message.get("more_body", False)
+        except TimeoutError:
+            chunks.clear()
+            response = refusal(
+                408,
+                "REQUEST_TIMEOUT",
+                f"The request body did not arrive within {self.timeout:g} s.",
+                close=True,
+            )
+            await response(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        chunks.clear()
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"errors": [{"message": f"The request body is over {self.max_body_bytes} bytes."}]},
-            status_code=413,
+        response = refusal(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is over {self.max_bytes} bytes.",
+            close=True,
         )
         await response(scope, receive, send)
+
+
+def refusal(
+    status: int, code: str, message: str, *, close: bool = False, **extensions: str
+) -> Response:
+    """A GraphQL-shaped error answered before GraphQL runs. `close` ends the connection after
+    it, for refusals that leave part of a body unread."""
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    headers = {"Connection": "close"} if close else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _outcome(status: int) -> str:
@@ -242,15 +273,23 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     endpoint = graphql_endpoint(schema, make_context)
     # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log
-    # line), then authentication, then the rate limit, whose buckets are keyed by the principal.
+    # line), then authentication, then the rate limit, whose buckets are keyed by the principal,
+    # and only then the body: a caller without a key, or over its rate, never gets to send one.
     middleware = [
         Middleware(CollectBetweenRequests),
-        Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
+        Middleware(RequestGuardMiddleware),
         Middleware(AuthenticationMiddleware),
     ]
     if settings.rate_limit is not None:
         buckets = TokenBuckets(settings.rate_limit, settings.burst)
         middleware.append(Middleware(RateLimitMiddleware, buckets=buckets))
+    middleware.append(
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout=settings.body_timeout_seconds,
+        )
+    )
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),

