@@ -275,10 +275,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log
     # line), then authentication, then the rate limit, whose buckets are keyed by the principal,
     # and only then the body: a caller without a key, or over its rate, never gets to send one.
+    anonymous = None
+    if settings.anonymous_rate_limit is not None:
+        anonymous = TokenBuckets(settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst)
     middleware = [
         Middleware(CollectBetweenRequests),
         Middleware(RequestGuardMiddleware),
-        Middleware(AuthenticationMiddleware),
+        Middleware(AuthenticationMiddleware, anonymous=anonymous),
     ]
     if settings.rate_limit is not None:
         buckets = TokenBuckets(settings.rate_limit, settings.burst)

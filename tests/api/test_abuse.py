@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import Message
 
@@ -174,3 +175,142 @@ async def test_a_body_over_the_limit_is_413_with_a_code(
     for exchange in (declared, streamed):
         line = access_line(access_log, exchange)
         assert (line["status"], line["outcome"]) == (413, "rejected")
+
+
+# -- a budget for requests without a valid key -----------------------------------------------------
+
+BOGUS = "ri_bogus-0000000000000000000000000000000000"
+
+
+@dataclasses.dataclass
+class Lookups:
+    """How many tokens the middleware hashed and how many keys it looked up in the database."""
+
+    hashes: int = 0
+    queries: int = 0
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> Lookups:
+    counted = Lookups()
+    token_hash, authenticate = keys.token_hash, keys.authenticate
+
+    def counting_hash(token: str) -> str:
+        counted.hashes += 1
+        return token_hash(token)
+
+    async def counting_authenticate(token: str, digest: str | None = None) -> Any:
+        counted.queries += 1
+        return await authenticate(token, digest)
+
+    monkeypatch.setattr(keys, "token_hash", counting_hash)
+    monkeypatch.setattr(keys, "authenticate", counting_authenticate)
+    return counted
+
+
+def limited(burst: int = 3) -> Any:
+    """The app with an anonymous budget of `burst` requests and one more a minute."""
+    settings = Settings(anonymous_rate_limit=1 / 60, anonymous_rate_limit_burst=burst)
+    return create_app(settings, manage_database=False)
+
+
+async def test_keyless_requests_are_refused_429_once_the_budget_is_spent(
+    db: str, access_log: pytest.LogCaptureFixture, lookups: Lookups
+) -> None:
+    app = limited(burst=3)
+    answers = [await call(app) for _ in range(3)]
+    assert [a.status for a in answers] == [401] * 3
+    refused = await call(app)
+    assert_refusal(refused, 429, "RATE_LIMITED")
+    assert refused.headers["retry-after"] in ("59", "60")
+    assert refused.body["errors"][0]["extensions"]["retryAfter"] in (59, 60)
+    assert refused.reads == 0
+    line = access_line(access_log, refused)
+    assert (line["status"], line["outcome"], line["key"]) == (429, "rejected", None)
+    # No key, nothing to hash or look up, refused or not.
+    assert (lookups.hashes, lookups.queries) == (0, 0)
+
+
+async def test_bogus_keys_spend_the_same_budget_and_then_cost_no_lookup(
+    db: str, lookups: Lookups
+) -> None:
+    app = limited(burst=3)
+    statuses = [(await call(app, token=f"{BOGUS}{i}")).status for i in range(3)]
+    assert statuses == [401] * 3 and lookups.queries == 3
+    for i in range(20):
+        assert_refusal(await call(app, token=f"{BOGUS}x{i}"), 429, "RATE_LIMITED")
+    assert (await call(app)).status == 429  # keyless too: one budget per address
+    assert lookups.queries == 3  # not one more database lookup
+    # A token longer than any key is never hashed, and pays all the same.
+    assert (await call(limited(burst=1), token="ri_" + "x" * 500)).status == 401
+    assert lookups.hashes == 23
+
+
+async def test_each_address_has_its_own_anonymous_budget(db: str) -> None:
+    app = limited(burst=1)
+    assert (await call(app, address="10.0.0.1")).status == 401
+    assert (await call(app, address="10.0.0.1")).status == 429
+    assert (await call(app, address="10.0.0.2")).status == 401
+
+
+async def test_valid_keys_do_not_spend_the_anonymous_budget(db: str) -> None:
+    app = limited(burst=2)
+    tokens = [await keys.create_key(f"team-{i}", Role.VIEWER, actor="tests") for i in range(5)]
+    for _ in range(4):
+        for token in tokens:
+            assert (await call(app, token=token)).status == 200
+    assert [(await call(app)).status for _ in range(3)] == [401, 401, 429]
+
+
+async def test_a_key_that_worked_still_works_while_its_address_is_refused(
+    db: str, lookups: Lookups
+) -> None:
+    """Clients behind one NAT: a flooder spends the address's budget, a keyed client goes on.
+    Its key is still looked up on every request, so a revocation counts at once."""
+    app = limited(burst=2)
+    token = await keys.create_key("behind-nat", Role.VIEWER, actor="tests")
+    assert (await call(app, token=token)).status == 200
+    for i in range(10):
+        await call(app, token=f"{BOGUS}{i}")
+    assert (await call(app, token=BOGUS)).status == 429
+    queries = lookups.queries
+    for _ in range(5):
+        assert (await call(app, token=token)).status == 200
+    assert lookups.queries == queries + 5
+    # A key not seen from here lately waits like the flooder: it is not told from a bogus one.
+    newcomer = await keys.create_key("newcomer", Role.VIEWER, actor="tests")
+    assert (await call(app, token=newcomer)).status == 429
+    await keys.revoke_key("behind-nat", actor="tests")
+    assert (await call(app, token=token)).status == 401
+    assert (await call(app, token=token)).status == 429  # no longer recent: it pays, and cannot
+
+
+async def test_clients_sharing_a_new_key_wait_for_one_lookup(db: str) -> None:
+    """After a restart no key is recent: twenty requests with one key at once, from one address
+    with a budget of one, make one lookup and are all served."""
+    app = limited(burst=1)
+    token = await keys.create_key("fleet", Role.VIEWER, actor="tests")
+    answers = await asyncio.gather(*(call(app, token=token) for _ in range(20)))
+    assert [a.status for a in answers] == [200] * 20
+    assert (await call(app)).status == 401  # the budget was given back
+
+
+async def test_health_checks_and_the_graphiql_page_need_no_budget(db: str) -> None:
+    app = limited(burst=1)
+    assert (await call(app)).status == 401
+    assert (await call(app)).status == 429
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        for _ in range(5):
+            assert (await http.get("/healthz")).status_code == 200
+            assert (await http.get("/readyz")).status_code == 200
+            page = await http.get("/graphql", headers={"accept": "text/html"})
+            assert page.status_code == 200
+        assert (await http.post("/graphql", json={"query": "{ __typename }"})).status_code == 429
+
+
+async def test_the_anonymous_limit_can_be_turned_off(db: str, lookups: Lookups) -> None:
+    app = create_app(Settings(anonymous_rate_limit=None), manage_database=False)
+    for i in range(40):
+        assert (await call(app, token=f"{BOGUS}{i}")).status == 401
+    assert lookups.queries == 40
