@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
-from tests.load.harness import Server, cli
+from tests.load.harness import ROOT, Server, cli
 
 BODY_TIMEOUT = 1.0
 
@@ -155,3 +159,95 @@ async def test_a_keyed_body_in_pieces_within_the_time_is_served(
         writer.close()
     assert answer.status == 200, answer
     assert orjson.loads(answer.body)["data"] == {"__typename": "Query"}
+
+
+# -- a keyless flood beside a keyed client -------------------------------------------------------
+
+# The report's flood: 2,900 requests in 3 s, without a key or with a bogus one.
+FLOOD_RATE = 1000.0
+FLOOD_CONNECTIONS = 16
+ROUNDS = 4
+PHASE_SECONDS = 1.5
+# A dashboard's page of the inventory: about 10 ms quiet here, like the report's client (12 ms).
+DASHBOARD = """query Dashboard {
+  recipients(first: 50) { totalCount edges { node {
+    id name slug status country kind role services subprocessors { slug }
+    disclosures { id legalBasis retention dataCategories { key } purposes { key }
+      transfers { country mechanism } }
+  } } }
+}"""
+
+
+async def keyed_latencies(http: httpx.AsyncClient, seconds: float) -> list[float]:
+    """Sequential dashboard queries for `seconds`: each one's time, in seconds."""
+    times = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.perf_counter()
+        response = await http.post("/graphql", json={"query": DASHBOARD})
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+    return times
+
+
+async def test_a_keyless_flood_leaves_a_keyed_client_within_twice_its_quiet_latency(
+    load_database: str, tmp_path: Path
+) -> None:
+    """Quiet and flooded phases alternate, so that whatever else the machine is doing weighs on
+    both alike; the flood runs in its own process, paced to the report's rate."""
+    cli(load_database, "load-fixtures")
+    token = cli(load_database, "keys", "create", "--role", "viewer", "--name", "dashboard")
+    # Production's logging: every refused request writes its access line.
+    server = Server(load_database, tmp_path / "server.log", {"LOG_LEVEL": "INFO"})
+    await server.start()
+    quiet: list[float] = []
+    flooded: list[float] = []
+    counts: dict[str, int] = {}
+    flood_seconds = 0.0
+    try:
+        headers = {"Authorization": f"Bearer {token.strip()}"}
+        async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=30) as http:
+            await keyed_latencies(http, 1.0)  # warm-up: connection, caches, the key
+            for _ in range(ROUNDS):
+                quiet += await keyed_latencies(http, PHASE_SECONDS)
+                flooder = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.load.flood",
+                        str(server.port),
+                        str(FLOOD_CONNECTIONS),
+                        str(FLOOD_RATE),
+                    ],
+                    cwd=ROOT,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                try:
+                    await asyncio.sleep(0.5)  # the flood under way
+                    flooded += await keyed_latencies(http, PHASE_SECONDS)
+                finally:
+                    out, _ = await asyncio.to_thread(flooder.communicate, "", 60)
+                assert flooder.returncode == 0, out
+                report = orjson.loads(out)
+                flood_seconds += report["seconds"]
+                for status, n in report["counts"].items():
+                    counts[status] = counts.get(status, 0) + n
+    finally:
+        server.stop()
+    quiet_median, flood_median = statistics.median(quiet), statistics.median(flooded)
+    answered = sum(counts.values())
+    summary = (
+        f"keyed median quiet {quiet_median * 1000:.2f} ms ({len(quiet)} requests), flooded "
+        f"{flood_median * 1000:.2f} ms ({len(flooded)}); flood {answered / flood_seconds:.0f} "
+        f"requests/s, answered {counts}"
+    )
+    print(summary)
+    assert flood_median <= 2 * quiet_median, summary
+    # A real flood, and one refused almost entirely without work.
+    assert answered / flood_seconds >= FLOOD_RATE / 2, summary
+    assert counts.get("429", 0) >= 0.9 * answered, summary
+    assert set(counts) <= {"401", "429"}, summary
+    assert not server.log_problems(), server.log_problems()
