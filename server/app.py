@@ -32,6 +32,12 @@ log = logging.getLogger("server")
 access_log = logging.getLogger("server.access")
 # Probes would drown the access log; everything else is logged.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+# An unread body of up to this many bytes may stay buffered with its keep-alive connection;
+# a larger one (or one of unknown length) is dropped before an answer that did not read it.
+UNREAD_BODY_KEPT = 16 * 1024
+# How long a body nobody will read may take to arrive and be dropped, before the connection is
+# closed under it instead.
+DISCARD_SECONDS = 1.0
 
 
 class CollectionSchedule:
@@ -83,17 +89,30 @@ class RequestGuardMiddleware:
     """Every response carries X-Request-Id (the caller's own when it sent a sane one), an
     exception that escapes the application becomes a 500 naming the request id (the log has the
     stack), and each request gets one access log line (server.access). It reads no body: the key
-    is checked first (auth.py), then BodyLimitMiddleware reads it."""
+    is checked first (auth.py), then BodyLimitMiddleware reads it.
 
-    def __init__(self, app: ASGIApp) -> None:
+    An answer given before the body was read (a 401 or a 429) must not leave a large body with
+    its connection: uvicorn keeps what it buffered of it for as long as the connection lives.
+    So such a body is read and dropped first, for up to DISCARD_SECONDS, and the answer keeps
+    the connection; a body still coming after that, or over the limit, gets the answer with the
+    connection closed. Closing at once instead would reset the connection under a client still
+    sending, which then never reads its 401."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        large_body = b"transfer-encoding" in headers or (
+            declared.isdigit() and int(declared) > UNREAD_BODY_KEPT
+        )
         request_id = (
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
@@ -105,10 +124,16 @@ class RequestGuardMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                sent = list(message.get("headers", []))
+                sent.append((b"x-request-id", request_id.encode()))
+                if (
+                    large_body
+                    and not state.get("body_read")
+                    and all(name.lower() != b"connection" for name, _ in sent)
+                    and not await self._discard_body(receive)
+                ):
+                    sent.append((b"connection", b"close"))
+                message["headers"] = sent
             await send(message)
 
         try:
@@ -140,6 +165,24 @@ class RequestGuardMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                     },
                 )
+
+    async def _discard_body(self, receive: Receive) -> bool:
+        """Read the body and keep none of it; whether it all came in time and within the
+        limit."""
+        size = 0
+        try:
+            async with asyncio.timeout(DISCARD_SECONDS):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return False
+                    size += len(message.get("body", b""))
+                    if size > self.max_body_bytes:
+                        return False
+                    if not message.get("more_body", False):
+                        return True
+        except TimeoutError:
+            return False
 
 
 class BodyLimitMiddleware:
@@ -191,6 +234,7 @@ class BodyLimitMiddleware:
             return
         body = b"".join(chunks)
         chunks.clear()
+        scope.setdefault("state", {})["body_read"] = True
         replayed = False
 
         async def replay() -> Message:
@@ -280,7 +324,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         anonymous = TokenBuckets(settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst)
     middleware = [
         Middleware(CollectBetweenRequests),
-        Middleware(RequestGuardMiddleware),
+        Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
         Middleware(AuthenticationMiddleware, anonymous=anonymous),
     ]
     if settings.rate_limit is not None:

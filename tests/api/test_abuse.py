@@ -40,6 +40,7 @@ async def call(
     chunks: list[bytes] | None = None,
     stall: bool = False,
     content_length: int | None = None,
+    chunked: bool = False,
     address: str = "10.1.2.3",
 ) -> Exchange:
     """POST /graphql with the body in `chunks`; `stall` leaves it unfinished for ever (a
@@ -50,6 +51,8 @@ async def call(
         headers.append((b"authorization", f"Bearer {token}".encode()))
     if content_length is not None:
         headers.append((b"content-length", str(content_length).encode()))
+    if chunked:
+        headers.append((b"transfer-encoding", b"chunked"))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -127,11 +130,28 @@ async def test_the_key_is_checked_before_the_body_is_read(
 ) -> None:
     app = create_app(Settings(), manage_database=False)
     # Part of a body, and then nothing: a 401 at once, without reading any of it.
-    exchange = await call(app, token=token, chunks=[b'{"query": '], stall=True, content_length=9999)
+    exchange = await call(app, token=token, chunks=[b'{"query": '], stall=True, content_length=300)
     assert_refusal(exchange, 401, "UNAUTHENTICATED")
     assert exchange.reads == 0
+    assert "connection" not in exchange.headers  # a small body may wait with its connection
     line = access_line(access_log, exchange)
     assert (line["status"], line["outcome"], line["key"]) == (401, "rejected", None)
+
+
+async def test_a_large_body_refused_unread_is_dropped_not_kept(db: str) -> None:
+    """uvicorn would keep what it buffered of an unread body as long as the connection lives:
+    a refused request's large body is read and dropped, or its connection closed."""
+    app = create_app(Settings(), manage_database=False)
+    arriving = await call(app, chunks=[b"x" * 20_000] * 10, content_length=200_000)
+    assert_refusal(arriving, 401, "UNAUTHENTICATED")
+    assert arriving.reads == 10 and "connection" not in arriving.headers
+    started = asyncio.get_running_loop().time()
+    stalled = await call(app, chunks=[b"x" * 20_000], stall=True, content_length=200_000)
+    assert 0.9 <= asyncio.get_running_loop().time() - started < 5  # one second to arrive
+    assert_refusal(stalled, 401, "UNAUTHENTICATED")
+    assert stalled.headers["connection"] == "close"
+    endless = await call(app, chunks=[b"x" * 100_000] * 4, stall=True, chunked=True)
+    assert endless.reads == 3 and endless.headers["connection"] == "close"
 
 
 async def test_a_keyed_request_reads_its_body(db: str) -> None:
