@@ -210,16 +210,12 @@ class BodyLimitMiddleware:
         more = True
         try:
             async with asyncio.timeout(self.timeout):
-                while more:
+                while more and size <= self.max_bytes:
                     message = await receive()
                     if message["type"] == "http.disconnect":
                         return
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > self.max_bytes:
-                        chunks.clear()
-                        await self._too_large(scope, receive, send)
-                        return
                     chunks.append(chunk)
                     more = message.get("more_body", False)
         except TimeoutError:
@@ -231,6 +227,10 @@ class BodyLimitMiddleware:
                 close=True,
             )
             await response(scope, receive, send)
+            return
+        if size > self.max_bytes:
+            chunks.clear()
+            await self._too_large(scope, receive, send)
             return
         body = b"".join(chunks)
         chunks.clear()

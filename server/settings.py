@@ -106,6 +106,12 @@ class Settings:
         if anonymous_text is not None:
             off = anonymous_text.lower() == "off"
             anonymous_rate = None if off else parse_rate(anonymous_text, "ANONYMOUS_RATE_LIMIT")
+        anonymous_burst = get("ANONYMOUS_RATE_LIMIT_BURST")
+        if anonymous_rate is None and anonymous_burst is not None:
+            raise SettingsError(
+                f"ANONYMOUS_RATE_LIMIT_BURST ({anonymous_burst!r}) has no effect with "
+                "ANONYMOUS_RATE_LIMIT=off."
+            )
         body_timeout = _seconds("BODY_TIMEOUT_SECONDS", get("BODY_TIMEOUT_SECONDS"), 10.0)
         max_page_size = number("MAX_PAGE_SIZE", 100)
         default_page_size = number("DEFAULT_PAGE_SIZE", min(50, max_page_size))

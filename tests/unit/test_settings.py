@@ -105,6 +105,10 @@ def test_parse_rate(text: str, per_second: float) -> None:
         ({"ANONYMOUS_RATE_LIMIT": "5"}, "ANONYMOUS_RATE_LIMIT"),
         ({"ANONYMOUS_RATE_LIMIT": "none"}, "ANONYMOUS_RATE_LIMIT"),
         ({"ANONYMOUS_RATE_LIMIT_BURST": "0"}, "ANONYMOUS_RATE_LIMIT_BURST"),
+        (
+            {"ANONYMOUS_RATE_LIMIT": "off", "ANONYMOUS_RATE_LIMIT_BURST": "5"},
+            "ANONYMOUS_RATE_LIMIT_BURST",
+        ),
         ({"BODY_TIMEOUT_SECONDS": "soon"}, "BODY_TIMEOUT_SECONDS"),
         ({"BODY_TIMEOUT_SECONDS": "0"}, "BODY_TIMEOUT_SECONDS"),
         ({"BODY_TIMEOUT_SECONDS": "nan"}, "BODY_TIMEOUT_SECONDS"),
