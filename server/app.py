@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -31,6 +32,12 @@ log = logging.getLogger("server")
 access_log = logging.getLogger("server.access")
 # Probes would drown the access log; everything else is logged.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+# An unread body of up to this many bytes may stay buffered with its keep-alive connection;
+# a larger one (or one of unknown length) is dropped before an answer that did not read it.
+UNREAD_BODY_KEPT = 16 * 1024
+# How long a body nobody will read may take to arrive and be dropped, before the connection is
+# closed under it instead.
+DISCARD_SECONDS = 1.0
 
 
 class CollectionSchedule:
@@ -79,10 +86,17 @@ class CollectBetweenRequests:
 
 
 class RequestGuardMiddleware:
-    """Every response carries X-Request-Id (the caller's own when it sent a sane one), a body
-    over the limit is refused with 413 before the application reads any of it, an exception
-    that escapes the application becomes a 500 naming the request id (the log has the stack),
-    and each request gets one access log line (server.access)."""
+    """Every response carries X-Request-Id (the caller's own when it sent a sane one), an
+    exception that escapes the application becomes a 500 naming the request id (the log has the
+    stack), and each request gets one access log line (server.access). It reads no body: the key
+    is checked first (auth.py), then BodyLimitMiddleware reads it.
+
+    An answer given before the body was read (a 401 or a 429) must not leave a large body with
+    its connection: uvicorn keeps what it buffered of it for as long as the connection lives.
+    So such a body is read and dropped first, for up to DISCARD_SECONDS, and the answer keeps
+    the connection; a body still coming after that, or over the limit, gets the answer with the
+    connection closed. Closing at once instead would reset the connection under a client still
+    sending, which then never reads its 401."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -95,6 +109,10 @@ class RequestGuardMiddleware:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        large_body = b"transfer-encoding" in headers or (
+            declared.isdigit() and int(declared) > UNREAD_BODY_KEPT
+        )
         request_id = (
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
@@ -106,28 +124,29 @@ class RequestGuardMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                sent = list(message.get("headers", []))
+                sent.append((b"x-request-id", request_id.encode()))
+                if (
+                    large_body
+                    and not state.get("body_read")
+                    and all(name.lower() != b"connection" for name, _ in sent)
+                    and not await self._discard_body(receive)
+                ):
+                    sent.append((b"connection", b"close"))
+                message["headers"] = sent
             await send(message)
 
         try:
-            await self._guard(scope, receive, send_with_id, headers)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             state["outcome"] = "internal_error"
             if status == 0:
-                response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": f"Internal error (request id {request_id}).",
-                                "extensions": {"code": "INTERNAL", "requestId": request_id},
-                            }
-                        ]
-                    },
-                    status_code=500,
+                response = refusal(
+                    500,
+                    "INTERNAL",
+                    f"Internal error (request id {request_id}).",
+                    requestId=request_id,
                 )
                 await response(scope, receive, send_with_id)
         finally:
@@ -147,48 +166,104 @@ class RequestGuardMiddleware:
                     },
                 )
 
-    async def _guard(
-        self, scope: Scope, receive: Receive, send_with_id: Send, headers: dict[bytes, bytes]
-    ) -> None:
-        declared = headers.get(b"content-length", b"").decode("latin-1")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send_with_id)
-            return
-        if scope.get("method") in ("POST", "PUT", "PATCH"):
-            chunks: list[bytes] = []
-            size = 0
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    await self._too_large(scope, receive, send_with_id)
-                    return
-                chunks.append(chunk)
-                more = message.get("more_body", False)
-            body = b"".join(chunks)
-            replayed = False
+    async def _discard_body(self, receive: Receive) -> bool:
+        """Read the body and keep none of it; whether it all came in time and within the
+        limit."""
+        size = 0
+        try:
+            async with asyncio.timeout(DISCARD_SECONDS):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return False
+                    size += len(message.get("body", b""))
+                    if size > self.max_body_bytes:
+                        return False
+                    if not message.get("more_body", False):
+                        return True
+        except TimeoutError:
+            return False
 
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
 
-            await self.app(scope, replay, send_with_id)
+class BodyLimitMiddleware:
+    """Reads a request's body, after the key and the rate limit have let it through, and hands
+    it to the application whole. A body over `max_bytes` is refused with 413 before more of it
+    is read, and one that has not arrived whole within `timeout` seconds with 408: slow senders
+    could otherwise hold a buffer each for as long as they like. Both close the connection, so
+    what the client still sends is not read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send_with_id)
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        try:
+            async with asyncio.timeout(self.timeout):
+                while more and size <= self.max_bytes:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    chunks.append(chunk)
+                    more = message.get("more_body", False)
+        except TimeoutError:
+            chunks.clear()
+            response = refusal(
+                408,
+                "REQUEST_TIMEOUT",
+                f"The request body did not arrive within {self.timeout:g} s.",
+                close=True,
+            )
+            await response(scope, receive, send)
+            return
+        if size > self.max_bytes:
+            chunks.clear()
+            await self._too_large(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        chunks.clear()
+        scope.setdefault("state", {})["body_read"] = True
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"errors": [{"message": f"The request body is over {self.max_body_bytes} bytes."}]},
-            status_code=413,
+        response = refusal(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is over {self.max_bytes} bytes.",
+            close=True,
         )
         await response(scope, receive, send)
+
+
+def refusal(
+    status: int, code: str, message: str, *, close: bool = False, **extensions: str
+) -> Response:
+    """A GraphQL-shaped error answered before GraphQL runs. `close` ends the connection after
+    it, for refusals that leave part of a body unread."""
+    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    headers = {"Connection": "close"} if close else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _outcome(status: int) -> str:
@@ -242,15 +317,26 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     endpoint = graphql_endpoint(schema, make_context)
     # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log
-    # line), then authentication, then the rate limit, whose buckets are keyed by the principal.
+    # line), then authentication, then the rate limit, whose buckets are keyed by the principal,
+    # and only then the body: a caller without a key, or over its rate, never gets to send one.
+    anonymous = None
+    if settings.anonymous_rate_limit is not None:
+        anonymous = TokenBuckets(settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst)
     middleware = [
         Middleware(CollectBetweenRequests),
         Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
-        Middleware(AuthenticationMiddleware),
+        Middleware(AuthenticationMiddleware, anonymous=anonymous),
     ]
     if settings.rate_limit is not None:
         buckets = TokenBuckets(settings.rate_limit, settings.burst)
         middleware.append(Middleware(RateLimitMiddleware, buckets=buckets))
+    middleware.append(
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            timeout=settings.body_timeout_seconds,
+        )
+    )
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),

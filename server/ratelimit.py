@@ -4,7 +4,10 @@ Each key (the caller's principal name when authentication set one, else its addr
 bucket holding up to `burst` tokens that refills at `rate` tokens a second; a request takes one
 token. An empty bucket answers 429 with `Retry-After` (whole seconds, rounded up) and a GraphQL
 error body with `extensions.code: RATE_LIMITED`. Only /graphql is limited, so health checks
-always answer. Off unless `RATE_LIMIT` is set (server/settings.py)."""
+always answer. Off unless `RATE_LIMIT` is set (server/settings.py).
+
+Requests that present no key the service knows have a bucket per address of their own, taken
+before the key is looked up (server/auth.py, `ANONYMOUS_RATE_LIMIT`)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import time
 from collections.abc import Callable
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LIMITED_PATHS = frozenset({"/graphql"})
@@ -50,6 +54,12 @@ class TokenBuckets:
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate
 
+    def give_back(self, key: str) -> None:
+        """Return a token `take` handed out, for a request that turned out not to count."""
+        if key in self._buckets:
+            tokens, then = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + 1.0), then)
+
     def __len__(self) -> int:
         return len(self._buckets)
 
@@ -65,13 +75,36 @@ class TokenBuckets:
                 del self._buckets[key]
 
 
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 def rate_limit_key(scope: Scope) -> str:
     principal = scope.get("state", {}).get("principal")
     name = getattr(principal, "name", None)
     if name:
         return f"principal:{name}"
-    client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
+    return f"address:{client_address(scope)}"
+
+
+def too_many_requests(wait: float) -> Response:
+    """429 for a bucket that has a token back in `wait` seconds."""
+    retry_after = max(1, math.ceil(wait))
+    body = {
+        "errors": [
+            {
+                "message": f"Too many requests: try again in {retry_after} s.",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+            }
+        ]
+    }
+    return Response(
+        orjson.dumps(body),
+        status_code=429,
+        media_type="application/json",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 class RateLimitMiddleware:
@@ -90,26 +123,4 @@ class RateLimitMiddleware:
         if wait <= 0:
             await self.app(scope, receive, send)
             return
-        retry_after = max(1, math.ceil(wait))
-        body = orjson.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Too many requests: try again in {retry_after} s.",
-                        "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-                    }
-                ]
-            }
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await too_many_requests(wait)(scope, receive, send)

@@ -21,12 +21,12 @@ class SettingsError(ValueError):
     """A setting from the environment that cannot be used; the message says which and why."""
 
 
-def parse_rate(text: str) -> float:
+def parse_rate(text: str, name: str = "RATE_LIMIT") -> float:
     """`50/s`, `600/m` or `10000/h` as tokens per second."""
     match = _RATE.match(text)
     if not match or float(match.group(1)) <= 0:
         raise SettingsError(
-            f"RATE_LIMIT must be a positive number of requests per s, m or h, like 50/s or "
+            f"{name} must be a positive number of requests per s, m or h, like 50/s or "
             f"600/m; got {text!r}."
         )
     return float(match.group(1)) / RATE_UNITS[match.group(2)]
@@ -56,6 +56,13 @@ class Settings:
     rate_limit: float | None = None
     # Requests a key may make at once after idling; None means twice the per-second rate.
     rate_limit_burst: int | None = None
+    # Requests per second per client address that present no key the service knows (none, a
+    # bogus one, a revoked one), counted before the key is looked up; None turns it off. On
+    # even without RATE_LIMIT: such requests are otherwise free to flood the key lookup.
+    anonymous_rate_limit: float | None = 1.0
+    anonymous_rate_limit_burst: int = 20
+    # Seconds a request's body may take to arrive, whole, once the key is accepted.
+    body_timeout_seconds: float = 10.0
 
     @property
     def production(self) -> bool:
@@ -96,6 +103,18 @@ class Settings:
         if burst_text is not None and rate_limit is None:
             raise SettingsError("RATE_LIMIT_BURST needs RATE_LIMIT (like RATE_LIMIT=50/s).")
         burst = _integer("RATE_LIMIT_BURST", burst_text, 0, 1, 10**9) if burst_text else None
+        anonymous_text = get("ANONYMOUS_RATE_LIMIT")
+        anonymous_rate: float | None = 1.0
+        if anonymous_text is not None:
+            off = anonymous_text.lower() == "off"
+            anonymous_rate = None if off else parse_rate(anonymous_text, "ANONYMOUS_RATE_LIMIT")
+        anonymous_burst = get("ANONYMOUS_RATE_LIMIT_BURST")
+        if anonymous_rate is None and anonymous_burst is not None:
+            raise SettingsError(
+                f"ANONYMOUS_RATE_LIMIT_BURST ({anonymous_burst!r}) has no effect with "
+                "ANONYMOUS_RATE_LIMIT=off."
+            )
+        body_timeout = _seconds("BODY_TIMEOUT_SECONDS", get("BODY_TIMEOUT_SECONDS"), 10.0)
         max_page_size = number("MAX_PAGE_SIZE", 100)
         default_page_size = number("DEFAULT_PAGE_SIZE", min(50, max_page_size))
         if default_page_size > max_page_size:
@@ -120,6 +139,9 @@ class Settings:
             cost_statistics_seconds=number("COST_STATISTICS_SECONDS", 60, 0, 86_400),
             rate_limit=rate_limit,
             rate_limit_burst=burst,
+            anonymous_rate_limit=anonymous_rate,
+            anonymous_rate_limit_burst=number("ANONYMOUS_RATE_LIMIT_BURST", 20, 1, 10**6),
+            body_timeout_seconds=body_timeout,
         )
 
 
@@ -132,4 +154,17 @@ def _integer(name: str, text: str | None, default: int, low: int, high: int) -> 
         raise SettingsError(f"{name} must be a whole number; got {text!r}.") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}; got {value}.")
+    return value
+
+
+def _seconds(name: str, text: str | None, default: float) -> float:
+    """A duration in seconds, fractions allowed (tests use a fraction), up to an hour."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds; got {text!r}.") from None
+    if not 0.1 <= value <= 3600:
+        raise SettingsError(f"{name} must be between 0.1 and 3600 seconds; got {text!r}.")
     return value

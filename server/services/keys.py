@@ -147,11 +147,12 @@ async def revoke_key(name: str, *, actor: str) -> None:
         )
 
 
-async def authenticate(token: str) -> Principal | None:
-    """The key a bearer token belongs to, if it is known and not revoked; else None."""
+async def authenticate(token: str, digest: str | None = None) -> Principal | None:
+    """The key a bearer token belongs to, if it is known and not revoked; else None. `digest`
+    is the token's hash when the caller has computed it already."""
     if not token or len(token) > TOKEN_MAX:
         return None
-    digest = token_hash(token)
+    digest = digest or token_hash(token)
     conn = sql.connection()
     st = sql.Statement(conn)
     rows = list(

@@ -102,11 +102,13 @@ def global_id(type_name: str, number: int) -> str:
     return base64.b64encode(f"{type_name}:{number}".encode()).decode()
 
 
-def server_env() -> dict[str, str]:
-    """The caller's environment without settings that would change what is measured."""
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without settings that would change what is measured, then
+    `extra` (a test's own settings)."""
     env = {k: v for k, v in os.environ.items() if k not in ("RATE_LIMIT", "RATE_LIMIT_BURST")}
     env["LOG_LEVEL"] = "WARNING"  # no access log lines: errors and warnings only
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
     return env
 
 
@@ -138,11 +140,14 @@ def clis(database_url: str, commands: list[list[str]]) -> list[str]:
 
 class Server:
     """`python -m server serve` on a free loopback port, its log (stdout and stderr) in a file.
-    Each start appends to the same log."""
+    Each start appends to the same log. `env` adds settings (server_env)."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0
@@ -169,7 +174,7 @@ class Server:
                         str(self.port),
                     ],
                     cwd=ROOT,
-                    env=server_env(),
+                    env=server_env(self.env),
                     stdout=log,
                     stderr=log,
                 )

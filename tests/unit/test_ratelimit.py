@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from server.auth import RecentKeys
 from server.ratelimit import TokenBuckets, rate_limit_key
 
 
@@ -102,3 +103,32 @@ def test_key_is_the_principal_name_else_the_address() -> None:
     assert rate_limit_key({"state": {"principal": spoof}, "client": ("10.0.0.1", 5)}) != (
         rate_limit_key({"state": {}, "client": ("10.0.0.1", 5)})
     )
+
+
+def test_a_token_given_back_is_there_again_but_never_past_the_burst() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(rate=1 / 60, burst=2, clock=clock)
+    assert buckets.take("k") == buckets.take("k") == 0.0
+    assert buckets.take("k") > 0
+    buckets.give_back("k")
+    assert buckets.take("k") == 0.0
+    assert buckets.take("k") > 0
+    for _ in range(5):
+        buckets.give_back("k")
+    assert [buckets.take("k") for _ in range(2)] == [0.0, 0.0]
+    assert buckets.take("k") > 0
+    buckets.give_back("never-seen")  # nothing to give back to: no bucket is made
+    assert len(buckets) == 1
+
+
+def test_recent_keys_are_bounded_dropping_the_least_recently_used() -> None:
+    recent = RecentKeys(size=3)
+    for digest in "abc":
+        recent.add(digest)
+    recent.add("a")  # used again: now the most recent
+    recent.add("d")
+    assert len(recent) == 3
+    assert "b" not in recent and all(d in recent for d in "acd")
+    recent.discard("a")
+    recent.discard("zz")
+    assert "a" not in recent and len(recent) == 2

@@ -18,6 +18,9 @@ def test_defaults() -> None:
     assert settings.max_page_size == 100
     assert settings.default_page_size == 50
     assert settings.rate_limit is None
+    # Requests without a key the service knows are limited per address even so.
+    assert (settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst) == (1.0, 20)
+    assert settings.body_timeout_seconds == 10.0
     assert settings.environment == "development"
     assert not settings.production
     assert settings.log_level == "INFO"
@@ -35,6 +38,9 @@ def test_every_limit_is_read() -> None:
             "DEFAULT_PAGE_SIZE": "20",
             "RATE_LIMIT": "600/m",
             "RATE_LIMIT_BURST": "25",
+            "ANONYMOUS_RATE_LIMIT": "30/m",
+            "ANONYMOUS_RATE_LIMIT_BURST": "5",
+            "BODY_TIMEOUT_SECONDS": "2.5",
             "INVENTORY_ENV": "Production",
             "LOG_LEVEL": "warning",
             "PORT": "9000",
@@ -49,6 +55,8 @@ def test_every_limit_is_read() -> None:
     assert (settings.max_page_size, settings.default_page_size) == (40, 20)
     assert settings.rate_limit == 10.0
     assert settings.burst == 25
+    assert (settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst) == (0.5, 5)
+    assert settings.body_timeout_seconds == 2.5
     assert settings.production
     assert settings.log_level == "WARNING"
     assert settings.port == 9000
@@ -58,6 +66,11 @@ def test_burst_defaults_to_twice_the_rate() -> None:
     assert Settings.from_env({"RATE_LIMIT": "50/s"}).burst == 100
     assert Settings.from_env({"RATE_LIMIT": "60/m"}).burst == 2
     assert Settings.from_env({"RATE_LIMIT": "1/h"}).burst == 1  # never below one request
+
+
+def test_the_anonymous_limit_can_be_turned_off() -> None:
+    """Behind a proxy every client has the proxy's address: the proxy should limit instead."""
+    assert Settings.from_env({"ANONYMOUS_RATE_LIMIT": "OFF"}).anonymous_rate_limit is None
 
 
 def test_a_small_page_cap_lowers_the_default_page_size() -> None:
@@ -89,6 +102,17 @@ def test_parse_rate(text: str, per_second: float) -> None:
         ({"RATE_LIMIT": "fast"}, "RATE_LIMIT"),
         ({"RATE_LIMIT": "50/s", "RATE_LIMIT_BURST": "0"}, "RATE_LIMIT_BURST"),
         ({"RATE_LIMIT_BURST": "10"}, "RATE_LIMIT_BURST"),
+        ({"ANONYMOUS_RATE_LIMIT": "5"}, "ANONYMOUS_RATE_LIMIT"),
+        ({"ANONYMOUS_RATE_LIMIT": "none"}, "ANONYMOUS_RATE_LIMIT"),
+        ({"ANONYMOUS_RATE_LIMIT_BURST": "0"}, "ANONYMOUS_RATE_LIMIT_BURST"),
+        (
+            {"ANONYMOUS_RATE_LIMIT": "off", "ANONYMOUS_RATE_LIMIT_BURST": "5"},
+            "ANONYMOUS_RATE_LIMIT_BURST",
+        ),
+        ({"BODY_TIMEOUT_SECONDS": "soon"}, "BODY_TIMEOUT_SECONDS"),
+        ({"BODY_TIMEOUT_SECONDS": "0"}, "BODY_TIMEOUT_SECONDS"),
+        ({"BODY_TIMEOUT_SECONDS": "nan"}, "BODY_TIMEOUT_SECONDS"),
+        ({"BODY_TIMEOUT_SECONDS": "7200"}, "BODY_TIMEOUT_SECONDS"),
         ({"INVENTORY_ENV": "prod"}, "INVENTORY_ENV"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
     ],
