@@ -227,7 +227,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            config = tortoise_config(settings.database_url, settings.database_timeout_ms)
+            async with RegisterTortoise(app, config=config):
                 # What start-up allocated lives as long as the process: keep the collector off
                 # it. From now on it runs between requests (CollectBetweenRequests).
                 gc.collect()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from server.settings import DEFAULT_DATABASE_URL
+from server.settings import DEFAULT_DATABASE_TIMEOUT_MS, DEFAULT_DATABASE_URL
 
 MODELS_MODULE = "server.db.models"
 MIGRATIONS_MODULE = "server.db.migrations"
@@ -30,7 +30,11 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite://")
 
 
-def tortoise_config(url: str | None = None) -> dict[str, Any]:
+def tortoise_config(
+    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS
+) -> dict[str, Any]:
+    """`timeout_ms` bounds the wait for SQLite's write lock held by another process
+    (DATABASE_TIMEOUT_MS): past it the transaction fails with DatabaseUnavailable."""
     url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     connection: dict[str, Any] | str
     if is_sqlite(url):
@@ -39,10 +43,11 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
             "engine": "server.db.sqlite_engine",
             "credentials": {
                 "file_path": path,
+                # First, so that the pragmas after it wait for a lock too.
+                "busy_timeout": timeout_ms,
                 "journal_mode": "WAL",
                 "journal_size_limit": 16384,
                 "foreign_keys": "ON",
-                "busy_timeout": 10000,
                 "synchronous": "NORMAL",
             },
         }
