@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,8 +22,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
+from server.db.errors import is_unavailable, note_unavailable
 from server.graphql.context import Context, Loaders
-from server.graphql.http import graphql_endpoint
+from server.graphql.http import RETRY_AFTER, graphql_endpoint, unavailable_error
 from server.graphql.schema import build_schema
 from server.ratelimit import RateLimitMiddleware, TokenBuckets
 from server.services import clock
@@ -31,6 +34,8 @@ log = logging.getLogger("server")
 access_log = logging.getLogger("server.access")
 # Probes would drown the access log; everything else is logged.
 QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+# /readyz answers within this many seconds, ready or not.
+READY_TIMEOUT_SECONDS = 2.0
 
 
 class CollectionSchedule:
@@ -82,6 +87,7 @@ class RequestGuardMiddleware:
     """Every response carries X-Request-Id (the caller's own when it sent a sane one), a body
     over the limit is refused with 413 before the application reads any of it, an exception
     that escapes the application becomes a 500 naming the request id (the log has the stack),
+    or a 503 with Retry-After when the database could not answer (authentication reads it),
     and each request gets one access log line (server.access)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -114,20 +120,19 @@ class RequestGuardMiddleware:
 
         try:
             await self._guard(scope, receive, send_with_id, headers)
-        except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id})
-            state["outcome"] = "internal_error"
+        except Exception as exc:
+            unavailable = is_unavailable(exc)
+            if unavailable:
+                note_unavailable(exc)
+            else:
+                log.exception("unhandled error", extra={"request_id": request_id})
+            state["outcome"] = "unavailable" if unavailable else "internal_error"
             if status == 0:
+                error = unavailable_error(request_id) if unavailable else _internal(request_id)
                 response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": f"Internal error (request id {request_id}).",
-                                "extensions": {"code": "INTERNAL", "requestId": request_id},
-                            }
-                        ]
-                    },
-                    status_code=500,
+                    {"errors": [error]},
+                    status_code=503 if unavailable else 500,
+                    headers=RETRY_AFTER if unavailable else None,
                 )
                 await response(scope, receive, send_with_id)
         finally:
@@ -191,6 +196,13 @@ class RequestGuardMiddleware:
         await response(scope, receive, send)
 
 
+def _internal(request_id: str) -> dict[str, Any]:
+    return {
+        "message": f"Internal error (request id {request_id}).",
+        "extensions": {"code": "INTERNAL", "requestId": request_id},
+    }
+
+
 def _outcome(status: int) -> str:
     if status == 0:
         return "disconnected"  # the client went away before an answer
@@ -202,12 +214,20 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready when the database answers within READY_TIMEOUT_SECONDS; a probe never hangs."""
     try:
         connection = Tortoise.get_connection("default")
-        await connection.execute_query("SELECT 1")
+        await asyncio.wait_for(connection.execute_query("SELECT 1"), READY_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure means not ready
-        log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        if is_unavailable(exc) or isinstance(exc, TimeoutError):
+            note_unavailable(exc)  # probes come every few seconds: one warning per interval
+        else:
+            log.warning("readiness check failed: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers=RETRY_AFTER,
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
