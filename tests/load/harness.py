@@ -102,12 +102,13 @@ def global_id(type_name: str, number: int) -> str:
     return base64.b64encode(f"{type_name}:{number}".encode()).decode()
 
 
-def server_env() -> dict[str, str]:
-    """The caller's environment without settings that would change what is measured."""
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without settings that would change what is measured, and with
+    `extra` on top."""
     env = {k: v for k, v in os.environ.items() if k not in ("RATE_LIMIT", "RATE_LIMIT_BURST")}
     env["LOG_LEVEL"] = "WARNING"  # no access log lines: errors and warnings only
     env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return env | (extra or {})
 
 
 def cli(database_url: str, *args: str) -> str:
@@ -138,11 +139,14 @@ def clis(database_url: str, commands: list[list[str]]) -> list[str]:
 
 class Server:
     """`python -m server serve` on a free loopback port, its log (stdout and stderr) in a file.
-    Each start appends to the same log."""
+    Each start appends to the same log. `env` adds settings (DATABASE_TIMEOUT_MS, say)."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
+        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0
@@ -151,7 +155,8 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 30.0, probe: str = "/readyz") -> None:
+        """Started once `probe` answers 200 (/healthz for a server whose database is down)."""
         for _ in range(3):  # another process may take the free port before uvicorn binds it
             self.port = free_port()
             with self.log_path.open("ab") as log:
@@ -169,16 +174,16 @@ class Server:
                         str(self.port),
                     ],
                     cwd=ROOT,
-                    env=server_env(),
+                    env=server_env(self.env),
                     stdout=log,
                     stderr=log,
                 )
-            if await self._ready(timeout):
+            if await self._ready(timeout, probe):
                 self.starts += 1
                 return
         raise AssertionError(f"the server did not become ready:\n{self.log()[-3000:]}")
 
-    async def _ready(self, timeout: float) -> bool:
+    async def _ready(self, timeout: float, probe: str) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as http:
@@ -186,7 +191,7 @@ class Server:
                 if self.process.poll() is not None:
                     return False
                 try:
-                    response = await http.get("/readyz")
+                    response = await http.get(probe)
                     if response.status_code == 200:
                         return True
                 except httpx.TransportError:
