@@ -43,7 +43,7 @@ LONGEST_PAUSE = 0.025
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return (exc.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -53,15 +53,21 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
         if connection.in_transaction:
             # Opened by a request cancelled in the middle of its BEGIN: nobody will finish it.
             await connection.rollback()
-        await connection.execute("PRAGMA busy_timeout = 0")
+        # One round trip when the lock is free; the script stops at a failed BEGIN, so the
+        # failure puts the busy timeout back itself.
         try:
-            await connection.execute("BEGIN IMMEDIATE")
+            await connection.executescript(
+                "PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; "
+                f"PRAGMA busy_timeout = {busy_timeout_ms};"
+            )
         except sqlite3.OperationalError as exc:
+            await connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
             if _is_busy(exc):
                 return False
             raise TransactionManagementError(exc) from exc
-        finally:
+        except BaseException:
             await connection.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            raise
         return True
 
 
