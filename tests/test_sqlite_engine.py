@@ -17,6 +17,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.transactions import in_transaction
 
+from server.db import sql
 from server.db.config import tortoise_config
 from server.db.errors import DatabaseUnavailable, is_unavailable
 from server.db.sqlite_engine import ImmediateTransactionWrapper
@@ -182,3 +183,20 @@ async def test_a_file_that_cannot_be_opened_fails_fast_each_time_then_works(
         await asyncio.wait_for(client.execute_query("SELECT 1"), 1)
     finally:
         await Tortoise.close_connections()
+
+
+async def test_a_write_that_may_be_skipped_is_skipped_at_once_while_another_process_writes(
+    quick_db: Path,
+) -> None:
+    client = Tortoise.get_connection("default")
+
+    def statement() -> tuple[sql.Statement, str]:
+        st = sql.Statement(client)
+        return st, f"UPDATE recipient SET name = name WHERE id = {st.param(-1)}"
+
+    with write_lock(quick_db):
+        started = time.monotonic()
+        assert not await sql.write_unless_busy(client, *statement())
+        assert time.monotonic() - started < 0.1
+    assert await sql.write_unless_busy(client, *statement())
+    assert lock_is_free(quick_db)

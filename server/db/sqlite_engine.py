@@ -72,13 +72,19 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
 
 
 class ImmediateTransactionContext(SqliteTransactionContext):
-    def __init__(self, connection: Any, trxlock: asyncio.Lock, busy_timeout_ms: int) -> None:
+    """Waits up to `wait_ms` for the write lock (the busy timeout, or 0 for a write that may
+    be skipped); `busy_timeout_ms` is the connection's, put back after each try."""
+
+    def __init__(
+        self, connection: Any, trxlock: asyncio.Lock, busy_timeout_ms: int, wait_ms: int
+    ) -> None:
         super().__init__(connection, trxlock)
         self.busy_timeout_ms = busy_timeout_ms
+        self.wait_ms = wait_ms
 
     async def __aenter__(self) -> TransactionalDBClient:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_timeout_ms / 1000
+        deadline = loop.time() + self.wait_ms / 1000
         pause = FIRST_PAUSE
         while True:
             await self._trxlock.acquire()
@@ -95,7 +101,7 @@ class ImmediateTransactionContext(SqliteTransactionContext):
             if remaining <= 0:
                 raise DatabaseUnavailable(
                     "another connection held the SQLite database's write lock for over "
-                    f"{self.busy_timeout_ms} ms (DATABASE_TIMEOUT_MS)"
+                    f"{self.wait_ms} ms (DATABASE_TIMEOUT_MS)"
                 )
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, LONGEST_PAUSE)
@@ -163,8 +169,12 @@ class ImmediateSqliteClient(SqliteClient):
         return ReleasingConnectionWrapper(self._lock, self)
 
     def _in_transaction(self) -> ImmediateTransactionContext:
+        return self.transaction(self.busy_timeout_ms)
+
+    def transaction(self, wait_ms: int) -> ImmediateTransactionContext:
+        """A transaction that waits at most `wait_ms` for another connection's write lock."""
         return ImmediateTransactionContext(
-            ImmediateTransactionWrapper(self), self._lock, self.busy_timeout_ms
+            ImmediateTransactionWrapper(self), self._lock, self.busy_timeout_ms, wait_ms
         )
 
 
