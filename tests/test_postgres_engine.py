@@ -4,6 +4,8 @@ connection back to the pool, and every wait for the server is bounded by DATABAS
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
 import asyncpg
 import pytest
@@ -11,8 +13,10 @@ from tortoise import Tortoise
 from tortoise.backends.asyncpg.client import TransactionWrapper
 from tortoise.transactions import in_transaction
 
+from server.db import postgres_engine
 from server.db.config import tortoise_config
-from server.db.errors import is_unavailable
+from server.db.errors import DatabaseUnavailable, is_unavailable
+from server.db.postgres_engine import ReleasingAsyncpgClient
 
 
 def test_the_database_timeout_bounds_connecting_and_locks() -> None:
@@ -56,3 +60,35 @@ async def test_a_transaction_that_cannot_begin_gives_its_connection_back(
     await asyncio.wait_for(client.execute_query("SELECT 1"), 1)
     async with asyncio.timeout(1), in_transaction() as conn:
         await conn.execute_query("SELECT 1")
+
+
+async def test_requests_queued_behind_a_failed_connect_fail_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the server unreachable (connections time out), tortoise's requests took turns at
+    making the pool: the n-th waited n timeouts. Now those queued behind a failed attempt fail
+    with it, and the next attempt comes RECONNECT_PAUSE later. Needs no PostgreSQL."""
+    attempts: list[float] = []
+
+    async def unreachable(self: ReleasingAsyncpgClient, **kwargs: Any) -> None:
+        attempts.append(time.monotonic())
+        await asyncio.sleep(0.3)
+        raise TimeoutError
+
+    monkeypatch.setattr(ReleasingAsyncpgClient, "create_pool", unreachable)
+    await Tortoise.init(config=tortoise_config("postgres://postgres@192.0.2.1:5432/x", 300))
+    try:
+        client = Tortoise.get_connection("default")
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(client.execute_query("SELECT 1") for _ in range(5)), return_exceptions=True
+        )
+        assert time.monotonic() - started < 0.6
+        assert all(isinstance(o, DatabaseUnavailable) for o in outcomes), outcomes
+        assert len(attempts) == 1
+        await asyncio.sleep(postgres_engine.RECONNECT_PAUSE)
+        with pytest.raises(DatabaseUnavailable):
+            await client.execute_query("SELECT 1")
+        assert len(attempts) == 2
+    finally:
+        await Tortoise.close_connections()

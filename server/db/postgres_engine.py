@@ -6,11 +6,17 @@ BEGIN failed (the connection was lost in between), the connection was never give
 after as many failures as the pool holds (5) every request waited for a connection forever: the
 wedge SQLite had (server/db/sqlite_engine.py), one pool slot at a time. A connection that cannot
 be made within the database timeout raises DatabaseUnavailable instead of a bare TimeoutError.
+
+Tortoise makes the pool on first use, one task at a time (its pool lock). With the server
+unreachable, each request waiting for that lock tried again in turn, so with connections that
+time out the n-th request waited n timeouts. For RECONNECT_PAUSE after a failed attempt,
+requests fail at once with that attempt's error instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
@@ -22,6 +28,9 @@ from tortoise.backends.base.client import (
 from tortoise.connection import get_connections
 
 from server.db.errors import DatabaseUnavailable
+
+# Seconds after a failed attempt to make the pool during which no new attempt is made.
+RECONNECT_PAUSE = 0.5
 
 
 def _unreachable(client: Any, exc: BaseException) -> DatabaseUnavailable:
@@ -66,6 +75,25 @@ class ReportingPoolConnectionWrapper(PoolConnectionWrapper[Any]):
 
 
 class ReleasingAsyncpgClient(AsyncpgDBClient):
+    _failed_at = float("-inf")
+    _failure: BaseException | None = None
+
+    async def create_connection(self, with_db: bool) -> None:
+        since = time.monotonic() - self._failed_at
+        if self._failure is not None and since < RECONNECT_PAUSE:
+            raise DatabaseUnavailable(
+                f"PostgreSQL at {self.host}:{self.port} did not answer {since:.1f} s ago "
+                f"({self._failure}); not trying again for {RECONNECT_PAUSE} s"
+            ) from self._failure
+        try:
+            await super().create_connection(with_db)
+        except OSError as exc:  # TimeoutError included
+            self._failed_at, self._failure = time.monotonic(), exc
+            if isinstance(exc, TimeoutError):
+                raise _unreachable(self, exc) from exc
+            raise
+        self._failure = None
+
     def acquire_connection(self) -> Any:
         return ReportingPoolConnectionWrapper(self, self._pool_init_lock)
 
