@@ -218,8 +218,13 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def is_database_unavailable(error: GraphQLError) -> bool:
-    """An unexpected error whose cause is the database not answering: worth retrying."""
-    return is_unexpected(error) and is_unavailable(error.original_error)
+    """An error whose cause is the database not answering: worth retrying. In a resolver, or
+    before execution (strawberry turns an extension's exception into an error without a path,
+    its message the exception's text)."""
+    original = error.original_error
+    return (
+        original is not None and not isinstance(original, GraphQLError) and is_unavailable(original)
+    )
 
 
 def unavailable_error(request_id: str) -> dict[str, Any]:
@@ -251,7 +256,9 @@ def format_errors(
     for error in errors:
         if is_database_unavailable(error):
             note_unavailable(error.original_error)
-            formatted = {**unavailable_error(request_id), "path": error.path}
+            formatted = unavailable_error(request_id)
+            if error.path is not None:
+                formatted["path"] = error.path
             if error.locations:
                 formatted["locations"] = [loc._asdict() for loc in error.locations]
             out.append(formatted)

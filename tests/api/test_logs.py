@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
+from strawberry.types.execution import PreExecutionError
 from tortoise.exceptions import OperationalError
 
 from server.app import create_app
@@ -19,6 +21,7 @@ from server.db import errors as db_errors
 from server.db import recipients as recipient_rows
 from server.domain.access import Role
 from server.graphql import http as graphql_http
+from server.graphql.http import unavailable_error
 from server.logging_setup import JsonFormatter
 from server.services import keys
 from server.settings import Settings
@@ -369,3 +372,28 @@ async def test_readyz_answers_503_in_time_when_the_database_hangs(
         response = await asyncio.wait_for(http.get("/readyz"), 2)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+async def test_a_database_down_before_execution_is_a_503_without_its_text(
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extension that reads the database before execution (the cost's counts) and fails:
+    strawberry answers with an error that has no path and the exception's text as message."""
+
+    async def failing(*args: Any, **kwargs: Any) -> PreExecutionError:
+        refused = ConnectionRefusedError(111, "Connect call failed ('10.0.0.5', 5432)")
+        return PreExecutionError(
+            data=None, errors=[GraphQLError(str(refused), original_error=refused)]
+        )
+
+    monkeypatch.setattr(app.state.schema, "execute", failing)
+    for accept in (JSON, GRAPHQL_RESPONSE):
+        response = await client.post(
+            "/graphql", json={"query": TYPENAME}, headers={"accept": accept}
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert "data" not in response.json()
+        assert response.json()["errors"] == [unavailable_error(response.headers["x-request-id"])]
+        assert "10.0.0.5" not in response.text
