@@ -21,8 +21,9 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
+from server.db.errors import is_unavailable, note_unavailable
 from server.graphql.context import Context, Loaders
-from server.graphql.http import graphql_endpoint
+from server.graphql.http import RETRY_AFTER, graphql_endpoint, unavailable_error
 from server.graphql.schema import build_schema
 from server.ratelimit import RateLimitMiddleware, TokenBuckets
 from server.services import clock
@@ -38,6 +39,8 @@ UNREAD_BODY_KEPT = 16 * 1024
 # How long a body nobody will read may take to arrive and be dropped, before the connection is
 # closed under it instead.
 DISCARD_SECONDS = 1.0
+# /readyz answers within this many seconds, ready or not.
+READY_TIMEOUT_SECONDS = 2.0
 
 
 class CollectionSchedule:
@@ -88,7 +91,8 @@ class CollectBetweenRequests:
 class RequestGuardMiddleware:
     """Every response carries X-Request-Id (the caller's own when it sent a sane one), an
     exception that escapes the application becomes a 500 naming the request id (the log has the
-    stack), and each request gets one access log line (server.access). It reads no body: the key
+    stack), or a 503 with Retry-After when the database could not answer (authentication reads
+    it), and each request gets one access log line (server.access). It reads no body: the key
     is checked first (auth.py), then BodyLimitMiddleware reads it.
 
     An answer given before the body was read (a 401 or a 429) must not leave a large body with
@@ -138,16 +142,28 @@ class RequestGuardMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id})
-            state["outcome"] = "internal_error"
+        except Exception as exc:
+            unavailable = is_unavailable(exc)
+            if unavailable:
+                note_unavailable(exc)
+            else:
+                log.exception("unhandled error", extra={"request_id": request_id})
+            state["outcome"] = "unavailable" if unavailable else "internal_error"
             if status == 0:
-                response = refusal(
-                    500,
-                    "INTERNAL",
-                    f"Internal error (request id {request_id}).",
-                    requestId=request_id,
-                )
+                response: Response
+                if unavailable:
+                    response = JSONResponse(
+                        {"errors": [unavailable_error(request_id)]},
+                        status_code=503,
+                        headers=RETRY_AFTER,
+                    )
+                else:
+                    response = refusal(
+                        500,
+                        "INTERNAL",
+                        f"Internal error (request id {request_id}).",
+                        requestId=request_id,
+                    )
                 await response(scope, receive, send_with_id)
         finally:
             if scope["path"] not in QUIET_PATHS and access_log.isEnabledFor(logging.INFO):
@@ -277,12 +293,20 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready when the database answers within READY_TIMEOUT_SECONDS; a probe never hangs."""
     try:
         connection = Tortoise.get_connection("default")
-        await connection.execute_query("SELECT 1")
+        await asyncio.wait_for(connection.execute_query("SELECT 1"), READY_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure means not ready
-        log.warning("readiness check failed: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        if is_unavailable(exc) or isinstance(exc, TimeoutError):
+            note_unavailable(exc)  # probes come every few seconds: one warning per interval
+        else:
+            log.warning("readiness check failed: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers=RETRY_AFTER,
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
@@ -302,7 +326,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            config = tortoise_config(settings.database_url, settings.database_timeout_ms)
+            async with RegisterTortoise(app, config=config):
                 # What start-up allocated lives as long as the process: keep the collector off
                 # it. From now on it runs between requests (CollectBetweenRequests).
                 gc.collect()

@@ -78,7 +78,9 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     from server.db.config import tortoise_config
 
     async def run() -> T:
-        await Tortoise.init(config=tortoise_config(settings.database_url))
+        await Tortoise.init(
+            config=tortoise_config(settings.database_url, settings.database_timeout_ms)
+        )
         try:
             return await work()
         finally:

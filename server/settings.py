@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
+DEFAULT_DATABASE_TIMEOUT_MS = 10_000
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -39,6 +40,9 @@ class Settings:
     port: int = 8000
     environment: str = "development"
     log_level: str = "INFO"
+    # How long a request waits for the database (a lock another process holds, a connection)
+    # before it is answered 503.
+    database_timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS
     # Limits on what one request may ask for.
     max_page_size: int = 100
     default_page_size: int = 50
@@ -128,6 +132,9 @@ class Settings:
             port=number("PORT", 8000, 1, 65535),
             environment=environment,
             log_level=log_level,
+            database_timeout_ms=number(
+                "DATABASE_TIMEOUT_MS", DEFAULT_DATABASE_TIMEOUT_MS, 1, 10 * 60 * 1000
+            ),
             max_page_size=max_page_size,
             default_page_size=default_page_size,
             max_body_bytes=number("MAX_BODY_BYTES", 256 * 1024, 1024),

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from server.settings import DEFAULT_DATABASE_URL
+from tortoise.backends.base.config_generator import expand_db_url
+
+from server.settings import DEFAULT_DATABASE_TIMEOUT_MS, DEFAULT_DATABASE_URL
 
 MODELS_MODULE = "server.db.models"
 MIGRATIONS_MODULE = "server.db.migrations"
@@ -30,24 +32,34 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite://")
 
 
-def tortoise_config(url: str | None = None) -> dict[str, Any]:
+def tortoise_config(
+    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS
+) -> dict[str, Any]:
+    """`timeout_ms` bounds every wait for the database (DATABASE_TIMEOUT_MS): SQLite's write
+    lock held by another process, and PostgreSQL's connection and lock waits. Past it the
+    request fails with DatabaseUnavailable (503) instead of waiting on."""
     url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    connection: dict[str, Any] | str
+    connection: dict[str, Any]
     if is_sqlite(url):
         path = url[len("sqlite://") :].split("?", 1)[0]
         connection = {
             "engine": "server.db.sqlite_engine",
             "credentials": {
                 "file_path": path,
+                # First, so that the pragmas after it wait for a lock too.
+                "busy_timeout": timeout_ms,
                 "journal_mode": "WAL",
                 "journal_size_limit": 16384,
                 "foreign_keys": "ON",
-                "busy_timeout": 10000,
                 "synchronous": "NORMAL",
             },
         }
     else:
-        connection = url
+        connection = expand_db_url(url)
+        connection["engine"] = "server.db.postgres_engine"
+        credentials = connection["credentials"]
+        credentials["timeout"] = timeout_ms / 1000  # asyncpg's connect timeout, in seconds
+        credentials["server_settings"] = {"lock_timeout": str(timeout_ms)}
     return {
         "connections": {"default": connection},
         "apps": {

@@ -14,6 +14,9 @@ import orjson
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from server.db.errors import DatabaseUnavailable
+from server.db.sqlite_engine import ImmediateSqliteClient
+
 
 class Statement:
     """Builds one statement's text and its bound values for the connection's dialect."""
@@ -60,6 +63,22 @@ def to_datetime(value: Any) -> datetime | None:
 
 def connection() -> BaseDBAsyncClient:
     return Tortoise.get_connection("default")
+
+
+async def write_unless_busy(conn: BaseDBAsyncClient, statement: Statement, text: str) -> bool:
+    """Run a write that may be skipped (bookkeeping) at once, or not at all while another
+    process holds SQLite's write lock: False then. Outside a transaction, SQLite's own busy
+    handler would wait for the lock holding the process's one connection, and every request of
+    the process with it. PostgreSQL writes it as any statement."""
+    if not isinstance(conn, ImmediateSqliteClient):
+        await conn.execute_query(text, statement.values)
+        return True
+    try:
+        async with conn.transaction(wait_ms=0) as transaction:
+            await transaction.execute_query(text, statement.values)
+    except DatabaseUnavailable:
+        return False
+    return True
 
 
 async def fetch(

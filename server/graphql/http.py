@@ -7,6 +7,8 @@
   the specification asks for them.
 - A browser gets GraphiQL.
 - Unexpected exceptions are masked as "Internal error" with the request id; the log has the stack.
+- A database that is locked or unreachable is no bug: 503 SERVICE_UNAVAILABLE with Retry-After,
+  and one warning per interval in the log (server/db/errors.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from server.db.errors import RETRY_AFTER_SECONDS, is_unavailable, note_unavailable
 from server.graphql.context import Context
 
 log = logging.getLogger("server.graphql")
@@ -37,6 +40,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Operation names are logged up to this length (GraphQL sets no limit on a name).
 LOGGED_NAME_MAX = 100
 JSON = "application/json"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class RequestProblem(Exception):
@@ -212,6 +217,30 @@ def is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def is_database_unavailable(error: GraphQLError) -> bool:
+    """An error whose cause is the database not answering: worth retrying. In a resolver, or
+    before execution (strawberry turns an extension's exception into an error without a path,
+    its message the exception's text)."""
+    original = error.original_error
+    return (
+        original is not None and not isinstance(original, GraphQLError) and is_unavailable(original)
+    )
+
+
+def unavailable_error(request_id: str) -> dict[str, Any]:
+    """The error for a request the database could not serve: nothing in it was wrong, and the
+    same request may be sent again after Retry-After."""
+    return {
+        "message": f"The database is busy or unreachable; try again in {RETRY_AFTER_SECONDS} s "
+        f"(request id {request_id}).",
+        "extensions": {
+            "code": SERVICE_UNAVAILABLE,
+            "retryAfter": RETRY_AFTER_SECONDS,
+            "requestId": request_id,
+        },
+    }
+
+
 # graphql-core's hint naming fields and types a client did not ask for ("Did you mean 'x'?").
 SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
 
@@ -223,15 +252,24 @@ def format_errors(
     with `hide_suggestions` (production), no hint that names the schema's fields, which OWASP
     counts as schema disclosure."""
     out = []
+    formatted: dict[str, Any]
     for error in errors:
-        if is_unexpected(error):
+        if is_database_unavailable(error):
+            note_unavailable(error.original_error)
+            formatted = unavailable_error(request_id)
+            if error.path is not None:
+                formatted["path"] = error.path
+            if error.locations:
+                formatted["locations"] = [loc._asdict() for loc in error.locations]
+            out.append(formatted)
+        elif is_unexpected(error):
             log.error(
                 "unexpected error in %s",
                 ".".join(str(p) for p in error.path or []),
                 exc_info=error.original_error,
                 extra={"request_id": request_id},
             )
-            formatted: dict[str, Any] = {
+            formatted = {
                 "message": f"Internal error (request id {request_id}).",
                 "path": error.path,
                 "extensions": {"code": "INTERNAL", "requestId": request_id},
@@ -312,14 +350,18 @@ def graphql_endpoint(
 
         body: dict[str, Any] = {}
         request_error = is_request_error(result)
+        unavailable = False
         if result.errors:
             body["errors"] = format_errors(
                 result.errors,
                 request_id,
                 hide_suggestions=getattr(request.app.state, "hide_suggestions", False),
             )
+            unavailable = any(is_database_unavailable(e) for e in result.errors)
             internal = any(is_unexpected(e) for e in result.errors)
-            state.outcome = "internal_error" if internal else "graphql_errors"
+            state.outcome = (
+                "unavailable" if unavailable else "internal_error" if internal else "graphql_errors"
+            )
         else:
             state.outcome = "ok"
         if context.forbidden or any(
@@ -330,6 +372,10 @@ def graphql_endpoint(
             body["data"] = result.data
         if result.extensions:
             body["extensions"] = result.extensions
+        if unavailable:
+            return Response(
+                orjson.dumps(body), status_code=503, media_type=media, headers=RETRY_AFTER
+            )
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
         return Response(orjson.dumps(body), status_code=status, media_type=media)
 

@@ -183,9 +183,12 @@ async def _touch(key_id: int, digest: str, last_used: datetime | None) -> None:
     conn = sql.connection()
     st = sql.Statement(conn)
     try:
-        await conn.execute_query(
+        # Skipped while another process writes (tried again after TOUCH_INTERVAL): waiting
+        # for its lock would hold up this request for bookkeeping.
+        await sql.write_unless_busy(
+            conn,
+            st,
             f"UPDATE api_key SET last_used_at = {st.param(at)} WHERE id = {st.param(key_id)}",
-            st.values,
         )
     except Exception as exc:  # a bookkeeping write must not fail the request it belongs to
         _touched.pop(digest, None)

@@ -5,6 +5,8 @@ a refused mutation answers a FORBIDDEN user error and writes nothing."""
 from __future__ import annotations
 
 import base64
+import sqlite3
+import time
 from typing import Any
 
 import httpx
@@ -212,6 +214,27 @@ async def test_last_used_is_recorded_at_most_once_a_minute(
     assert (await ApiKey.get(name="dash")).last_used_at is not None
     listed = {k.name: k for k in await keys.list_keys()}
     assert listed["dash"].last_used_at is not None
+
+
+async def test_last_used_is_not_waited_for_while_another_process_writes(
+    client_for: MakeClient, db: str
+) -> None:
+    """Outside a transaction SQLite's busy handler would wait for the other process's lock (up
+    to DATABASE_TIMEOUT_MS, 10 s here) holding the connection, and every request with it: the
+    bookkeeping write is skipped instead."""
+    if not db.startswith("sqlite://"):
+        pytest.skip("SQLite only")
+    http = await client_for("viewer", "busy-dash")
+    other = sqlite3.connect(db[len("sqlite://") :], isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        assert (await http.post("/graphql", json={"query": TYPENAME})).status_code == 200
+        assert time.monotonic() - started < 1
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert (await ApiKey.get(name="busy-dash")).last_used_at is None
 
 
 async def test_later_middleware_sees_the_principal(app: Any, db: str) -> None:

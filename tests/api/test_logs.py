@@ -4,17 +4,24 @@ stack."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sqlite3
 from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
+from strawberry.types.execution import PreExecutionError
+from tortoise.exceptions import OperationalError
 
 from server.app import create_app
+from server.db import errors as db_errors
 from server.db import recipients as recipient_rows
 from server.domain.access import Role
 from server.graphql import http as graphql_http
+from server.graphql.http import unavailable_error
 from server.logging_setup import JsonFormatter
 from server.services import keys
 from server.settings import Settings
@@ -242,3 +249,151 @@ async def test_an_exception_outside_graphql_is_a_masked_500_with_the_request_id(
     assert "RuntimeError: boom" in stacks[0]["exc_info"]
     line = only_line(caplog, response)
     assert (line["status"], line["outcome"]) == (500, "internal_error")
+
+
+# -- a database that does not answer (issue 11 §3) ----------------------------------------------
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The once-per-interval warning starts afresh (another test may have just logged it)."""
+    monkeypatch.setattr(db_errors, "_warnings", db_errors.OncePerInterval(db_errors.log, 30.0))
+
+
+def locked() -> Exception:
+    """What tortoise raises when SQLite's busy timeout passes: its error, from sqlite3's."""
+    try:
+        try:
+            raise sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(exc)  # noqa: B904 - as tortoise raises it
+    except OperationalError as wrapped:
+        return wrapped
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+@pytest.mark.parametrize("accept", [JSON, GRAPHQL_RESPONSE])
+async def test_a_database_that_does_not_answer_is_a_503_with_retry_after(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    accept: str,
+) -> None:
+    async def busy(slug: str) -> None:
+        raise locked()
+
+    monkeypatch.setattr(recipient_rows, "recipient_by_slug", busy)
+    caplog.set_level(logging.INFO, logger="server.db")
+    responses = [
+        await client.post(
+            "/graphql",
+            json={"query": '{ recipient(slug: "x") { id } }'},
+            headers={"accept": accept},
+        )
+        for _ in range(3)
+    ]
+    for response in responses:
+        request_id = response.headers["x-request-id"]
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"].startswith(accept)
+        body = response.json()
+        assert body["data"] == {"recipient": None}
+        assert body["errors"] == [
+            {
+                "message": "The database is busy or unreachable; try again in 1 s "
+                f"(request id {request_id}).",
+                "path": ["recipient"],
+                "locations": [{"line": 1, "column": 3}],
+                "extensions": {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "retryAfter": 1,
+                    "requestId": request_id,
+                },
+            }
+        ]
+        line = only_line(caplog, response)
+        assert (line["status"], line["outcome"]) == (503, "unavailable")
+    # One warning for the three, naming the cause, with no stack; no ERROR at all.
+    warnings = [r for r in caplog.records if r.name == "server.db"]
+    assert [(r.levelname, r.getMessage()) for r in warnings] == [
+        ("WARNING", "database unavailable")
+    ]
+    assert "database is locked" in warnings[0].detail  # type: ignore[attr-defined]
+    assert warnings[0].exc_info is None
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+async def test_a_database_down_before_graphql_is_a_503_too(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Authentication reads the key before any resolver runs: with PostgreSQL down, that read
+    raised ConnectionRefusedError, a 500 and a stack trace per request."""
+
+    async def refused(token: str) -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(keys, "authenticate", refused)
+    caplog.set_level(logging.INFO, logger="server.db")
+    for _ in range(3):
+        response = await client.post("/graphql", json={"query": TYPENAME})
+        request_id = response.headers["x-request-id"]
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {
+            "code": "SERVICE_UNAVAILABLE",
+            "retryAfter": 1,
+            "requestId": request_id,
+        }
+        assert "5432" not in response.text
+        line = only_line(caplog, response)
+        assert (line["status"], line["outcome"]) == (503, "unavailable")
+    assert len([r for r in caplog.records if r.name == "server.db"]) == 1
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_readyz_answers_503_in_time_when_the_database_hangs(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import app as app_module
+
+    class Hanging:
+        async def execute_query(self, query: str) -> None:
+            await asyncio.sleep(60)
+
+    monkeypatch.setattr(app_module, "READY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(app_module.Tortoise, "get_connection", lambda name: Hanging())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await asyncio.wait_for(http.get("/readyz"), 2)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.usefixtures("fresh_warnings")
+async def test_a_database_down_before_execution_is_a_503_without_its_text(
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extension that reads the database before execution (the cost's counts) and fails:
+    strawberry answers with an error that has no path and the exception's text as message."""
+
+    async def failing(*args: Any, **kwargs: Any) -> PreExecutionError:
+        refused = ConnectionRefusedError(111, "Connect call failed ('10.0.0.5', 5432)")
+        return PreExecutionError(
+            data=None, errors=[GraphQLError(str(refused), original_error=refused)]
+        )
+
+    monkeypatch.setattr(app.state.schema, "execute", failing)
+    for accept in (JSON, GRAPHQL_RESPONSE):
+        response = await client.post(
+            "/graphql", json={"query": TYPENAME}, headers={"accept": accept}
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert "data" not in response.json()
+        assert response.json()["errors"] == [unavailable_error(response.headers["x-request-id"])]
+        assert "10.0.0.5" not in response.text

@@ -156,7 +156,8 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 30.0, probe: str = "/readyz") -> None:
+        """Started once `probe` answers 200 (/healthz for a server whose database is down)."""
         for _ in range(3):  # another process may take the free port before uvicorn binds it
             self.port = free_port()
             with self.log_path.open("ab") as log:
@@ -178,12 +179,12 @@ class Server:
                     stdout=log,
                     stderr=log,
                 )
-            if await self._ready(timeout):
+            if await self._ready(timeout, probe):
                 self.starts += 1
                 return
         raise AssertionError(f"the server did not become ready:\n{self.log()[-3000:]}")
 
-    async def _ready(self, timeout: float) -> bool:
+    async def _ready(self, timeout: float, probe: str) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as http:
@@ -191,7 +192,7 @@ class Server:
                 if self.process.poll() is not None:
                     return False
                 try:
-                    response = await http.get("/readyz")
+                    response = await http.get(probe)
                     if response.status_code == 200:
                         return True
                 except httpx.TransportError:

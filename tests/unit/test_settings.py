@@ -24,6 +24,7 @@ def test_defaults() -> None:
     assert settings.environment == "development"
     assert not settings.production
     assert settings.log_level == "INFO"
+    assert settings.database_timeout_ms == 10_000
 
 
 def test_every_limit_is_read() -> None:
@@ -44,6 +45,7 @@ def test_every_limit_is_read() -> None:
             "INVENTORY_ENV": "Production",
             "LOG_LEVEL": "warning",
             "PORT": "9000",
+            "DATABASE_TIMEOUT_MS": "2500",
         }
     )
     assert (settings.max_query_cost, settings.max_query_depth, settings.max_aliases) == (
@@ -60,6 +62,7 @@ def test_every_limit_is_read() -> None:
     assert settings.production
     assert settings.log_level == "WARNING"
     assert settings.port == 9000
+    assert settings.database_timeout_ms == 2500
 
 
 def test_burst_defaults_to_twice_the_rate() -> None:
@@ -115,6 +118,8 @@ def test_parse_rate(text: str, per_second: float) -> None:
         ({"BODY_TIMEOUT_SECONDS": "7200"}, "BODY_TIMEOUT_SECONDS"),
         ({"INVENTORY_ENV": "prod"}, "INVENTORY_ENV"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DATABASE_TIMEOUT_MS": "0"}, "DATABASE_TIMEOUT_MS"),
+        ({"DATABASE_TIMEOUT_MS": "10s"}, "DATABASE_TIMEOUT_MS"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(environ: dict[str, str], mentions: str) -> None:
