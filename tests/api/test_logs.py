@@ -333,7 +333,7 @@ async def test_a_database_down_before_graphql_is_a_503_too(
     """Authentication reads the key before any resolver runs: with PostgreSQL down, that read
     raised ConnectionRefusedError, a 500 and a stack trace per request."""
 
-    async def refused(token: str) -> None:
+    async def refused(*_: object, **__: object) -> None:
         raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
 
     monkeypatch.setattr(keys, "authenticate", refused)
