@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from server.db.errors import is_unavailable
 from server.domain.taxonomy import default_taxonomy
 from server.graphql.analysis import alias_rule, depth_rule
 from server.graphql.cost import LIST_BOUNDS, PlanCache, counts_for, plan_cost, unbounded_lists
@@ -32,6 +34,8 @@ from server.graphql.taxonomy import TaxonomyQuery
 from server.graphql.transfers import TransferQuery
 from server.services.statistics import InventoryStatistics
 from server.settings import Settings
+
+log = logging.getLogger("server.graphql")
 
 Query = merge_types(
     "Query", (NodeQuery, RecipientQueries, TaxonomyQuery, SubjectQuery, TransferQuery)
@@ -60,7 +64,18 @@ class QueryCostLimiter(SchemaExtension):
         )
         counts = None
         if plan.bounded:
-            inventory = await self.statistics.counts() if plan.reads_inventory else None
+            try:
+                inventory = await self.statistics.counts() if plan.reads_inventory else None
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise  # 503 SERVICE_UNAVAILABLE (http.py)
+                # Strawberry would show an extension's exception as its text: mask it.
+                request_id = getattr(context.context, "request_id", "")
+                log.exception("reading the counts for the cost", extra={"request_id": request_id})
+                raise GraphQLError(
+                    f"Internal error (request id {request_id}).",
+                    extensions={"code": "INTERNAL", "requestId": request_id},
+                ) from None
             taxonomy = getattr(context.context, "taxonomy", None) or default_taxonomy()
             counts = counts_for(inventory, taxonomy)
         self.cost = plan_cost(plan, context.variables, counts)

@@ -5,7 +5,9 @@ aliases of recipientsOfCategory with disclosures, both refused with COST_LIMIT_E
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from server.services.statistics import InventoryStatistics
 from server.settings import Settings
 from tests.api.test_http import assert_request_error
 from tests.api.test_limits import ask, serve
@@ -66,3 +68,21 @@ async def test_aliases_of_a_whole_category_add_up_and_are_refused(db: str) -> No
             refused = await ask(limited, "{ " + many + " }")
             error = assert_request_error(refused, 400)["errors"][0]
             assert error["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+
+
+async def test_a_failure_reading_the_counts_is_masked(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while reading the counts (not the database being away: that is a 503) shows no
+    exception text, only INTERNAL with the request id; the log has the stack."""
+
+    async def broken(self: object) -> None:
+        raise KeyError("secret-column")
+
+    monkeypatch.setattr(InventoryStatistics, "counts", broken)
+    async with serve(EXACT) as client:
+        response = await ask(client, '{ recipientsOfCategory(key: "user") { name } }')
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "INTERNAL"
+        assert "secret-column" not in response.text
+        assert error["extensions"]["requestId"] == response.headers["x-request-id"]
