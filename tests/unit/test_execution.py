@@ -42,6 +42,7 @@ class Term:
     weight: int | None
     flag: bool
     colour: Colour | None
+    tags: list[str]
     counted: str = strawberry.field(extensions=[Counting()])
 
     @strawberry.field
@@ -58,7 +59,13 @@ class Holder:
 
 
 def term(key: str, **overrides: Any) -> Term:
-    values: dict[str, Any] = {"weight": 1, "flag": True, "colour": Colour.RED, "counted": key}
+    values: dict[str, Any] = {
+        "weight": 1,
+        "flag": True,
+        "colour": Colour.RED,
+        "tags": ["x", key],
+        "counted": key,
+    }
     values.update(overrides)
     return Term(key=key, **values)
 
@@ -75,6 +82,10 @@ def holders(broken: str | None) -> list[Holder]:
         terms[1] = term("b", flag="yes")
     elif broken == "wrong enum":
         terms[1] = term("b", colour="purple")
+    elif broken == "null in a list of scalars":
+        terms[1] = term("b", tags=["x", None])
+    elif broken == "wrong type in a list of scalars":
+        terms[1] = term("b", tags=["x", ["not", "a", "string"]])
     elif broken == "null in non-null list item":
         terms = [SHARED, None, SHARED]  # type: ignore[list-item]
     elif broken == "exception in a list":
@@ -105,6 +116,8 @@ class Query:
     def awaited_holder(self) -> Holder:
         holder = holders(None)[0]
         holder.first = later(SHARED)  # type: ignore[assignment]
+        holder.name = later("awaited name")  # type: ignore[assignment]
+        holder.required = term("r", weight=later(7), tags=["x", later("awaited tag")])
         return holder
 
 
@@ -122,7 +135,7 @@ def schema(context: type, *extensions: Any) -> strawberry.Schema:
 
 SELECTION = """
   name
-  terms { key weight flag colour upper alias: key __typename }
+  terms { key weight flag colour tags upper alias: key __typename }
   first { key colour }
   required { key }
 """
@@ -131,6 +144,8 @@ BROKEN = [
     "null in non-null leaf",
     "wrong leaf type",
     "wrong enum",
+    "null in a list of scalars",
+    "wrong type in a list of scalars",
     "null in non-null list item",
     "exception in a list",
     "null in non-null object",
@@ -157,7 +172,10 @@ def test_answers_and_errors_are_strawberrys(broken: str | None) -> None:
 
 
 async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> None:
-    query = "{ awaitedTerms { key colour } awaitedHolder { name first { key } } }"
+    query = (
+        "{ awaitedTerms { key colour } "
+        "awaitedHolder { name first { key } required { key weight tags } } }"
+    )
     served = await schema(PlainFieldsExecutionContext).execute(query)
     expected = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
     assert not expected.errors
@@ -190,6 +208,7 @@ def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> 
         "weight",
         "flag",
         "colour",
+        "tags",
         "upper",
     }
     holder_type = graphql_schema.get_type("Query")
