@@ -27,7 +27,10 @@ hundreds of times). Both go with the request.
 
 What this overrides in graphql-core is `execute_fields` (plain fields in one loop) and
 `complete_value` (objects and lists of objects completed through that loop, whatever resolved
-them); everything else is graphql-core's. tests/unit/test_execution.py pins the methods
+them); everything else is graphql-core's, but for one attribute: `async_helpers` (a resolver's
+`info.async_helpers`) call the same executor methods through a weak reference, so that the
+executor is not a reference cycle and a request's objects are freed with its response rather
+than by the garbage collector. tests/unit/test_execution.py pins the methods
 it overrides and calls, and fails loudly if a strawberry or graphql-core upgrade changes them.
 """
 
@@ -36,7 +39,8 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -49,8 +53,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     is_leaf_type,
 )
+from graphql.execution.executor import Executor
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -150,6 +156,26 @@ def plain_class(object_type: GraphQLObjectType) -> type | None:
     return origin
 
 
+def weak_helpers(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
+    """graphql-core's GraphQLResolveInfoHelpers for an executor (its gather_async_work and
+    track_async_work), holding the executor by a weak reference."""
+    executor_ref = weakref.ref(executor)
+
+    def live() -> Executor[Any]:
+        found = executor_ref()
+        if found is None:
+            raise RuntimeError("The execution these helpers belong to has finished.")
+        return found
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return live().gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        live().track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 @dataclass(eq=False, slots=True)
 class Step:
     """One selected field of a plan: how its value is read and completed."""
@@ -192,6 +218,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         middlewares = getattr(self.middleware_manager, "middlewares", None) or ()
         self._plain_allowed = all(isinstance(m, SKIPPABLE_SCHEMA_EXTENSIONS) for m in middlewares)
+        # graphql-core's helpers are bound methods of the executor, kept by the executor: a
+        # reference cycle, which would keep every object of the request (the context and its
+        # loaders' rows, the plans, the answers remembered) alive until the garbage collector
+        # runs, mid-way through a later request. The same helpers, holding the executor weakly
+        # (while a resolver can call them, its execution holds the executor).
+        self.async_helpers = weak_helpers(self)
         # This request's plans, by type and field set, and the plans below a field's nodes.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan]] = {}
         self._below: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan | None]] = {}

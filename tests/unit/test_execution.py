@@ -6,7 +6,9 @@ changes them fails here, loudly."""
 
 from __future__ import annotations
 
+import gc
 import inspect
+import weakref
 from enum import Enum
 from typing import Any
 
@@ -113,6 +115,13 @@ class Query:
         return [later(SHARED), later(term("b")), SHARED]  # type: ignore[list-item]
 
     @strawberry.field
+    async def gathered(self, info: strawberry.Info) -> list[int]:
+        """A resolver that awaits through graphql-core's info.async_helpers."""
+        helpers = info._raw_info.async_helpers
+        helpers.track([later(None)])
+        return list(await helpers.gather([later(1), later(2)]))
+
+    @strawberry.field
     def awaited_holder(self) -> Holder:
         holder = holders(None)[0]
         holder.first = later(SHARED)  # type: ignore[assignment]
@@ -182,6 +191,32 @@ async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> No
     assert (served.data, served.errors) == (expected.data, expected.errors)
 
 
+async def test_async_helpers_work_and_an_execution_is_no_reference_cycle() -> None:
+    """graphql-core's executor keeps its async helpers as bound methods of itself, a cycle that
+    would keep all of a request's objects alive until the garbage collector runs; the executor
+    here holds itself weakly in them. They still work, and with the collector off the executor
+    is gone once the answer is: an upgrade that adds a cycle fails here."""
+    executors: list[weakref.ref[Any]] = []
+
+    class Recorded(PlainFieldsExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            executors.append(weakref.ref(self))
+
+    query = "{ gathered holders { name terms { key tags } } awaitedTerms { key } }"
+    expected = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
+    served = schema(Recorded)
+    gc.collect()
+    gc.disable()
+    try:
+        result = await served.execute(query)
+        assert (result.data, result.errors) == (expected.data, expected.errors)
+        assert result.data and result.data["gathered"] == [1, 2]
+        assert len(executors) == 1 and executors[0]() is None
+    finally:
+        gc.enable()
+
+
 def test_a_field_with_an_extension_always_runs_it() -> None:
     CALLS.clear()
     result = schema(PlainFieldsExecutionContext).execute_sync("{ holders { terms { counted } } }")
@@ -219,7 +254,7 @@ def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> 
 
 
 # -- what an upgrade must not change -----------------------------------------------------------
-# The executor overrides these two methods of graphql-core's Executor...
+# The executor overrides these methods of graphql-core's Executor...
 OVERRIDDEN = {
     "execute_fields": [
         "self",
