@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from server.db.disclosures import DisclosureRow, TransferRow
+from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.models import Recipient as RecipientModel
 from server.graphql import enums
 from server.graphql.context import Context
@@ -184,6 +184,12 @@ class Disclosure(Node):
     # so it runs without the cost of a resolver call (server/graphql/execution.py).
     @strawberry.field
     def transfers(self) -> list[Transfer]:
+        return self.transfer_objects
+
+    @parsed_once
+    def transfer_objects(self) -> list[Transfer]:
+        """The row's transfers as schema objects, made on first use and kept: a report shows
+        them under the disclosure and again under its reason."""
         return transfers_of(self.row)
 
     @strawberry.field
