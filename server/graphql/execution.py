@@ -23,7 +23,8 @@ ahead or cached across requests: every answer is completed from the objects reso
 Two things are remembered for one request only: the plan of each selection (which fields are
 plain, how each completes, and the plan of the selection below it), and the completed answer of
 an object whose selection holds only plain leaves (a report shows the same taxonomy term
-hundreds of times). Both go with the request.
+hundreds of times; up to REMEMBERED_PER_SELECTION objects a selection). Both go with the
+request.
 
 What this overrides in graphql-core is `execute_fields` (plain fields in one loop) and
 `complete_value` (objects and lists of objects completed through that loop, whatever resolved
@@ -72,6 +73,10 @@ SKIPPABLE_SCHEMA_EXTENSIONS: tuple[type, ...] = ()
 # How a plan step completes its value.
 RESOLVE, TYPENAME, LEAF, LEAF_LIST, OBJECT, OBJECT_LIST, GENERAL = range(7)
 
+# The most objects whose answers one selection remembers for a request (taxonomy terms: a few
+# hundred), so that a long list of objects each shown once is not kept twice over.
+REMEMBERED_PER_SELECTION = 1024
+
 # Leaf values of these classes are never awaitable: they go straight to graphql-core's leaf
 # completion. Any other value is checked first, as graphql-core checks a resolver's result.
 SYNC_LEAF_VALUES = frozenset({str, int, float, bool, date, datetime, time, Decimal})
@@ -81,6 +86,10 @@ def _path(prev: Path | None, key: str | int, typename: str | None) -> Path:
     """A graphql-core Path, made without the Python-level __new__ that NamedTuple generates
     (the same tuple): a path is made for every object and list of an answer."""
     return tuple.__new__(Path, (prev, key, typename))
+
+
+def _item_path(path: Path | None, index: int | None) -> Path | None:
+    return path if index is None else _path(path, index, None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -479,9 +488,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._await_field(completed, step.return_type, step.field_details_list, path)
         return completed
 
-    def _leaves(self, plan: Plan, source: Any, path: Path | None) -> Any:
-        """An object whose selected fields are all plain leaves: remembered for the request,
-        unless completing it raised an error (each place it appears then reports its own)."""
+    def _leaves(self, plan: Plan, source: Any, path: Path | None, index: int | None = None) -> Any:
+        """An object whose selected fields are all plain leaves: remembered for the request
+        (up to REMEMBERED_PER_SELECTION objects), unless completing it raised an error (each
+        place it appears then reports its own). Its path is `path`, or item `index` of the list
+        at `path`: made only if an error needs it."""
         answers = plan.answers
         assert answers is not None
         known = answers.get(id(source))
@@ -489,7 +500,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return known[1]
         failed = False
         results: dict[str, Any] = {}
-        pending: list[str] = []
+        pending: list[str] | None = None
         complete_leaf_value = self.complete_leaf_value
         type_name = plan.type_name
         # No call per field but the read and graphql-core's leaf completion (a try costs nothing
@@ -506,21 +517,25 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     elif value is not None or step.non_null:
                         # A null where the type forbids one, an awaitable, any other value:
                         # graphql-core's completion.
-                        value = self._value(step, value, _path(path, name, type_name))
+                        field_path = _path(_item_path(path, index), name, type_name)
+                        value = self._value(step, value, field_path)
                         if value is not None and self.is_awaitable(value):
                             failed = True  # not remembered: awaited for this answer only
-                            pending.append(name)
+                            pending = [*(pending or ()), name]
             except Exception as error:
                 # An error may be dropped under a parent already nulled: a flag, not a count.
                 failed = True
                 self.handle_field_error(
-                    error, step.return_type, step.field_details_list, _path(path, name, type_name)
+                    error,
+                    step.return_type,
+                    step.field_details_list,
+                    _path(_item_path(path, index), name, type_name),
                 )
                 value = None
             results[name] = value
         if pending:
             return self._gather_fields(results, pending)
-        if not failed:
+        if not failed and len(answers) < REMEMBERED_PER_SELECTION:
             answers[id(source)] = (source, results)  # the source kept alive with its answer
         return results
 
@@ -601,13 +616,25 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if known is not None:
                         out.append(known[1])
                         continue
+                if answers is not None:
+                    # Only leaves: the item's path is made only if an error needs it.
+                    try:
+                        completed = self._leaves(plan, item, path, index)
+                    except Exception as error:
+                        item_path = new_path(Path, (path, index, None))
+                        self.handle_field_error(error, item_type, field_details_list, item_path)
+                        completed = None
+                    if completed is not None and type(completed) is not dict:
+                        item_path = new_path(Path, (path, index, None))
+                        completed = self._await_field(
+                            completed, item_type, field_details_list, item_path
+                        )
+                        pending.append(index)
+                    out.append(completed)
+                    continue
                 item_path = new_path(Path, (path, index, None))  # as _path, in line
                 try:
-                    completed = (
-                        self._leaves(plan, item, item_path)
-                        if answers is not None
-                        else self._complete(plan, item, item_path)
-                    )
+                    completed = self._complete(plan, item, item_path)
                     if type(completed) is not dict:
                         completed = self._await_field(
                             completed, item_type, field_details_list, item_path
