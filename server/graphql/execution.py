@@ -386,7 +386,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """An object's fields by its plan: plain fields read and completed here (objects and
         lists below them too), the rest through graphql-core's execute_field."""
         results: dict[str, Any] = {}
-        pending: list[str] = []
+        pending: list[str] | None = None  # made when a field is awaitable: rarely
         type_name = plan.type_name
         complete_leaf_value = self.complete_leaf_value
         new_path = tuple.__new__
@@ -465,6 +465,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         value = results[name] = self._await_field(
                             value, step.return_type, step.field_details_list, field_path
                         )
+                    if pending is None:
+                        pending = []
                     pending.append(name)
         except Exception:
             if pending:
@@ -591,6 +593,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         origin = plan.origin
         is_type_of = plan.is_type_of
         answers = plan.answers
+        if answers is not None and is_type_of is None:
+            # Objects of leaves (taxonomy terms): most were answered before in this request.
+            known_answers: list[Any] = []
+            for item in items:
+                if type(item) is not origin:
+                    break
+                known = answers.get(id(item))
+                if known is None:
+                    break
+                known_answers.append(known[1])
+            else:
+                return known_answers
         object_type = plan.parent_type
         if info is None and is_type_of is not None:
             assert step is not None
