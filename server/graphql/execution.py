@@ -351,6 +351,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             elif kind == OBJECT_LIST and (type(result) is list or type(result) is tuple):
                 plan = self._subplan(object_type, field_details_list)
                 if plan is not None:
+                    known = self._remembered(plan, result)
+                    if known is not None:
+                        return known
                     assert item_type is not None
                     return self._objects(plan, result, path, item_type, field_details_list, info)
         return super().complete_value(
@@ -418,21 +421,28 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 elif kind == TYPENAME:
                     results[name] = type_name
                     continue
-                field_path = new_path(Path, (path, name, type_name))  # as _path, in line
                 if kind == RESOLVE:
+                    field_path = new_path(Path, (path, name, type_name))  # as _path, in line
                     value = self.execute_field(
                         plan.parent_type, source, step.field_details_list, field_path, None
                     )
                     if value is Undefined:
                         continue
                 else:
+                    field_path = None  # made when needed: not for a list answered before
                     try:
                         if step.kind != LEAF:  # a leaf's value was read above
                             value = step.read(source)  # type: ignore[misc]
                         if kind == OBJECT_LIST and type(value) is list:
-                            assert step.below is not None
+                            below = step.below
+                            assert below is not None
+                            known = self._remembered(below, value)
+                            if known is not None:
+                                results[name] = known
+                                continue
+                            field_path = new_path(Path, (path, name, type_name))
                             value = self._objects(
-                                step.below,
+                                below,
                                 value,
                                 field_path,
                                 step.item_type,
@@ -440,14 +450,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                 None,
                                 step,
                             )
-                        elif kind == OBJECT and (below := self._plain(step, value, field_path)):
-                            value = self._object(below, value, field_path)
-                        elif kind == LEAF_LIST and type(value) is list:
-                            value = self._leaf_list(step, value, field_path)
                         else:
-                            kind = GENERAL
-                            value = self._value(step, value, field_path)
+                            field_path = new_path(Path, (path, name, type_name))
+                            if kind == OBJECT and (plain := self._plain(step, value, field_path)):
+                                value = self._object(plain, value, field_path)
+                            elif kind == LEAF_LIST and type(value) is list:
+                                value = self._leaf_list(step, value, field_path)
+                            else:
+                                kind = GENERAL
+                                value = self._value(step, value, field_path)
                     except Exception as error:
+                        if field_path is None:
+                            field_path = new_path(Path, (path, name, type_name))
                         self.handle_field_error(
                             error, step.return_type, step.field_details_list, field_path
                         )
@@ -462,6 +476,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if kind not in (RESOLVE, GENERAL):
                         # An object completed with an awaitable below it: its errors belong
                         # to this field, as graphql-core's execute_field has it.
+                        assert field_path is not None  # made before any completion below
                         value = results[name] = self._await_field(
                             value, step.return_type, step.field_details_list, field_path
                         )
@@ -577,6 +592,23 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise
         return self._gather_items(out, pending) if pending else out
 
+    def _remembered(self, plan: Plan, items: list[Any] | tuple[Any, ...]) -> list[Any] | None:
+        """The answers of a list of objects of leaves (taxonomy terms) when every one of them
+        was answered before in this request, the usual case; None otherwise."""
+        answers = plan.answers
+        if answers is None or plan.is_type_of is not None:
+            return None
+        origin = plan.origin
+        out = []
+        for item in items:
+            if type(item) is not origin:
+                return None
+            known = answers.get(id(item))
+            if known is None:
+                return None
+            out.append(known[1])
+        return out
+
     def _objects(
         self,
         plan: Plan,
@@ -593,18 +625,6 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         origin = plan.origin
         is_type_of = plan.is_type_of
         answers = plan.answers
-        if answers is not None and is_type_of is None:
-            # Objects of leaves (taxonomy terms): most were answered before in this request.
-            known_answers: list[Any] = []
-            for item in items:
-                if type(item) is not origin:
-                    break
-                known = answers.get(id(item))
-                if known is None:
-                    break
-                known_answers.append(known[1])
-            else:
-                return known_answers
         object_type = plan.parent_type
         if info is None and is_type_of is not None:
             assert step is not None
