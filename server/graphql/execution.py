@@ -15,7 +15,9 @@ each item of a list of them), `complete_value` for nulls, awaitables and anythin
 every error. Objects and lists of objects below a plain field are completed by the same loop,
 one call per object, without going back through graphql-core's dispatch; a value that is not
 plainly an object of the field's type (null, an exception, an awaitable, another class, a value
-an `is_type_of` refuses) goes to graphql-core's own completion. Every other field (arguments,
+an `is_type_of` refuses) goes to graphql-core's own completion. A path (graphql-core's `Path`)
+is made for an object or a list only when something needs it: an error, a resolver, the objects
+below it. Every other field (arguments,
 info, a field extension such as a permission, async, or any field while a schema extension
 wraps resolvers) goes through graphql-core's `execute_field` unchanged. Nothing is computed
 ahead or cached across requests: every answer is completed from the objects resolvers return.

@@ -298,6 +298,9 @@ CALLED = {
     "collect_subfields": ["self", "return_type", "field_details_list"],
     "build_resolve_info": ["self", "field_def", "field_nodes", "parent_type", "path"],
     "settle_in_background": ["self", "awaitables"],
+    # info.async_helpers, which the executor rebuilds to hold itself weakly
+    "gather_async_work": ["self", "values"],
+    "track_async_work": ["self", "values"],
 }
 
 
