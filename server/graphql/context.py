@@ -20,7 +20,9 @@ from server.settings import Settings
 
 class Loaders:
     """Created per request: a loader shared across requests would cache stale rows and be bound
-    to another event loop."""
+    to another event loop. A loader's batch function is a plain function, not a method of this
+    object: a bound method would tie this object and every loader's cache (all the rows the
+    request read) into a reference cycle that only the garbage collector frees."""
 
     def __init__(self, today: date) -> None:
         self.today = today
@@ -28,51 +30,54 @@ class Loaders:
     # Each loader is made on first use: most requests need one or two of them.
     @functools.cached_property
     def recipient(self) -> DataLoader[int, dict[str, Any] | None]:
-        return DataLoader(self._recipients)
+        return DataLoader(_recipients)
 
     @functools.cached_property
     def subprocessors(self) -> DataLoader[int, list[dict[str, Any]]]:
-        return DataLoader(self._subprocessors)
+        return DataLoader(_subprocessors)
 
     @functools.cached_property
     def current_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
-        return DataLoader(self._current_disclosures)
+        return DataLoader(functools.partial(_disclosures_of, not_ended_on_day=self.today))
 
     @functools.cached_property
     def all_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
-        return DataLoader(self._all_disclosures)
+        return DataLoader(functools.partial(_disclosures_of, not_ended_on_day=None))
 
     @functools.cached_property
     def disclosure(self) -> DataLoader[int, DisclosureRow | None]:
-        return DataLoader(self._disclosures)
+        return DataLoader(_disclosures)
 
     @functools.cached_property
     def history(self) -> DataLoader[int, list[dict[str, Any]]]:
-        return DataLoader(self._history)
+        return DataLoader(_history)
 
-    async def _recipients(self, ids: list[int]) -> list[dict[str, Any] | None]:
-        found = await recipients.recipients_by_id(ids)
-        return [found.get(i) for i in ids]
 
-    async def _subprocessors(self, ids: list[int]) -> list[list[dict[str, Any]]]:
-        found = await recipients.subprocessors_of(ids)
-        return [found.get(i, []) for i in ids]
+async def _recipients(ids: list[int]) -> list[dict[str, Any] | None]:
+    found = await recipients.recipients_by_id(ids)
+    return [found.get(i) for i in ids]
 
-    async def _current_disclosures(self, ids: list[int]) -> list[list[DisclosureRow]]:
-        found = await disclosures.disclosures_of(ids, not_ended_on_day=self.today)
-        return [found.get(i, []) for i in ids]
 
-    async def _all_disclosures(self, ids: list[int]) -> list[list[DisclosureRow]]:
-        found = await disclosures.disclosures_of(ids, not_ended_on_day=None)
-        return [found.get(i, []) for i in ids]
+async def _subprocessors(ids: list[int]) -> list[list[dict[str, Any]]]:
+    found = await recipients.subprocessors_of(ids)
+    return [found.get(i, []) for i in ids]
 
-    async def _disclosures(self, ids: list[int]) -> list[DisclosureRow | None]:
-        found = await disclosures.disclosures_by_id(ids)
-        return [found.get(i) for i in ids]
 
-    async def _history(self, ids: list[int]) -> list[list[dict[str, Any]]]:
-        found = await recipients.audit_events_of(ids)
-        return [found.get(i, []) for i in ids]
+async def _disclosures_of(
+    ids: list[int], not_ended_on_day: date | None
+) -> list[list[DisclosureRow]]:
+    found = await disclosures.disclosures_of(ids, not_ended_on_day=not_ended_on_day)
+    return [found.get(i, []) for i in ids]
+
+
+async def _disclosures(ids: list[int]) -> list[DisclosureRow | None]:
+    found = await disclosures.disclosures_by_id(ids)
+    return [found.get(i) for i in ids]
+
+
+async def _history(ids: list[int]) -> list[list[dict[str, Any]]]:
+    found = await recipients.audit_events_of(ids)
+    return [found.get(i, []) for i in ids]
 
 
 @dataclass

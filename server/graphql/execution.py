@@ -6,22 +6,34 @@ report has thousands of fields, most of which need none of it. A field is *plain
 strawberry would answer it with no info, arguments or extensions: an attribute (strawberry's
 "basic field", answered with `getattr`) or a resolver that takes only `self` and is not async.
 
-`PlainFieldsExecutionContext.execute_fields` answers the plain fields of an object in one loop:
+`PlainFieldsExecutionContext` answers the plain fields of an object in one loop (`_complete`):
 it reads the attribute (or calls that resolver on the object, as strawberry would) and completes
-the value with graphql-core's own pieces: `complete_leaf_value` for scalars and enums,
-`complete_value` for nulls and anything unusual, `collect_subfields` for objects,
-and `handle_field_error` with the field's path for every error. Every other field (arguments,
+the value with graphql-core's own pieces: `complete_leaf_value` for scalars and enums (and for
+each item of a list of them), `complete_value` for nulls, awaitables and anything unusual,
+`complete_list_item_value` for a list item that is not an object of the list's type,
+`collect_subfields` for objects, and `handle_field_error` with the field's (or item's) path for
+every error. Objects and lists of objects below a plain field are completed by the same loop,
+one call per object, without going back through graphql-core's dispatch; a value that is not
+plainly an object of the field's type (null, an exception, an awaitable, another class, a value
+an `is_type_of` refuses) goes to graphql-core's own completion. A path (graphql-core's `Path`)
+is made for an object or a list only when something needs it: an error, a resolver, the objects
+below it. Every other field (arguments,
 info, a field extension such as a permission, async, or any field while a schema extension
 wraps resolvers) goes through graphql-core's `execute_field` unchanged. Nothing is computed
 ahead or cached across requests: every answer is completed from the objects resolvers return.
 
 Two things are remembered for one request only: the plan of each selection (which fields are
-plain, and how each completes), and the completed answer of an object whose selection holds only
-plain leaves (a report shows the same taxonomy term hundreds of times). Both go with the request.
+plain, how each completes, and the plan of the selection below it), and the completed answer of
+an object whose selection holds only plain leaves (a report shows the same taxonomy term
+hundreds of times; up to REMEMBERED_PER_SELECTION objects a selection). Both go with the
+request.
 
 What this overrides in graphql-core is `execute_fields` (plain fields in one loop) and
 `complete_value` (objects and lists of objects completed through that loop, whatever resolved
-them); everything else is graphql-core's. tests/unit/test_execution.py pins the methods
+them); everything else is graphql-core's, but for one attribute: `async_helpers` (a resolver's
+`info.async_helpers`) call the same executor methods through a weak reference, so that the
+executor is not a reference cycle and a request's objects are freed with its response rather
+than by the garbage collector. tests/unit/test_execution.py pins the methods
 it overrides and calls, and fails loudly if a strawberry or graphql-core upgrade changes them.
 """
 
@@ -30,8 +42,11 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
@@ -41,8 +56,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     is_leaf_type,
 )
+from graphql.execution.executor import Executor
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -56,7 +73,25 @@ SKIPPABLE_FIELD_EXTENSIONS: tuple[type, ...] = ()
 SKIPPABLE_SCHEMA_EXTENSIONS: tuple[type, ...] = ()
 
 # How a plan step completes its value.
-RESOLVE, TYPENAME, LEAF, OBJECT, OBJECT_LIST, GENERAL = range(6)
+RESOLVE, TYPENAME, LEAF, LEAF_LIST, OBJECT, OBJECT_LIST, GENERAL = range(7)
+
+# The most objects whose answers one selection remembers for a request (taxonomy terms: a few
+# hundred), so that a long list of objects each shown once is not kept twice over.
+REMEMBERED_PER_SELECTION = 1024
+
+# Leaf values of these classes are never awaitable: they go straight to graphql-core's leaf
+# completion. Any other value is checked first, as graphql-core checks a resolver's result.
+SYNC_LEAF_VALUES = frozenset({str, int, float, bool, date, datetime, time, Decimal})
+
+
+def _path(prev: Path | None, key: str | int, typename: str | None) -> Path:
+    """A graphql-core Path, made without the Python-level __new__ that NamedTuple generates
+    (the same tuple): a path is made for every object and list of an answer."""
+    return tuple.__new__(Path, (prev, key, typename))
+
+
+def _item_path(path: Path | None, index: int | None) -> Path | None:
+    return path if index is None else _path(path, index, None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -100,8 +135,8 @@ def _unwrap(field_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
 def completion_of(
     return_type: GraphQLOutputType,
 ) -> tuple[int, Any, GraphQLOutputType | None, bool]:
-    """How values of a type complete: (kind, the leaf or object type, the item type of a list of
-    objects, whether those items are non-null). Bounded: one entry per type of the schemas."""
+    """How values of a type complete: (kind, the leaf or object type, the item type of a list,
+    whether those items are non-null). Bounded: one entry per type of the schemas."""
     _, inner = _unwrap(return_type)
     if is_leaf_type(inner):
         return LEAF, inner, None, False
@@ -111,7 +146,45 @@ def completion_of(
         item_non_null, item = _unwrap(inner.of_type)
         if isinstance(item, GraphQLObjectType):
             return OBJECT_LIST, item, inner.of_type, item_non_null
+        if is_leaf_type(item):
+            return LEAF_LIST, item, inner.of_type, item_non_null
     return GENERAL, None, None, False  # lists of lists, abstract types: graphql-core's own way
+
+
+@functools.lru_cache(maxsize=4096)
+def plain_class(object_type: GraphQLObjectType) -> type | None:
+    """The type's own strawberry class, when graphql-core would complete any instance of it as
+    this type with no check but the type's `is_type_of` (if it has one): an instance is not
+    null, not an exception and not awaitable. Bounded: one entry per type of the schemas."""
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if (
+        not isinstance(origin, type)
+        or issubclass(origin, BaseException)
+        or hasattr(origin, "__await__")
+    ):
+        return None
+    return origin
+
+
+def weak_helpers(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
+    """graphql-core's GraphQLResolveInfoHelpers for an executor (its gather_async_work and
+    track_async_work), holding the executor by a weak reference."""
+    executor_ref = weakref.ref(executor)
+
+    def live() -> Executor[Any]:
+        found = executor_ref()
+        if found is None:
+            raise RuntimeError("The execution these helpers belong to has finished.")
+        return found
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return live().gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        live().track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
 
 
 @dataclass(eq=False, slots=True)
@@ -122,10 +195,13 @@ class Step:
     response_name: str
     field_details_list: Any
     return_type: GraphQLOutputType
+    parent_type: GraphQLObjectType
     read: Callable[[Any], Any] | None = None
     field_def: GraphQLField | None = None
-    named_type: Any = None  # LEAF: the scalar or enum
+    named_type: Any = None  # LEAF, LEAF_LIST: the scalar or enum
+    item_type: Any = None  # LEAF_LIST, OBJECT_LIST: the type of an item, as declared
     non_null: bool = False
+    below: Plan | None = None  # OBJECT, OBJECT_LIST: the plan of the selection below
     info: GraphQLResolveInfo | None = None
 
 
@@ -133,9 +209,17 @@ class Step:
 class Plan:
     """A selection on one object type, planned once per request."""
 
+    parent_type: GraphQLObjectType
+    type_name: str
+    # Instances of this class complete by this plan once the type's is_type_of, if it has one,
+    # says so (see plain_class); any other value goes to graphql-core's own completion.
+    origin: type | None
+    is_type_of: Callable[[Any, GraphQLResolveInfo], Any] | None
     steps: list[Step] = field(default_factory=list)
-    # Only plain leaves: the same object completes to the same answer every time.
-    leaves_only: bool = True
+    # Only plain leaves: the same object completes to the same answer every time, and its
+    # answers are remembered here for the request (by the object's id, the object kept alive
+    # with its answer so that its id is not reused). None for any other selection.
+    answers: dict[int, tuple[Any, dict[str, Any]]] | None = None
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -145,48 +229,87 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         middlewares = getattr(self.middleware_manager, "middlewares", None) or ()
         self._plain_allowed = all(isinstance(m, SKIPPABLE_SCHEMA_EXTENSIONS) for m in middlewares)
-        # This request's plans (by type and field set) and remembered answers (module docstring).
+        # graphql-core's helpers are bound methods of the executor, kept by the executor: a
+        # reference cycle, which would keep every object of the request (the context and its
+        # loaders' rows, the plans, the answers remembered) alive until the garbage collector
+        # runs, mid-way through a later request. The same helpers, holding the executor weakly
+        # (while a resolver can call them, its execution holds the executor).
+        self.async_helpers = weak_helpers(self)
+        # This request's plans, by type and field set, and the plans below a field's nodes.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan]] = {}
-        self._below: dict[tuple[GraphQLObjectType, int], tuple[Any, Any, Plan | None]] = {}
-        self._answers: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
+        self._below: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan | None]] = {}
+
+    # -- plans ----------------------------------------------------------------------------------
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan:
         plans = self._plans
         found = plans.get((parent_type, id(grouped_field_set)))
         if found is not None:
             return found[1]  # type: ignore[no-any-return]
-        plan = Plan()
+        plan = Plan(parent_type, parent_type.name, plain_class(parent_type), parent_type.is_type_of)
+        # The field set is kept alive with its plan, so that its id is not reused. Stored
+        # before the steps are planned: a selection may hold itself only through fragments,
+        # which graphql-core collects anew, so this is for plain bookkeeping, not recursion.
+        plans[(parent_type, id(grouped_field_set))] = (grouped_field_set, plan)
         plain_allowed = self._plain_allowed
+        leaves_only = True
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             if name == "__typename":
-                plan.steps.append(Step(TYPENAME, response_name, field_details_list, parent_type))
+                plan.steps.append(
+                    Step(TYPENAME, response_name, field_details_list, parent_type, parent_type)
+                )
                 continue
             field_def = self.schema.get_field(parent_type, name)
             if field_def is None:
                 continue  # graphql-core leaves it out of the answer (Undefined)
             read = plain_reader(parent_type, name) if plain_allowed else None
-            step = Step(RESOLVE, response_name, field_details_list, field_def.type, read, field_def)
+            step = Step(
+                RESOLVE,
+                response_name,
+                field_details_list,
+                field_def.type,
+                parent_type,
+                read,
+                field_def,
+            )
             step.non_null = isinstance(field_def.type, GraphQLNonNull)
             if read is not None:
-                step.kind, step.named_type, _, _ = completion_of(field_def.type)
-                if step.kind == OBJECT_LIST:
-                    step.kind = OBJECT  # completed by complete_value, like an object
+                kind, named_type, item_type, _ = completion_of(field_def.type)
+                step.kind, step.named_type, step.item_type = kind, named_type, item_type
+                if kind in (OBJECT, OBJECT_LIST):
+                    step.below = self._subplan(named_type, field_details_list)
+                    if step.below is None:
+                        step.kind = GENERAL  # incremental delivery: graphql-core's own way
             if step.kind != LEAF:
-                plan.leaves_only = False
+                leaves_only = False
             plan.steps.append(step)
-        # The field set is kept alive with its plan, so that its id is not reused.
-        plans[(parent_type, id(grouped_field_set))] = (grouped_field_set, plan)
+        if leaves_only:
+            plan.answers = {}
         return plan
 
-    def _info(self, step: Step, parent_type: GraphQLObjectType, path: Path) -> GraphQLResolveInfo:
+    def _subplan(self, object_type: GraphQLObjectType, field_details_list: Any) -> Plan | None:
+        """The plan of the selection below a field's nodes on an object type, or None where
+        incremental delivery (@defer) asks for graphql-core's own handling."""
+        key = (object_type, id(field_details_list))
+        found = self._below.get(key)
+        if found is None:
+            grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if defer_usages else self._plan(object_type, grouped)
+            # The field details kept alive with the entry, so that their id is not reused.
+            found = self._below[key] = (field_details_list, plan)
+        return found[1]
+
+    def _info(self, step: Step, path: Path) -> GraphQLResolveInfo:
         """The step's ResolveInfo, built once per request: plain fields run no resolver, and
         completion reads only the parent type and field name from it (is_type_of, errors)."""
         if step.info is None:
             assert step.field_def is not None
             nodes = [details.node for details in step.field_details_list]
-            step.info = self.build_resolve_info(step.field_def, nodes, parent_type, path)
+            step.info = self.build_resolve_info(step.field_def, nodes, step.parent_type, path)
         return step.info
+
+    # -- graphql-core's entry points ------------------------------------------------------------
 
     def execute_fields(  # type: ignore[override]
         self,
@@ -196,156 +319,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
+        if position_context is not None:  # incremental delivery: graphql-core's own way
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
         plan = self._plan(parent_type, grouped_field_set)
-        if plan.leaves_only:
-            return self._leaves(plan, parent_type, source_value, path)
-        return self._fields(plan, parent_type, source_value, path, position_context)
-
-    def _fields(
-        self,
-        plan: Plan,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        position_context: Any,
-    ) -> Any:
-        """An object's fields by its plan: plain leaves in line, other plain fields completed
-        below, the rest through graphql-core's execute_field."""
-        results: dict[str, Any] = {}
-        pending: list[str] = []
-        is_awaitable = self.is_awaitable
-        type_name = parent_type.name
-        try:
-            for step in plan.steps:
-                kind = step.kind
-                response_name = step.response_name
-                if kind == LEAF:
-                    results[response_name] = self._leaf(step, parent_type, source_value, path)
-                    continue
-                if kind == TYPENAME:
-                    results[response_name] = type_name
-                    continue
-                field_path = Path(path, response_name, type_name)
-                if kind == RESOLVE:
-                    value = self.execute_field(
-                        parent_type,
-                        source_value,
-                        step.field_details_list,
-                        field_path,
-                        position_context,
-                    )
-                    if value is Undefined:
-                        continue
-                else:
-                    value = self._plain(step, parent_type, source_value, field_path)
-                results[response_name] = value
-                if is_awaitable(value):
-                    pending.append(response_name)
-        except Exception:
-            if pending:
-                self.settle_in_background([results[name] for name in pending])
-            raise
-        return self._gather_fields(results, pending) if pending else results
-
-    def _leaves(
-        self, plan: Plan, parent_type: GraphQLObjectType, source: Any, path: Path | None
-    ) -> dict[str, Any]:
-        """An object whose selected fields are all plain leaves: remembered for the request,
-        unless completing it raised an error (each place it appears then reports its own)."""
-        answers = self._answers
-        key = (id(source), id(plan))
-        known = answers.get(key)
-        if known is not None:
-            return known[1]  # type: ignore[no-any-return]
-        failed = False
-        results: dict[str, Any] = {}
-        complete_leaf_value = self.complete_leaf_value
-        type_name = parent_type.name
-        # No call per field but the read and graphql-core's leaf completion (a try costs nothing
-        # until it catches): this runs for every taxonomy term and recipient in a report.
-        for step in plan.steps:
-            try:
-                if step.kind == TYPENAME:
-                    value = type_name
-                else:
-                    value = step.read(source)  # type: ignore[misc]
-                    if value is not None:
-                        value = complete_leaf_value(step.named_type, value)
-                    elif step.non_null:
-                        value = self._null(step, parent_type, path)
-            except Exception as error:
-                # An error may be dropped under a parent already nulled: a flag, not a count.
-                failed = True
-                self.handle_field_error(
-                    error,
-                    step.return_type,
-                    step.field_details_list,
-                    Path(path, step.response_name, type_name),
-                )
-                value = None
-            results[step.response_name] = value
-        if not failed:
-            answers[key] = (source, results)  # the source kept alive, so its id is not reused
-        return results
-
-    def _leaf(
-        self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
-    ) -> Any:
-        """A plain scalar or enum: read, then graphql-core's leaf completion."""
-        try:
-            value = step.read(source)  # type: ignore[misc]
-            if value is not None:
-                return self.complete_leaf_value(step.named_type, value)
-            return self._null(step, parent_type, path) if step.non_null else None
-        except Exception as error:
-            self.handle_field_error(
-                error,
-                step.return_type,
-                step.field_details_list,
-                Path(path, step.response_name, parent_type.name),
-            )
-            return None
-
-    def _null(self, step: Step, parent_type: GraphQLObjectType, path: Path | None) -> Any:
-        """A null where the type forbids one: graphql-core's complete_value raises its error."""
-        field_path = Path(path, step.response_name, parent_type.name)
-        return self.complete_value(
-            step.return_type,
-            step.field_details_list,
-            self._info(step, parent_type, field_path),
-            field_path,
-            None,
-            None,
-        )
-
-    def _plain(self, step: Step, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
-        """A plain field holding an object, a list or anything else: completed as graphql-core's
-        execute_field would, its errors handled at the field's path."""
-        try:
-            value = step.read(source)  # type: ignore[misc]
-            if self.is_awaitable(value):  # graphql-core awaits it, then completes
-                return self.complete_awaitable_value(
-                    step.return_type,
-                    step.field_details_list,
-                    self._info(step, parent_type, path),
-                    path,
-                    value,
-                    None,
-                )
-            completed = self.complete_value(
-                step.return_type,
-                step.field_details_list,
-                self._info(step, parent_type, path),
-                path,
-                value,
-                None,
-            )
-        except Exception as error:
-            self.handle_field_error(error, step.return_type, step.field_details_list, path)
-            return None
-        if self.is_awaitable(completed):
-            return self._await_field(completed, step.return_type, step.field_details_list, path)
-        return completed
+        if plan.answers is not None:
+            return self._leaves(plan, source_value, path)
+        return self._complete(plan, source_value, path)
 
     def complete_value(  # type: ignore[override]
         self,
@@ -356,112 +337,345 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        """Objects and lists of objects go through execute_fields above, whoever resolved them;
-        everything else (nulls, leaves, abstract types, other iterables) is graphql-core's."""
-        if result is not None:
-            kind, object_type, item_type, item_non_null = completion_of(return_type)
-            if kind == OBJECT and not isinstance(result, Exception):
-                return self._object(object_type, field_details_list, info, path, result)
-            if kind == OBJECT_LIST and (type(result) is list or type(result) is tuple):
-                assert item_type is not None
-                return self._objects(
-                    object_type, item_type, item_non_null, field_details_list, info, path, result
-                )
+        """Objects and lists of objects go through the plans above, whoever resolved them;
+        everything else (nulls, exceptions, leaves, abstract types, other iterables, a value
+        its type's is_type_of refuses) is graphql-core's."""
+        if result is not None and position_context is None:
+            kind, object_type, item_type, _ = completion_of(return_type)
+            if kind == OBJECT:
+                plan = self._subplan(object_type, field_details_list)
+                if plan is not None and (
+                    self._fits(object_type, result, info)
+                    if type(result) is not plan.origin
+                    else plan.is_type_of is None or plan.is_type_of(result, info) is True
+                ):
+                    return self._object(plan, result, path)
+            elif kind == OBJECT_LIST and (type(result) is list or type(result) is tuple):
+                plan = self._subplan(object_type, field_details_list)
+                if plan is not None:
+                    known = self._remembered(plan, result)
+                    if known is not None:
+                        return known
+                    assert item_type is not None
+                    return self._objects(plan, result, path, item_type, field_details_list, info)
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _subfields(
-        self, object_type: GraphQLObjectType, field_details_list: Any
-    ) -> tuple[Any, Plan] | None:
-        """The grouped field set below and its plan, or None where incremental delivery
-        (@defer) asks for graphql-core's own handling. One lookup per list, not per item."""
-        key = (object_type, id(field_details_list))
-        found = self._below.get(key)
-        if found is None:
-            grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-            plan = None if defer_usages else self._plan(object_type, grouped)
-            # The field details kept alive with the entry, so that their id is not reused.
-            found = self._below[key] = (field_details_list, grouped, plan)
-        return None if found[2] is None else (found[1], found[2])
+    # -- completion -----------------------------------------------------------------------------
 
-    def _object(
-        self,
-        object_type: GraphQLObjectType,
-        field_details_list: Any,
-        info: GraphQLResolveInfo,
-        path: Path,
-        value: Any,
-    ) -> Any:
-        below = self._subfields(object_type, field_details_list)
-        if below is None or (
-            object_type.is_type_of is not None and object_type.is_type_of(value, info) is not True
-        ):
-            # graphql-core's own check and message (an awaitable is_type_of goes there too).
-            return self.complete_object_value(
-                object_type, field_details_list, info, path, value, None
+    def _fits(self, object_type: GraphQLObjectType, value: Any, info: Any) -> bool:
+        """Whether graphql-core would complete the value as an object of this type with no
+        error: not an exception, not awaitable, and its type's is_type_of says so plainly."""
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return False
+        is_type_of = object_type.is_type_of
+        return is_type_of is None or is_type_of(value, info) is True
+
+    def _plain(self, step: Step, value: Any, path: Path) -> Plan | None:
+        """The plan below an object field when its value is an instance of the type's class
+        that the type's is_type_of (if any) accepts; None sends it to graphql-core's way."""
+        below = step.below
+        if below is None or type(value) is not below.origin:
+            return None
+        if below.is_type_of is None or below.is_type_of(value, self._info(step, path)) is True:
+            return below
+        return None
+
+    def _object(self, plan: Plan, value: Any, path: Path | None) -> Any:
+        if plan.answers is not None:
+            return self._leaves(plan, value, path)
+        return self._complete(plan, value, path)
+
+    def _complete(self, plan: Plan, source: Any, path: Path | None) -> Any:
+        """An object's fields by its plan: plain fields read and completed here (objects and
+        lists below them too), the rest through graphql-core's execute_field."""
+        results: dict[str, Any] = {}
+        pending: list[str] | None = None  # made when a field is awaitable: rarely
+        type_name = plan.type_name
+        complete_leaf_value = self.complete_leaf_value
+        new_path = tuple.__new__
+        try:
+            for step in plan.steps:
+                kind = step.kind
+                name = step.response_name
+                if kind == LEAF:
+                    try:
+                        value = step.read(source)  # type: ignore[misc]
+                        if type(value) in SYNC_LEAF_VALUES:
+                            results[name] = complete_leaf_value(step.named_type, value)
+                            continue
+                        if value is None and not step.non_null:
+                            results[name] = None
+                            continue
+                    except Exception as error:
+                        self.handle_field_error(
+                            error,
+                            step.return_type,
+                            step.field_details_list,
+                            _path(path, name, type_name),
+                        )
+                        results[name] = None
+                        continue
+                    # A null where the type forbids one, an awaitable, any other value:
+                    # graphql-core's completion, below.
+                    kind = GENERAL
+                elif kind == TYPENAME:
+                    results[name] = type_name
+                    continue
+                if kind == RESOLVE:
+                    field_path = new_path(Path, (path, name, type_name))  # as _path, in line
+                    value = self.execute_field(
+                        plan.parent_type, source, step.field_details_list, field_path, None
+                    )
+                    if value is Undefined:
+                        continue
+                else:
+                    field_path = None  # made when needed: not for a list answered before
+                    try:
+                        if step.kind != LEAF:  # a leaf's value was read above
+                            value = step.read(source)  # type: ignore[misc]
+                        if kind == OBJECT_LIST and type(value) is list:
+                            below = step.below
+                            assert below is not None
+                            known = self._remembered(below, value)
+                            if known is not None:
+                                results[name] = known
+                                continue
+                            field_path = new_path(Path, (path, name, type_name))
+                            value = self._objects(
+                                below,
+                                value,
+                                field_path,
+                                step.item_type,
+                                step.field_details_list,
+                                None,
+                                step,
+                            )
+                        else:
+                            field_path = new_path(Path, (path, name, type_name))
+                            if kind == OBJECT and (plain := self._plain(step, value, field_path)):
+                                value = self._object(plain, value, field_path)
+                            elif kind == LEAF_LIST and type(value) is list:
+                                value = self._leaf_list(step, value, field_path)
+                            else:
+                                kind = GENERAL
+                                value = self._value(step, value, field_path)
+                    except Exception as error:
+                        if field_path is None:
+                            field_path = new_path(Path, (path, name, type_name))
+                        self.handle_field_error(
+                            error, step.return_type, step.field_details_list, field_path
+                        )
+                        value = None
+                results[name] = value
+                if (
+                    value is not None
+                    and type(value) is not dict
+                    and type(value) is not list
+                    and self.is_awaitable(value)
+                ):
+                    if kind not in (RESOLVE, GENERAL):
+                        # An object completed with an awaitable below it: its errors belong
+                        # to this field, as graphql-core's execute_field has it.
+                        assert field_path is not None  # made before any completion below
+                        value = results[name] = self._await_field(
+                            value, step.return_type, step.field_details_list, field_path
+                        )
+                    if pending is None:
+                        pending = []
+                    pending.append(name)
+        except Exception:
+            if pending:
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        return self._gather_fields(results, pending) if pending else results
+
+    def _value(self, step: Step, value: Any, path: Path) -> Any:
+        """A plain field's value completed as graphql-core's execute_field completes a
+        resolver's result: awaited if awaitable, then complete_value (its errors raised to the
+        caller, which handles them at the field's path)."""
+        info = self._info(step, path)
+        if self.is_awaitable(value):
+            return self.complete_awaitable_value(
+                step.return_type, step.field_details_list, info, path, value, None
             )
-        return self.execute_fields(object_type, value, path, below[0], None)
+        completed = self.complete_value(
+            step.return_type, step.field_details_list, info, path, value, None
+        )
+        if self.is_awaitable(completed):
+            return self._await_field(completed, step.return_type, step.field_details_list, path)
+        return completed
+
+    def _leaves(self, plan: Plan, source: Any, path: Path | None, index: int | None = None) -> Any:
+        """An object whose selected fields are all plain leaves: remembered for the request
+        (up to REMEMBERED_PER_SELECTION objects), unless completing it raised an error (each
+        place it appears then reports its own). Its path is `path`, or item `index` of the list
+        at `path`: made only if an error needs it."""
+        answers = plan.answers
+        assert answers is not None
+        known = answers.get(id(source))
+        if known is not None:
+            return known[1]
+        failed = False
+        results: dict[str, Any] = {}
+        pending: list[str] | None = None
+        complete_leaf_value = self.complete_leaf_value
+        type_name = plan.type_name
+        # No call per field but the read and graphql-core's leaf completion (a try costs nothing
+        # until it catches): this runs for every taxonomy term in a report.
+        for step in plan.steps:
+            name = step.response_name
+            try:
+                if step.kind == TYPENAME:
+                    value = type_name
+                else:
+                    value = step.read(source)  # type: ignore[misc]
+                    if type(value) in SYNC_LEAF_VALUES:
+                        value = complete_leaf_value(step.named_type, value)
+                    elif value is not None or step.non_null:
+                        # A null where the type forbids one, an awaitable, any other value:
+                        # graphql-core's completion.
+                        field_path = _path(_item_path(path, index), name, type_name)
+                        value = self._value(step, value, field_path)
+                        if value is not None and self.is_awaitable(value):
+                            failed = True  # not remembered: awaited for this answer only
+                            pending = [*(pending or ()), name]
+            except Exception as error:
+                # An error may be dropped under a parent already nulled: a flag, not a count.
+                failed = True
+                self.handle_field_error(
+                    error,
+                    step.return_type,
+                    step.field_details_list,
+                    _path(_item_path(path, index), name, type_name),
+                )
+                value = None
+            results[name] = value
+        if pending:
+            return self._gather_fields(results, pending)
+        if not failed and len(answers) < REMEMBERED_PER_SELECTION:
+            answers[id(source)] = (source, results)  # the source kept alive with its answer
+        return results
+
+    def _leaf_list(self, step: Step, items: list[Any], path: Path) -> Any:
+        """A plain list of scalars or enums: each item through graphql-core's leaf completion;
+        a null, awaitable or unusual item through graphql-core's own item completion."""
+        named_type = step.named_type
+        complete_leaf_value = self.complete_leaf_value
+        out: list[Any] = []
+        pending: list[int] = []
+        index = 0
+        try:
+            for index, item in enumerate(items):
+                if type(item) in SYNC_LEAF_VALUES:
+                    try:
+                        out.append(complete_leaf_value(named_type, item))
+                    except Exception as error:
+                        self.handle_field_error(
+                            error, step.item_type, step.field_details_list, _path(path, index, None)
+                        )
+                        out.append(None)
+                else:
+                    info = self._info(step, path)
+                    self._item(
+                        item,
+                        out,
+                        step.item_type,
+                        step.field_details_list,
+                        info,
+                        path,
+                        index,
+                        pending,
+                    )
+        except Exception:
+            if pending:
+                self.settle_in_background([out[index] for index in pending])
+            raise
+        return self._gather_items(out, pending) if pending else out
+
+    def _remembered(self, plan: Plan, items: list[Any] | tuple[Any, ...]) -> list[Any] | None:
+        """The answers of a list of objects of leaves (taxonomy terms) when every one of them
+        was answered before in this request, the usual case; None otherwise."""
+        answers = plan.answers
+        if answers is None or plan.is_type_of is not None:
+            return None
+        origin = plan.origin
+        out = []
+        for item in items:
+            if type(item) is not origin:
+                return None
+            known = answers.get(id(item))
+            if known is None:
+                return None
+            out.append(known[1])
+        return out
 
     def _objects(
         self,
-        object_type: GraphQLObjectType,
-        item_type: GraphQLOutputType,
-        item_non_null: bool,
-        field_details_list: Any,
-        info: GraphQLResolveInfo,
-        path: Path,
+        plan: Plan,
         items: list[Any] | tuple[Any, ...],
+        path: Path,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo | None,
+        step: Step | None = None,
     ) -> Any:
-        below = self._subfields(object_type, field_details_list)
-        if below is None:
-            return super().complete_value(
-                GraphQLList(item_type), field_details_list, info, path, items, None
-            )
-        plan = below[1]
-        answers = self._answers if plan.leaves_only else None
-        is_type_of = object_type.is_type_of
-        is_awaitable = self.is_awaitable
+        """A list of objects: each item of the list's class completed by the plan, any other
+        item as graphql-core completes a list item (after the type's is_type_of, if it has one).
+        `info` is the field's, or None to build the step's when needed."""
+        origin = plan.origin
+        is_type_of = plan.is_type_of
+        answers = plan.answers
+        object_type = plan.parent_type
+        if info is None and is_type_of is not None:
+            assert step is not None
+            info = self._info(step, path)
+        new_path = tuple.__new__
         out: list[Any] = []
         pending: list[int] = []
         try:
             for index, item in enumerate(items):
+                if type(item) is origin:
+                    plain = is_type_of is None or is_type_of(item, info) is True  # type: ignore[arg-type]
+                else:
+                    plain = is_type_of is not None and self._fits(object_type, item, info)
+                if not plain:
+                    # graphql-core's own item completion: it awaits, raises or answers null.
+                    if info is None:
+                        assert step is not None
+                        info = self._info(step, path)
+                    self._item(item, out, item_type, field_details_list, info, path, index, pending)
+                    continue
                 if answers is not None:
-                    known = answers.get((id(item), id(plan)))
+                    known = answers.get(id(item))
                     if known is not None:
                         out.append(known[1])
                         continue
-                item_path = Path(path, index, None)
+                if answers is not None:
+                    # Only leaves: the item's path is made only if an error needs it.
+                    try:
+                        completed = self._leaves(plan, item, path, index)
+                    except Exception as error:
+                        item_path = new_path(Path, (path, index, None))
+                        self.handle_field_error(error, item_type, field_details_list, item_path)
+                        completed = None
+                    if completed is not None and type(completed) is not dict:
+                        item_path = new_path(Path, (path, index, None))
+                        completed = self._await_field(
+                            completed, item_type, field_details_list, item_path
+                        )
+                        pending.append(index)
+                    out.append(completed)
+                    continue
+                item_path = new_path(Path, (path, index, None))  # as _path, in line
                 try:
-                    if (
-                        item is None
-                        or isinstance(item, Exception)
-                        or is_awaitable(item)
-                        or (is_type_of is not None and is_type_of(item, info) is not True)
-                    ):
-                        # graphql-core's own item completion: it awaits, raises or answers null.
-                        if is_awaitable(item):
-                            out.append(
-                                self.complete_awaitable_list_item_value(
-                                    item, item_type, field_details_list, info, item_path, None
-                                )
-                            )
-                            pending.append(index)
-                        elif self.complete_list_item_value(
-                            item, out, item_type, field_details_list, info, item_path, None
-                        ):
-                            pending.append(index)
-                        continue
-                    completed: Any
-                    if answers is not None:
-                        completed = self._leaves(plan, object_type, item, item_path)
-                    else:
-                        completed = self._fields(plan, object_type, item, item_path, None)
-                        if is_awaitable(completed):
-                            completed = self._await_field(
-                                completed, item_type, field_details_list, item_path
-                            )
-                            pending.append(index)
+                    completed = self._complete(plan, item, item_path)
+                    if type(completed) is not dict:
+                        completed = self._await_field(
+                            completed, item_type, field_details_list, item_path
+                        )
+                        pending.append(index)
                 except Exception as error:
                     self.handle_field_error(error, item_type, field_details_list, item_path)
                     completed = None
@@ -471,6 +685,31 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([out[index] for index in pending])
             raise
         return self._gather_items(out, pending) if pending else out
+
+    def _item(
+        self,
+        item: Any,
+        out: list[Any],
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        index: int,
+        pending: list[int],
+    ) -> None:
+        """One list item completed by graphql-core, as its complete_iterable_value does."""
+        item_path = _path(path, index, None)
+        if self.is_awaitable(item):
+            out.append(
+                self.complete_awaitable_list_item_value(
+                    item, item_type, field_details_list, info, item_path, None
+                )
+            )
+            pending.append(index)
+        elif self.complete_list_item_value(
+            item, out, item_type, field_details_list, info, item_path, None
+        ):
+            pending.append(index)
 
     async def _await_field(
         self,

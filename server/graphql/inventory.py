@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from server.db.disclosures import DisclosureRow, TransferRow
+from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.models import Recipient as RecipientModel
 from server.graphql import enums
 from server.graphql.context import Context
@@ -76,16 +76,16 @@ class Recipient(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Recipient:
-        """A row of server/db/recipients.py (or a model's columns)."""
-        return cls(
-            id=global_id("Recipient", row["id"]),
-            pk=row["id"],
-            kind=enums.stored(enums.RecipientKind, row["kind"]),
-            role=enums.stored(enums.ProcessingRole, row["role"]),
-            status=enums.stored(enums.RecipientStatus, row["status"]),
-            data_privacy_framework_certified=row["dpf_certified"],
-            **{name: row[name] for name in _COPIED_COLUMNS},
-        )
+        """A row of server/db/recipients.py (or a model's columns). One dict of arguments,
+        filled in place: merging named arguments with `**` costs a third of the call."""
+        values: dict[str, Any] = {name: row[name] for name in _COPIED_COLUMNS}
+        values["id"] = global_id("Recipient", row["id"])
+        values["pk"] = row["id"]
+        values["kind"] = enums.stored(enums.RecipientKind, row["kind"])
+        values["role"] = enums.stored(enums.ProcessingRole, row["role"])
+        values["status"] = enums.stored(enums.RecipientStatus, row["status"])
+        values["data_privacy_framework_certified"] = row["dpf_certified"]
+        return cls(**values)
 
     @classmethod
     def from_model(cls, model: RecipientModel) -> Recipient:
@@ -184,6 +184,12 @@ class Disclosure(Node):
     # so it runs without the cost of a resolver call (server/graphql/execution.py).
     @strawberry.field
     def transfers(self) -> list[Transfer]:
+        return self.transfer_objects
+
+    @parsed_once
+    def transfer_objects(self) -> list[Transfer]:
+        """The row's transfers as schema objects, made on first use and kept: a report shows
+        them under the disclosure and again under its reason."""
         return transfers_of(self.row)
 
     @strawberry.field

@@ -19,7 +19,7 @@ from server.domain import who_receives
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, checked_moment, decode_id
-from server.graphql.inventory import Disclosure, Recipient, Transfer, purposes_of, transfers_of
+from server.graphql.inventory import Disclosure, Recipient, Transfer, purposes_of
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import Node, global_id
 from server.graphql.permissions import (
@@ -164,7 +164,7 @@ class SubjectReport:
                         purposes=purposes_of(reason.disclosure, terms),
                         legal_basis=shown.legal_basis,
                         ground=shown.ground,
-                        transfers=transfers_of(reason.disclosure),
+                        transfers=shown.transfer_objects,
                         explanation=reason.explanation,
                         transfer_assessments=[
                             TransferAssessment.from_domain(a) for a in reason.assessments

@@ -12,7 +12,7 @@ from graphql import parse
 from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.cost import PlanCache
-from server.graphql.execution import completion_of, plain_reader
+from server.graphql.execution import completion_of, plain_class, plain_reader
 from server.graphql.schema import build_schema
 from server.services import clock
 from server.settings import Settings
@@ -43,12 +43,14 @@ async def test_ten_thousand_alias_spellings_keep_caches_and_memory_flat() -> Non
     gc.collect()
     before = resident_mb()
     readers, completions = plain_reader.cache_info(), completion_of.cache_info()
+    classes = plain_class.cache_info()
     for n in range(1_000, 11_000):
         await ask(n)
     gc.collect()
     growth = resident_mb() - before
     assert plain_reader.cache_info().currsize == readers.currsize
     assert completion_of.cache_info().currsize == completions.currsize
+    assert plain_class.cache_info().currsize == classes.currsize
     assert growth < 8, f"resident memory grew {growth:.1f} MB over 10,000 alias spellings"
 
 

@@ -6,7 +6,9 @@ changes them fails here, loudly."""
 
 from __future__ import annotations
 
+import gc
 import inspect
+import weakref
 from enum import Enum
 from typing import Any
 
@@ -42,6 +44,7 @@ class Term:
     weight: int | None
     flag: bool
     colour: Colour | None
+    tags: list[str]
     counted: str = strawberry.field(extensions=[Counting()])
 
     @strawberry.field
@@ -58,7 +61,13 @@ class Holder:
 
 
 def term(key: str, **overrides: Any) -> Term:
-    values: dict[str, Any] = {"weight": 1, "flag": True, "colour": Colour.RED, "counted": key}
+    values: dict[str, Any] = {
+        "weight": 1,
+        "flag": True,
+        "colour": Colour.RED,
+        "tags": ["x", key],
+        "counted": key,
+    }
     values.update(overrides)
     return Term(key=key, **values)
 
@@ -75,6 +84,10 @@ def holders(broken: str | None) -> list[Holder]:
         terms[1] = term("b", flag="yes")
     elif broken == "wrong enum":
         terms[1] = term("b", colour="purple")
+    elif broken == "null in a list of scalars":
+        terms[1] = term("b", tags=["x", None])
+    elif broken == "wrong type in a list of scalars":
+        terms[1] = term("b", tags=["x", ["not", "a", "string"]])
     elif broken == "null in non-null list item":
         terms = [SHARED, None, SHARED]  # type: ignore[list-item]
     elif broken == "exception in a list":
@@ -102,9 +115,18 @@ class Query:
         return [later(SHARED), later(term("b")), SHARED]  # type: ignore[list-item]
 
     @strawberry.field
+    async def gathered(self, info: strawberry.Info) -> list[int]:
+        """A resolver that awaits through graphql-core's info.async_helpers."""
+        helpers = info._raw_info.async_helpers
+        helpers.track([later(None)])
+        return list(await helpers.gather([later(1), later(2)]))
+
+    @strawberry.field
     def awaited_holder(self) -> Holder:
         holder = holders(None)[0]
         holder.first = later(SHARED)  # type: ignore[assignment]
+        holder.name = later("awaited name")  # type: ignore[assignment]
+        holder.required = term("r", weight=later(7), tags=["x", later("awaited tag")])
         return holder
 
 
@@ -122,7 +144,7 @@ def schema(context: type, *extensions: Any) -> strawberry.Schema:
 
 SELECTION = """
   name
-  terms { key weight flag colour upper alias: key __typename }
+  terms { key weight flag colour tags upper alias: key __typename }
   first { key colour }
   required { key }
 """
@@ -131,6 +153,8 @@ BROKEN = [
     "null in non-null leaf",
     "wrong leaf type",
     "wrong enum",
+    "null in a list of scalars",
+    "wrong type in a list of scalars",
     "null in non-null list item",
     "exception in a list",
     "null in non-null object",
@@ -157,11 +181,40 @@ def test_answers_and_errors_are_strawberrys(broken: str | None) -> None:
 
 
 async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> None:
-    query = "{ awaitedTerms { key colour } awaitedHolder { name first { key } } }"
+    query = (
+        "{ awaitedTerms { key colour } "
+        "awaitedHolder { name first { key } required { key weight tags } } }"
+    )
     served = await schema(PlainFieldsExecutionContext).execute(query)
     expected = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
     assert not expected.errors
     assert (served.data, served.errors) == (expected.data, expected.errors)
+
+
+async def test_async_helpers_work_and_an_execution_is_no_reference_cycle() -> None:
+    """graphql-core's executor keeps its async helpers as bound methods of itself, a cycle that
+    would keep all of a request's objects alive until the garbage collector runs; the executor
+    here holds itself weakly in them. They still work, and with the collector off the executor
+    is gone once the answer is: an upgrade that adds a cycle fails here."""
+    executors: list[weakref.ref[Any]] = []
+
+    class Recorded(PlainFieldsExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            executors.append(weakref.ref(self))
+
+    query = "{ gathered holders { name terms { key tags } } awaitedTerms { key } }"
+    expected = await schema(StrawberryGraphQLCoreExecutionContext).execute(query)
+    served = schema(Recorded)
+    gc.collect()
+    gc.disable()
+    try:
+        result = await served.execute(query)
+        assert (result.data, result.errors) == (expected.data, expected.errors)
+        assert result.data and result.data["gathered"] == [1, 2]
+        assert len(executors) == 1 and executors[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_a_field_with_an_extension_always_runs_it() -> None:
@@ -190,6 +243,7 @@ def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> 
         "weight",
         "flag",
         "colour",
+        "tags",
         "upper",
     }
     holder_type = graphql_schema.get_type("Query")
@@ -200,7 +254,7 @@ def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> 
 
 
 # -- what an upgrade must not change -----------------------------------------------------------
-# The executor overrides these two methods of graphql-core's Executor...
+# The executor overrides these methods of graphql-core's Executor...
 OVERRIDDEN = {
     "execute_fields": [
         "self",
@@ -244,6 +298,9 @@ CALLED = {
     "collect_subfields": ["self", "return_type", "field_details_list"],
     "build_resolve_info": ["self", "field_def", "field_nodes", "parent_type", "path"],
     "settle_in_background": ["self", "awaitables"],
+    # info.async_helpers, which the executor rebuilds to hold itself weakly
+    "gather_async_work": ["self", "values"],
+    "track_async_work": ["self", "values"],
 }
 
 
