@@ -56,6 +56,10 @@ class Settings:
     max_query_cost: int = 2_000_000
     # How old the counts behind the requested cost may be (server/services/statistics.py).
     cost_statistics_seconds: int = 60
+    # What one query may return (list items, counted as they are completed) and how long its
+    # execution may take; past either it stops with ANSWER_TOO_LARGE or EXECUTION_TIMEOUT.
+    max_answer_nodes: int = 200_000
+    max_execution_ms: int = 10_000
     # Requests per second per key (principal, else client address); None turns the limit off.
     rate_limit: float | None = None
     # Requests a key may make at once after idling; None means twice the per-second rate.
@@ -144,6 +148,8 @@ class Settings:
             query_cache_size=number("QUERY_CACHE_SIZE", 256, 1),
             max_query_cost=number("MAX_QUERY_COST", 2_000_000),
             cost_statistics_seconds=number("COST_STATISTICS_SECONDS", 60, 0, 86_400),
+            max_answer_nodes=number("MAX_ANSWER_NODES", 200_000, 1),
+            max_execution_ms=number("MAX_EXECUTION_MS", 10_000, 1),
             rate_limit=rate_limit,
             rate_limit_burst=burst,
             anonymous_rate_limit=anonymous_rate,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
 from server.db import disclosures, recipients
@@ -81,6 +82,15 @@ async def _history(ids: list[int]) -> list[list[dict[str, Any]]]:
 
 
 @dataclass
+class AnswerTally:
+    """What the executor counted of this request's answer: its list items (nodes, the actual
+    cost) and, when a budget ran out, the one error the request answers with."""
+
+    nodes: int = 0
+    spent: GraphQLError | None = None
+
+
+@dataclass
 class Context:
     settings: Settings
     # The API key the request came with (set by the authentication middleware). Without one,
@@ -91,6 +101,7 @@ class Context:
     request_id: str = ""
     # Set when a permission refused something in this request: the access log says `forbidden`.
     forbidden: bool = False
+    tally: AnswerTally = field(default_factory=AnswerTally)
 
     @property
     def terms(self) -> TermObjects:

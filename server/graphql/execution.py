@@ -39,6 +39,7 @@ it overrides and calls, and fails loudly if a strawberry or graphql-core upgrade
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import operator
@@ -47,9 +48,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from time import monotonic
 from typing import Any
 
 from graphql import (
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -65,6 +68,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from server.graphql.context import AnswerTally
+
 # Field extensions (strawberry.extensions.FieldExtension) that may be skipped when a field is
 # answered plainly, and schema extensions whose `resolve` hook may be. Nothing is, today: a
 # field with any extension always runs through its resolver, and while any schema extension
@@ -78,6 +83,13 @@ RESOLVE, TYPENAME, LEAF, LEAF_LIST, OBJECT, OBJECT_LIST, GENERAL = range(7)
 # The most objects whose answers one selection remembers for a request (taxonomy terms: a few
 # hundred), so that a long list of objects each shown once is not kept twice over.
 REMEMBERED_PER_SELECTION = 1024
+# A request completing a large answer hands the event loop back, so that other requests are
+# not held up meanwhile (issue 11 §2): after its first FIRST_TURN_SECONDS of execution (the hot
+# queries finish well within it and never pay for this), at the next list once it has held the
+# loop TURN_SECONDS, for PAUSE_SECONDS: long enough for a small request to take several steps.
+FIRST_TURN_SECONDS = 0.1
+TURN_SECONDS = 0.01
+PAUSE_SECONDS = 0.001
 
 # Leaf values of these classes are never awaitable: they go straight to graphql-core's leaf
 # completion. Any other value is checked first, as graphql-core checks a resolver's result.
@@ -238,6 +250,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # This request's plans, by type and field set, and the plans below a field's nodes.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan]] = {}
         self._below: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan | None]] = {}
+        # The budget: list items (nodes) the answer may still hold, when execution must end,
+        # and when this request's turn on the event loop ends. Counted at each list of objects.
+        settings = getattr(self.context_value, "settings", None)
+        now = monotonic()
+        self.tally: AnswerTally = getattr(self.context_value, "tally", None) or AnswerTally()
+        self._max_nodes: int = getattr(settings, "max_answer_nodes", 2**62)
+        self._deadline = now + getattr(settings, "max_execution_ms", 2**40) / 1000
+        self._turn_ends = now + FIRST_TURN_SECONDS
 
     # -- plans ----------------------------------------------------------------------------------
 
@@ -594,6 +614,38 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise
         return self._gather_items(out, pending) if pending else out
 
+    def _spend(self, items: int) -> None:
+        """Count a list's items against the answer's budget; past it, or past the time allowed,
+        the request stops with one typed error (ANSWER_TOO_LARGE, EXECUTION_TIMEOUT)."""
+        tally = self.tally
+        tally.nodes += items
+        if tally.nodes > self._max_nodes:
+            raise self._stopped(
+                "ANSWER_TOO_LARGE",
+                f"The answer passed {self._max_nodes:,} nodes (list items); ask for fewer "
+                "lists, smaller pages or fewer aliases.",
+            )
+        if monotonic() > self._deadline:
+            raise self._stopped(
+                "EXECUTION_TIMEOUT", "The query ran past its time budget; ask for less."
+            )
+
+    def _stopped(self, code: str, message: str) -> GraphQLError:
+        if self.tally.spent is None:
+            self.tally.spent = GraphQLError(
+                message, extensions={"code": code, "nodes": self.tally.nodes}
+            )
+        return self.tally.spent
+
+    async def _after_turn(self, complete: Callable[[], Any]) -> Any:
+        """Complete a list after letting the event loop run everyone else's work for a moment.
+        The list's own completion then runs as one turn."""
+        await asyncio.sleep(PAUSE_SECONDS)
+        self._turn_ends = float("inf")
+        completed = complete()
+        self._turn_ends = monotonic() + TURN_SECONDS
+        return await completed if self.is_awaitable(completed) else completed
+
     def _remembered(self, plan: Plan, items: list[Any] | tuple[Any, ...]) -> list[Any] | None:
         """The answers of a list of objects of leaves (taxonomy terms) when every one of them
         was answered before in this request, the usual case; None otherwise."""
@@ -609,6 +661,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if known is None:
                 return None
             out.append(known[1])
+        self._spend(len(out))
         return out
 
     def _objects(
@@ -624,6 +677,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list of objects: each item of the list's class completed by the plan, any other
         item as graphql-core completes a list item (after the type's is_type_of, if it has one).
         `info` is the field's, or None to build the step's when needed."""
+        if monotonic() > self._turn_ends:
+            return self._after_turn(
+                functools.partial(
+                    self._objects, plan, items, path, item_type, field_details_list, info, step
+                )
+            )
+        self._spend(len(items))
         origin = plan.origin
         is_type_of = plan.is_type_of
         answers = plan.answers

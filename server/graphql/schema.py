@@ -52,6 +52,7 @@ class QueryCostLimiter(SchemaExtension):
         self.statistics = statistics
         self.limit = limit
         self.cost: int | None = None
+        self.actual: int | None = None
 
     async def on_validate(self) -> AsyncIterator[None]:
         yield
@@ -81,6 +82,8 @@ class QueryCostLimiter(SchemaExtension):
         self.cost = plan_cost(plan, context.variables, counts)
 
     def on_execute(self) -> Iterator[None]:
+        """Refuse over the limit before execution; after it, a request whose answer or time
+        ran out (graphql/execution.py) answers with that one error and no partial data."""
         if self.cost is not None and self.cost > self.limit:
             self.execution_context.result = GraphQLExecutionResult(
                 data=None,
@@ -97,12 +100,23 @@ class QueryCostLimiter(SchemaExtension):
                     )
                 ],
             )
+            yield
+            return
         yield
+        tally = getattr(self.execution_context.context, "tally", None)
+        if tally is None:
+            return
+        self.actual = tally.nodes
+        if tally.spent is not None:
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[tally.spent])
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
-        return {"cost": {"requestedNodes": self.cost, "limit": self.limit}}
+        cost = {"requestedNodes": self.cost, "limit": self.limit}
+        if self.actual is not None:
+            cost["actualNodes"] = self.actual
+        return {"cost": cost}
 
 
 class InventorySchema(strawberry.Schema):
