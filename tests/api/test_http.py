@@ -16,9 +16,10 @@ JSON = "application/json"
 TYPENAME = "{ __typename }"
 
 
-def cost(nodes: int, limit: int = 2_000_000) -> dict[str, Any]:
-    """What every response past parsing reports in `extensions`."""
-    return {"cost": {"requestedNodes": nodes, "limit": limit}}
+def cost(nodes: int, limit: int = 2_000_000, actual: int = 0) -> dict[str, Any]:
+    """What every executed response reports in `extensions`: the nodes the query could return,
+    the limit, and the nodes it did return."""
+    return {"cost": {"requestedNodes": nodes, "limit": limit, "actualNodes": actual}}
 
 
 def media_type(response: httpx.Response) -> str:

@@ -70,7 +70,11 @@ LOW = Settings(max_query_cost=120)
 
 async def test_every_response_reports_its_cost(client: httpx.AsyncClient) -> None:
     body = (await ask(client, pages(100, 20))).json()
-    assert body["extensions"]["cost"] == {"requestedNodes": 120, "limit": 2_000_000}
+    assert body["extensions"]["cost"] == {
+        "requestedNodes": 120,
+        "limit": 2_000_000,
+        "actualNodes": 0,
+    }
     default = (await ask(client, "{ recipients { totalCount } }")).json()
     assert default["extensions"]["cost"]["requestedNodes"] == 50  # default page size
     none = (await ask(client, TYPENAME)).json()
