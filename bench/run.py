@@ -29,9 +29,11 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from bench import floor
+from bench.abuse import abuse_section, print_abuse
 from bench.generate import generate, reasons_estimate, write_postgres, write_sqlite
 from server.app import CollectionSchedule
 from server.db.config import tortoise_config
+from server.db.statistics import inventory_counts
 from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.schema import build_schema
@@ -340,6 +342,8 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
             "inprocess_p99_ms": round(percentile(graphql_ms, 99), 3),
             "sql_queries": sql,
         }
+    sqlite = database_url.startswith("sqlite://")
+    counts = await inventory_counts() if sqlite else {}
     await Tortoise.close_connections()
 
     process, port = start_server(database_url)
@@ -358,6 +362,9 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
                     await http_throughput(port, op["plain"], args.seconds)
                 )
         results["server_rss_mb"] = server_rss_mb(process.pid)
+        if sqlite:
+            # Last, so that nothing above runs on a server the abuse has just worked.
+            results["abuse"] = await abuse_section(port, process.pid, token, slugs[0], counts)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -441,6 +448,8 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
     )
     if "server_rss_mb" in results:
         print(f"  server resident memory after the HTTP runs: {results['server_rss_mb']} MB")
+    if "abuse" in results:
+        print_abuse(results["abuse"], Settings.from_env().max_execution_ms)
     if "sql_queries_at_1000" in results:
         print(
             f"  SQL per whoReceives: {who['sql_queries']} at {results['shape']['recipients']} "
