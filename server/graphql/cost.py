@@ -31,6 +31,8 @@ cycles are cut), so the cost can be reported with validation errors too.
 from __future__ import annotations
 
 import enum
+import functools
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -158,23 +160,24 @@ ONE_TO_ONE = frozenset(
 )
 
 
+@functools.cache
+def most_decisions() -> int:
+    """The most adequacy decisions one jurisdiction applies (the reference is read once)."""
+    per_jurisdiction = Counter(j for j, _ in transfers.reference().decisions)
+    return max(per_jurisdiction.values(), default=0)
+
+
 def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[str, int]:
     """Every count LIST_BOUNDS names: the inventory's (server/db/statistics.py, None when the
     plan reads none), the taxonomy's, the reference's, and the bounds derived from them."""
-    children: dict[str | None, int] = {}
-    for term in taxonomy.categories.values():
-        children[term.parent] = children.get(term.parent, 0) + 1
-    decisions = transfers.reference().decisions
+    children = Counter(t.parent for t in taxonomy.categories.values() if t.parent is not None)
     counts = dict(inventory or {})
     counts.update(
         data_categories=len(taxonomy.categories),
         purposes=len(taxonomy.purposes),
         subject_types=len(taxonomy.subject_types),
-        children_per_category=max((n for p, n in children.items() if p is not None), default=0),
-        adequacy_decisions=max(
-            (sum(1 for j, _ in decisions if j is jurisdiction) for jurisdiction, _ in decisions),
-            default=0,
-        ),
+        children_per_category=max(children.values(), default=0),
+        adequacy_decisions=most_decisions(),
         user_errors=MAX_USER_ERRORS,
     )
     if inventory is None:
