@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
@@ -52,6 +53,31 @@ class Loaders:
     @functools.cached_property
     def history(self) -> DataLoader[int, list[dict[str, Any]]]:
         return DataLoader(_history)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+def loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R:
+    """`then(value)` at once when this request has loaded the key already (no await, no task:
+    a page's relations usually are), otherwise an awaitable of it, through the loader's batch.
+    Typed as the answer: graphql-core awaits any awaitable a resolver returns, and so does the
+    executor for a plain field (server/graphql/execution.py)."""
+    future = loader.cache_map.get(key)
+    if (
+        future is not None
+        and future.done()
+        and not future.cancelled()
+        and future.exception() is None
+    ):
+        return then(future.result())
+    return cast(R, _then(loader.load(key), then))
+
+
+async def _then(value: Awaitable[V], then: Callable[[V], R]) -> R:
+    return then(await value)
 
 
 async def _recipients(ids: list[int]) -> list[dict[str, Any] | None]:

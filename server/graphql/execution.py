@@ -3,8 +3,11 @@
 graphql-core answers every field the same way: a Path, a ResolveInfo, the resolver called
 through strawberry's wrapper, then completion. That costs about 3 µs a field, and a subject's
 report has thousands of fields, most of which need none of it. A field is *plain* when
-strawberry would answer it with no info, arguments or extensions: an attribute (strawberry's
-"basic field", answered with `getattr`) or a resolver that takes only `self` and is not async.
+strawberry would answer it with no info or extensions: an attribute (strawberry's "basic
+field", answered with `getattr`) or a resolver that is not async and takes `self` and at most
+scalar or enum arguments. Those arguments depend only on the document and the variables, so
+they are read and converted once per request (`bound_arguments`, with graphql-core's and
+strawberry's own functions), not once per object.
 
 `PlainFieldsExecutionContext` answers the plain fields of an object in one loop (`_complete`):
 it reads the attribute (or calls that resolver on the object, as strawberry would) and completes
@@ -12,12 +15,14 @@ the value with graphql-core's own pieces: `complete_leaf_value` for scalars and 
 each item of a list of them), `complete_value` for nulls, awaitables and anything unusual,
 `complete_list_item_value` for a list item that is not an object of the list's type,
 `collect_subfields` for objects, and `handle_field_error` with the field's (or item's) path for
-every error. Objects and lists of objects below a plain field are completed by the same loop,
-one call per object, without going back through graphql-core's dispatch; a value that is not
+every error. A plain field may return an awaitable (a relation not loaded yet): it is awaited
+and completed as graphql-core completes a resolver's awaitable. Objects and lists of objects
+below a plain field are completed by the same loop, one call per object, without going back
+through graphql-core's dispatch; a value that is not
 plainly an object of the field's type (null, an exception, an awaitable, another class, a value
 an `is_type_of` refuses) goes to graphql-core's own completion. A path (graphql-core's `Path`)
 is made for an object or a list only when something needs it: an error, a resolver, the objects
-below it. Every other field (arguments,
+below it. Every other field (input object arguments,
 info, a field extension such as a permission, async, or any field while a schema extension
 wraps resolvers) goes through graphql-core's `execute_field` unchanged. Nothing is computed
 ahead or cached across requests: every answer is completed from the objects resolvers return.
@@ -60,12 +65,17 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLResolveInfoHelpers,
+    GraphQLSchema,
+    get_argument_values,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.executor import Executor
+from graphql.execution.values import VariableValues
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from server.graphql.context import AnswerTally
@@ -107,12 +117,16 @@ def _item_path(path: Path | None, index: int | None) -> Path | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def plain_reader(parent_type: GraphQLObjectType, name: str) -> Callable[[Any], Any] | None:
-    """How strawberry would read this field without info, arguments or extensions; None when
-    the field needs its resolver. Bounded: one entry per field of the schemas in use."""
+def plain_reader(parent_type: GraphQLObjectType, name: str) -> Callable[..., Any] | None:
+    """How strawberry would read this field without info or extensions; None when the field
+    needs its resolver. A resolver with arguments is read plainly when every argument is a
+    scalar or an enum (or a list of them): `bound_arguments` converts them once per request, as
+    strawberry would for each call. Bounded: one entry per field of the schemas in use."""
     field_def: GraphQLField | None = parent_type.fields.get(name)
-    if field_def is None or field_def.args:
+    if field_def is None:
         return None
+    if any(not is_leaf_type(get_named_type(arg.type)) for arg in field_def.args.values()):
+        return None  # an input object may build itself with the call's info
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField):
         return None
@@ -120,12 +134,11 @@ def plain_reader(parent_type: GraphQLObjectType, name: str) -> Callable[[Any], A
         return None
     resolver = definition.base_resolver
     if resolver is None:
-        if definition.default_resolver is not getattr:
+        if definition.default_resolver is not getattr or field_def.args:
             return None
         return operator.attrgetter(definition.python_name)
     if (
         definition.is_async
-        or resolver.arguments
         or resolver.self_parameter is None
         or resolver.info_parameter is not None
         or resolver.root_parameter is not None
@@ -133,8 +146,41 @@ def plain_reader(parent_type: GraphQLObjectType, name: str) -> Callable[[Any], A
         or not inspect.isfunction(resolver.wrapped_func)
     ):
         return None
-    reader: Callable[[Any], Any] = resolver.wrapped_func
+    reader: Callable[..., Any] = resolver.wrapped_func
     return reader
+
+
+def bound_arguments(
+    reader: Callable[..., Any],
+    field_def: GraphQLField,
+    field_details_list: Any,
+    variable_values: VariableValues,
+    schema: GraphQLSchema,
+) -> Callable[[Any], Any]:
+    """A plain reader with the field's arguments bound: read from the field's first node and
+    the request's variables by graphql-core's get_argument_values, converted by strawberry's
+    convert_arguments, as strawberry's resolver wrapper does on every call. The values are the
+    same for every object the field is read on (they depend on the document and the variables
+    only), so they are converted once. An argument that fails to convert fails each read,
+    at its field's path, as it would in graphql-core's execute_field."""
+    definition = field_def.extensions[GraphQLCoreConverter.DEFINITION_BACKREF]
+    strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
+    try:
+        raw = get_argument_values(field_def, field_details_list[0].node, variable_values)
+        kwargs = convert_arguments(
+            raw,
+            definition.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
+        )
+    except Exception as error:
+        failure = error
+
+        def refused(source: Any) -> Any:
+            raise failure
+
+        return refused
+    return functools.partial(reader, **kwargs)
 
 
 def _unwrap(field_type: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
@@ -284,6 +330,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if field_def is None:
                 continue  # graphql-core leaves it out of the answer (Undefined)
             read = plain_reader(parent_type, name) if plain_allowed else None
+            if read is not None and field_def.args:
+                read = bound_arguments(
+                    read, field_def, field_details_list, self.variable_values, self.schema
+                )
             step = Step(
                 RESOLVE,
                 response_name,

@@ -9,12 +9,14 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, get_argument_values
 from strawberry.types import Info
 
 from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.models import Recipient as RecipientModel
 from server.graphql import enums
-from server.graphql.context import Context
+from server.graphql.analysis import fields_at
+from server.graphql.context import Context, loaded
 from server.graphql.nodes import Node, global_id
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
 
@@ -73,12 +75,15 @@ class Recipient(Node):
     pk: strawberry.Private[int]
     engaged_by_id: strawberry.Private[int | None]
     registered_by: strawberry.Private[str]
+    # The request it was read in: its relations load through the request's loaders.
+    context: strawberry.Private[Context]
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Recipient:
+    def from_row(cls, row: dict[str, Any], context: Context) -> Recipient:
         """A row of server/db/recipients.py (or a model's columns). One dict of arguments,
         filled in place: merging named arguments with `**` costs a third of the call."""
         values: dict[str, Any] = {name: row[name] for name in _COPIED_COLUMNS}
+        values["context"] = context
         values["id"] = global_id("Recipient", row["id"])
         values["pk"] = row["id"]
         values["kind"] = enums.stored(enums.RecipientKind, row["kind"])
@@ -88,44 +93,81 @@ class Recipient(Node):
         return cls(**values)
 
     @classmethod
-    def from_model(cls, model: RecipientModel) -> Recipient:
+    def from_model(cls, model: RecipientModel, context: Context) -> Recipient:
         return cls.from_row(
-            {column: getattr(model, column) for column in RecipientModel._meta.db_fields}
+            {column: getattr(model, column) for column in RecipientModel._meta.db_fields},
+            context,
         )
 
+    @staticmethod
+    async def load_ahead(
+        recipients: list[Recipient], info: Info[Context, None], *path: str
+    ) -> None:
+        """Load in one round trip the relations the query asks of these recipients (found at
+        `path` below the resolver's field), so that each recipient's relation is answered
+        at once rather than awaited one by one: for a page of 50, no task per recipient."""
+        if not recipients:
+            return
+        raw = info._raw_info
+        loaders = info.context.loaders
+        recipient_type = raw.schema.get_type("Recipient")
+        assert isinstance(recipient_type, GraphQLObjectType)
+        pks = [r.pk for r in recipients]
+        for node in fields_at(raw.field_nodes, raw.fragments, *path, "disclosures"):
+            include_ended = get_argument_values(
+                recipient_type.fields["disclosures"], node, raw.variable_values
+            ).get("includeEnded")
+            loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
+            await loader.load_many(pks)
+        if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
+            await loaders.subprocessors.load_many(pks)
+
+    # Relations read through the request's loaders, plainly (the executor reads them with no
+    # resolver call: server/graphql/execution.py): a page's rows are usually loaded already.
     @strawberry.field(description="The processor that engaged this subprocessor, if any.")
-    async def engaged_by(self, info: Info[Context, None]) -> Recipient | None:
+    def engaged_by(self) -> Recipient | None:
         if self.engaged_by_id is None:
             return None
-        row = await info.context.loaders.recipient.load(self.engaged_by_id)
-        return Recipient.from_row(row) if row else None
+        context = self.context
+        return loaded(
+            context.loaders.recipient,
+            self.engaged_by_id,
+            lambda row: Recipient.from_row(row, context) if row else None,
+        )
 
     @strawberry.field(description="The subprocessors this recipient engaged, by name.")
-    async def subprocessors(self, info: Info[Context, None]) -> list[Recipient]:
-        return [
-            Recipient.from_row(r) for r in await info.context.loaders.subprocessors.load(self.pk)
-        ]
+    def subprocessors(self) -> list[Recipient]:
+        context = self.context
+        return loaded(
+            context.loaders.subprocessors,
+            self.pk,
+            lambda rows: [Recipient.from_row(r, context) for r in rows],
+        )
 
     @strawberry.field(
         description="Disclosures in effect or still to come; with includeEnded, ended ones too."
     )
-    async def disclosures(
-        self, info: Info[Context, None], include_ended: bool | None = False
-    ) -> list[Disclosure]:
-        loaders = info.context.loaders
-        loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
-        terms = info.context.terms
-        return [Disclosure.from_row(d, terms) for d in await loader.load(self.pk)]
+    def disclosures(self, include_ended: bool | None = False) -> list[Disclosure]:
+        loaders = self.context.loaders
+        terms = self.context.terms
+        return loaded(
+            loaders.all_disclosures if include_ended else loaders.current_disclosures,
+            self.pk,
+            lambda rows: [Disclosure.from_row(d, terms) for d in rows],
+        )
 
     @strawberry.field(
         description="The audit events of this recipient and its disclosures, newest first."
     )
-    async def history(self, info: Info[Context, None]) -> list[AuditEvent]:
-        rows = await info.context.loaders.history.load(self.pk)
-        return [
-            AuditEvent(at=r["at"], actor=r["actor"], action=r["action"], changes=r["changes"])
-            for r in rows
-        ]
+    def history(self) -> list[AuditEvent]:
+        return loaded(
+            self.context.loaders.history,
+            self.pk,
+            lambda rows: [
+                AuditEvent(at=r["at"], actor=r["actor"], action=r["action"], changes=r["changes"])
+                for r in rows
+            ],
+        )
 
 
 # Every other field of the type is copied from the column of the same name.
@@ -133,7 +175,8 @@ _COPIED_COLUMNS = tuple(
     f.name
     for f in dataclasses.fields(Recipient)
     if f.init
-    and f.name not in {"id", "pk", "kind", "role", "status", "data_privacy_framework_certified"}
+    and f.name
+    not in {"id", "pk", "kind", "role", "status", "data_privacy_framework_certified", "context"}
 )
 
 
@@ -144,30 +187,38 @@ _COPIED_COLUMNS = tuple(
     )
 )
 class Disclosure(Node):
-    legal_basis: enums.LegalBasis
-    ground: enums.DisclosureGround
-    retention: str | None = strawberry.field(
-        description="ISO 8601 duration (P30D) or a short rule in words."
-    )
-    effective_from: date
-    effective_to: date | None = strawberry.field(
-        description="The first day the disclosure no longer applies; null while open-ended."
-    )
+    """Each field but the id is read from the row when selected (a resolver that takes only
+    `self` runs with no resolver call: server/graphql/execution.py), so that a page of hundreds
+    of disclosures pays only for the fields it shows."""
+
     row: strawberry.Private[DisclosureRow]
     terms: strawberry.Private[TermObjects]
 
     @classmethod
     def from_row(cls, row: DisclosureRow, terms: TermObjects) -> Disclosure:
-        return cls(
-            id=global_id("Disclosure", row.id),
-            legal_basis=enums.stored(enums.LegalBasis, row.legal_basis),
-            ground=enums.stored(enums.DisclosureGround, row.ground),
-            retention=row.retention,
-            effective_from=row.effective_from,
-            effective_to=row.effective_to,
-            row=row,
-            terms=terms,
-        )
+        return cls(id=global_id("Disclosure", row.id), row=row, terms=terms)
+
+    @strawberry.field
+    def legal_basis(self) -> enums.LegalBasis:
+        return enums.stored(enums.LegalBasis, self.row.legal_basis)
+
+    @strawberry.field
+    def ground(self) -> enums.DisclosureGround:
+        return enums.stored(enums.DisclosureGround, self.row.ground)
+
+    @strawberry.field(description="ISO 8601 duration (P30D) or a short rule in words.")
+    def retention(self) -> str | None:
+        return self.row.retention
+
+    @strawberry.field
+    def effective_from(self) -> date:
+        return self.row.effective_from
+
+    @strawberry.field(
+        description="The first day the disclosure no longer applies; null while open-ended."
+    )
+    def effective_to(self) -> date | None:
+        return self.row.effective_to
 
     @classmethod
     async def load(cls, info: Info[Context, None], pks: Iterable[int]) -> list[Disclosure | None]:
@@ -178,7 +229,7 @@ class Disclosure(Node):
     async def recipient(self, info: Info[Context, None]) -> Recipient:
         row = await info.context.loaders.recipient.load(self.row.recipient_id)
         assert row is not None  # a disclosure's recipient is never deleted
-        return Recipient.from_row(row)
+        return Recipient.from_row(row, info.context)
 
     # The parts below are read from the row only when selected; each resolver takes only `self`,
     # so it runs without the cost of a resolver call (server/graphql/execution.py).

@@ -29,7 +29,7 @@ class NodeQuery:
             return None
         if type_name == "Recipient":
             row = await info.context.loaders.recipient.load(pk)
-            return Recipient.from_row(row) if row else None
+            return Recipient.from_row(row, info.context) if row else None
         if type_name == "Disclosure":
             return (await Disclosure.load(info, [pk]))[0]
         if type_name == "DataSubject":

@@ -140,7 +140,7 @@ class RecipientQueries:
             except domain_errors.UserErrors:
                 return None
             row = await info.context.loaders.recipient.load(recipient_id)
-        return Recipient.from_row(row) if row else None
+        return Recipient.from_row(row, info.context) if row else None
 
     @strawberry.field(
         description=(
@@ -166,9 +166,13 @@ class RecipientQueries:
             _listing(info, filter), first=size, after=keyset, today=clock.today()
         )
         edges = [
-            RecipientEdge(node=Recipient.from_row(r), cursor=encode_cursor(r["sort_name"], r["id"]))
+            RecipientEdge(
+                node=Recipient.from_row(r, info.context),
+                cursor=encode_cursor(r["sort_name"], r["id"]),
+            )
             for r in rows
         ]
+        await Recipient.load_ahead([edge.node for edge in edges], info, "edges", "node")
         return RecipientConnection(
             edges=edges,
             page_info=PageInfo(
@@ -244,8 +248,8 @@ def _unset(value: object) -> object:
     return UNSET if value is strawberry.UNSET else value
 
 
-def _recipient(result: RecipientResult) -> Recipient:
-    return Recipient.from_model(result.recipient)
+def _recipient(result: RecipientResult, context: Context) -> Recipient:
+    return Recipient.from_model(result.recipient, context)
 
 
 @strawberry.type
@@ -278,7 +282,8 @@ class RecipientMutation:
             return _recipient(
                 await registration.register_recipient(
                     command, actor=info.context.actor, role=info.context.role
-                )
+                ),
+                info.context,
             )
 
         return await mutation_payload(RecipientPayload, "recipient", work)
@@ -308,7 +313,8 @@ class RecipientMutation:
                 dpf_certified=_unset(input.data_privacy_framework_certified),
             )
             return _recipient(
-                await recipient_changes.update_recipient(command, actor=info.context.actor)
+                await recipient_changes.update_recipient(command, actor=info.context.actor),
+                info.context,
             )
 
         return await mutation_payload(RecipientPayload, "recipient", work)
@@ -329,7 +335,8 @@ class RecipientMutation:
             return _recipient(
                 await recipient_changes.change_status(
                     command, actor=info.context.actor, role=info.context.role
-                )
+                ),
+                info.context,
             )
 
         return await mutation_payload(RecipientPayload, "recipient", work)

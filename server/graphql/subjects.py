@@ -133,16 +133,17 @@ class SubjectReport:
     withheld: list[WithheldDisclosure]
 
     @classmethod
-    def from_report(cls, report: reports.SubjectReport, terms: TermObjects) -> SubjectReport:
+    def from_report(cls, report: reports.SubjectReport, context: Context) -> SubjectReport:
         """The assembled report (server/services/reports.py) as schema objects: one object per
         recipient and disclosure, however often each appears."""
+        terms = context.terms
         recipients: dict[int, Recipient] = {}
         disclosures: dict[int, Disclosure] = {}
 
         def recipient(row: dict[str, Any]) -> Recipient:
             found = recipients.get(row["id"])
             if found is None:
-                found = recipients[row["id"]] = Recipient.from_row(row)
+                found = recipients[row["id"]] = Recipient.from_row(row, context)
             return found
 
         def disclosure(row: DisclosureRow) -> Disclosure:
@@ -162,8 +163,8 @@ class SubjectReport:
                         disclosure=shown,
                         data_categories=[categories[k] for k in reason.data_categories],
                         purposes=purposes_of(reason.disclosure, terms),
-                        legal_basis=shown.legal_basis,
-                        ground=shown.ground,
+                        legal_basis=enums.stored(enums.LegalBasis, reason.disclosure.legal_basis),
+                        ground=enums.stored(enums.DisclosureGround, reason.disclosure.ground),
                         transfers=shown.transfer_objects,
                         explanation=reason.explanation,
                         transfer_assessments=[
@@ -278,7 +279,7 @@ class SubjectQuery:
             as_of=checked_moment(as_of, "asOf"),
             taxonomy=info.context.taxonomy,
         )
-        return SubjectReport.from_report(report, info.context.terms) if report else None
+        return SubjectReport.from_report(report, info.context) if report else None
 
     @strawberry.field(
         description=(
@@ -295,7 +296,9 @@ class SubjectQuery:
         rows = await reports.recipients_of_category(
             key, checked_moment(as_of, "asOf"), info.context.taxonomy
         )
-        return [Recipient.from_row(r) for r in rows]
+        recipients = [Recipient.from_row(r, info.context) for r in rows]
+        await Recipient.load_ahead(recipients, info)
+        return recipients
 
 
 async def _subject(info: Info[Context, None], subject_id: int) -> DataSubject | None:

@@ -122,7 +122,9 @@ class TransferQuery:
         for gap in gaps:
             recipient = recipients.get(gap.recipient["id"])
             if recipient is None:
-                recipient = recipients[gap.recipient["id"]] = Recipient.from_row(gap.recipient)
+                recipient = recipients[gap.recipient["id"]] = Recipient.from_row(
+                    gap.recipient, info.context
+                )
             disclosure = disclosures.get(gap.disclosure.id)
             if disclosure is None:
                 disclosure = disclosures[gap.disclosure.id] = Disclosure.from_row(

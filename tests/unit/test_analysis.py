@@ -6,13 +6,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    build_schema,
+    parse,
+    validate,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strawberry.extensions.max_aliases import create_validator as strawberry_aliases
 from strawberry.extensions.query_depth_limiter import create_validator as strawberry_depth
 
-from server.graphql.analysis import DocumentMeasures, alias_rule, depth_rule
+from server.graphql.analysis import DocumentMeasures, alias_rule, depth_rule, fields_at
 
 SCHEMA = build_schema(
     """
@@ -159,3 +166,32 @@ def test_forty_levels_of_fan_out_validate_in_milliseconds() -> None:
     assert validate(SCHEMA, document, [depth_rule(10), alias_rule(30)]) == []
     # Strawberry's rules would take 2⁴⁰ walks; ours a millisecond or so. A generous bound.
     assert time.perf_counter() - started < 0.5
+
+
+def _fields_at(document: str, *path: str) -> list[str]:
+    parsed = parse(document)
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    roots = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    return [
+        (node.alias.value if node.alias else node.name.value)
+        for node in fields_at(roots, fragments, *path)
+    ]
+
+
+def test_fields_at_a_path_through_fragments_and_inline_fragments() -> None:
+    document = """
+    { recipients { sub { name } ...F ... on Recipient { sub { other: name } } } }
+    fragment F on Recipient { sub { ...G } subs { name } }
+    fragment G on Recipient { third: name }
+    """
+    assert sorted(_fields_at(document, "sub", "name")) == ["name", "other", "third"]
+    assert _fields_at(document, "subs", "name") == ["name"]
+    assert _fields_at(document, "sub", "subs") == []
+
+
+def test_fields_at_walks_each_selection_set_once_however_often_it_is_spread() -> None:
+    # 2²⁰ expanded spreads of F20; each selection set walked once finds its `name` once.
+    assert len(_fields_at(fan_out(20), "name")) == 21

@@ -103,11 +103,30 @@ async def later(value: Any) -> Any:
     return value
 
 
+@strawberry.input
+class HolderSpec:
+    broken: str | None = None
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def holders(self, broken: str | None = None) -> list[Holder]:
         return holders(broken)
+
+    @strawberry.field
+    def specified(self, spec: HolderSpec) -> list[Holder]:
+        """An input object argument: read through strawberry's resolver, as it may build
+        itself with the call's info."""
+        return holders(spec.broken)
+
+    @strawberry.field
+    def weighed(self, at_least: int = 0, colours: list[Colour] | None = None) -> list[Term]:
+        """Scalar, enum and list arguments, with defaults: read plainly, converted once."""
+        terms = [SHARED, term("b", colour=Colour.DARK_BLUE, weight=5)]
+        return [
+            t for t in terms if t.weight >= at_least and (colours is None or t.colour in colours)
+        ]
 
     @strawberry.field
     def awaited_terms(self) -> list[Term]:
@@ -180,6 +199,32 @@ def test_answers_and_errors_are_strawberrys(broken: str | None) -> None:
         assert expected[1], "each broken value is a GraphQL error"
 
 
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ weighed { key } }", {}),  # defaults
+        ("{ weighed(atLeast: 2) { key weight } }", {}),
+        ("{ weighed(colours: [DARK_BLUE]) { key colour } }", {}),
+        ("query($c: [Colour!]) { weighed(colours: $c) { key } }", {"c": ["RED"]}),
+        ("query($c: [Colour!]) { weighed(colours: $c) { key } }", {}),  # a variable unset
+        ("query($n: Int!) { a: weighed(atLeast: $n) { key } b: weighed { key } }", {"n": 3}),
+        ('{ specified(spec: {broken: "wrong enum"}) { name terms { colour } } }', {}),
+    ],
+)
+def test_arguments_are_strawberrys(query: str, variables: dict[str, Any]) -> None:
+    """A plain field's arguments, converted once per request, are what strawberry's resolver
+    wrapper passes on each call: defaults, enums by name, lists, variables, aliases."""
+    results = [
+        schema(context).execute_sync(query, variable_values=variables)
+        for context in (StrawberryGraphQLCoreExecutionContext, PlainFieldsExecutionContext)
+    ]
+    expected, served = (
+        (r.data, sorted((e.message, e.path) for e in r.errors or [])) for r in results
+    )
+    assert served == expected
+    assert expected[0] is not None
+
+
 async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> None:
     query = (
         "{ awaitedTerms { key colour } "
@@ -246,8 +291,10 @@ def test_plain_fields_are_those_strawberry_answers_without_a_resolver_call() -> 
         "tags",
         "upper",
     }
-    holder_type = graphql_schema.get_type("Query")
-    assert plain_reader(holder_type, "holders") is None  # takes arguments  # type: ignore[arg-type]
+    query_type = graphql_schema.get_type("Query")
+    assert plain_reader(query_type, "holders") is not None  # a scalar argument  # type: ignore[arg-type]
+    assert plain_reader(query_type, "weighed") is not None  # type: ignore[arg-type]
+    assert plain_reader(query_type, "specified") is None  # an input object  # type: ignore[arg-type]
     for name, reader in readers.items():
         if reader is not None:
             assert reader(SHARED) == getattr(SHARED, name) if name != "upper" else "SHARED"
