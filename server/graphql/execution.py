@@ -49,6 +49,7 @@ import functools
 import inspect
 import operator
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -100,6 +101,8 @@ REMEMBERED_PER_SELECTION = 1024
 FIRST_TURN_SECONDS = 0.1
 TURN_SECONDS = 0.01
 PAUSE_SECONDS = 0.001
+# How often (in items) a long list looks whether its request's turn has ended.
+LIST_TURN_CHECK = 64
 
 # Leaf values of these classes are never awaitable: they go straight to graphql-core's leaf
 # completion. Any other value is checked first, as graphql-core checks a resolver's result.
@@ -246,6 +249,28 @@ def weak_helpers(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
 
 
 @dataclass(eq=False, slots=True)
+class Later:
+    """A completion deferred to a later turn of its request (the executor's `_after_turn`).
+    Awaited, it gives the completed value; a completion that was itself deferred again (the
+    rest of a long list) is followed in a loop, not by awaiting one inside the other, so that
+    a long chain of turns is no deep stack."""
+
+    future: asyncio.Future[Any]
+
+    def __await__(self) -> Any:
+        return _settle(self.future).__await__()
+
+
+async def _settle(future: asyncio.Future[Any]) -> Any:
+    value = await future
+    while type(value) is Later:
+        value = await value.future
+    if inspect.isawaitable(value):
+        value = await value
+    return value
+
+
+@dataclass(eq=False, slots=True)
 class Step:
     """One selected field of a plan: how its value is read and completed."""
 
@@ -304,6 +329,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._max_nodes: int = getattr(settings, "max_answer_nodes", 2**62)
         self._deadline = now + getattr(settings, "max_execution_ms", 2**40) / 1000
         self._turn_ends = now + FIRST_TURN_SECONDS
+        # Lists deferred to a later turn, and the one task that runs them (_after_turn).
+        self._waiting: deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = deque()
+        self._pump: asyncio.Future[None] | None = None
 
     # -- plans ----------------------------------------------------------------------------------
 
@@ -687,14 +715,37 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self.tally.spent
 
-    async def _after_turn(self, complete: Callable[[], Any]) -> Any:
-        """Complete a list after letting the event loop run everyone else's work for a moment.
-        The list's own completion then runs as one turn."""
-        await asyncio.sleep(PAUSE_SECONDS)
-        self._turn_ends = float("inf")
-        completed = complete()
-        self._turn_ends = monotonic() + TURN_SECONDS
-        return await completed if self.is_awaitable(completed) else completed
+    def _after_turn(self, complete: Callable[[], Any]) -> Awaitable[Any]:
+        """Complete a list in a later turn of this request: queued for the request's one pump
+        (`_take_turns`), so that however many lists wait, they run in turns with a pause
+        between them, never all at once when their pauses end together."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((complete, future))
+        if self._pump is None:
+            self._pump = asyncio.ensure_future(self._take_turns())
+        return Later(future)
+
+    async def _take_turns(self) -> None:
+        """Run the waiting completions in turns of TURN_SECONDS, each after a pause of
+        PAUSE_SECONDS in which every other request runs. Lists deferred during a turn join the
+        queue. A completion whose caller has gone (cancelled) is skipped."""
+        waiting = self._waiting
+        try:
+            while waiting:
+                await asyncio.sleep(PAUSE_SECONDS)
+                self._turn_ends = monotonic() + TURN_SECONDS
+                # At least one completion a turn, however slow the clock says it was.
+                while True:
+                    complete, future = waiting.popleft()
+                    if not future.done():
+                        try:
+                            future.set_result(complete())
+                        except Exception as error:
+                            future.set_exception(error)
+                    if not waiting or monotonic() > self._turn_ends:
+                        break
+        finally:
+            self._pump = None
 
     def _remembered(self, plan: Plan, items: list[Any] | tuple[Any, ...]) -> list[Any] | None:
         """The answers of a list of objects of leaves (taxonomy terms) when every one of them
@@ -728,12 +779,48 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         item as graphql-core completes a list item (after the type's is_type_of, if it has one).
         `info` is the field's, or None to build the step's when needed."""
         if monotonic() > self._turn_ends:
+            # Deferred as a whole: its turn then completes at least its first items.
             return self._after_turn(
                 functools.partial(
-                    self._objects, plan, items, path, item_type, field_details_list, info, step
+                    self._objects_now, plan, items, path, item_type, field_details_list, info, step
                 )
             )
+        return self._objects_now(plan, items, path, item_type, field_details_list, info, step)
+
+    def _objects_now(
+        self,
+        plan: Plan,
+        items: list[Any] | tuple[Any, ...],
+        path: Path,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo | None,
+        step: Step | None,
+    ) -> Any:
         self._spend(len(items))
+        out: list[Any] = []
+        pending: list[int] = []
+        return self._objects_from(
+            0, out, pending, plan, items, path, item_type, field_details_list, info, step
+        )
+
+    def _objects_from(
+        self,
+        start: int,
+        out: list[Any],
+        pending: list[int],
+        plan: Plan,
+        items: list[Any] | tuple[Any, ...],
+        path: Path,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo | None,
+        step: Step | None,
+    ) -> Any:
+        """The items of a list from `start` on, appended to `out` (an answer for each item, at
+        its index; `pending` has the indexes of those still awaitable), then the list. When this
+        request's turn ends part-way (looked at every LIST_TURN_CHECK items), the rest of the
+        list is completed in a later turn: a long list does not hold the loop."""
         origin = plan.origin
         is_type_of = plan.is_type_of
         answers = plan.answers
@@ -742,10 +829,25 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             assert step is not None
             info = self._info(step, path)
         new_path = tuple.__new__
-        out: list[Any] = []
-        pending: list[int] = []
         try:
-            for index, item in enumerate(items):
+            for index in range(start, len(items)):
+                if index % LIST_TURN_CHECK == 0 and index > start and monotonic() > self._turn_ends:
+                    return self._after_turn(
+                        functools.partial(
+                            self._objects_from,
+                            index,
+                            out,
+                            pending,
+                            plan,
+                            items,
+                            path,
+                            item_type,
+                            field_details_list,
+                            info,
+                            step,
+                        )
+                    )
+                item = items[index]
                 if type(item) is origin:
                     plain = is_type_of is None or is_type_of(item, info) is True  # type: ignore[arg-type]
                 else:
