@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
-from server.db.sql import Statement, connection, fetch, to_date
+from server.db.sql import Statement, connection, fetch, in_turns, to_date
 
 T = TypeVar("T")
 
@@ -101,34 +101,37 @@ _SELECT = (
 async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> list[DisclosureRow]:
     """Rows in _SELECT's column order, unpacked positionally: hundreds a request."""
     conn = connection()
-    return [
-        DisclosureRow(
-            did,
-            recipient,
-            basis,
-            ground,
-            retention,
-            to_date(start),  # type: ignore[arg-type]
-            to_date(end),
-            categories,
-            subject_types,
-            purposes,
-            transfers,
-        )
-        for (
-            did,
-            recipient,
-            basis,
-            ground,
-            retention,
-            start,
-            end,
-            categories,
-            subject_types,
-            purposes,
-            transfers,
-        ) in await fetch(conn, st, f"{_SELECT} WHERE {where}{order}")
-    ]
+    out: list[DisclosureRow] = []
+    async for chunk in in_turns(await fetch(conn, st, f"{_SELECT} WHERE {where}{order}")):
+        out += [
+            DisclosureRow(
+                did,
+                recipient,
+                basis,
+                ground,
+                retention,
+                to_date(start),  # type: ignore[arg-type]
+                to_date(end),
+                categories,
+                subject_types,
+                purposes,
+                transfers,
+            )
+            for (
+                did,
+                recipient,
+                basis,
+                ground,
+                retention,
+                start,
+                end,
+                categories,
+                subject_types,
+                purposes,
+                transfers,
+            ) in chunk
+        ]
+    return out
 
 
 async def disclosures_of(

@@ -15,7 +15,7 @@ from tortoise.filters import escape_like
 
 from server.db import disclosures
 from server.db.models import AuditEvent, Recipient
-from server.db.sql import Statement, connection, fetch, to_date, to_datetime
+from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
 from server.domain.enums import RecipientStatus
 
 
@@ -53,7 +53,10 @@ def recipient_row(values: Sequence[Any], postgres: bool) -> dict[str, Any]:
 async def _select(st: Statement, where: str, tail: str = "") -> list[dict[str, Any]]:
     conn = connection()
     text = f"{_select_sql()}{f' WHERE {where}' if where else ''}{tail}"
-    return [recipient_row(r, st.postgres) for r in await fetch(conn, st, text)]
+    out: list[dict[str, Any]] = []
+    async for chunk in in_turns(await fetch(conn, st, text)):
+        out += [recipient_row(r, st.postgres) for r in chunk]
+    return out
 
 
 async def recipients_by_id(ids: Sequence[int]) -> dict[int, dict[str, Any]]:

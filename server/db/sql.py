@@ -6,7 +6,8 @@ behind a subject's report are written once here, with parameters always bound, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -88,3 +89,21 @@ async def fetch(
     # Tortoise types these rows as dicts; they are the driver's own (sqlite3.Row,
     # asyncpg.Record), read by position here.
     return cast(Iterable[Sequence[Any]], rows)
+
+
+# A read converts this many rows between turns of the event loop (see in_turns).
+ROWS_PER_TURN = 2048
+
+
+async def in_turns(rows: Iterable[Sequence[Any]]) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    """The rows in chunks of ROWS_PER_TURN, handing the event loop back between chunks: a large
+    read (a whole category's disclosures, tens of thousands of rows) does not hold every other
+    request up while it is converted. A read of fewer rows is one chunk, with no pause."""
+    listed = rows if isinstance(rows, list) else list(rows)
+    if len(listed) <= ROWS_PER_TURN:
+        yield listed
+        return
+    for start in range(0, len(listed), ROWS_PER_TURN):
+        if start:
+            await asyncio.sleep(0)
+        yield listed[start : start + ROWS_PER_TURN]
