@@ -17,19 +17,26 @@ TAXONOMY_DIR = Path(__file__).resolve().parent.parent / "taxonomy"
 FIDES_FILE = TAXONOMY_DIR / "fideslang-3.1.4.json"
 EXTENSIONS_FILE = TAXONOMY_DIR / "extensions.json"
 
-# GDPR Art. 9 and 10 special categories; their descendants are sensitive too.
-SENSITIVE_ROOTS = frozenset(
-    {
+# The special categories of personal data, each item of GDPR Art. 9(1) and Art. 10 with the
+# taxonomy keys that hold it (fideslang's where it has one, ours in extensions.json where it has
+# none). Every key under them is sensitive too.
+SPECIAL_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Art. 9(1) racial or ethnic origin": ("user.demographic.race_ethnicity",),
+    "Art. 9(1) political opinions": ("user.demographic.political_opinion",),
+    "Art. 9(1) religious beliefs": ("user.demographic.religious_belief",),
+    "Art. 9(1) philosophical beliefs": ("user.demographic.philosophical_belief",),
+    "Art. 9(1) trade union membership": ("user.demographic.trade_union_membership",),
+    "Art. 9(1) genetic data": ("user.health_and_medical.genetic",),
+    "Art. 9(1) biometric data for unique identification": (
         "user.biometric",
         "user.authorization.biometric",
-        "user.health_and_medical",
-        "user.demographic.political_opinion",
-        "user.demographic.religious_belief",
-        "user.demographic.sexual_orientation",
-        "user.demographic.race_ethnicity",
-        "user.criminal_history",
-    }
-)
+    ),
+    "Art. 9(1) data concerning health": ("user.health_and_medical",),
+    "Art. 9(1) data concerning sex life": ("user.demographic.sex_life",),
+    "Art. 9(1) sexual orientation": ("user.demographic.sexual_orientation",),
+    "Art. 10 criminal convictions and offences": ("user.criminal_history",),
+}
+SENSITIVE_ROOTS = frozenset(key for keys in SPECIAL_CATEGORIES.values() for key in keys)
 
 
 def ancestors_of(key: str) -> Iterator[str]:

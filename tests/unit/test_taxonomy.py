@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from server.domain.taxonomy import (
     EXTENSIONS_FILE,
     FIDES_FILE,
+    SPECIAL_CATEGORIES,
     ancestors_of,
     default_taxonomy,
+    is_same_or_descendant,
     is_sensitive,
     keys_match,
     matched_categories,
@@ -232,3 +234,30 @@ def test_matched_categories_ignores_order_and_repeats(
 ) -> None:
     expected = matched_categories(subject, disclosed)
     assert matched_categories(subject * 2, list(reversed(disclosed))) == expected
+
+
+@pytest.mark.parametrize(
+    ("item", "key"),
+    [
+        ("Art. 9(1) racial or ethnic origin", "user.demographic.race_ethnicity"),
+        ("Art. 9(1) political opinions", "user.demographic.political_opinion"),
+        ("Art. 9(1) religious beliefs", "user.demographic.religious_belief"),
+        ("Art. 9(1) philosophical beliefs", "user.demographic.philosophical_belief"),
+        ("Art. 9(1) trade union membership", "user.demographic.trade_union_membership"),
+        ("Art. 9(1) genetic data", "user.health_and_medical.genetic"),
+        ("Art. 9(1) biometric data for unique identification", "user.biometric.fingerprint"),
+        ("Art. 9(1) data concerning health", "user.health_and_medical"),
+        ("Art. 9(1) data concerning sex life", "user.demographic.sex_life"),
+        ("Art. 9(1) sexual orientation", "user.demographic.sexual_orientation"),
+        ("Art. 10 criminal convictions and offences", "user.criminal_history"),
+    ],
+)
+def test_each_special_category_of_art_9_and_10_has_a_sensitive_key(item: str, key: str) -> None:
+    """One key per item of Art. 9(1) and Art. 10, in the installed taxonomy and sensitive."""
+    assert key in default_taxonomy().categories
+    assert default_taxonomy().categories[key].sensitive
+    assert any(is_same_or_descendant(key, root) for root in SPECIAL_CATEGORIES[item])
+
+
+def test_the_special_categories_are_exactly_the_articles_items() -> None:
+    assert len(SPECIAL_CATEGORIES) == 11  # ten items of Art. 9(1), one of Art. 10
