@@ -778,37 +778,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list of objects: each item of the list's class completed by the plan, any other
         item as graphql-core completes a list item (after the type's is_type_of, if it has one).
         `info` is the field's, or None to build the step's when needed."""
+        work = (plan, items, path, item_type, field_details_list, info, step)
         if monotonic() > self._turn_ends:
             # Deferred as a whole: its turn then completes at least its first items.
-            return self._after_turn(
-                functools.partial(
-                    self._objects_now, plan, items, path, item_type, field_details_list, info, step
-                )
-            )
-        return self._objects_now(plan, items, path, item_type, field_details_list, info, step)
-
-    def _objects_now(
-        self,
-        plan: Plan,
-        items: list[Any] | tuple[Any, ...],
-        path: Path,
-        item_type: GraphQLOutputType,
-        field_details_list: Any,
-        info: GraphQLResolveInfo | None,
-        step: Step | None,
-    ) -> Any:
-        self._spend(len(items))
-        out: list[Any] = []
-        pending: list[int] = []
-        return self._objects_from(
-            0, out, pending, plan, items, path, item_type, field_details_list, info, step
-        )
+            return self._after_turn(functools.partial(self._objects_from, 0, None, None, *work))
+        return self._objects_from(0, None, None, *work)
 
     def _objects_from(
         self,
         start: int,
-        out: list[Any],
-        pending: list[int],
+        out: list[Any] | None,
+        pending: list[int] | None,
         plan: Plan,
         items: list[Any] | tuple[Any, ...],
         path: Path,
@@ -820,7 +800,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The items of a list from `start` on, appended to `out` (an answer for each item, at
         its index; `pending` has the indexes of those still awaitable), then the list. When this
         request's turn ends part-way (looked at every LIST_TURN_CHECK items), the rest of the
-        list is completed in a later turn: a long list does not hold the loop."""
+        list is completed in a later turn: a long list does not hold the loop. From the start
+        (`out` None), the list's items are first counted against the answer's budget."""
+        if out is None or pending is None:
+            self._spend(len(items))
+            out, pending = [], []
         origin = plan.origin
         is_type_of = plan.is_type_of
         answers = plan.answers
