@@ -778,11 +778,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list of objects: each item of the list's class completed by the plan, any other
         item as graphql-core completes a list item (after the type's is_type_of, if it has one).
         `info` is the field's, or None to build the step's when needed."""
-        work = (plan, items, path, item_type, field_details_list, info, step)
         if monotonic() > self._turn_ends:
             # Deferred as a whole: its turn then completes at least its first items.
-            return self._after_turn(functools.partial(self._objects_from, 0, None, None, *work))
-        return self._objects_from(0, None, None, *work)
+            return self._after_turn(
+                functools.partial(
+                    self._objects_from,
+                    *(0, None, None, plan, items, path, item_type, field_details_list, info, step),
+                )
+            )
+        return self._objects_from(
+            0, None, None, plan, items, path, item_type, field_details_list, info, step
+        )
 
     def _objects_from(
         self,
