@@ -783,7 +783,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._after_turn(
                 functools.partial(
                     self._objects_from,
-                    *(0, None, None, plan, items, path, item_type, field_details_list, info, step),
+                    0,
+                    None,
+                    None,
+                    plan,
+                    items,
+                    path,
+                    item_type,
+                    field_details_list,
+                    info,
+                    step,
                 )
             )
         return self._objects_from(
