@@ -715,7 +715,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self.tally.spent
 
-    def _after_turn(self, complete: Callable[[], Any]) -> Awaitable[Any]:
+    def _after_turn(self, complete: Callable[[], Any]) -> Later:
         """Complete a list in a later turn of this request: queued for the request's one pump
         (`_take_turns`), so that however many lists wait, they run in turns with a pause
         between them, never all at once when their pauses end together."""
@@ -780,24 +780,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         `info` is the field's, or None to build the step's when needed."""
         if monotonic() > self._turn_ends:
             # Deferred as a whole: its turn then completes at least its first items.
-            return self._after_turn(
-                functools.partial(
-                    self._objects_from,
-                    0,
-                    None,
-                    None,
-                    plan,
-                    items,
-                    path,
-                    item_type,
-                    field_details_list,
-                    info,
-                    step,
-                )
+            return self._resumed(
+                0, None, None, plan, items, path, item_type, field_details_list, info, step
             )
         return self._objects_from(
             0, None, None, plan, items, path, item_type, field_details_list, info, step
         )
+
+    def _resumed(self, *arguments: Any) -> Later:
+        """`_objects_from(*arguments)` in a later turn of this request."""
+        return self._after_turn(functools.partial(self._objects_from, *arguments))
 
     def _objects_from(
         self,
@@ -831,20 +823,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for index in range(start, len(items)):
                 if index % LIST_TURN_CHECK == 0 and index > start and monotonic() > self._turn_ends:
-                    return self._after_turn(
-                        functools.partial(
-                            self._objects_from,
-                            index,
-                            out,
-                            pending,
-                            plan,
-                            items,
-                            path,
-                            item_type,
-                            field_details_list,
-                            info,
-                            step,
-                        )
+                    return self._resumed(
+                        index,
+                        out,
+                        pending,
+                        plan,
+                        items,
+                        path,
+                        item_type,
+                        field_details_list,
+                        info,
+                        step,
                     )
                 item = items[index]
                 if type(item) is origin:
