@@ -58,6 +58,7 @@ class Inventory:
     subjects: list[tuple[Any, ...]] = field(default_factory=list)
     subject_categories: list[tuple[int, str]] = field(default_factory=list)
     consents: list[tuple[Any, ...]] = field(default_factory=list)
+    subject_versions: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class Weights:
@@ -133,7 +134,7 @@ def generate(
         )  # fmt: skip
         if role in ("PROCESSOR", "SUBPROCESSOR") and depth < 3 and status == "ACTIVE":
             processors.append((rid, depth))
-        inv.status_changes.append((rid, None, status, created, "bench", "bench"))
+        inv.status_changes.append((rid, None, status, created, created, "bench", "bench"))
         n_disclosures = max(1, int(rng.gauss(disclosures_per_recipient, 3)))
         for _ in range(n_disclosures):
             did = len(inv.disclosures) + 1
@@ -160,7 +161,7 @@ def generate(
             # The read model the services write with every disclosure.
             inv.disclosures.append(
                 (did, rid, _pick(rng, BASES), rng.choice(GROUNDS), "P1Y", start, end, created,
-                 ",".join(sorted(keys)), ",".join(sorted(types)), ",".join(purposes),
+                 end and created, ",".join(sorted(keys)), ",".join(sorted(types)), ",".join(purposes),
                  orjson.dumps(transfers).decode())
             )  # fmt: skip
     marketing = [p for p in weights.purposes if p.startswith("marketing")]
@@ -170,11 +171,15 @@ def generate(
         inv.subjects.append(
             (sid, f"subject-{sid:06d}", subject_type, _pick(rng, COUNTRIES), 1, created, created)
         )
-        for key in weights.categories_sample(rng, 2):
+        mine = weights.categories_sample(rng, 2)
+        for key in mine:
             inv.subject_categories.append((sid, key))
+        inv.subject_versions.append(
+            (sid, subject_type, inv.subjects[-1][3], ",".join(sorted(set(mine))), created, created)
+        )
         if rng.random() < 0.5:
             for purpose in rng.sample(marketing, 2):
-                inv.consents.append((sid, purpose, rng.random() < 0.6, created, created))
+                inv.consents.append((sid, purpose, rng.random() < 0.6, created, created, created))
     return inv
 
 
@@ -209,9 +214,9 @@ RECIPIENT_COLUMNS = ("id", "slug", "name", "sort_name", "search_text", "legal_na
                      "privacy_policy_url", "dpa_signed_on", "engaged_by_id", "dpf_certified",
                      "registered_by", "version", "created_at", "updated_at")  # fmt: skip
 TABLES: list[tuple[str, tuple[str, ...]]] = [
-    ("status_change", ("recipient_id", "from_status", "to_status", "at", "note", "actor")),
+    ("status_change", ("recipient_id", "from_status", "to_status", "at", "recorded_at", "note", "actor")),
     ("disclosure", ("id", "recipient_id", "legal_basis", "ground", "retention", "effective_from",
-                    "effective_to", "created_at", "categories_text", "subject_types_text",
+                    "effective_to", "created_at", "ended_recorded_at", "categories_text", "subject_types_text",
                     "purposes_text", "transfers_json")),
     ("disclosure_category", ("disclosure_id", "category_id")),
     ("disclosure_subject_type", ("disclosure_id", "subject_type_id")),
@@ -220,7 +225,8 @@ TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("transfer", ("disclosure_id", "country", "mechanism", "reference")),
     ("data_subject", ("id", "external_ref", "subject_type_id", "country", "version", "created_at", "updated_at")),
     ("subject_category", ("subject_id", "category_id")),
-    ("consent_record", ("subject_id", "purpose_id", "granted", "recorded_at", "created_at")),
+    ("consent_record", ("subject_id", "purpose_id", "granted", "decided_at", "recorded_at", "created_at")),
+    ("subject_version", ("subject_id", "subject_type_id", "country", "categories_text", "valid_from", "recorded_at")),
 ]  # fmt: skip
 
 
@@ -248,6 +254,7 @@ def _rows(inv: Inventory) -> dict[str, list[tuple[Any, ...]]]:
         "data_subject": inv.subjects,
         "subject_category": inv.subject_categories,
         "consent_record": [(*c, "bench") for c in inv.consents],
+        "subject_version": [(*v, "bench") for v in inv.subject_versions],
     }
 
 
@@ -275,7 +282,7 @@ def write_sqlite(path: str, inv: Inventory) -> None:
         )
         rows = _rows(inv)
         for table, columns in TABLES:
-            extra = ("actor",) if table == "consent_record" else ()
+            extra = ("actor",) if table in ("consent_record", "subject_version") else ()
             names = columns + extra
             marks = ", ".join("?" for _ in names)
             conn.executemany(
@@ -299,7 +306,7 @@ async def write_postgres(url: str, inv: Inventory) -> None:
             )
             rows = _rows(inv)
             for table, columns in TABLES:
-                extra = ("actor",) if table == "consent_record" else ()
+                extra = ("actor",) if table in ("consent_record", "subject_version") else ()
                 await conn.copy_records_to_table(
                     table, records=rows[table], columns=list(columns + extra)
                 )

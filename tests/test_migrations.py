@@ -177,3 +177,88 @@ async def test_search_text_and_read_model_are_backfilled(empty_database: str) ->
     assert second["purposes_text"] is None
     # No transfers: PostgreSQL's json_agg gives NULL, SQLite's json_group_array gives [].
     assert second["transfers_json"] in (None, "[]")
+
+
+async def test_history_keeps_two_clocks_for_facts_recorded_before_0006(
+    empty_database: str,
+) -> None:
+    """0006: a consent's old recordedAt (the caller's time) becomes its decidedAt and our clock
+    its recordedAt; status changes were recorded when they took effect; an ended disclosure's
+    end was recorded when its audit event says; each subject gets one version, valid since it
+    was created, with its categories."""
+    await _apply(empty_database, "models.0005_disclosure_audience")
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        for statement in (
+            "INSERT INTO data_category (key, name, sensitive, parent_id) VALUES "
+            "('user', 'User', FALSE, NULL), ('user.name', 'Name', FALSE, 'user'), "
+            "('user.contact', 'Contact', FALSE, 'user')",
+            "INSERT INTO subject_type (key, name) VALUES ('customer', 'Customer')",
+            "INSERT INTO purpose (key, name) VALUES ('marketing', 'Marketing')",
+            "INSERT INTO recipient (id, slug, name, sort_name, search_text, kind, role, status, "
+            "country, services, dpf_certified, registered_by, version, created_at, updated_at) "
+            "VALUES (1, 'acme', 'Acme', 'acme', 'acme', 'SERVICE_PROVIDER', 'PROCESSOR', "
+            "'ACTIVE', 'US', '[]', FALSE, 'tests', 1, '2026-01-01T00:00:00+00:00', "
+            "'2026-01-01T00:00:00+00:00')",
+            "INSERT INTO status_change (recipient_id, from_status, to_status, at, actor) VALUES "
+            "(1, NULL, 'ACTIVE', '2025-06-01T00:00:00+00:00', 'tests')",
+            "INSERT INTO disclosure (id, recipient_id, legal_basis, ground, effective_from, "
+            "effective_to, created_at) VALUES (7, 1, 'CONTRACT', 'SERVICE_PROVISION', "
+            "'2026-01-01', '2026-03-01', '2026-01-01T00:00:00+00:00'), (8, 1, 'CONTRACT', "
+            "'SERVICE_PROVISION', '2026-01-01', NULL, '2026-01-01T00:00:00+00:00')",
+            "INSERT INTO audit_event (at, actor, action, entity_type, entity_id, recipient_id, "
+            "changes) VALUES ('2026-02-10T00:00:00+00:00', 'tests', 'endDisclosure', "
+            "'Disclosure', 7, 1, '{}')",
+            "INSERT INTO data_subject (id, external_ref, subject_type_id, country, version, "
+            "created_at, updated_at) VALUES (3, 'u-3', 'customer', 'DE', 2, "
+            "'2025-01-01T00:00:00+00:00', '2025-02-01T00:00:00+00:00'), (4, 'u-4', 'customer', "
+            "'FR', 1, '2025-03-01T00:00:00+00:00', '2025-03-01T00:00:00+00:00')",
+            "INSERT INTO subject_category (subject_id, category_id) VALUES "
+            "(3, 'user.name'), (3, 'user.contact')",
+            "INSERT INTO consent_record (subject_id, purpose_id, granted, recorded_at, "
+            "created_at, actor) VALUES (3, 'marketing', TRUE, '2025-01-05T00:00:00+00:00', "
+            "'2025-01-09T00:00:00+00:00', 'tests')",
+        ):
+            await conn.execute_script(statement)
+    finally:
+        await Tortoise.close_connections()
+    await _apply(empty_database, None)
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        consent = await conn.execute_query_dict(
+            "SELECT decided_at, recorded_at, explicit FROM consent_record"
+        )
+        status = await conn.execute_query_dict("SELECT at, recorded_at FROM status_change")
+        ends = await conn.execute_query_dict(
+            "SELECT id, ended_recorded_at, frequency, special_category_condition "
+            "FROM disclosure ORDER BY id"
+        )
+        versions = await conn.execute_query_dict(
+            "SELECT subject_id, subject_type_id, country, categories_text, valid_from, "
+            "recorded_at FROM subject_version ORDER BY subject_id"
+        )
+    finally:
+        await Tortoise.close_connections()
+
+    def iso(value: object) -> str:
+        return value if isinstance(value, str) else value.isoformat()  # type: ignore[attr-defined]
+
+    assert [
+        (iso(c["decided_at"]), iso(c["recorded_at"]), bool(c["explicit"])) for c in consent
+    ] == [("2025-01-05T00:00:00+00:00", "2025-01-09T00:00:00+00:00", False)]
+    assert [iso(s["recorded_at"]) for s in status] == ["2025-06-01T00:00:00+00:00"]
+    assert [
+        (e["id"], e["ended_recorded_at"] and iso(e["ended_recorded_at"]), e["frequency"])
+        for e in ends
+    ] == [(7, "2026-02-10T00:00:00+00:00", "CONTINUOUS"), (8, None, "CONTINUOUS")]
+    assert all(e["special_category_condition"] is None for e in ends)
+    assert [
+        (v["subject_id"], v["subject_type_id"], v["country"], v["categories_text"])
+        for v in versions
+    ] == [(3, "customer", "DE", "user.contact,user.name"), (4, "customer", "FR", "")]
+    assert [iso(v["valid_from"]) for v in versions] == [
+        "2025-01-01T00:00:00+00:00",
+        "2025-03-01T00:00:00+00:00",
+    ]

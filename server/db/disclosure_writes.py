@@ -43,6 +43,8 @@ async def insert_disclosure(
         retention=spec.retention.strip() if spec.retention else None,
         effective_from=spec.effective_from or at.date(),
         effective_to=None,
+        frequency=spec.frequency,
+        special_category_condition=spec.special_category_condition,
         created_at=at,
         using_db=conn,
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
-from server.db.sql import Statement, connection, fetch, in_turns, to_date
+from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
 
 T = TypeVar("T")
 
@@ -70,6 +70,11 @@ class DisclosureRow:
     subject_types_text: str | None
     purposes_text: str | None
     transfers_json: str | None
+    frequency: str = "CONTINUOUS"
+    special_category_condition: str | None = None
+    # This service's clock: when the disclosure was recorded, and when its end was.
+    recorded_at: datetime | None = None
+    ended_recorded_at: datetime | None = None
 
     @parsed_once
     def data_categories(self) -> list[str]:
@@ -93,7 +98,8 @@ class DisclosureRow:
 
 _SELECT = (
     "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
-    "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, d.transfers_json "
+    "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, d.transfers_json, "
+    "d.frequency, d.special_category_condition, d.created_at, d.ended_recorded_at "
     "FROM disclosure d"
 )
 
@@ -116,6 +122,10 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 subject_types,
                 purposes,
                 transfers,
+                frequency,
+                condition,
+                to_datetime(recorded),
+                to_datetime(ended),
             )
             for (
                 did,
@@ -129,6 +139,10 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 subject_types,
                 purposes,
                 transfers,
+                frequency,
+                condition,
+                recorded,
+                ended,
             ) in chunk
         ]
     return out

@@ -10,11 +10,13 @@ from tortoise.models import Model
 
 from server.domain.access import Role
 from server.domain.enums import (
+    DisclosureFrequency,
     DisclosureGround,
     LegalBasis,
     ProcessingRole,
     RecipientKind,
     RecipientStatus,
+    SpecialCategoryCondition,
     TransferMechanism,
 )
 
@@ -103,7 +105,19 @@ class Disclosure(Model):
     retention = fields.CharField(max_length=200, null=True)
     effective_from = fields.DateField()
     effective_to = fields.DateField(null=True)
+    # When this service recorded the disclosure, and its end (set once, with effective_to): an
+    # answer "as known at" a moment reads the end only if it was recorded by then.
     created_at = fields.DatetimeField()
+    ended_recorded_at = fields.DatetimeField(null=True)
+    frequency = fields.CharEnumField(
+        DisclosureFrequency,
+        max_length=16,
+        default=DisclosureFrequency.CONTINUOUS,
+        db_default=DisclosureFrequency.CONTINUOUS.value,
+    )
+    special_category_condition = fields.CharEnumField(
+        SpecialCategoryCondition, max_length=40, null=True
+    )
     # A read model of the link tables below, written once with them (a disclosure's parts never
     # change): reports read a disclosure in one row instead of four lookups.
     categories_text = nullable_text()
@@ -201,7 +215,9 @@ class StatusChange(Model):
     )
     from_status = fields.CharEnumField(RecipientStatus, max_length=32, null=True)
     to_status = fields.CharEnumField(RecipientStatus, max_length=32)
+    # When the move took effect (may be dated in the past), and when this service recorded it.
     at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
     note = nullable_text()
     actor = fields.CharField(max_length=200)
 
@@ -247,6 +263,28 @@ class DataSubject(Model):
         table = "data_subject"
 
 
+class SubjectVersion(Model):
+    """Append-only: the subject's facts (type, country, categories) from `valid_from` on, as
+    recorded at `recorded_at`. The data_subject row and its categories are the read model of
+    the version with the latest valid_from."""
+
+    id = fields.IntField(primary_key=True)
+    subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
+        "models.DataSubject", related_name="versions", on_delete=fields.RESTRICT
+    )
+    subject_id: int
+    subject_type_id = fields.CharField(max_length=200)
+    country = fields.CharField(max_length=2)
+    categories_text = fields.TextField()
+    valid_from = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "subject_version"
+        indexes = (("subject_id", "valid_from"),)
+
+
 class SubjectCategory(Model):
     id = fields.IntField(primary_key=True)
     subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
@@ -262,7 +300,8 @@ class SubjectCategory(Model):
 
 
 class ConsentRecord(Model):
-    """Append-only: the consent of a subject to a purpose at a moment. The latest one counts."""
+    """Append-only: the consent of a subject to a purpose, as decided at `decided_at` (the
+    calling system's word) and recorded at `recorded_at` (our clock). The latest decision counts."""
 
     id = fields.IntField(primary_key=True)
     subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
@@ -272,6 +311,8 @@ class ConsentRecord(Model):
         "models.Purpose", related_name="consents", on_delete=fields.RESTRICT
     )
     granted = fields.BooleanField()
+    explicit = fields.BooleanField(default=False, db_default=False)
+    decided_at = fields.DatetimeField()
     recorded_at = fields.DatetimeField()
     created_at = fields.DatetimeField()
     actor = fields.CharField(max_length=200)
@@ -279,6 +320,29 @@ class ConsentRecord(Model):
     class Meta:
         table = "consent_record"
         indexes = (("subject_id", "recorded_at"),)
+
+
+class DisclosureEvent(Model):
+    """Append-only: one actual disclosure of one person's data under an ON_REQUEST disclosure."""
+
+    id = fields.IntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="events", on_delete=fields.RESTRICT
+    )
+    disclosure_id: int
+    subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
+        "models.DataSubject", related_name="disclosure_events", on_delete=fields.RESTRICT
+    )
+    subject_id: int
+    occurred_at = fields.DatetimeField()
+    reference = fields.CharField(max_length=200)
+    note = nullable_text()
+    recorded_at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "disclosure_event"
+        indexes = (("subject_id", "occurred_at"),)
 
 
 class ApiKey(Model):

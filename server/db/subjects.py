@@ -12,7 +12,10 @@ from server.db.sql import Statement, connection, fetch, to_datetime
 class ConsentRow:
     purpose: str
     granted: bool
+    # When the person decided (the caller's word), and when this service recorded it.
+    decided_at: datetime
     recorded_at: datetime
+    explicit: bool = False
 
 
 @dataclass
@@ -58,8 +61,11 @@ async def subject(*, subject_id: int | None, external_ref: str | None) -> Subjec
     consents = await fetch(
         conn,
         st,
-        "SELECT purpose_id, granted, recorded_at FROM consent_record "
-        f"WHERE subject_id = {st.param(sid)} ORDER BY recorded_at, id",
+        "SELECT purpose_id, granted, decided_at, recorded_at, explicit FROM consent_record "
+        f"WHERE subject_id = {st.param(sid)} ORDER BY decided_at, recorded_at, id",
     )
-    found.consents = [ConsentRow(p, bool(g), to_datetime(at)) for p, g, at in consents]  # type: ignore[arg-type]
+    found.consents = [
+        ConsentRow(p, bool(g), to_datetime(decided), to_datetime(recorded), bool(e))  # type: ignore[arg-type]
+        for p, g, decided, recorded, e in consents
+    ]
     return found

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from server.domain import validation
-from server.domain.enums import DisclosureGround, LegalBasis, TransferMechanism
+from server.domain.enums import (
+    DisclosureFrequency,
+    DisclosureGround,
+    LegalBasis,
+    SpecialCategoryCondition,
+    TransferMechanism,
+)
 from server.domain.errors import ErrorCollector
 from server.domain.taxonomy import Taxonomy
 
@@ -44,6 +50,8 @@ class DisclosureSpec:
     retention: str | None = None
     transfers: list[TransferSpec] = field(default_factory=list)
     effective_from: date | None = None
+    frequency: DisclosureFrequency = DisclosureFrequency.CONTINUOUS
+    special_category_condition: SpecialCategoryCondition | None = None
 
 
 def check_disclosure(

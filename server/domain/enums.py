@@ -65,6 +65,30 @@ class TransferMechanism(StrEnum):
     NONE = "NONE"
 
 
+class DisclosureFrequency(StrEnum):
+    """CONTINUOUS: data flows as a matter of course. ON_REQUEST: only when the recipient makes a
+    lawful request (a police force, a court), one recorded event at a time."""
+
+    CONTINUOUS = "CONTINUOUS"
+    ON_REQUEST = "ON_REQUEST"
+
+
+class SpecialCategoryCondition(StrEnum):
+    """GDPR Art. 9(2)(a)-(j) for special-category data; Art. 10 for criminal-offence data."""
+
+    EXPLICIT_CONSENT = "EXPLICIT_CONSENT"
+    EMPLOYMENT_SOCIAL_SECURITY = "EMPLOYMENT_SOCIAL_SECURITY"
+    VITAL_INTERESTS = "VITAL_INTERESTS"
+    NOT_FOR_PROFIT_BODY = "NOT_FOR_PROFIT_BODY"
+    MADE_PUBLIC_BY_SUBJECT = "MADE_PUBLIC_BY_SUBJECT"
+    LEGAL_CLAIMS = "LEGAL_CLAIMS"
+    SUBSTANTIAL_PUBLIC_INTEREST = "SUBSTANTIAL_PUBLIC_INTEREST"
+    HEALTH_OR_SOCIAL_CARE = "HEALTH_OR_SOCIAL_CARE"
+    PUBLIC_HEALTH = "PUBLIC_HEALTH"
+    ARCHIVING_RESEARCH_STATISTICS = "ARCHIVING_RESEARCH_STATISTICS"
+    CRIMINAL_DATA_AUTHORISED_BY_LAW = "CRIMINAL_DATA_AUTHORISED_BY_LAW"
+
+
 class UserErrorCode(StrEnum):
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"

@@ -43,6 +43,14 @@ class Consent:
     purpose: Purpose
     granted: bool
     recorded_at: datetime
+    decided_at: datetime = strawberry.field(
+        description=(
+            "When the person decided, as the calling system reports it (never in the future)."
+        )
+    )
+    explicit: bool = strawberry.field(
+        description="Explicit consent, as GDPR Art. 9(2)(a) and Art. 49(1)(a) require."
+    )
 
 
 @strawberry.type
@@ -66,7 +74,11 @@ class DataSubject(Node):
             data_categories=[terms.categories[k] for k in row.data_categories],
             consents=[
                 Consent(
-                    purpose=terms.purposes[c.purpose], granted=c.granted, recorded_at=c.recorded_at
+                    purpose=terms.purposes[c.purpose],
+                    granted=c.granted,
+                    recorded_at=c.recorded_at,
+                    decided_at=c.decided_at,
+                    explicit=c.explicit,
                 )
                 for c in row.consents
             ],

@@ -103,7 +103,7 @@ async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureRes
         updated = (
             await Disclosure.filter(id=disclosure.id, effective_to=None)
             .using_db(conn)
-            .update(effective_to=command.effective_to)
+            .update(effective_to=command.effective_to, ended_recorded_at=at)
         )
         if updated != 1:
             raise UserErrors([UserError(["input", "id"], "This disclosure was ended meanwhile.")])
@@ -118,4 +118,5 @@ async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureRes
             changes={"effectiveTo": [None, command.effective_to.isoformat()]},
         )
         disclosure.effective_to = command.effective_to
+        disclosure.ended_recorded_at = at
     return DisclosureResult(disclosure)

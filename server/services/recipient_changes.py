@@ -188,6 +188,7 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             from_status=current,
             to_status=command.status,
             at=at,
+            recorded_at=clock.now(),
             note=command.note,
             actor=actor,
             using_db=conn,

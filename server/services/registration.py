@@ -112,6 +112,7 @@ async def register_recipient(
             from_status=None,
             to_status=command.status,
             at=command.status_since or at,
+            recorded_at=at,
             note="registered",
             actor=actor,
             using_db=conn,

@@ -130,7 +130,7 @@ async def who_receives_report(
         country=subject.country,
         data_categories=tuple(subject.data_categories),
         consents=tuple(
-            who_receives.ConsentFact(c.purpose, c.granted, c.recorded_at) for c in subject.consents
+            who_receives.ConsentFact(c.purpose, c.granted, c.decided_at) for c in subject.consents
         ),
     )
     report = who_receives.who_receives(subject_facts, at, facts, (_facts(r) for r in rows))

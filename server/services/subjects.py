@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.models import ConsentRecord, DataSubject, SubjectCategory
+from server.db.models import ConsentRecord, DataSubject, SubjectCategory, SubjectVersion
 from server.domain import validation
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
@@ -160,6 +160,16 @@ async def upsert_data_subject(
             [SubjectCategory(subject_id=subject.id, category_id=k) for k in categories],
             using_db=conn,
         )
+        await SubjectVersion.create(
+            subject_id=subject.id,
+            subject_type_id=command.subject_type,
+            country=command.country,
+            categories_text=",".join(sorted(categories)),
+            valid_from=at,
+            recorded_at=at,
+            actor=actor,
+            using_db=conn,
+        )
         after = {
             "subjectType": command.subject_type,
             "country": command.country,
@@ -203,7 +213,8 @@ async def record_consent(
             subject_id=subject.id,
             purpose_id=command.purpose,
             granted=command.granted,
-            recorded_at=recorded_at,
+            decided_at=recorded_at,
+            recorded_at=now,
             created_at=now,
             actor=actor,
             using_db=conn,

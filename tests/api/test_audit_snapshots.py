@@ -160,6 +160,7 @@ async def test_a_new_disclosure_records_its_terms(client: httpx.AsyncClient) -> 
                 ],
             ],
             "effectiveFrom": [None, "2025-03-01"],
+            "frequency": [None, "CONTINUOUS"],
         },
     )
 
@@ -212,6 +213,7 @@ async def test_every_disclosure_column_is_a_term_or_accounted_for(db: str) -> No
         "recipient_id",  # the event's recipient_id
         "created_at",  # the event's at
         "effective_to",  # written by endDisclosure, which audits it
+        "ended_recorded_at",  # the endDisclosure event's at
         # The read model of the link tables, written from the key lists and transfers.
         "categories_text",
         "subject_types_text",

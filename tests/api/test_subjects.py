@@ -18,7 +18,7 @@ SUBJECT_FIELDS = """
   id externalRef country createdAt
   subjectType { key }
   dataCategories { key }
-  consents { purpose { key } granted recordedAt }
+  consents { purpose { key } granted recordedAt decidedAt explicit }
 """
 
 UPSERT = f"""
@@ -296,7 +296,9 @@ async def test_record_consent_with_explicit_past_moment(client: httpx.AsyncClien
     assert payload["userErrors"] == []
     [entry] = payload["dataSubject"]["consents"]
     assert entry["granted"] is False
-    assert moment(entry["recordedAt"]) == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    # Part 2's recordedAt, sent alone, is read as the moment the person decided (part 4).
+    assert moment(entry["decidedAt"]) == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    assert moment(entry["recordedAt"]) > datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def test_record_consent_takes_a_time_without_offset_as_utc(
@@ -312,7 +314,7 @@ async def test_record_consent_takes_a_time_without_offset_as_utc(
     )
     assert payload["userErrors"] == []
     [entry] = payload["dataSubject"]["consents"]
-    assert moment(entry["recordedAt"]) == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    assert moment(entry["decidedAt"]) == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
 
 async def test_consents_are_listed_oldest_first(client: httpx.AsyncClient) -> None:
@@ -330,7 +332,7 @@ async def test_consents_are_listed_oldest_first(client: httpx.AsyncClient) -> No
     found = await lookup(client, **ref)
     assert found is not None
     consents = found["consents"]
-    times = [moment(c["recordedAt"]) for c in consents]
+    times = [moment(c["decidedAt"]) for c in consents]
     assert times == sorted(times)
     assert [c["granted"] for c in consents] == [True, False, True, False]
     assert times[:3] == [

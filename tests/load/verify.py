@@ -37,7 +37,8 @@ QUERIES = {
     "audit": "SELECT id, actor, action, entity_type, entity_id, recipient_id, changes "
     "FROM audit_event ORDER BY id",
     "disclosures": "SELECT id, recipient_id, retention FROM disclosure",
-    "consents": "SELECT c.id, s.external_ref, c.purpose_id, c.granted, c.recorded_at, c.actor "
+    "consents": "SELECT c.id, s.external_ref, c.purpose_id, c.granted, "
+    "c.decided_at AS recorded_at, c.actor "
     "FROM consent_record c JOIN data_subject s ON s.id = c.subject_id",
     "subjects": "SELECT id, external_ref, subject_type_id, country, version FROM data_subject",
     "subject_categories": "SELECT subject_id, category_id FROM subject_category",

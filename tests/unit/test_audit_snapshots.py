@@ -10,7 +10,12 @@ from tortoise import fields
 from tortoise.models import Model
 
 from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
-from server.domain.enums import DisclosureGround, LegalBasis, TransferMechanism
+from server.domain.enums import (
+    DisclosureFrequency,
+    DisclosureGround,
+    LegalBasis,
+    TransferMechanism,
+)
 from server.services.audit_snapshots import audited_columns, camel_case, disclosure_snapshot
 
 
@@ -84,6 +89,8 @@ def test_a_disclosure_snapshot_is_its_terms_as_given() -> None:
         ]
         * 2,
         "effectiveFrom": date(2025, 3, 1),
+        "frequency": DisclosureFrequency.CONTINUOUS,
+        "specialCategoryCondition": None,
     }
 
 
