@@ -6,11 +6,18 @@ The rules, at a moment T:
 3. The subject's type must be one of the disclosure's subject types.
 4. Categories match by ancestry in both directions; each matched pair contributes its more
    specific key. No match, no disclosure.
-5. A CONSENT-based disclosure reaches the subject only if, for one of its purposes, the latest
-   consent record at or before T is a grant; otherwise it is withheld, with the reason.
+5. Consent is judged per purpose (Art. 6(1)(a), Art. 7(3)): a CONSENT-based disclosure reaches
+   the subject only for the purposes whose latest decision at or before T, on the purpose or any
+   purpose above it in the taxonomy (by decided_at, ties by recorded_at), is a grant. The other
+   purposes are withheld, one entry per reason. With EXPLICIT_CONSENT as its Art. 9(2)(a)
+   condition, whatever its Art. 6 basis, a disclosure reaches a subject whose matched categories
+   include special-category data only for purposes with an explicit grant
+   (EXPLICIT_CONSENT_MISSING otherwise; NO_CONSENT first on a CONSENT basis with no record).
 6. A recipient engaged by a processor counts only if that processor receives this subject's data
    at T, by these same rules; `via` is that chain, nearest first. Cycles count as not receiving.
 7. One entry per recipient, sorted by name; its reasons sorted by the disclosure's first purpose.
+8. An ON_REQUEST disclosure (a police force, a court) never makes its recipient a recipient of
+   everyone's data: where it would reach the subject it is listed as a possible recipient.
 """
 
 from __future__ import annotations
@@ -20,20 +27,34 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from server.domain.enums import LegalBasis, RecipientStatus
-from server.domain.taxonomy import matched_categories
+from server.domain.enums import (
+    DisclosureFrequency,
+    LegalBasis,
+    RecipientStatus,
+    SpecialCategoryCondition,
+)
+from server.domain.taxonomy import ancestors_of, is_sensitive, matched_categories
 
 
 class WithheldReason(StrEnum):
     NO_CONSENT = "NO_CONSENT"
     CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    EXPLICIT_CONSENT_MISSING = "EXPLICIT_CONSENT_MISSING"
+
+
+EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class ConsentFact:
+    """A decision the person made at `decided_at`, recorded by us at `recorded_at` (which
+    breaks ties between decisions of the same moment)."""
+
     purpose: str
     granted: bool
-    recorded_at: datetime
+    decided_at: datetime
+    explicit: bool = False
+    recorded_at: datetime = EPOCH
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ class DisclosureFacts:
     data_categories: tuple[str, ...]
     subject_types: tuple[str, ...]
     purposes: tuple[str, ...]
+    frequency: DisclosureFrequency = DisclosureFrequency.CONTINUOUS
+    special_category_condition: SpecialCategoryCondition | None = None
 
     def in_effect_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
@@ -76,6 +99,8 @@ class DisclosureFacts:
 class Reason:
     disclosure: DisclosureFacts
     data_categories: tuple[str, ...]
+    # The disclosure's purposes it reaches the subject for (rule 5), in the disclosure's order.
+    purposes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -91,6 +116,17 @@ class Withheld:
     disclosure: DisclosureFacts
     data_categories: tuple[str, ...]
     reason: WithheldReason
+    purposes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Possible:
+    """Rule 8: an ON_REQUEST disclosure that would reach the subject if the recipient asked."""
+
+    recipient: RecipientFacts
+    disclosure: DisclosureFacts
+    data_categories: tuple[str, ...]
+    purposes: tuple[str, ...]
 
 
 @dataclass
@@ -98,27 +134,53 @@ class Report:
     at: datetime
     recipients: list[Access] = field(default_factory=list)
     withheld: list[Withheld] = field(default_factory=list)
+    possible: list[Possible] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one disclosure in effect does for a subject at a moment (rules 2-5): the subject's
+    categories it covers, the purposes it reaches them for, and the purposes withheld, by
+    reason. It reaches the subject when `purposes` is not empty."""
+
+    data_categories: tuple[str, ...]
+    purposes: tuple[str, ...]
+    withheld: tuple[tuple[WithheldReason, tuple[str, ...]], ...] = ()
 
 
 def utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date() if at.tzinfo else at.date()
 
 
-def consent_state(consents: Iterable[ConsentFact], purpose: str, at: datetime) -> bool | None:
-    """The latest decision at or before `at` for one purpose; None when there is no record."""
+def consent_decision(
+    consents: Iterable[ConsentFact], purpose: str, at: datetime
+) -> ConsentFact | None:
+    """Rule 5: the latest decision at or before `at` on `purpose` or a purpose above it (a
+    decision on `marketing` covers `marketing.email`); by decided_at, ties by recorded_at,
+    then by the order recorded. None when there is none."""
+    covering = {purpose, *ancestors_of(purpose)}
     latest: ConsentFact | None = None
     for record in consents:
-        if record.purpose != purpose or record.recorded_at > at:
+        if record.purpose not in covering or record.decided_at > at:
             continue
-        if latest is None or record.recorded_at >= latest.recorded_at:
+        if latest is None or (record.decided_at, record.recorded_at) >= (
+            latest.decided_at,
+            latest.recorded_at,
+        ):
             latest = record
-    return None if latest is None else latest.granted
+    return latest
+
+
+def consent_state(consents: Iterable[ConsentFact], purpose: str, at: datetime) -> bool | None:
+    """Whether the purpose has a current grant; None when there is no decision at all."""
+    decision = consent_decision(consents, purpose, at)
+    return None if decision is None else decision.granted
 
 
 def consent_verdict(
     consents: Sequence[ConsentFact], purposes: Iterable[str], at: datetime
 ) -> WithheldReason | None:
-    """Rule 5: None when one purpose has a current grant; otherwise why it is withheld."""
+    """None when one of the purposes has a current grant; otherwise why it is withheld."""
     any_record = False
     for purpose in purposes:
         state = consent_state(consents, purpose, at)
@@ -127,6 +189,45 @@ def consent_verdict(
         if state is False:
             any_record = True
     return WithheldReason.CONSENT_WITHDRAWN if any_record else WithheldReason.NO_CONSENT
+
+
+def needs_explicit_consent(disclosure: DisclosureFacts, matched: Iterable[str]) -> bool:
+    """Rule 5, Art. 9(2)(a): explicit consent gates a disclosure that relies on it only for a
+    subject whose matched categories include special-category data."""
+    return (
+        disclosure.special_category_condition == SpecialCategoryCondition.EXPLICIT_CONSENT
+        and any(is_sensitive(key) for key in matched)
+    )
+
+
+def judge(
+    subject: SubjectFacts, disclosure: DisclosureFacts, at: datetime, day: date | None = None
+) -> Judgement | None:
+    """Rules 2-5 for one disclosure at `at`; None when it does not apply to the subject then."""
+    matched = matching_disclosure(subject, disclosure, utc_day(at) if day is None else day)
+    if matched is None:
+        return None
+    on_consent = disclosure.legal_basis == LegalBasis.CONSENT
+    explicit = needs_explicit_consent(disclosure, matched)
+    if not on_consent and not explicit:
+        return Judgement(matched, disclosure.purposes)
+    allowed: list[str] = []
+    withheld: dict[WithheldReason, list[str]] = {}
+    for purpose in disclosure.purposes:
+        decision = consent_decision(subject.consents, purpose, at)
+        if decision is None and on_consent:
+            reason = WithheldReason.NO_CONSENT
+        elif decision is not None and not decision.granted and on_consent:
+            reason = WithheldReason.CONSENT_WITHDRAWN
+        elif explicit and (decision is None or not decision.granted or not decision.explicit):
+            reason = WithheldReason.EXPLICIT_CONSENT_MISSING
+        else:
+            allowed.append(purpose)
+            continue
+        withheld.setdefault(reason, []).append(purpose)
+    return Judgement(
+        matched, tuple(allowed), tuple((reason, tuple(ps)) for reason, ps in withheld.items())
+    )
 
 
 def matching_disclosure(
@@ -156,21 +257,27 @@ def who_receives(
     day = utc_day(at)
     reasons: dict[int, list[Reason]] = {}
     held_back: dict[int, list[Withheld]] = {}
+    possible: dict[int, list[Possible]] = {}
     for disclosure in disclosures:
         recipient = recipients.get(disclosure.recipient_id)
         if recipient is None or recipient.status_at != RecipientStatus.ACTIVE:
             continue
-        matched = matching_disclosure(subject, disclosure, day)
-        if matched is None:
+        judgement = judge(subject, disclosure, at, day)
+        if judgement is None:
             continue
-        if disclosure.legal_basis == LegalBasis.CONSENT:
-            verdict = consent_verdict(subject.consents, disclosure.purposes, at)
-            if verdict is not None:
-                held_back.setdefault(recipient.id, []).append(
-                    Withheld(recipient, disclosure, matched, verdict)
-                )
-                continue
-        reasons.setdefault(recipient.id, []).append(Reason(disclosure, matched))
+        matched = judgement.data_categories
+        for reason, purposes in judgement.withheld:
+            held_back.setdefault(recipient.id, []).append(
+                Withheld(recipient, disclosure, matched, reason, purposes)
+            )
+        if not judgement.purposes:
+            continue
+        if disclosure.frequency == DisclosureFrequency.ON_REQUEST:
+            possible.setdefault(recipient.id, []).append(
+                Possible(recipient, disclosure, matched, judgement.purposes)
+            )
+            continue
+        reasons.setdefault(recipient.id, []).append(Reason(disclosure, matched, judgement.purposes))
 
     receives: dict[int, bool] = {}
 
@@ -224,7 +331,18 @@ def who_receives(
         if chain_receives(recipients[recipient_id].engaged_by_id, frozenset({recipient_id})):
             report.withheld.extend(items)
     report.withheld.sort(
-        key=lambda w: (*_name_order(w.recipient), w.disclosure.first_purpose, w.disclosure.id)
+        key=lambda w: (
+            *_name_order(w.recipient),
+            w.disclosure.first_purpose,
+            w.disclosure.id,
+            list(WithheldReason).index(w.reason),
+        )
+    )
+    for recipient_id, options in possible.items():
+        if chain_receives(recipients[recipient_id].engaged_by_id, frozenset({recipient_id})):
+            report.possible.extend(options)
+    report.possible.sort(
+        key=lambda p: (*_name_order(p.recipient), p.disclosure.first_purpose, p.disclosure.id)
     )
     return report
 

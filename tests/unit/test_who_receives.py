@@ -85,7 +85,7 @@ def subject(
 
 
 def consent(purpose: str, granted: bool, at: datetime) -> ConsentFact:
-    return ConsentFact(purpose=purpose, granted=granted, recorded_at=at)
+    return ConsentFact(purpose=purpose, granted=granted, decided_at=at, recorded_at=at)
 
 
 def run(
@@ -383,19 +383,31 @@ def test_withdrawal_exactly_at_t_counts_as_withdrawn() -> None:
     assert withheld(report) == [(1, 10, WithheldReason.CONSENT_WITHDRAWN)]
 
 
-def test_one_purpose_granted_among_several_is_enough() -> None:
+def test_consent_is_judged_per_purpose() -> None:
+    """Rule 5 (Art. 6(1)(a), Art. 7(3)): a withdrawal for marketing holds though analytics
+    consent stands; the reason lists only the granted purpose, the withheld list the others,
+    one entry per reason."""
     report = consent_report(
         [consent(MARKETING, False, T - timedelta(days=1)), consent(ANALYTICS, True, T)],
         purposes=(MARKETING, ANALYTICS, "functional.service.improve"),
     )
-    assert received(report) == [1] and report.withheld == []
+    assert received(report) == [1]
+    assert report.recipients[0].reasons[0].purposes == (ANALYTICS,)
+    assert [(w.reason, w.purposes) for w in report.withheld] == [
+        (WithheldReason.NO_CONSENT, ("functional.service.improve",)),
+        (WithheldReason.CONSENT_WITHDRAWN, (MARKETING,)),
+    ]
 
 
-def test_withdrawn_for_one_purpose_and_no_record_for_another_is_withdrawn() -> None:
+def test_withdrawn_for_one_purpose_and_no_record_for_another_are_two_entries() -> None:
     report = consent_report(
         [consent(MARKETING, False, T - timedelta(days=1))], purposes=(ANALYTICS, MARKETING)
     )
-    assert withheld(report) == [(1, 10, WithheldReason.CONSENT_WITHDRAWN)]
+    assert report.recipients == []
+    assert [(w.reason, w.purposes) for w in report.withheld] == [
+        (WithheldReason.NO_CONSENT, (ANALYTICS,)),
+        (WithheldReason.CONSENT_WITHDRAWN, (MARKETING,)),
+    ]
 
 
 def test_consent_for_another_purpose_is_no_consent() -> None:
