@@ -206,6 +206,22 @@ async def disclosures_reaching(
     return await _select(st, " AND ".join(conditions))
 
 
+async def disclosures_covering(
+    subject_types: Sequence[str], category_keys: Sequence[str]
+) -> list[DisclosureRow]:
+    """Every disclosure, whenever in effect, whose audience holds one of the subject types and
+    one of `category_keys`: what could ever have reached a subject with these facts."""
+    if not subject_types or not category_keys:
+        return []
+    st = Statement(connection())
+    covering = (
+        "SELECT a.disclosure_id FROM disclosure_audience a "
+        f"WHERE {st.is_in('a.subject_type_id', subject_types)} "
+        f"AND {st.is_in('a.category_id', category_keys)}"
+    )
+    return await _select(st, f"d.id IN ({covering})")
+
+
 async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
     """Disclosures in effect on `day` that record at least one transfer."""
     st = Statement(connection())

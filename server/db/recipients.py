@@ -108,6 +108,38 @@ async def recipients_with_status_at(
     return out
 
 
+@dataclass(frozen=True)
+class MoveRow:
+    status: RecipientStatus
+    effective_at: datetime
+    recorded_at: datetime
+
+
+async def recipients_with_moves(
+    ids: Sequence[int],
+) -> dict[int, tuple[dict[str, Any], list[MoveRow]]]:
+    """Recipient rows with every status move, by effective time (ties in the order recorded):
+    two statements for any number of recipients."""
+    if not ids:
+        return {}
+    conn = connection()
+    st = Statement(conn)
+    out: dict[int, tuple[dict[str, Any], list[MoveRow]]] = {}
+    for row in await _select(st, st.is_in("r.id", list(set(ids)))):
+        out[row["id"]] = (row, [])
+    st = Statement(conn)
+    for rid, status, at, recorded in await fetch(
+        conn,
+        st,
+        "SELECT recipient_id, to_status, at, recorded_at FROM status_change "
+        f"WHERE {st.is_in('recipient_id', list(out))} ORDER BY recipient_id, at, id",
+    ):
+        out[rid][1].append(
+            MoveRow(RecipientStatus(status), to_datetime(at), to_datetime(recorded))  # type: ignore[arg-type]
+        )
+    return out
+
+
 async def audit_events_of(recipient_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     rows = (
         await AuditEvent.filter(recipient_id__in=list(set(recipient_ids)))

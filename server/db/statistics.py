@@ -51,6 +51,11 @@ COUNTS: dict[str, str] = {
     "categories_per_subject": _MAX_PER.format(
         table="subject_category", where="", parent="subject_id"
     ),
+    # What a receipt's periods can number: each change of the facts it depends on may start or
+    # end one (server/domain/periods.py), and each one-off event is one.
+    "moves_per_recipient": _MAX_PER.format(table="status_change", where="", parent="recipient_id"),
+    "versions_per_subject": _MAX_PER.format(table="subject_version", where="", parent="subject_id"),
+    "events_per_subject": _MAX_PER.format(table="disclosure_event", where="", parent="subject_id"),
 }
 # The longest engagedBy chain, in links (a recipient's `via` lists at most this many), cut at
 # 1,000 links should a cycle ever be stored.

@@ -19,6 +19,17 @@ class ConsentRow:
 
 
 @dataclass
+class VersionRow:
+    """One version of a subject's facts: from `valid_from` on, as recorded at `recorded_at`."""
+
+    subject_type: str
+    country: str
+    data_categories: list[str]
+    valid_from: datetime
+    recorded_at: datetime
+
+
+@dataclass
 class SubjectRow:
     id: int
     external_ref: str
@@ -27,9 +38,14 @@ class SubjectRow:
     created_at: datetime
     data_categories: list[str] = field(default_factory=list)
     consents: list[ConsentRow] = field(default_factory=list)
+    versions: list[VersionRow] = field(default_factory=list)
 
 
-async def subject(*, subject_id: int | None, external_ref: str | None) -> SubjectRow | None:
+async def subject(
+    *, subject_id: int | None, external_ref: str | None, with_versions: bool = False
+) -> SubjectRow | None:
+    """The subject's current facts and consent log; with `with_versions`, every version of its
+    facts too, by valid_from (ties in the order recorded)."""
     conn = connection()
     st = Statement(conn)
     where = (
@@ -68,4 +84,23 @@ async def subject(*, subject_id: int | None, external_ref: str | None) -> Subjec
         ConsentRow(p, bool(g), to_datetime(decided), to_datetime(recorded), bool(e))  # type: ignore[arg-type]
         for p, g, decided, recorded, e in consents
     ]
+    if with_versions:
+        st = Statement(conn)
+        versions = await fetch(
+            conn,
+            st,
+            "SELECT subject_type_id, country, categories_text, valid_from, recorded_at "
+            f"FROM subject_version WHERE subject_id = {st.param(sid)} "
+            "ORDER BY valid_from, recorded_at, id",
+        )
+        found.versions = [
+            VersionRow(
+                kind,
+                country,
+                text.split(",") if text else [],
+                to_datetime(valid),  # type: ignore[arg-type]
+                to_datetime(recorded),  # type: ignore[arg-type]
+            )
+            for kind, country, text, valid, recorded in versions
+        ]
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from functools import cache
 
 from server.domain.enums import DisclosureGround, LegalBasis
@@ -112,16 +113,112 @@ def disclosure_sentence(
 
 
 def withheld_sentence(
-    *, recipient: str, categories: Sequence[str], purposes: Sequence[str], withdrawn: bool
+    *, recipient: str, categories: Sequence[str], purposes: Sequence[str], reason: str
 ) -> str:
+    """Why a disclosure does not reach the person, for the purposes withheld (rule 5); `reason`
+    is a WithheldReason's value."""
     what = join_words(categories)
     why = join_words(purposes)
-    if withdrawn:
+    if reason == "CONSENT_WITHDRAWN":
         return (
             f"{recipient} would receive your {what} {why}, but you withdrew your consent, "
             "so it does not."
         )
+    if reason == "EXPLICIT_CONSENT_MISSING":
+        return (
+            f"{recipient} would receive your {what} {why} only with your explicit consent, "
+            "as the law requires for this kind of data, and we have no record of it, so it "
+            "does not."
+        )
     return (
         f"{recipient} would receive your {what} {why} only with your consent, "
         "and we have no record of it, so it does not."
+    )
+
+
+def day_phrase(day: date) -> str:
+    """'3 March 2024'."""
+    return f"{day.day} {day:%B %Y}"
+
+
+# Why a receipt ended, after "it stopped when" (keys: ReceiptEnd values).
+ENDING_PHRASES = {
+    "RECIPIENT_NO_LONGER_ACTIVE": "we stopped using {recipient}",
+    "DISCLOSURE_ENDED": "we stopped sharing this data with {recipient}",
+    "CONSENT_WITHDRAWN": "you withdrew your consent",
+    "SUBJECT_DATA_CHANGED": "the data we hold about you changed",
+    "ENGAGING_PROCESSOR_STOPPED": "{engager}, through which it received the data, stopped "
+    "receiving it",
+}
+
+
+def past_sentence(
+    *,
+    recipient: str,
+    categories: Sequence[str],
+    purposes: Sequence[str],
+    legal_basis: LegalBasis,
+    spans: Sequence[tuple[date, date | None]],
+    ended_because: str,
+    via: Sequence[str] = (),
+) -> str:
+    """A recipient that received the data and no longer does (Art. 15(1)(c): "have been
+    disclosed"): when, why, and why it stopped. `ended_because` is a ReceiptEnd's value; a
+    ONE_OFF receipt lists the days of each disclosure."""
+    what = join_words(categories)
+    basis = LEGAL_BASIS_PHRASES[legal_basis]
+    if ended_because == "ONE_OFF":
+        days = join_words(list(dict.fromkeys(day_phrase(start) for start, _ in spans)))
+        return (
+            f"{recipient} received your {what} on {days} {join_words(purposes)}, when it "
+            f"lawfully asked for it, on the legal basis of {basis}."
+        )
+    when = join_words(
+        [
+            f"from {day_phrase(start)} to {day_phrase(end)}"
+            if end is not None
+            else f"from {day_phrase(start)}"
+            for start, end in spans
+        ]
+    )
+    through = f" through {join_words(via)}" if via else ""
+    ending = ENDING_PHRASES[ended_because].format(
+        recipient=recipient, engager=via[0] if via else "the processor"
+    )
+    return (
+        f"{recipient} received your {what}{through} {when} {join_words(purposes)}, on the basis "
+        f"of {basis}; it stopped when {ending}."
+    )
+
+
+def upcoming_sentence(
+    *,
+    recipient: str,
+    categories: Sequence[str],
+    purposes: Sequence[str],
+    legal_basis: LegalBasis,
+    ground: DisclosureGround,
+    starts: date,
+) -> str:
+    """A disclosure that will reach the person (Art. 15(1)(c): "will be disclosed")."""
+    return (
+        f"{recipient} will receive your {join_words(categories)} from {day_phrase(starts)} "
+        f"{join_words(purposes)}, {GROUND_PHRASES[ground]}, on the legal basis of "
+        f"{LEGAL_BASIS_PHRASES[legal_basis]}."
+    )
+
+
+def possible_sentence(
+    *,
+    recipient: str,
+    categories: Sequence[str],
+    purposes: Sequence[str],
+    legal_basis: LegalBasis,
+    ground: DisclosureGround,
+) -> str:
+    """An ON_REQUEST disclosure: the recipient gets the data only if it lawfully asks."""
+    return (
+        f"{recipient} may receive your {join_words(categories)} {join_words(purposes)} only if "
+        f"it makes a lawful request for it, {GROUND_PHRASES[ground]}, on the legal basis of "
+        f"{LEGAL_BASIS_PHRASES[legal_basis]}."
     )

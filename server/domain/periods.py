@@ -265,23 +265,36 @@ class _Timeline:
         return self.receiving(recipient.engaged_by_id, frozenset({recipient.id}))
 
     def receiving(self, recipient_id: int, visiting: frozenset[int]) -> list[Span]:
-        """When this recipient receives the subject's data by any continuous disclosure. A chain
-        that loops back never receives (as in the point rule), so the memo is path-free."""
-        found = self.receiving_memo.get(recipient_id)
-        if found is not None:
-            return found
-        recipient = self.recipients.get(recipient_id)
-        if recipient is None or recipient_id in visiting:
-            return []
-        own = union(
-            (start, end)
-            for d in self.by_recipient.get(recipient_id, ())
-            for start, end, _ in self.own_segments(d)
-        )
-        if own and recipient.engaged_by_id is not None:
-            own = intersect(own, self.receiving(recipient.engaged_by_id, visiting | {recipient_id}))
-        self.receiving_memo[recipient_id] = own
-        return own
+        """When this recipient receives the subject's data by any continuous disclosure. A loop
+        up the chain, not recursion (chains may be any length); a chain that comes back to a
+        recipient on it, or to one in `visiting`, never receives, as in the point rule."""
+        path: list[int] = []
+        on_path = set(visiting)
+        current: int | None = recipient_id
+        above: list[Span]
+        while True:
+            if current is None:
+                above = [(self.subject.first or FOREVER, FOREVER)]
+                break
+            found = self.receiving_memo.get(current)
+            if found is not None:
+                above = found
+                break
+            if current in on_path or current not in self.recipients:
+                above = []
+                break
+            path.append(current)
+            on_path.add(current)
+            current = self.recipients[current].engaged_by_id
+        for walked in reversed(path):
+            own = union(
+                (start, end)
+                for d in self.by_recipient.get(walked, ())
+                for start, end, _ in self.own_segments(d)
+            )
+            above = intersect(own, above) if above else []
+            self.receiving_memo[walked] = above
+        return above
 
     def receipt(self, disclosure: DisclosureFacts) -> Receipt | None:
         segments = self.own_segments(disclosure)

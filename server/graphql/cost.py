@@ -129,7 +129,18 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     # One subject's report: each recipient once, and each disclosure whose audience holds the
     # subject's type once at most (a reason or withheld).
     ("SubjectReport", "recipients"): ListBound("recipients"),
-    ("SubjectReport", "withheld"): ListBound("disclosures_per_subject_type"),
+    # A withheld entry per disclosure and reason (rule 5 has three reasons).
+    ("SubjectReport", "withheld"): ListBound("withheld_per_subject"),
+    ("SubjectReport", "pastRecipients"): ListBound("disclosures_per_subject_type"),
+    ("SubjectReport", "upcomingRecipients"): ListBound("disclosures_per_subject_type"),
+    ("SubjectReport", "possibleRecipients"): ListBound("disclosures_per_subject_type"),
+    ("WithheldDisclosure", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
+    ("PastReceipt", "via"): ListBound("chain_links"),
+    ("PastReceipt", "periods"): ListBound("periods_per_receipt"),
+    ("PastReceipt", "dataCategories"): ListBound(
+        "report_categories_per_reason", "report_category_pairs"
+    ),
+    ("PastReceipt", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
     ("RecipientAccess", "via"): ListBound("chain_links"),
     ("RecipientAccess", "reasons"): ListBound(
         "disclosures_per_recipient", "disclosures_per_subject_type", Items.OWNED
@@ -190,6 +201,18 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
             len(taxonomy.categories),
         ),
         report_category_pairs=counts["category_links"] * counts["categories_per_subject"],
+        withheld_per_subject=3 * counts["disclosures_per_subject_type"],
+        # A period starts at the subject's first version or at a change: of the recipient's
+        # status, of the disclosure's days, of the subject's versions or consents, or of an
+        # engager's own periods up the chain; or it is one event's day.
+        periods_per_receipt=max(
+            2
+            + (counts["chain_links"] + 1) * counts["moves_per_recipient"]
+            + counts["chain_links"] * 2 * counts["disclosures_per_recipient"]
+            + counts["versions_per_subject"]
+            + counts["consents_per_subject"],
+            counts["events_per_subject"],
+        ),
     )
     return counts
 

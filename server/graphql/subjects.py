@@ -4,7 +4,7 @@ data, and why."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -15,11 +15,11 @@ from server.db import subjects as subject_rows
 from server.db.disclosures import DisclosureRow
 from server.db.subjects import SubjectRow
 from server.domain import errors as domain_errors
-from server.domain import who_receives
+from server.domain import periods, who_receives
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, checked_moment, decode_id
-from server.graphql.inventory import Disclosure, Recipient, Transfer, purposes_of
+from server.graphql.inventory import Disclosure, Recipient, Transfer
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import Node, global_id
 from server.graphql.permissions import (
@@ -31,11 +31,16 @@ from server.graphql.permissions import (
 )
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
 from server.graphql.transfers import TransferAssessment
-from server.services import reports, subjects
+from server.services import clock, reports, subjects
+from server.services.subjects import as_utc
 
 # Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
 WithheldReason = who_receives.WithheldReason
 strawberry.enum(WithheldReason)
+ReceiptEnd = periods.ReceiptEnd
+strawberry.enum(ReceiptEnd)
+# How far ahead of the server's clock asKnownAt may be: a caller's clock runs a little fast.
+KNOWN_AT_SKEW = timedelta(seconds=5)
 
 
 @strawberry.type
@@ -113,6 +118,11 @@ class DisclosureReason:
     transfer_assessments: list[TransferAssessment] = strawberry.field(
         description="Each transfer of this disclosure judged for this subject's jurisdiction."
     )
+    since: datetime = strawberry.field(
+        description=(
+            "When the current uninterrupted span of this disclosure reaching the subject began."
+        )
+    )
 
 
 @strawberry.type
@@ -135,6 +145,64 @@ class WithheldDisclosure:
     disclosure: Disclosure
     reason: WithheldReason
     explanation: str
+    purposes: list[Purpose] = strawberry.field(
+        description=(
+            "The purposes withheld; for a consent-based disclosure, each purpose is judged on "
+            "its own consent."
+        )
+    )
+
+
+@strawberry.type(description="A span of time; `to` is exclusive and null while it lasts.")
+class Period:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime | None
+
+
+@strawberry.type(
+    description=(
+        "A recipient that received this subject's data before the moment asked about, and no "
+        "longer does."
+    )
+)
+class PastReceipt:
+    recipient: Recipient
+    via: list[Recipient]
+    disclosure: Disclosure
+    periods: list[Period] = strawberry.field(
+        description=(
+            "The spans during which the data went to this recipient under this disclosure, "
+            "oldest first."
+        )
+    )
+    data_categories: list[DataCategory]
+    purposes: list[Purpose]
+    ended_because: ReceiptEnd
+    explanation: str
+
+
+@strawberry.type(
+    description=(
+        "A disclosure that will reach this subject after the moment asked about, as things stand."
+    )
+)
+class UpcomingReceipt:
+    recipient: Recipient
+    disclosure: Disclosure
+    starts_at: datetime
+    explanation: str
+
+
+@strawberry.type(
+    description=(
+        "A recipient that may receive this subject's data only if it lawfully asks "
+        "(ON_REQUEST disclosures)."
+    )
+)
+class PossibleRecipient:
+    recipient: Recipient
+    disclosure: Disclosure
+    explanation: str
 
 
 @strawberry.type
@@ -143,6 +211,12 @@ class SubjectReport:
     as_of: datetime
     recipients: list[RecipientAccess]
     withheld: list[WithheldDisclosure]
+    as_known_at: datetime = strawberry.field(
+        description="What the report was computed from: facts recorded up to this moment."
+    )
+    past_recipients: list[PastReceipt]
+    upcoming_recipients: list[UpcomingReceipt]
+    possible_recipients: list[PossibleRecipient]
 
     @classmethod
     def from_report(cls, report: reports.SubjectReport, context: Context) -> SubjectReport:
@@ -174,7 +248,7 @@ class SubjectReport:
                     DisclosureReason(
                         disclosure=shown,
                         data_categories=[categories[k] for k in reason.data_categories],
-                        purposes=purposes_of(reason.disclosure, terms),
+                        purposes=[terms.purposes[k] for k in reason.purposes],
                         legal_basis=enums.stored(enums.LegalBasis, reason.disclosure.legal_basis),
                         ground=enums.stored(enums.DisclosureGround, reason.disclosure.ground),
                         transfers=shown.transfer_objects,
@@ -182,6 +256,7 @@ class SubjectReport:
                         transfer_assessments=[
                             TransferAssessment.from_domain(a) for a in reason.assessments
                         ],
+                        since=reason.since,
                     )
                 )
             accesses.append(
@@ -191,6 +266,7 @@ class SubjectReport:
                     reasons=reasons,
                 )
             )
+        assert report.as_known_at is not None
         return cls(
             subject=DataSubject.from_row(report.subject, terms),
             as_of=report.at,
@@ -201,8 +277,40 @@ class SubjectReport:
                     disclosure=disclosure(item.disclosure),
                     reason=item.reason,
                     explanation=item.explanation,
+                    purposes=[terms.purposes[k] for k in item.purposes],
                 )
                 for item in report.withheld
+            ],
+            as_known_at=report.as_known_at,
+            past_recipients=[
+                PastReceipt(
+                    recipient=recipient(item.recipient),
+                    via=[recipient(v) for v in item.via],
+                    disclosure=disclosure(item.disclosure),
+                    periods=[Period(from_=p.start, to=p.end) for p in item.periods],
+                    data_categories=[categories[k] for k in item.data_categories],
+                    purposes=[terms.purposes[k] for k in item.purposes],
+                    ended_because=item.ended_because,
+                    explanation=item.explanation,
+                )
+                for item in report.past
+            ],
+            upcoming_recipients=[
+                UpcomingReceipt(
+                    recipient=recipient(item.recipient),
+                    disclosure=disclosure(item.disclosure),
+                    starts_at=item.starts_at,
+                    explanation=item.explanation,
+                )
+                for item in report.upcoming
+            ],
+            possible_recipients=[
+                PossibleRecipient(
+                    recipient=recipient(item.recipient),
+                    disclosure=disclosure(item.disclosure),
+                    explanation=item.explanation,
+                )
+                for item in report.possible
             ],
         )
 
@@ -280,8 +388,19 @@ class SubjectQuery:
         extensions=needs(CanReadSubjects),
     )
     async def who_receives(
-        self, info: Info[Context, None], subject: SubjectRef, as_of: datetime | None = None
+        self,
+        info: Info[Context, None],
+        subject: SubjectRef,
+        as_of: datetime | None = None,
+        as_known_at: datetime | None = None,
     ) -> SubjectReport | None:
+        known_at = checked_moment(as_known_at, "asKnownAt")
+        if known_at is not None and as_utc(known_at) > clock.now() + KNOWN_AT_SKEW:
+            raise GraphQLError(
+                "asKnownAt: must not be in the future: nothing is known yet of what will be "
+                "recorded then.",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
         lookup = _lookup(subject)
         if lookup is None:
             return None
@@ -289,6 +408,7 @@ class SubjectQuery:
             subject_id=lookup[0],
             external_ref=lookup[1],
             as_of=checked_moment(as_of, "asOf"),
+            as_known_at=known_at,
             taxonomy=info.context.taxonomy,
         )
         return SubjectReport.from_report(report, info.context) if report else None

@@ -3,7 +3,8 @@ person can read; and a category's recipients. The API and the bench's floor both
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,13 +13,17 @@ from server.db import recipients as recipient_rows
 from server.db import subjects as subject_rows
 from server.db.disclosures import DisclosureRow
 from server.db.subjects import SubjectRow
-from server.domain import explain, transfers, who_receives
+from server.domain import explain, periods, transfers, who_receives
 from server.domain.enums import (
+    DisclosureFrequency,
     DisclosureGround,
     LegalBasis,
     RecipientKind,
+    RecipientStatus,
+    SpecialCategoryCondition,
     TransferMechanism,
 )
+from server.domain.periods import Period, ReceiptEnd
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.domain.validation import country_name
 from server.services import clock
@@ -28,13 +33,16 @@ from server.services.subjects import as_utc
 @dataclass(frozen=True)
 class Reason:
     """One disclosure that reaches the subject: the subject's data it covers (for each matched
-    pair of keys, the more specific one), the sentence for a person, and each transfer judged
-    for the subject's jurisdiction (one per country)."""
+    pair of keys, the more specific one), the purposes it reaches them for (rule 5), since when
+    without a break, the sentence for a person, and each transfer judged for the subject's
+    jurisdiction (one per country)."""
 
     disclosure: DisclosureRow
     data_categories: tuple[str, ...]
     explanation: str
     assessments: list[transfers.Assessment]
+    purposes: tuple[str, ...]
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,34 @@ class Withheld:
     disclosure: DisclosureRow
     reason: who_receives.WithheldReason
     explanation: str
+    purposes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PastReceipt:
+    recipient: dict[str, Any]
+    via: list[dict[str, Any]]
+    disclosure: DisclosureRow
+    periods: list[Period]
+    data_categories: tuple[str, ...]
+    purposes: tuple[str, ...]
+    ended_because: ReceiptEnd
+    explanation: str
+
+
+@dataclass(frozen=True)
+class UpcomingReceipt:
+    recipient: dict[str, Any]
+    disclosure: DisclosureRow
+    starts_at: datetime
+    explanation: str
+
+
+@dataclass(frozen=True)
+class PossibleRecipient:
+    recipient: dict[str, Any]
+    disclosure: DisclosureRow
+    explanation: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +97,10 @@ class SubjectReport:
     at: datetime
     recipients: list[Access]
     withheld: list[Withheld]
+    as_known_at: datetime | None = None
+    past: list[PastReceipt] = field(default_factory=list)
+    upcoming: list[UpcomingReceipt] = field(default_factory=list)
+    possible: list[PossibleRecipient] = field(default_factory=list)
 
 
 _LEGAL_BASES = {basis.value: basis for basis in LegalBasis}
@@ -69,16 +109,29 @@ _MECHANISMS = {m.value: m for m in TransferMechanism}
 _KINDS = {k.value: k for k in RecipientKind}
 
 
-def _facts(row: DisclosureRow) -> who_receives.DisclosureFacts:
+_FREQUENCIES = {f.value: f for f in DisclosureFrequency}
+_CONDITIONS = {c.value: c for c in SpecialCategoryCondition}
+
+
+def _facts(row: DisclosureRow, known_at: datetime | None = None) -> who_receives.DisclosureFacts:
+    """The disclosure as the rules read it; as known at `known_at`, an end recorded later is not
+    known yet."""
+    ended = row.effective_to
+    if known_at is not None and (row.ended_recorded_at is None or row.ended_recorded_at > known_at):
+        ended = None
     return who_receives.DisclosureFacts(
         id=row.id,
         recipient_id=row.recipient_id,
         legal_basis=_LEGAL_BASES[row.legal_basis],
         effective_from=row.effective_from,
-        effective_to=row.effective_to,
+        effective_to=ended,
         data_categories=tuple(row.data_categories),
         subject_types=tuple(row.subject_types),
         purposes=tuple(row.purposes),
+        frequency=_FREQUENCIES[row.frequency],
+        special_category_condition=(
+            _CONDITIONS[row.special_category_condition] if row.special_category_condition else None
+        ),
     )
 
 
@@ -106,35 +159,126 @@ def recipient_profile(row: dict[str, Any]) -> transfers.RecipientProfile:
     return transfers.RecipientProfile(row["name"], _KINDS[row["kind"]], row["dpf_certified"])
 
 
+def _histories(
+    found: dict[int, tuple[dict[str, Any], list[recipient_rows.MoveRow]]], known_at: datetime
+) -> dict[int, periods.RecipientHistory]:
+    """Recipients with the status moves recorded up to `known_at`. A recipient written with no
+    status history at all (by hand, outside the services) holds its status since created."""
+    out = {}
+    for rid, (row, moves) in found.items():
+        if not moves:
+            moves = [
+                recipient_rows.MoveRow(
+                    RecipientStatus(row["status"]), row["created_at"], row["created_at"]
+                )
+            ]
+        out[rid] = periods.RecipientHistory(
+            rid,
+            row["name"],
+            row["engaged_by_id"],
+            tuple(
+                periods.StatusMove(m.effective_at, m.status)
+                for m in moves
+                if m.recorded_at <= known_at
+            ),
+        )
+    return out
+
+
+def _subject_history(subject: SubjectRow, known_at: datetime) -> periods.SubjectHistory:
+    """The subject's versions and consent log as recorded up to `known_at`."""
+    return periods.SubjectHistory(
+        tuple(
+            periods.SubjectVersion(
+                v.valid_from, v.subject_type, v.country, tuple(v.data_categories)
+            )
+            for v in subject.versions
+            if v.recorded_at <= known_at
+        ),
+        tuple(
+            who_receives.ConsentFact(c.purpose, c.granted, c.decided_at, c.explicit, c.recorded_at)
+            for c in subject.consents
+            if c.recorded_at <= known_at
+        ),
+    )
+
+
+class _Phrases:
+    """The words of one report's sentences: categories, purposes and recipients as a person
+    reads them."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+
+    def categories(self, keys: Iterable[str]) -> list[str]:
+        return [explain.category_phrase(self.taxonomy.categories[k]) for k in keys]
+
+    def purposes(self, keys: Iterable[str]) -> list[str]:
+        return [explain.purpose_phrase(self.taxonomy.purposes[k]) for k in keys]
+
+
+def _via(recipient_id: int, rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The engaging chain as recorded, nearest first (cut where it loops or leaves the rows)."""
+    chain: list[dict[str, Any]] = []
+    seen = {recipient_id}
+    current = rows[recipient_id]["engaged_by_id"]
+    while current is not None and current not in seen and current in rows:
+        chain.append(rows[current])
+        seen.add(current)
+        current = rows[current]["engaged_by_id"]
+    return chain
+
+
 async def who_receives_report(
     *,
     subject_id: int | None,
     external_ref: str | None,
     as_of: datetime | None,
+    as_known_at: datetime | None = None,
     taxonomy: Taxonomy | None = None,
 ) -> SubjectReport | None:
-    """The report for one subject at `as_of` (default now); None when there is no such
-    subject. Five SQL statements whatever the size of the inventory."""
+    """The complete report for one subject at `as_of` (default now), from the facts recorded up
+    to `as_known_at` (default now): who receives the data, who did, who will, who may on
+    request, and what is withheld. None when there is no such subject, or none was recorded by
+    `as_known_at`. Five SQL statements whatever the size of the inventory."""
     taxonomy = taxonomy or default_taxonomy()
-    subject = await subject_rows.subject(subject_id=subject_id, external_ref=external_ref)
+    subject = await subject_rows.subject(
+        subject_id=subject_id, external_ref=external_ref, with_versions=True
+    )
     if subject is None:
         return None
-    at = as_utc(as_of) if as_of else clock.now()
-    keys = sorted({k for c in subject.data_categories for k in taxonomy.matching_categories(c)})
-    rows = await disclosure_rows.disclosures_reaching(
-        subject.subject_type, keys, who_receives.utc_day(at), only_active_now=as_of is None
+    now = clock.now()
+    known_at = as_utc(as_known_at) if as_known_at else now
+    at = as_utc(as_of) if as_of else now
+    history = _subject_history(subject, known_at)
+    if not history.versions:
+        return None
+    types = sorted({v.subject_type for v in history.versions})
+    keys = sorted(
+        {
+            k
+            for v in history.versions
+            for c in v.data_categories
+            for k in taxonomy.matching_categories(c)
+        }
     )
-    facts, recipients = await _recipients(sorted({r.recipient_id for r in rows}), as_of and at)
-    subject_facts = who_receives.SubjectFacts(
-        subject_type=subject.subject_type,
-        country=subject.country,
-        data_categories=tuple(subject.data_categories),
-        consents=tuple(
-            who_receives.ConsentFact(c.purpose, c.granted, c.decided_at) for c in subject.consents
-        ),
-    )
-    report = who_receives.who_receives(subject_facts, at, facts, (_facts(r) for r in rows))
+    rows = [
+        r
+        for r in await disclosure_rows.disclosures_covering(types, keys)
+        if r.recorded_at is None or r.recorded_at <= known_at
+    ]
+    found = await recipient_rows.recipients_with_moves(sorted({r.recipient_id for r in rows}))
+    recipients = {rid: row for rid, (row, _) in found.items()}
+    histories = _histories(found, known_at)
+    facts = [_facts(r, known_at) for r in rows]
     by_id = {r.id: r for r in rows}
+    report = periods.point_report(history, histories, facts, at)
+    receipts = periods.receipts(history, histories, facts, at)
+    since = {r.disclosure.id: r.periods[-1].start for r in receipts if r.lasting}
+    words = _Phrases(taxonomy)
+    current = history.facts_at(at)
+    country = current.country if current else subject.country
+    consents = current.consents if current else ()
     day = who_receives.utc_day(at)
     accesses = []
     for access in report.recipients:
@@ -147,20 +291,15 @@ async def who_receives_report(
             assessments: list[transfers.Assessment] = []
             if row.transfers:
                 consent_granted = (
-                    who_receives.consent_verdict(
-                        subject_facts.consents, reason.disclosure.purposes, at
-                    )
-                    is None
+                    who_receives.consent_verdict(consents, reason.purposes, at) is None
                 )
                 assessments = transfers.assess_transfers(
-                    subject.country, recorded_transfers(row), profile, day, consent_granted
+                    country, recorded_transfers(row), profile, day, consent_granted
                 )
             explanation = explain.disclosure_sentence(
                 recipient=recipient["name"],
-                categories=[
-                    explain.category_phrase(taxonomy.categories[k]) for k in reason.data_categories
-                ],
-                purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
+                categories=words.categories(reason.data_categories),
+                purposes=words.purposes(reason.purposes),
                 legal_basis=_LEGAL_BASES[row.legal_basis],
                 ground=_GROUNDS[row.ground],
                 destinations=[country_name(a.country) for a in assessments],
@@ -168,7 +307,16 @@ async def who_receives_report(
                 via=[v["name"] for v in via],
                 transfer_bases=[a.phrase for a in assessments],
             )
-            reasons.append(Reason(row, reason.data_categories, explanation, assessments))
+            reasons.append(
+                Reason(
+                    row,
+                    reason.data_categories,
+                    explanation,
+                    assessments,
+                    reason.purposes,
+                    since[reason.disclosure.id],
+                )
+            )
         accesses.append(Access(recipient, via, reasons))
     withheld = []
     for item in report.withheld:
@@ -176,14 +324,79 @@ async def who_receives_report(
         recipient = recipients[item.recipient.id]
         explanation = explain.withheld_sentence(
             recipient=recipient["name"],
-            categories=[
-                explain.category_phrase(taxonomy.categories[k]) for k in item.data_categories
-            ],
-            purposes=[explain.purpose_phrase(taxonomy.purposes[k]) for k in row.purposes],
-            withdrawn=item.reason == who_receives.WithheldReason.CONSENT_WITHDRAWN,
+            categories=words.categories(item.data_categories),
+            purposes=words.purposes(item.purposes),
+            reason=item.reason.value,
         )
-        withheld.append(Withheld(recipient, row, item.reason, explanation))
-    return SubjectReport(subject, at, accesses, withheld)
+        withheld.append(Withheld(recipient, row, item.reason, explanation, item.purposes))
+    past = [
+        _past_receipt(receipt, by_id, recipients, words)
+        for receipt in receipts
+        if not receipt.lasting
+    ]
+    past.sort(key=lambda p: (p.recipient["name"].casefold(), p.periods[0].start, p.disclosure.id))
+    upcoming = [
+        UpcomingReceipt(
+            recipients[item.recipient.id],
+            by_id[item.disclosure.id],
+            item.starts_at,
+            explain.upcoming_sentence(
+                recipient=recipients[item.recipient.id]["name"],
+                categories=words.categories(item.judgement.data_categories),
+                purposes=words.purposes(item.judgement.purposes),
+                legal_basis=item.disclosure.legal_basis,
+                ground=_GROUNDS[by_id[item.disclosure.id].ground],
+                starts=item.starts_at.date(),
+            ),
+        )
+        for item in periods.upcoming(history, histories, facts, at)
+    ]
+    possible = [
+        PossibleRecipient(
+            recipients[item.recipient.id],
+            by_id[item.disclosure.id],
+            explain.possible_sentence(
+                recipient=recipients[item.recipient.id]["name"],
+                categories=words.categories(item.data_categories),
+                purposes=words.purposes(item.purposes),
+                legal_basis=item.disclosure.legal_basis,
+                ground=_GROUNDS[by_id[item.disclosure.id].ground],
+            ),
+        )
+        for item in report.possible
+    ]
+    return SubjectReport(subject, at, accesses, withheld, known_at, past, upcoming, possible)
+
+
+def _past_receipt(
+    receipt: periods.Receipt,
+    rows: dict[int, DisclosureRow],
+    recipients: dict[int, dict[str, Any]],
+    words: _Phrases,
+) -> PastReceipt:
+    row = rows[receipt.disclosure.id]
+    recipient = recipients[receipt.recipient.id]
+    via = _via(receipt.recipient.id, recipients)
+    assert receipt.ended_because is not None
+    explanation = explain.past_sentence(
+        recipient=recipient["name"],
+        categories=words.categories(receipt.data_categories),
+        purposes=words.purposes(receipt.purposes),
+        legal_basis=receipt.disclosure.legal_basis,
+        spans=[(p.start.date(), p.end.date() if p.end else None) for p in receipt.periods],
+        ended_because=receipt.ended_because.value,
+        via=[v["name"] for v in via],
+    )
+    return PastReceipt(
+        recipient,
+        via,
+        row,
+        receipt.periods,
+        receipt.data_categories,
+        receipt.purposes,
+        receipt.ended_because,
+        explanation,
+    )
 
 
 async def recipients_of_category(

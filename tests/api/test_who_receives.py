@@ -428,14 +428,19 @@ async def test_same_moment_the_decision_recorded_last_wins(client: httpx.AsyncCl
     assert await receivers(client) == ["kestrel-post"]
 
 
-async def test_consent_for_one_of_several_purposes_is_enough(client: httpx.AsyncClient) -> None:
+async def test_consent_is_judged_for_each_purpose(client: httpx.AsyncClient) -> None:
+    """Issue 12 §3: a withdrawal for marketing holds while analytics consent stands; the reason
+    lists only the granted purpose, and each withheld entry its own purposes."""
     await person(client)
     await active(client, "Kestrel Post", consent_flow(purposes=[MARKETING, "analytics.reporting"]))
     await consent(client, "priya", False)
-    assert await held_back(client) == [("kestrel-post", "CONSENT_WITHDRAWN")]
+    assert await held_back(client) == [
+        ("kestrel-post", "NO_CONSENT"),
+        ("kestrel-post", "CONSENT_WITHDRAWN"),
+    ]
     await consent(client, "priya", True, purpose="analytics.reporting")
     assert await receivers(client) == ["kestrel-post"]
-    assert await held_back(client) == []
+    assert await held_back(client) == [("kestrel-post", "CONSENT_WITHDRAWN")]
 
 
 async def test_consent_does_not_matter_for_other_legal_bases(client: httpx.AsyncClient) -> None:
@@ -542,6 +547,7 @@ async def test_engagement_cycle_in_stored_data_terminates(client: httpx.AsyncCli
 async def test_recipients_by_name_and_reasons_by_first_purpose(client: httpx.AsyncClient) -> None:
     await person(client)
     await consent(client, "priya", True)
+    await consent(client, "priya", True, purpose="analytics.reporting")
     await active(client, "beta Mail", flow())
     await active(
         client,

@@ -37,8 +37,10 @@ NOW = datetime.now(UTC)
 
 
 def freeze_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both runs of a query must see the same "now" (whoReceives reports its asOf)."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+    """Both runs of a query must see the same "now" (whoReceives reports its asOf and
+    asKnownAt), taken after the fixtures are recorded, so that the report knows them."""
+    now = datetime.now(UTC)
+    monkeypatch.setattr(clock, "now", lambda: now)
 
 
 @pytest.fixture

@@ -178,7 +178,7 @@ def test_withheld_sentence_for_withdrawn_consent() -> None:
         recipient="Kestrel Post",
         categories=["email address", "name"],
         purposes=["to send you marketing emails"],
-        withdrawn=True,
+        reason="CONSENT_WITHDRAWN",
     )
     assert text == (
         "Kestrel Post would receive your email address and name to send you marketing emails, "
@@ -192,7 +192,7 @@ def test_withheld_sentence_for_no_consent() -> None:
         recipient="Bramblefield CRM",
         categories=["email address"],
         purposes=["to send you marketing emails", "for marketing"],
-        withdrawn=False,
+        reason="NO_CONSENT",
     )
     assert text.startswith("Bramblefield CRM would receive your email address ")
     assert "to send you marketing emails and for marketing" in text
