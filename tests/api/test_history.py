@@ -1,0 +1,292 @@
+"""The complete answer to a person through HTTP (issue 12): who received their data and no
+longer does, who will, since when the current recipients receive it, consent per purpose, and
+answers reproduced exactly as they were known at a past moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.api.test_who_receives import (
+    MARKETING,
+    active,
+    consent,
+    consent_flow,
+    flow,
+    person,
+)
+from tests.conftest import gql
+from tests.helpers import END_DISCLOSURE, RECORD_CONSENT, disclosure_input, move, register
+
+HISTORY = """
+query History($subject: SubjectRef!, $asOf: DateTime, $asKnownAt: DateTime) {
+  whoReceives(subject: $subject, asOf: $asOf, asKnownAt: $asKnownAt) {
+    asOf asKnownAt
+    recipients {
+      recipient { slug }
+      reasons { disclosure { id } since purposes { key } explanation }
+    }
+    withheld { recipient { slug } disclosure { id } reason purposes { key } explanation }
+    pastRecipients {
+      recipient { slug } via { slug } disclosure { id }
+      periods { from to } dataCategories { key } purposes { key }
+      endedBecause explanation
+    }
+    upcomingRecipients { recipient { slug } disclosure { id } startsAt explanation }
+    possibleRecipients { recipient { slug } disclosure { id } explanation }
+  }
+}
+"""
+
+
+async def history(
+    client: httpx.AsyncClient,
+    ref: str = "priya",
+    *,
+    as_of: datetime | None = None,
+    as_known_at: datetime | str | None = None,
+) -> dict[str, Any]:
+    variables: dict[str, Any] = {"subject": {"externalRef": ref}}
+    if as_of is not None:
+        variables["asOf"] = as_of.isoformat()
+    if as_known_at is not None:
+        variables["asKnownAt"] = (
+            as_known_at.isoformat() if isinstance(as_known_at, datetime) else as_known_at
+        )
+    body = await gql(client, HISTORY, variables)
+    assert "errors" not in body, body["errors"]
+    return body  # type: ignore[no-any-return]
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def test_a_withdrawn_consent_leaves_a_past_recipient_with_its_period(
+    client: httpx.AsyncClient,
+) -> None:
+    """Art. 15(1)(c) and Art. 7(3): the vendor that received a lead's data until they withdrew
+    is listed as having received it, not as "would receive"."""
+    await person(client)
+    await active(client, "Kestrel Post", consent_flow())
+    await consent(client, "priya", True)
+    granted = (await history(client))["data"]["whoReceives"]
+    [reason] = granted["recipients"][0]["reasons"]
+    await consent(client, "priya", False)
+    found = (await history(client))["data"]["whoReceives"]
+    assert found["recipients"] == []
+    [past] = found["pastRecipients"]
+    assert past["recipient"] == {"slug": "kestrel-post"}
+    assert past["endedBecause"] == "CONSENT_WITHDRAWN"
+    assert past["purposes"] == [{"key": MARKETING}]
+    assert past["dataCategories"] == [{"key": "user.contact.email"}]
+    [period] = past["periods"]
+    assert period["from"] == reason["since"]
+    assert moment(period["to"]) > moment(period["from"])
+    assert past["explanation"].startswith("Kestrel Post received your email address")
+    assert past["explanation"].endswith("it stopped when you withdrew your consent.")
+    # Still withheld now: the withdrawal is the current state of that purpose.
+    assert [w["reason"] for w in found["withheld"]] == ["CONSENT_WITHDRAWN"]
+
+
+async def test_an_offboarded_vendor_is_a_past_recipient(client: httpx.AsyncClient) -> None:
+    await person(client)
+    vendor = await active(client, "Bramble CRM", flow())
+    await move(client, vendor["id"], "OFFBOARDED")
+    found = (await history(client))["data"]["whoReceives"]
+    assert found["recipients"] == []
+    [past] = found["pastRecipients"]
+    assert past["endedBecause"] == "RECIPIENT_NO_LONGER_ACTIVE"
+    assert "it stopped when we stopped using Bramble CRM." in past["explanation"]
+
+
+async def test_an_ended_disclosure_is_a_past_receipt_and_since_is_the_start_of_the_span(
+    client: httpx.AsyncClient,
+) -> None:
+    subject = await person(client)
+    assert subject["id"]
+    vendor = await active(client, "Acme Mail", flow(), flow(purposes=["essential.service"]))
+    found = (await history(client))["data"]["whoReceives"]
+    reasons = found["recipients"][0]["reasons"]
+    assert len(reasons) == 2
+    since = {r["since"] for r in reasons}
+    assert len(since) == 1  # both reach the subject from their first recorded version
+    disclosure_id = vendor["disclosures"][0]["id"]
+    today = datetime.now(UTC).date()
+    body = await gql(
+        client,
+        END_DISCLOSURE,
+        {"input": {"id": disclosure_id, "effectiveTo": (today + timedelta(days=1)).isoformat()}},
+    )
+    assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    tomorrow_noon = datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC)
+    later = (await history(client, as_of=tomorrow_noon + timedelta(hours=12)))["data"][
+        "whoReceives"
+    ]
+    assert [r["disclosure"]["id"] for r in later["recipients"][0]["reasons"]] == [
+        vendor["disclosures"][1]["id"]
+    ]
+    [past] = later["pastRecipients"]
+    assert past["disclosure"]["id"] == disclosure_id
+    assert past["endedBecause"] == "DISCLOSURE_ENDED"
+    assert moment(past["periods"][0]["to"]) == tomorrow_noon
+
+
+async def test_consent_is_per_purpose_in_reasons_and_withheld(client: httpx.AsyncClient) -> None:
+    await person(client)
+    await active(client, "Kestrel Post", consent_flow(purposes=[MARKETING, "analytics.reporting"]))
+    await consent(client, "priya", True, purpose="analytics.reporting")
+    await consent(client, "priya", False)
+    found = (await history(client))["data"]["whoReceives"]
+    [reason] = found["recipients"][0]["reasons"]
+    assert reason["purposes"] == [{"key": "analytics.reporting"}]
+    [withheld] = found["withheld"]
+    assert withheld["reason"] == "CONSENT_WITHDRAWN"
+    assert withheld["purposes"] == [{"key": MARKETING}]
+
+
+async def test_a_decision_on_a_parent_purpose_covers_the_purposes_under_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Rule 5: consent to `marketing` covers `marketing.communications.email`; a later
+    withdrawal on the narrower purpose counts for it alone."""
+    await person(client)
+    await active(client, "Kestrel Post", consent_flow())
+    await consent(client, "priya", True, purpose="marketing")
+    assert [
+        a["recipient"]["slug"] for a in (await history(client))["data"]["whoReceives"]["recipients"]
+    ] == ["kestrel-post"]
+    await consent(client, "priya", False)
+    assert (await history(client))["data"]["whoReceives"]["recipients"] == []
+
+
+async def test_an_upcoming_disclosure_to_an_approved_vendor(client: httpx.AsyncClient) -> None:
+    await person(client)
+    starts = datetime.now(UTC).date() + timedelta(days=10)
+    await register(
+        client,
+        name="Lumen Analytics",
+        status="APPROVED",
+        disclosures=[disclosure_input(effectiveFrom=starts.isoformat())],
+    )
+    found = (await history(client))["data"]["whoReceives"]
+    assert found["recipients"] == [] and found["pastRecipients"] == []
+    [upcoming] = found["upcomingRecipients"]
+    assert upcoming["recipient"] == {"slug": "lumen-analytics"}
+    assert moment(upcoming["startsAt"]) == datetime.combine(starts, datetime.min.time(), UTC)
+    assert upcoming["explanation"].startswith("Lumen Analytics will receive your email address")
+    # Asked about a moment after it starts, it is a recipient once the vendor is ACTIVE only.
+    later = await history(client, as_of=datetime.combine(starts, datetime.min.time(), UTC))
+    assert later["data"]["whoReceives"]["upcomingRecipients"] == []
+
+
+async def test_as_known_at_reproduces_an_earlier_answer_exactly(client: httpx.AsyncClient) -> None:
+    """Issue 12 §1: an answer given earlier comes back exactly, whatever was recorded since,
+    backdated facts included; asked as known now, the same moment reads differently."""
+    await person(client)
+    await active(client, "Kestrel Post", consent_flow())
+    vendor = await active(client, "Acme Mail", flow(effectiveFrom="2020-01-01"))
+    await consent(client, "priya", True)
+    first = (await history(client))["data"]["whoReceives"]
+    as_of, known = moment(first["asOf"]), moment(first["asKnownAt"])
+    assert known == as_of
+    assert sorted(a["recipient"]["slug"] for a in first["recipients"]) == [
+        "acme-mail",
+        "kestrel-post",
+    ]
+    # Backdated facts: a withdrawal decided before the answer, and the end of Acme's disclosure
+    # on a day before it.
+    body = await gql(
+        client,
+        RECORD_CONSENT,
+        {
+            "input": {
+                "subject": {"externalRef": "priya"},
+                "purpose": MARKETING,
+                "granted": False,
+                "recordedAt": (as_of - timedelta(milliseconds=1)).isoformat(),
+            }
+        },
+    )
+    assert body["data"]["recordConsent"]["userErrors"] == []
+    body = await gql(
+        client,
+        END_DISCLOSURE,
+        {"input": {"id": vendor["disclosures"][0]["id"], "effectiveTo": "2021-01-01"}},
+    )
+    assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    again = (await history(client, as_of=as_of, as_known_at=known))["data"]["whoReceives"]
+    assert again == first
+    now_known = (await history(client, as_of=as_of))["data"]["whoReceives"]
+    assert now_known["recipients"] == []
+    assert moment(now_known["asKnownAt"]) > known
+
+
+async def test_as_known_at_before_the_subject_was_recorded_is_null(
+    client: httpx.AsyncClient,
+) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    await person(client)
+    body = await history(client, as_known_at=before)
+    assert body["data"]["whoReceives"] is None
+
+
+async def test_as_known_at_may_lie_before_as_of_but_not_in_the_future(
+    client: httpx.AsyncClient,
+) -> None:
+    await person(client)
+    known = datetime.now(UTC)
+    later = known + timedelta(days=30)
+    body = await history(client, as_of=later, as_known_at=known)
+    assert moment(body["data"]["whoReceives"]["asKnownAt"]) == known
+    assert moment(body["data"]["whoReceives"]["asOf"]) == later
+    ahead = await gql(
+        client,
+        HISTORY,
+        {
+            "subject": {"externalRef": "priya"},
+            "asKnownAt": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+        },
+    )
+    assert ahead["data"]["whoReceives"] is None
+    [error] = ahead["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["path"] == ["whoReceives"]
+    assert "asKnownAt" in error["message"]
+
+
+async def test_as_of_before_the_subjects_first_version_is_an_empty_report(
+    client: httpx.AsyncClient,
+) -> None:
+    """We held nothing of the person then: no recipients, past or present."""
+    await person(client)
+    await active(client, "Acme Mail", flow())
+    found = (await history(client, as_of=datetime(2024, 6, 1, tzinfo=UTC)))["data"]["whoReceives"]
+    assert found["recipients"] == [] and found["pastRecipients"] == []
+    assert found["withheld"] == []
+
+
+async def test_a_subprocessor_stops_when_its_engaging_processor_does(
+    client: httpx.AsyncClient,
+) -> None:
+    await person(client)
+    processor = await active(client, "Acme Cloud", flow())
+    await active(
+        client,
+        "Deep Store",
+        flow(),
+        role="SUBPROCESSOR",
+        engagedBy=processor["slug"],
+        country="DE",
+    )
+    await move(client, processor["id"], "SUSPENDED")
+    found = (await history(client))["data"]["whoReceives"]
+    ended = {p["recipient"]["slug"]: p for p in found["pastRecipients"]}
+    assert ended["deep-store"]["endedBecause"] == "ENGAGING_PROCESSOR_STOPPED"
+    assert ended["deep-store"]["via"] == [{"slug": "acme-cloud"}]
+    assert ended["acme-cloud"]["endedBecause"] == "RECIPIENT_NO_LONGER_ACTIVE"
+    assert (
+        date.fromisoformat(ended["deep-store"]["periods"][0]["to"][:10]) == datetime.now(UTC).date()
+    )
