@@ -28,3 +28,15 @@ def test_schema_file_is_the_exported_schema() -> None:
     assert committed == schema_sdl(), (
         "schema.graphql is stale: run `python -m server export-schema > schema.graphql`"
     )
+
+
+def test_who_receives_takes_as_known_at() -> None:
+    """Part 4 adds an optional argument to part 2's Query.whoReceives, which SDL cannot express
+    as an extension: whoReceives(subject: SubjectRef!, asOf: DateTime, asKnownAt: DateTime)."""
+    field = build_schema()._schema.query_type.fields["whoReceives"]  # type: ignore[union-attr]
+    assert {name: str(arg.type) for name, arg in field.args.items()} == {
+        "subject": "SubjectRef!",
+        "asOf": "DateTime",
+        "asKnownAt": "DateTime",
+    }
+    assert str(field.type) == "SubjectReport"

@@ -240,7 +240,7 @@ async def who_receives_report(
     """The complete report for one subject at `as_of` (default now), from the facts recorded up
     to `as_known_at` (default now): who receives the data, who did, who will, who may on
     request, and what is withheld. None when there is no such subject, or none was recorded by
-    `as_known_at`. Five SQL statements whatever the size of the inventory."""
+    `as_known_at`. Seven SQL statements whatever the size of the inventory."""
     taxonomy = taxonomy or default_taxonomy()
     subject = await subject_rows.subject(
         subject_id=subject_id, external_ref=external_ref, with_versions=True

@@ -12,12 +12,13 @@ import httpx
 from tests.api.test_who_receives import (
     MARKETING,
     active,
+    build_inventory,
     consent,
     consent_flow,
     flow,
     person,
 )
-from tests.conftest import gql
+from tests.conftest import QueryCounter, gql
 from tests.helpers import END_DISCLOSURE, RECORD_CONSENT, disclosure_input, move, register
 
 HISTORY = """
@@ -290,3 +291,32 @@ async def test_a_subprocessor_stops_when_its_engaging_processor_does(
     assert (
         date.fromisoformat(ended["deep-store"]["periods"][0]["to"][:10]) == datetime.now(UTC).date()
     )
+
+
+async def test_statements_per_complete_report_do_not_grow_with_history(
+    client: httpx.AsyncClient, sql_counter: QueryCounter
+) -> None:
+    """Past, current, upcoming: the same statements for 5 recipients as for 40, as known now or
+    at a past moment."""
+    await person(client)
+
+    async def grow(start: int, stop: int) -> None:
+        await build_inventory(client, start, stop)
+        for group in range(start, stop, 5):
+            gone = await active(client, f"Gone {group:03d}", flow())
+            await move(client, gone["id"], "OFFBOARDED")
+
+    async def count(as_known_at: datetime | None = None) -> tuple[int, dict[str, Any]]:
+        sql_counter.statements.clear()
+        found = (await history(client, as_known_at=as_known_at))["data"]["whoReceives"]
+        return len(sql_counter.statements), found
+
+    await grow(0, 5)
+    small, found = await count()
+    assert len(found["pastRecipients"]) == 1
+    small_known, _ = await count(datetime.now(UTC))
+    await grow(5, 40)
+    large, found = await count()
+    assert len(found["pastRecipients"]) == 8 and len(found["recipients"]) == 32
+    large_known, _ = await count(datetime.now(UTC))
+    assert large == small and large_known == small_known == small
