@@ -4,7 +4,7 @@ person can read; and a category's recipients. The API and the bench's floor both
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -365,7 +365,32 @@ async def who_receives_report(
         )
         for item in report.possible
     ]
-    return SubjectReport(subject, at, accesses, withheld, known_at, past, upcoming, possible)
+    return SubjectReport(
+        _as_known(subject, history, at, known_at),
+        at,
+        accesses,
+        withheld,
+        known_at,
+        past,
+        upcoming,
+        possible,
+    )
+
+
+def _as_known(
+    subject: SubjectRow, history: periods.SubjectHistory, at: datetime, known_at: datetime
+) -> SubjectRow:
+    """The subject as the report saw it: its version at `at` (its first, before it), and the
+    consent decisions recorded by `known_at`; so that a reproduced answer shows the facts it
+    was computed from, not those recorded since."""
+    version = history.version_at(at) or history.versions[0]
+    return replace(
+        subject,
+        subject_type=version.subject_type,
+        country=version.country,
+        data_categories=sorted(version.data_categories),
+        consents=[c for c in subject.consents if c.recorded_at <= known_at],
+    )
 
 
 def _past_receipt(

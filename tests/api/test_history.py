@@ -25,6 +25,7 @@ HISTORY = """
 query History($subject: SubjectRef!, $asOf: DateTime, $asKnownAt: DateTime) {
   whoReceives(subject: $subject, asOf: $asOf, asKnownAt: $asKnownAt) {
     asOf asKnownAt
+    subject { country dataCategories { key } consents { purpose { key } granted decidedAt } }
     recipients {
       recipient { slug }
       reasons { disclosure { id } since purposes { key } explanation }
@@ -218,6 +219,7 @@ async def test_as_known_at_reproduces_an_earlier_answer_exactly(client: httpx.As
         {"input": {"id": vendor["disclosures"][0]["id"], "effectiveTo": "2021-01-01"}},
     )
     assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    await person(client, categories=["user.name"])  # a new version, from now on
     again = (await history(client, as_of=as_of, as_known_at=known))["data"]["whoReceives"]
     assert again == first
     now_known = (await history(client, as_of=as_of))["data"]["whoReceives"]
