@@ -22,9 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from server.domain.enums import SpecialCategoryCondition
+from server.domain.enums import RecipientStatus, SpecialCategoryCondition
 from server.domain.errors import ErrorCollector
 from server.domain.taxonomy import SPECIAL_CATEGORIES, keys_match
+from server.domain.who_receives import RecipientFacts
 
 ART_10_PREFIX = "Art. 10"
 # Each special category's root key, with the item of Art. 9(1) or Art. 10 it holds.
@@ -84,6 +85,44 @@ def missing_condition(
         return None
     found = coverage(keys)
     return found if found.special else None
+
+
+@dataclass(frozen=True)
+class RecordedDisclosure:
+    """A disclosure in effect at the moment asked about, with its recipient's status then."""
+
+    id: int
+    recipient: RecipientFacts
+    data_categories: tuple[str, ...]
+    condition: SpecialCategoryCondition | None
+
+
+@dataclass(frozen=True)
+class SpecialCategoryGap:
+    disclosure: RecordedDisclosure
+    coverage: SpecialCoverage
+
+
+def special_category_gaps(disclosures: Iterable[RecordedDisclosure]) -> list[SpecialCategoryGap]:
+    """Disclosures to recipients ACTIVE at the moment that cover special-category or
+    criminal-offence data without a condition (recorded before the rule, or written around it),
+    by recipient name, then disclosure. Only an ACTIVE recipient receives anything (rule 1)."""
+    gaps = []
+    for disclosure in disclosures:
+        if disclosure.recipient.status_at != RecipientStatus.ACTIVE:
+            continue
+        found = missing_condition(disclosure.data_categories, disclosure.condition)
+        if found is not None:
+            gaps.append(SpecialCategoryGap(disclosure, found))
+    gaps.sort(
+        key=lambda g: (
+            g.disclosure.recipient.name.casefold(),
+            g.disclosure.recipient.name,
+            g.disclosure.recipient.id,
+            g.disclosure.id,
+        )
+    )
+    return gaps
 
 
 def _item_names(items: Iterable[str]) -> str:

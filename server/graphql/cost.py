@@ -107,6 +107,8 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("Query", "subjectTypes"): ListBound("subject_types"),
     ("Query", "adequacyDecisions"): ListBound("adequacy_decisions"),
     ("Query", "transferGaps"): ListBound("transfers"),
+    # One gap per disclosure at most (the only kind so far is about a disclosure).
+    ("Query", "complianceGaps"): ListBound("disclosures"),
     ("RecipientConnection", "edges"): SAME_ITEMS,
     ("Recipient", "subprocessors"): ListBound(
         "subprocessors_per_recipient", "recipients", Items.OWNED

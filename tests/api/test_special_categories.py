@@ -117,3 +117,99 @@ async def test_add_disclosure_needs_a_condition_too(client: httpx.AsyncClient) -
     )
     assert given["userErrors"] == []
     assert await Disclosure.all().count() == 1
+
+
+# -- complianceGaps --------------------------------------------------------------------------
+
+GAPS = """
+query Gaps($kinds: [ComplianceGapKind!], $asOf: DateTime) {
+  complianceGaps(kinds: $kinds, asOf: $asOf) {
+    kind recipient { slug } disclosure { id specialCategoryCondition } explanation
+  }
+}
+"""
+
+
+async def recorded_without_condition(
+    client: httpx.AsyncClient, name: str, keys: list[str], status: str = "ACTIVE", **extra: Any
+) -> dict[str, Any]:
+    """A recipient whose disclosure of `keys` was recorded before the rule: with the condition
+    cleared in the database, as a row from before the rule would be."""
+    condition = "CRIMINAL_DATA_AUTHORISED_BY_LAW" if keys == CRIMINAL else "EXPLICIT_CONSENT"
+    recipient = await register(
+        client,
+        name=name,
+        status=status,
+        disclosures=[
+            disclosure_input(dataCategories=keys, specialCategoryCondition=condition, **extra)
+        ],
+    )
+    await Disclosure.filter(recipient__slug=recipient["slug"]).update(
+        special_category_condition=None
+    )
+    return recipient
+
+
+async def gaps(client: httpx.AsyncClient, **variables: Any) -> list[dict[str, Any]]:
+    body = await gql(client, GAPS, variables)
+    assert "errors" not in body, body
+    found: list[dict[str, Any]] = body["data"]["complianceGaps"]
+    return found
+
+
+async def test_compliance_gaps_list_special_disclosures_without_condition(
+    client: httpx.AsyncClient, client_for: Any, sql_counter: Any
+) -> None:
+    await recorded_without_condition(client, "Zeta Clinic", HEALTH)
+    await recorded_without_condition(client, "alpha Checks", CRIMINAL)
+    await recorded_without_condition(client, "Proposed Clinic", HEALTH, status="PROPOSED")
+    await recorded_without_condition(client, "Future Clinic", HEALTH, effectiveFrom="2199-01-01")
+    await register(
+        client,
+        name="Covered Clinic",
+        status="ACTIVE",
+        disclosures=[
+            disclosure_input(dataCategories=HEALTH, specialCategoryCondition="PUBLIC_HEALTH"),
+            disclosure_input(),
+        ],
+    )
+    viewer = await client_for("viewer", "dashboard")
+    sql_counter.statements.clear()
+    found = await gaps(viewer)
+    assert len([s for s in sql_counter.statements if "SELECT" in s]) <= 4
+    assert [(g["kind"], g["recipient"]["slug"]) for g in found] == [
+        ("SPECIAL_CATEGORY_WITHOUT_CONDITION", "alpha-checks"),
+        ("SPECIAL_CATEGORY_WITHOUT_CONDITION", "zeta-clinic"),
+    ]
+    assert all(g["disclosure"]["specialCategoryCondition"] is None for g in found)
+    assert found[0]["explanation"].startswith("alpha Checks receives ")
+    assert "criminal-offence data (GDPR Art. 10)" in found[0]["explanation"]
+    assert "special-category data (GDPR Art. 9)" in found[1]["explanation"]
+    assert await gaps(viewer, kinds=["SPECIAL_CATEGORY_WITHOUT_CONDITION"]) == found
+    assert await gaps(viewer, kinds=[]) == []
+    later = await gaps(viewer, asOf="2199-06-01T00:00:00Z")
+    assert [g["recipient"]["slug"] for g in later] == [
+        "alpha-checks",
+        "future-clinic",
+        "zeta-clinic",
+    ]
+    assert await gaps(viewer, asOf="2001-01-01T00:00:00Z") == []
+
+
+async def test_compliance_gaps_statements_do_not_grow_with_the_gaps(
+    client: httpx.AsyncClient, sql_counter: Any
+) -> None:
+    await recorded_without_condition(client, "One Clinic", HEALTH)
+    sql_counter.statements.clear()
+    assert len(await gaps(client, asOf="2199-06-01T00:00:00Z")) == 1
+    few = len(sql_counter.statements)
+    for i in range(5):
+        await recorded_without_condition(client, f"Clinic {i}", HEALTH)
+    sql_counter.statements.clear()
+    assert len(await gaps(client, asOf="2199-06-01T00:00:00Z")) == 6
+    assert len(sql_counter.statements) == few
+
+
+async def test_compliance_gaps_need_a_key(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.post("/graphql", json={"query": GAPS})
+    assert response.status_code == 401

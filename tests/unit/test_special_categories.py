@@ -7,10 +7,12 @@ import pytest
 
 from server.domain import special_categories as special
 from server.domain.disclosure_terms import DisclosureSpec, check_disclosure
-from server.domain.enums import DisclosureGround, LegalBasis
+from server.domain.enums import DisclosureGround, LegalBasis, RecipientStatus
 from server.domain.enums import SpecialCategoryCondition as C
 from server.domain.errors import ErrorCollector
+from server.domain.explain import special_category_gap_sentence
 from server.domain.taxonomy import default_taxonomy
+from server.domain.who_receives import RecipientFacts
 
 TAXONOMY = default_taxonomy()
 PATH = ["input", "disclosures", "0"]
@@ -171,3 +173,67 @@ def test_missing_condition_is_the_compliance_gap() -> None:
     assert special.missing_condition(["user.health_and_medical"], C.EXPLICIT_CONSENT) is None
     gap = special.missing_condition(["user.name", "user.health_and_medical"], None)
     assert gap is not None and gap.keys == ("user.health_and_medical",)
+
+
+# -- complianceGaps: recorded disclosures without a condition ---------------------------------
+
+
+def recorded(
+    did: int,
+    name: str,
+    keys: tuple[str, ...],
+    condition: C | None = None,
+    status: RecipientStatus | None = RecipientStatus.ACTIVE,
+) -> special.RecordedDisclosure:
+    recipient = RecipientFacts(id=did * 10, name=name, engaged_by_id=None, status_at=status)
+    return special.RecordedDisclosure(did, recipient, keys, condition)
+
+
+def test_gaps_are_active_recipients_special_disclosures_without_condition() -> None:
+    gaps = special.special_category_gaps(
+        [
+            recorded(1, "Zeta Clinic", ("user.health_and_medical",)),
+            recorded(2, "alpha Labs", ("user.contact.email", "user.demographic")),
+            recorded(3, "Covered Clinic", HEALTH_KEYS, C.HEALTH_OR_SOCIAL_CARE),
+            recorded(4, "Mail Co", ("user.contact.email",)),
+            recorded(5, "Suspended Clinic", HEALTH_KEYS, status=RecipientStatus.SUSPENDED),
+            recorded(6, "Future Clinic", HEALTH_KEYS, status=None),
+            recorded(7, "Beta Checks", ("user.criminal_history",)),
+            recorded(0, "Zeta Clinic", ("user",)),
+        ]
+    )
+    assert [(g.disclosure.recipient.name, g.disclosure.id) for g in gaps] == [
+        ("alpha Labs", 2),
+        ("Beta Checks", 7),
+        ("Zeta Clinic", 0),
+        ("Zeta Clinic", 1),
+    ]
+    assert gaps[0].coverage.keys == ("user.demographic",)
+    assert gaps[1].coverage.art_10_keys == ("user.criminal_history",)
+
+
+HEALTH_KEYS = ("user.health_and_medical",)
+
+
+@pytest.mark.parametrize(
+    ("art_9", "art_10", "phrase"),
+    [
+        (True, False, "special-category data (GDPR Art. 9), on the legal basis of legitimate "
+         "interests with no Art. 9(2) condition recorded"),
+        (False, True, "criminal-offence data (GDPR Art. 10), on the legal basis of legitimate "
+         "interests with no Art. 10 authorisation by law recorded"),
+        (True, True, "special-category and criminal-offence data (GDPR Art. 9 and Art. 10)"),
+    ],
+)  # fmt: skip
+def test_gap_sentence_names_recipient_categories_and_article(
+    art_9: bool, art_10: bool, phrase: str
+) -> None:
+    sentence = special_category_gap_sentence(
+        recipient="Zeta Clinic",
+        categories=["health records", "genetic data"],
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        art_9=art_9,
+        art_10=art_10,
+    )
+    assert sentence.startswith("Zeta Clinic receives health records and genetic data, ")
+    assert phrase in sentence
