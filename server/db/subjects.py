@@ -29,6 +29,40 @@ class SubjectRow:
     consents: list[ConsentRow] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SubjectVersionRow:
+    id: int
+    subject_type: str
+    country: str
+    data_categories: tuple[str, ...]
+    valid_from: datetime
+    recorded_at: datetime
+
+
+async def subject_versions(subject_id: int) -> list[SubjectVersionRow]:
+    """Every recorded version of a subject's facts, in valid_from order (then recorded_at, id)."""
+    conn = connection()
+    st = Statement(conn)
+    rows = await fetch(
+        conn,
+        st,
+        "SELECT id, subject_type_id, country, categories_text, valid_from, recorded_at "
+        f"FROM subject_version WHERE subject_id = {st.param(subject_id)} "
+        "ORDER BY valid_from, recorded_at, id",
+    )
+    return [
+        SubjectVersionRow(
+            vid,
+            subject_type,
+            country,
+            tuple(categories.split(",")) if categories else (),
+            to_datetime(valid_from),  # type: ignore[arg-type]
+            to_datetime(recorded_at),  # type: ignore[arg-type]
+        )
+        for vid, subject_type, country, categories, valid_from, recorded_at in rows
+    ]
+
+
 async def subject(*, subject_id: int | None, external_ref: str | None) -> SubjectRow | None:
     conn = connection()
     st = Statement(conn)

@@ -149,6 +149,7 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("RecipientPayload", "userErrors"): ListBound("user_errors"),
     ("DisclosurePayload", "userErrors"): ListBound("user_errors"),
     ("DataSubjectPayload", "userErrors"): ListBound("user_errors"),
+    ("DisclosureEventPayload", "userErrors"): ListBound("user_errors"),
 }
 # Object fields that give each parent an object of its own: distinct parents, distinct objects.
 ONE_TO_ONE = frozenset(
