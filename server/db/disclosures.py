@@ -230,6 +230,20 @@ async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
     )
 
 
+async def disclosures_without_condition_on(
+    category_keys: Sequence[str], day: date
+) -> list[DisclosureRow]:
+    """Disclosures in effect on `day` that record no special-category condition and cover one
+    of `category_keys` (the keys that count as special: server/domain/special_categories.py)."""
+    st = Statement(connection())
+    return await _select(
+        st,
+        "d.special_category_condition IS NULL AND d.id IN (SELECT dc.disclosure_id FROM "
+        f"disclosure_category dc WHERE {st.is_in('dc.category_id', category_keys)}) "
+        f"AND {in_effect_on(st, day)}",
+    )
+
+
 async def recipients_with_disclosure_of(category_keys: Sequence[str], day: date) -> list[int]:
     """Recipients with a disclosure in effect on `day` covering one of `category_keys`."""
     conn = connection()

@@ -18,13 +18,12 @@ class ConsentRow:
     explicit: bool = False
 
 
-@dataclass
-class VersionRow:
-    """One version of a subject's facts: from `valid_from` on, as recorded at `recorded_at`."""
-
+@dataclass(frozen=True)
+class SubjectVersionRow:
+    id: int
     subject_type: str
     country: str
-    data_categories: list[str]
+    data_categories: tuple[str, ...]
     valid_from: datetime
     recorded_at: datetime
 
@@ -38,14 +37,38 @@ class SubjectRow:
     created_at: datetime
     data_categories: list[str] = field(default_factory=list)
     consents: list[ConsentRow] = field(default_factory=list)
-    versions: list[VersionRow] = field(default_factory=list)
+    versions: list[SubjectVersionRow] = field(default_factory=list)
+
+
+async def subject_versions(subject_id: int) -> list[SubjectVersionRow]:
+    """Every recorded version of a subject's facts, in valid_from order (then recorded_at, id)."""
+    conn = connection()
+    st = Statement(conn)
+    rows = await fetch(
+        conn,
+        st,
+        "SELECT id, subject_type_id, country, categories_text, valid_from, recorded_at "
+        f"FROM subject_version WHERE subject_id = {st.param(subject_id)} "
+        "ORDER BY valid_from, recorded_at, id",
+    )
+    return [
+        SubjectVersionRow(
+            vid,
+            subject_type,
+            country,
+            tuple(categories.split(",")) if categories else (),
+            to_datetime(valid_from),  # type: ignore[arg-type]
+            to_datetime(recorded_at),  # type: ignore[arg-type]
+        )
+        for vid, subject_type, country, categories, valid_from, recorded_at in rows
+    ]
 
 
 async def subject(
     *, subject_id: int | None, external_ref: str | None, with_versions: bool = False
 ) -> SubjectRow | None:
     """The subject's current facts and consent log; with `with_versions`, every version of its
-    facts too, by valid_from (ties in the order recorded)."""
+    facts too (subject_versions)."""
     conn = connection()
     st = Statement(conn)
     where = (
@@ -85,22 +108,5 @@ async def subject(
         for p, g, decided, recorded, e in consents
     ]
     if with_versions:
-        st = Statement(conn)
-        versions = await fetch(
-            conn,
-            st,
-            "SELECT subject_type_id, country, categories_text, valid_from, recorded_at "
-            f"FROM subject_version WHERE subject_id = {st.param(sid)} "
-            "ORDER BY valid_from, recorded_at, id",
-        )
-        found.versions = [
-            VersionRow(
-                kind,
-                country,
-                text.split(",") if text else [],
-                to_datetime(valid),  # type: ignore[arg-type]
-                to_datetime(recorded),  # type: ignore[arg-type]
-            )
-            for kind, country, text, valid, recorded in versions
-        ]
+        found.versions = await subject_versions(sid)
     return found

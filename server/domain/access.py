@@ -26,6 +26,7 @@ class Capability(StrEnum):
     WRITE_SUBJECTS = "write data subjects and consents"
     WRITE_INVENTORY = "register and change recipients and their disclosures"
     CHANGE_STATUS = "move recipients through their lifecycle"
+    RECORD_DISCLOSURE_EVENTS = "record disclosures made on a lawful request"
 
 
 C = Capability
@@ -33,7 +34,9 @@ _VIEWER = frozenset({C.READ_INVENTORY})
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.VIEWER: _VIEWER,
     Role.PROCUREMENT: _VIEWER | {C.WRITE_INVENTORY, C.CHANGE_STATUS},
-    Role.PRIVACY: _VIEWER | {C.READ_SUBJECTS, C.WRITE_SUBJECTS, C.CHANGE_STATUS},
+    # Disclosing a person's data on a lawful request is the privacy office's decision.
+    Role.PRIVACY: _VIEWER
+    | {C.READ_SUBJECTS, C.WRITE_SUBJECTS, C.CHANGE_STATUS, C.RECORD_DISCLOSURE_EVENTS},
     Role.ADMIN: frozenset(Capability),
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from server.domain import validation
+from server.domain import special_categories, validation
 from server.domain.enums import (
     DisclosureFrequency,
     DisclosureGround,
@@ -91,6 +91,16 @@ def check_disclosure(
         for i, key in enumerate(keys):
             if key not in known:
                 errors.add([*path, name, str(i)], f'Unknown {label} "{key[:100]}".')
+    # GDPR Art. 9(2) and Art. 10: special-category and criminal-offence data need a condition
+    # that fits them (server/domain/special_categories.py says which keys count). Judged on the
+    # known keys only: an unknown one has its own error above, and too many keys have theirs.
+    if len(spec.data_categories) <= CATEGORIES_MAX:
+        special_categories.check_condition(
+            errors,
+            path,
+            [k for k in spec.data_categories if k in taxonomy.categories],
+            spec.special_category_condition,
+        )
     # Art. 30(1)(f): the envisaged time limit for erasure, when there is one.
     if spec.retention is not None and (problem := validation.retention_error(spec.retention)):
         errors.add([*path, "retention"], problem)

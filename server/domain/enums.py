@@ -89,6 +89,13 @@ class SpecialCategoryCondition(StrEnum):
     CRIMINAL_DATA_AUTHORISED_BY_LAW = "CRIMINAL_DATA_AUTHORISED_BY_LAW"
 
 
+class ComplianceGapKind(StrEnum):
+    """What a compliance gap is about. SPECIAL_CATEGORY_WITHOUT_CONDITION: a disclosure covers
+    special-category or criminal-offence data without an Art. 9(2) or Art. 10 condition."""
+
+    SPECIAL_CATEGORY_WITHOUT_CONDITION = "SPECIAL_CATEGORY_WITHOUT_CONDITION"
+
+
 class UserErrorCode(StrEnum):
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"

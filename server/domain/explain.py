@@ -112,6 +112,31 @@ def disclosure_sentence(
     )
 
 
+def special_category_gap_sentence(
+    *,
+    recipient: str,
+    categories: Sequence[str],
+    legal_basis: LegalBasis,
+    art_9: bool,
+    art_10: bool,
+) -> str:
+    """A compliance gap for a dashboard: special-category or criminal-offence data disclosed
+    with no Art. 9(2) or Art. 10 condition recorded. Categories come already phrased."""
+    if art_9 and art_10:
+        kind = "special-category and criminal-offence data (GDPR Art. 9 and Art. 10)"
+        missing = "Art. 9(2) condition or Art. 10 authorisation"
+    elif art_10:
+        kind = "criminal-offence data (GDPR Art. 10)"
+        missing = "Art. 10 authorisation by law"
+    else:
+        kind = "special-category data (GDPR Art. 9)"
+        missing = "Art. 9(2) condition"
+    return (
+        f"{recipient} receives {join_words(categories)}, {kind}, on the legal basis of "
+        f"{LEGAL_BASIS_PHRASES[legal_basis]} with no {missing} recorded for the disclosure."
+    )
+
+
 def withheld_sentence(
     *, recipient: str, categories: Sequence[str], purposes: Sequence[str], reason: str
 ) -> str:

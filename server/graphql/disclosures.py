@@ -35,6 +35,8 @@ class DisclosureInput:
     retention: str | None = None
     transfers: list[TransferInput] | None = strawberry.field(default_factory=list)
     effective_from: date | None = None
+    frequency: enums.DisclosureFrequency = enums.DisclosureFrequency.CONTINUOUS
+    special_category_condition: enums.SpecialCategoryCondition | None = None
 
 
 @strawberry.input
@@ -68,6 +70,8 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
             for t in d.transfers or []
         ],
         effective_from=d.effective_from,
+        frequency=d.frequency,
+        special_category_condition=d.special_category_condition,
     )
 
 

@@ -44,6 +44,21 @@ strawberry.enum(
         "(GDPR / UK GDPR Chapter V)."
     ),
 )
+DisclosureFrequency = enums.DisclosureFrequency
+strawberry.enum(DisclosureFrequency, description="How often a disclosure happens.")
+SpecialCategoryCondition = enums.SpecialCategoryCondition
+strawberry.enum(
+    SpecialCategoryCondition,
+    description=(
+        "GDPR Art. 9(2) conditions for special-category data, and Art. 10 for criminal-offence "
+        "data."
+    ),
+)
+ComplianceGapKind = enums.ComplianceGapKind
+strawberry.enum(
+    ComplianceGapKind,
+    description="A finding a dashboard should show before a regulator does. Later parts add kinds.",
+)
 UserErrorCode = enums.UserErrorCode
 strawberry.enum(UserErrorCode)
 

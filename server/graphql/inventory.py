@@ -220,6 +220,22 @@ class Disclosure(Node):
     def effective_to(self) -> date | None:
         return self.row.effective_to
 
+    @strawberry.field
+    def frequency(self) -> enums.DisclosureFrequency:
+        return enums.stored(enums.DisclosureFrequency, self.row.frequency)
+
+    @strawberry.field(
+        description=(
+            "Required when the disclosure covers special-category or criminal-offence data; "
+            "null otherwise."
+        )
+    )
+    def special_category_condition(self) -> enums.SpecialCategoryCondition | None:
+        condition = self.row.special_category_condition
+        return (
+            None if condition is None else enums.stored(enums.SpecialCategoryCondition, condition)
+        )
+
     @classmethod
     async def load(cls, info: Info[Context, None], pks: Iterable[int]) -> list[Disclosure | None]:
         rows = await info.context.loaders.disclosure.load_many(list(pks))

@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from server.domain import errors as domain_errors
 from server.graphql.context import Context
+from server.graphql.disclosure_events import DisclosureEvent
 from server.graphql.errors import decode_id
 from server.graphql.inventory import Disclosure, Recipient
 from server.graphql.nodes import Node
@@ -35,4 +36,8 @@ class NodeQuery:
         if type_name == "DataSubject":
             require(info, CanReadSubjects)
             return (await DataSubject.load(info, [pk]))[0]
+        if type_name == "DisclosureEvent":
+            # An event is about one person: readable with the subjects.
+            require(info, CanReadSubjects)
+            return (await DisclosureEvent.load([pk]))[0]
         return None

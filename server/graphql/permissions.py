@@ -69,6 +69,10 @@ class CanChangeStatus(RolePermission):
     capability = Capability.CHANGE_STATUS
 
 
+class CanRecordDisclosureEvents(RolePermission):
+    capability = Capability.RECORD_DISCLOSURE_EVENTS
+
+
 class MutationPermission(PermissionExtension):
     """A refused mutation returns its payload type with every field null but `userErrors`,
     which holds one FORBIDDEN error; the resolver does not run. Every FORBIDDEN answer (this

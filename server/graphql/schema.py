@@ -24,7 +24,9 @@ from strawberry.tools import merge_types
 from server.db.errors import is_unavailable
 from server.domain.taxonomy import default_taxonomy
 from server.graphql.analysis import alias_rule, depth_rule
+from server.graphql.compliance import ComplianceQuery
 from server.graphql.cost import LIST_BOUNDS, PlanCache, counts_for, plan_cost, unbounded_lists
+from server.graphql.disclosure_events import DisclosureEventMutation
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.execution import PlainFieldsExecutionContext
 from server.graphql.lookup import NodeQuery
@@ -38,9 +40,12 @@ from server.settings import Settings
 log = logging.getLogger("server.graphql")
 
 Query = merge_types(
-    "Query", (NodeQuery, RecipientQueries, TaxonomyQuery, SubjectQuery, TransferQuery)
+    "Query",
+    (NodeQuery, RecipientQueries, TaxonomyQuery, SubjectQuery, TransferQuery, ComplianceQuery),
 )
-Mutation = merge_types("Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation))
+Mutation = merge_types(
+    "Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation, DisclosureEventMutation)
+)
 
 
 class QueryCostLimiter(SchemaExtension):

@@ -16,11 +16,13 @@ from server.db.config import tortoise_config
 from server.db.models import DataSubject, Disclosure, Recipient
 from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
+    DisclosureFrequency,
     DisclosureGround,
     LegalBasis,
     ProcessingRole,
     RecipientKind,
     RecipientStatus,
+    SpecialCategoryCondition,
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
@@ -35,7 +37,7 @@ RECIPIENT_KEYS = {
 }  # fmt: skip
 DISCLOSURE_KEYS = {
     "data_categories", "subject_types", "purposes", "legal_basis", "ground", "retention",
-    "effective_from", "effective_to", "transfers",
+    "effective_from", "effective_to", "transfers", "frequency", "special_category_condition",
 }  # fmt: skip
 SUBJECT_KEYS = {"external_ref", "subject_type", "country", "data_categories", "consents"}
 TRANSFER_KEYS = {"country", "mechanism", "reference"}
@@ -116,6 +118,12 @@ def _disclosure(raw: dict[str, Any]) -> DisclosureSpec:
             for t in raw.get("transfers") or []
         ],
         effective_from=_date(raw.get("effective_from")),
+        frequency=DisclosureFrequency(raw.get("frequency") or DisclosureFrequency.CONTINUOUS),
+        special_category_condition=(
+            SpecialCategoryCondition(raw["special_category_condition"])
+            if raw.get("special_category_condition")
+            else None
+        ),
     )
 
 

@@ -440,7 +440,9 @@ async def register_category_set(client: httpx.AsyncClient) -> None:
         country="DE",
         disclosures=[
             disclosure_input(
-                dataCategories=["user.health_and_medical.genetic"], purposes=["essential.service"]
+                dataCategories=["user.health_and_medical.genetic"],
+                purposes=["essential.service"],
+                specialCategoryCondition="EXPLICIT_CONSENT",
             )
         ],
     )

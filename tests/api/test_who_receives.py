@@ -341,7 +341,12 @@ async def test_matched_categories_are_unique_and_sorted(client: httpx.AsyncClien
     await person(
         client, categories=["user.name", "user.contact.email", "user.contact", "user.job_title"]
     )
-    await active(client, "Acme Mail", flow(dataCategories=["user.contact.email", "user"]))
+    # Overlapping keys; not `user` itself, which covers special-category data (Art. 9 and 10).
+    await active(
+        client,
+        "Acme Mail",
+        flow(dataCategories=["user.contact.email", "user.contact", "user.name", "user.job_title"]),
+    )
     found = await report(client)
     assert found is not None
     [access] = found["recipients"]
@@ -671,7 +676,7 @@ async def test_report_by_id_and_as_of(client: httpx.AsyncClient) -> None:
 
 async def test_subject_with_no_categories_receives_nothing(client: httpx.AsyncClient) -> None:
     await person(client, "empty", categories=[])
-    await active(client, "Acme Mail", flow(dataCategories=["user"]))
+    await active(client, "Acme Mail", flow(dataCategories=["user.contact"]))
     found = await report(client, "empty")
     assert found is not None
     assert found["subject"]["externalRef"] == "empty"
