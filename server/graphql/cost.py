@@ -136,6 +136,7 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("SubjectReport", "pastRecipients"): ListBound("disclosures_per_subject_type"),
     ("SubjectReport", "upcomingRecipients"): ListBound("disclosures_per_subject_type"),
     ("SubjectReport", "possibleRecipients"): ListBound("disclosures_per_subject_type"),
+    ("SubjectReport", "events"): ListBound("events_per_subject"),
     ("WithheldDisclosure", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
     ("PastReceipt", "via"): ListBound("chain_links"),
     ("PastReceipt", "periods"): ListBound("periods_per_receipt"),

@@ -35,7 +35,8 @@ class DisclosureInput:
     retention: str | None = None
     transfers: list[TransferInput] | None = strawberry.field(default_factory=list)
     effective_from: date | None = None
-    frequency: enums.DisclosureFrequency = enums.DisclosureFrequency.CONTINUOUS
+    # Nullable with a default, as the contract has it: an explicit null means the default.
+    frequency: enums.DisclosureFrequency | None = enums.DisclosureFrequency.CONTINUOUS
     special_category_condition: enums.SpecialCategoryCondition | None = None
 
 
@@ -70,7 +71,7 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
             for t in d.transfers or []
         ],
         effective_from=d.effective_from,
-        frequency=d.frequency,
+        frequency=d.frequency or enums.DisclosureFrequency.CONTINUOUS,
         special_category_condition=d.special_category_condition,
     )
 

@@ -31,6 +31,7 @@ from server.graphql.disclosures import DisclosureMutation
 from server.graphql.execution import PlainFieldsExecutionContext
 from server.graphql.lookup import NodeQuery
 from server.graphql.recipients import RecipientMutation, RecipientQueries
+from server.graphql.reports import ReportQuery
 from server.graphql.subjects import SubjectMutation, SubjectQuery
 from server.graphql.taxonomy import TaxonomyQuery
 from server.graphql.transfers import TransferQuery
@@ -41,7 +42,15 @@ log = logging.getLogger("server.graphql")
 
 Query = merge_types(
     "Query",
-    (NodeQuery, RecipientQueries, TaxonomyQuery, SubjectQuery, TransferQuery, ComplianceQuery),
+    (
+        NodeQuery,
+        RecipientQueries,
+        TaxonomyQuery,
+        SubjectQuery,
+        ReportQuery,
+        TransferQuery,
+        ComplianceQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation, DisclosureEventMutation)

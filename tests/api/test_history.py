@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_disclosure_events import event_input, record, setting
 from tests.api.test_who_receives import (
     MARKETING,
     active,
@@ -18,7 +19,7 @@ from tests.api.test_who_receives import (
     flow,
     person,
 )
-from tests.conftest import QueryCounter, gql
+from tests.conftest import MakeClient, QueryCounter, gql
 from tests.helpers import END_DISCLOSURE, RECORD_CONSENT, disclosure_input, move, register
 
 HISTORY = """
@@ -322,3 +323,91 @@ async def test_statements_per_complete_report_do_not_grow_with_history(
     assert len(found["pastRecipients"]) == 8 and len(found["recipients"]) == 32
     large_known, _ = await count(datetime.now(UTC))
     assert large == small and large_known == small_known == small
+
+
+EVENTS = """
+query Events($subject: SubjectRef!, $asOf: DateTime) {
+  whoReceives(subject: $subject, asOf: $asOf) {
+    recipients { recipient { slug } }
+    possibleRecipients { recipient { slug } disclosure { id frequency } explanation }
+    pastRecipients { recipient { slug } periods { from to } endedBecause explanation }
+    events { occurredAt reference recipient { slug } disclosure { id } }
+  }
+}
+"""
+
+
+async def test_a_police_request_is_possible_and_each_event_a_one_off_past_receipt(
+    client: httpx.AsyncClient, client_for: MakeClient
+) -> None:
+    """Issue 12 §4: an ON_REQUEST disclosure never makes the police a recipient of everyone's
+    data; each recorded request is a one-off past receipt on its UTC day."""
+    police_force = await setting(client)
+    privacy = await client_for("privacy", "dpo-office")
+    payload = await record(privacy, event_input(police_force))
+    assert payload["userErrors"] == []
+    body = await gql(client, EVENTS, {"subject": {"externalRef": "priya"}})
+    found = body["data"]["whoReceives"]
+    assert found["recipients"] == []
+    [possible] = found["possibleRecipients"]
+    assert possible["recipient"] == {"slug": "metro-police"}
+    assert possible["disclosure"]["frequency"] == "ON_REQUEST"
+    assert "only if it makes a lawful request" in possible["explanation"]
+    [event] = found["events"]
+    assert (event["reference"], event["recipient"]) == ("CASE-2024-0042", {"slug": "metro-police"})
+    [past] = found["pastRecipients"]
+    assert past["endedBecause"] == "ONE_OFF"
+    assert past["periods"] == [
+        {"from": "2024-02-01T00:00:00+00:00", "to": "2024-02-02T00:00:00+00:00"}
+    ]
+    assert "on 1 February 2024" in past["explanation"]
+    # Asked about a moment before the request, there is no event and no past receipt.
+    before = await gql(
+        client, EVENTS, {"subject": {"externalRef": "priya"}, "asOf": "2024-01-15T00:00:00Z"}
+    )
+    assert before["data"]["whoReceives"]["events"] == []
+    assert before["data"]["whoReceives"]["pastRecipients"] == []
+
+
+async def test_explicit_consent_gates_special_category_data(client: httpx.AsyncClient) -> None:
+    """Issue 12 §5, Art. 9(2)(a): on legitimate interests with EXPLICIT_CONSENT as its
+    condition, health data reaches a person only with an explicit grant; a person of whom only
+    ordinary data matches is not gated."""
+    await person(client, categories=["user.health_and_medical", "user.contact.email"])
+    await person(client, "sam", categories=["user.contact.email"])
+    await active(
+        client,
+        "Vita Labs",
+        flow(
+            dataCategories=["user.health_and_medical", "user.contact.email"],
+            purposes=["analytics.reporting"],
+            legalBasis="LEGITIMATE_INTERESTS",
+            specialCategoryCondition="EXPLICIT_CONSENT",
+        ),
+    )
+    found = (await history(client))["data"]["whoReceives"]
+    assert found["recipients"] == []
+    [withheld] = found["withheld"]
+    assert withheld["reason"] == "EXPLICIT_CONSENT_MISSING"
+    assert "explicit consent" in withheld["explanation"]
+    assert [
+        a["recipient"]["slug"]
+        for a in (await history(client, "sam"))["data"]["whoReceives"]["recipients"]
+    ] == ["vita-labs"]
+    body = await gql(
+        client,
+        RECORD_CONSENT,
+        {
+            "input": {
+                "subject": {"externalRef": "priya"},
+                "purpose": "analytics.reporting",
+                "granted": True,
+                "decidedAt": datetime.now(UTC).isoformat(),
+                "explicit": True,
+            }
+        },
+    )
+    assert body["data"]["recordConsent"]["userErrors"] == [], body
+    found = (await history(client))["data"]["whoReceives"]
+    assert [a["recipient"]["slug"] for a in found["recipients"]] == ["vita-labs"]
+    assert found["withheld"] == []
