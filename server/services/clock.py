@@ -11,3 +11,8 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Times are kept in UTC; a naive time from a caller is taken to be UTC already."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

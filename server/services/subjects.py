@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -43,9 +43,8 @@ class RecordConsent:
     recorded_at: datetime | None = None
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Times are kept in UTC; a naive time from a caller is taken to be UTC already."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+# Kept here too: the reports read it from this module.
+as_utc = clock.as_utc
 
 
 def _external_ref_error(ref: str) -> str | None:
