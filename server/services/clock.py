@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from server.domain import history
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -13,6 +15,5 @@ def today() -> date:
     return now().date()
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Times are kept in UTC; a naive time from a caller is taken to be UTC already."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+# The rule lives with the other rules on times (server/domain/history.py).
+as_utc = history.as_utc
