@@ -158,18 +158,22 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
     if command.note is not None and (problem := validation.note_error(command.note)):
         errors.add(["input", "note"], problem)
     now = clock.now()
-    at = now
+    given: datetime | None = None
     if command.at is not None:
         if role is not None and (problem := access.past_dating_error(role, "a status move")):
             errors.add(["input", "effectiveAt"], problem, UserErrorCode.FORBIDDEN)
         elif problem := validation.moment_error(command.at):
             errors.add(["input", "effectiveAt"], problem)
         else:
-            at = clock.as_utc(command.at)
-            if problem := lifecycle.dated_ahead_error(at, now):
+            given = clock.as_utc(command.at)
+            if problem := lifecycle.dated_ahead_error(given, now):
                 errors.add(["input", "effectiveAt"], problem)
     async with in_transaction() as conn:
         recipient = await locked_recipient(conn, command.recipient_id)
+        # Read once the recipient is locked: a move that waited for the lock comes after the
+        # one that held it, in effective time as in the order recorded.
+        now = clock.now()
+        at = given or now
         if recipient is None:
             errors.add(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)
             errors.raise_if_any()

@@ -107,14 +107,20 @@ async def upsert_data_subject(
     valid_from = history.world_time(errors, ["input", "validFrom"], command.valid_from, at)
     errors.raise_if_any()
     categories = list(dict.fromkeys(command.data_categories))
-    after: dict[str, Any] = {
-        "subjectType": command.subject_type,
-        "country": command.country,
-        "dataCategories": sorted(categories),
-        "validFrom": valid_from.isoformat(),
-    }
     async with in_transaction() as conn:
         subject = await DataSubject.get_or_none(external_ref=command.external_ref, using_db=conn)
+        # Read after the subject: an upsert that waited for another states the facts after it
+        # (with no validFrom given, its version is the latest), and one that read a row
+        # replaced meanwhile fails on the version below.
+        at = clock.now()
+        if command.valid_from is None:
+            valid_from = at
+        after: dict[str, Any] = {
+            "subjectType": command.subject_type,
+            "country": command.country,
+            "dataCategories": sorted(categories),
+            "validFrom": valid_from.isoformat(),
+        }
         before: dict[str, Any] = {}
         current = True
         if subject is None:
