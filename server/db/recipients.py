@@ -14,7 +14,7 @@ import orjson
 from tortoise.filters import escape_like
 
 from server.db import disclosures
-from server.db.models import AuditEvent, Recipient
+from server.db.models import AuditEvent, Recipient, StatusChange
 from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
 from server.domain.enums import RecipientStatus
 
@@ -145,6 +145,20 @@ async def audit_events_of(recipient_ids: Sequence[int]) -> dict[int, list[dict[s
         await AuditEvent.filter(recipient_id__in=list(set(recipient_ids)))
         .order_by("-id")
         .values("recipient_id", "at", "actor", "action", "changes")
+    )
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[row["recipient_id"]].append(row)
+    return out
+
+
+async def status_changes_of(recipient_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each recipient's moves, oldest first by effective time (ties in the order recorded), in
+    one statement for the batch."""
+    rows = (
+        await StatusChange.filter(recipient_id__in=list(set(recipient_ids)))
+        .order_by("recipient_id", "at", "id")
+        .values("recipient_id", "to_status", "at", "recorded_at", "actor", "note")
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:

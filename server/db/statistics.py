@@ -22,6 +22,7 @@ COUNTS: dict[str, str] = {
     "transfers": "SELECT COUNT(*) FROM transfer",
     "recipient_events": "SELECT COUNT(*) FROM audit_event WHERE recipient_id IS NOT NULL",
     "consents": "SELECT COUNT(*) FROM consent_record",
+    "status_changes": "SELECT COUNT(*) FROM status_change",
     "subject_category_links": "SELECT COUNT(*) FROM subject_category",
     "disclosures_per_recipient": _MAX_PER.format(
         table="disclosure", where="", parent="recipient_id"
@@ -41,6 +42,9 @@ COUNTS: dict[str, str] = {
     "transfers_per_disclosure": _MAX_PER.format(table="transfer", where="", parent="disclosure_id"),
     "events_per_recipient": _MAX_PER.format(
         table="audit_event", where="WHERE recipient_id IS NOT NULL", parent="recipient_id"
+    ),
+    "status_changes_per_recipient": _MAX_PER.format(
+        table="status_change", where="", parent="recipient_id"
     ),
     "consents_per_subject": _MAX_PER.format(table="consent_record", where="", parent="subject_id"),
     # A subject's report lists only disclosures whose audience holds the subject's type.

@@ -60,6 +60,12 @@ INITIAL_STATUSES: dict[Role, frozenset[S]] = {
 }
 
 
+# Dating a fact in the past (a status move, a registration's initial status, a disclosure's end)
+# changes what the inventory says held then, and so what a person was told they received
+# (GDPR Art. 15(1)(c)): the privacy office and admins (bringing in an existing inventory) may.
+PAST_DATING_ROLES = frozenset({Role.PRIVACY, Role.ADMIN})
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is asking: an API key, by its name (the audit log's actor) and role."""
@@ -103,3 +109,14 @@ def transition_error(
             f"({registered_by})."
         )
     return None
+
+
+def past_dating_error(role: Role, what: str) -> str | None:
+    """Why this role may not date `what` (a status move, a disclosure's end) other than now;
+    None if it may. A key without the right leaves the date out and the server's clock counts."""
+    if role in PAST_DATING_ROLES:
+        return None
+    return (
+        f"The {role.value} role cannot date {what} other than now: only the privacy and admin "
+        "roles may. Leave the date out to use the server's clock."
+    )

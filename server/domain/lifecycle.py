@@ -43,3 +43,14 @@ def dated_ahead_error(at: datetime, now: datetime) -> str | None:
     if at > now:
         return "A status change cannot be dated ahead."
     return None
+
+
+def before_previous_move_error(at: datetime, previous: datetime | None) -> str | None:
+    """A move dated in the past still comes after the recipient's previous move: the history is
+    read in effective-time order, so an earlier date would rewrite the status it had since."""
+    if previous is not None and at < previous:
+        return (
+            f"A status change cannot be dated before the recipient's previous move "
+            f"({previous.isoformat()})."
+        )
+    return None

@@ -8,7 +8,7 @@ None was not given (or is being cleared), and only the rules about required deta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from server.domain import validation
 from server.domain.errors import ErrorCollector
@@ -115,6 +115,8 @@ def status_since_error(status_since: datetime | None, now: datetime) -> str | No
     """An imported recipient took its status at some moment, never one still to come."""
     if status_since is not None and (problem := validation.moment_error(status_since)):
         return problem
+    if status_since is not None and status_since.tzinfo is None:
+        status_since = status_since.replace(tzinfo=UTC)  # a naive time is taken as UTC
     if status_since is not None and status_since > now:
         return "statusSince must not be in the future."
     return None

@@ -54,6 +54,10 @@ class Loaders:
     def history(self) -> DataLoader[int, list[dict[str, Any]]]:
         return DataLoader(_history)
 
+    @functools.cached_property
+    def status_history(self) -> DataLoader[int, list[dict[str, Any]]]:
+        return DataLoader(_status_history)
+
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -104,6 +108,11 @@ async def _disclosures(ids: list[int]) -> list[DisclosureRow | None]:
 
 async def _history(ids: list[int]) -> list[list[dict[str, Any]]]:
     found = await recipients.audit_events_of(ids)
+    return [found.get(i, []) for i in ids]
+
+
+async def _status_history(ids: list[int]) -> list[list[dict[str, Any]]]:
+    found = await recipients.status_changes_of(ids)
     return [found.get(i, []) for i in ids]
 
 

@@ -117,6 +117,10 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
         "disclosures_per_recipient", "disclosures", Items.OWNED
     ),
     ("Recipient", "history"): ListBound("events_per_recipient", "recipient_events", Items.OWNED),
+    # No cap on moves (ACTIVE <-> SUSPENDED may repeat): bounded by the data, as `history` is.
+    ("Recipient", "statusHistory"): ListBound(
+        "status_changes_per_recipient", "status_changes", Items.OWNED
+    ),
     ("Disclosure", "transfers"): ListBound("transfers_per_disclosure", "transfers", Items.OWNED),
     ("Disclosure", "dataCategories"): ListBound("categories_per_disclosure", "category_links"),
     ("Disclosure", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),

@@ -49,7 +49,12 @@ class AddDisclosureInput:
 @strawberry.input
 class EndDisclosureInput:
     id: strawberry.ID
-    effective_to: date
+    effective_to: date = strawberry.field(
+        description=(
+            "The first day the disclosure no longer applies; a day already past needs the "
+            "privacy or admin role."
+        )
+    )
 
 
 @strawberry.type
@@ -111,7 +116,9 @@ class DisclosureMutation:
                 disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
                 effective_to=input.effective_to,
             )
-            result = await disclosures.end_disclosure(command, actor=info.context.actor)
+            result = await disclosures.end_disclosure(
+                command, actor=info.context.actor, role=info.context.role
+            )
             return await _disclosure(info, result.disclosure.id)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)

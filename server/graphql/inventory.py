@@ -46,6 +46,25 @@ class AuditEvent:
     )
 
 
+@strawberry.type(description="One move of a recipient through its lifecycle.")
+class StatusChange:
+    status: enums.RecipientStatus
+    effective_at: datetime
+    recorded_at: datetime
+    actor: str
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StatusChange:
+        return cls(
+            status=enums.stored(enums.RecipientStatus, row["to_status"]),
+            effective_at=row["at"],
+            recorded_at=row["recorded_at"],
+            actor=row["actor"],
+            note=row["note"],
+        )
+
+
 @strawberry.type
 class Recipient(Node):
     slug: str
@@ -121,6 +140,8 @@ class Recipient(Node):
             await loader.load_many(pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
             await loaders.subprocessors.load_many(pks)
+        if fields_at(raw.field_nodes, raw.fragments, *path, "statusHistory"):
+            await loaders.status_history.load_many(pks)
 
     # Relations read through the request's loaders, plainly (the executor reads them with no
     # resolver call: server/graphql/execution.py): a page's rows are usually loaded already.
@@ -167,6 +188,16 @@ class Recipient(Node):
                 AuditEvent(at=r["at"], actor=r["actor"], action=r["action"], changes=r["changes"])
                 for r in rows
             ],
+        )
+
+    @strawberry.field(
+        description="Every status the recipient has had, oldest first by effectiveAt."
+    )
+    def status_history(self) -> list[StatusChange]:
+        return loaded(
+            self.context.loaders.status_history,
+            self.pk,
+            lambda rows: [StatusChange.from_row(r) for r in rows],
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
+from datetime import date, datetime
 
 import orjson
 import strawberry
@@ -215,6 +215,13 @@ class RegisterRecipientInput:
     )
     disclosures: list[DisclosureInput] | None = strawberry.field(default_factory=list)
     data_privacy_framework_certified: bool | None = False
+    status_since: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When the initial status took effect (default: now; never in the future): for "
+            "bringing in an existing inventory with its history."
+        ),
+    )
 
 
 @strawberry.input
@@ -242,6 +249,13 @@ class ChangeRecipientStatusInput:
     id: strawberry.ID
     status: enums.RecipientStatus
     note: str | None = None
+    effective_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When the move took effect (default: now; never in the future, never before the "
+            "recipient's previous move). recordedAt stays the server's clock."
+        ),
+    )
 
 
 def _unset(value: object) -> object:
@@ -278,6 +292,7 @@ class RecipientMutation:
                 status=input.status or enums.RecipientStatus.PROPOSED,
                 disclosures=[disclosure_spec(d) for d in input.disclosures or []],
                 dpf_certified=bool(input.data_privacy_framework_certified),
+                status_since=input.status_since,
             )
             return _recipient(
                 await registration.register_recipient(
@@ -331,6 +346,7 @@ class RecipientMutation:
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 status=input.status,
                 note=input.note,
+                at=input.effective_at,
             )
             return _recipient(
                 await recipient_changes.change_status(

@@ -100,6 +100,13 @@ class DataSubjectInput:
     subject_type: str
     country: str
     data_categories: list[str]
+    valid_from: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "From when this version of the subject's facts holds (default: now; never in the "
+            "future)."
+        ),
+    )
 
 
 @strawberry.input
@@ -107,7 +114,21 @@ class ConsentInput:
     subject: SubjectRef
     purpose: str
     granted: bool
-    recorded_at: datetime | None = None
+    recorded_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "Part 2's name for decidedAt, read as decidedAt when sent alone; sending both is "
+            "an error. The consent's recordedAt is always the server's clock."
+        ),
+    )
+    decided_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When the person decided (default: now; never in the future). recordedAt is always "
+            "the server's clock."
+        ),
+    )
+    explicit: bool | None = False
 
 
 @strawberry.type
@@ -169,6 +190,7 @@ class SubjectMutation:
                     subject_type=input.subject_type,
                     country=input.country,
                     data_categories=list(input.data_categories),
+                    valid_from=input.valid_from,
                 ),
                 actor=info.context.actor,
                 taxonomy=info.context.taxonomy,
@@ -190,6 +212,8 @@ class SubjectMutation:
                     subject=_ref(input.subject, ["input", "subject"]),
                     purpose=input.purpose,
                     granted=input.granted,
+                    decided_at=input.decided_at,
+                    explicit=bool(input.explicit),
                     recorded_at=input.recorded_at,
                 ),
                 actor=info.context.actor,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from server.domain import history
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -11,3 +13,7 @@ def now() -> datetime:
 
 def today() -> date:
     return now().date()
+
+
+# The rule lives with the other rules on times (server/domain/history.py).
+as_utc = history.as_utc

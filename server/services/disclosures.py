@@ -10,7 +10,8 @@ from tortoise.transactions import in_transaction
 
 from server.db.disclosure_writes import insert_disclosure
 from server.db.models import Disclosure
-from server.domain import validation
+from server.domain import access, validation
+from server.domain.access import Role
 from server.domain.disclosure_terms import (
     DISCLOSURES_PER_RECIPIENT_MAX,
     DisclosureSpec,
@@ -76,9 +77,19 @@ async def add_disclosure(
     return DisclosureResult(disclosure)
 
 
-async def end_disclosure(command: EndDisclosure, *, actor: str) -> DisclosureResult:
+async def end_disclosure(
+    command: EndDisclosure, *, actor: str, role: Role | None
+) -> DisclosureResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader):
+    ending a disclosure on a day already past needs the right to date facts in the past."""
     if problem := validation.moment_error(command.effective_to):
         raise UserErrors([UserError(["input", "effectiveTo"], problem)])
+    if (
+        role is not None
+        and command.effective_to < clock.today()
+        and (problem := access.past_dating_error(role, "a disclosure's end"))
+    ):
+        raise UserErrors([UserError(["input", "effectiveTo"], problem, UserErrorCode.FORBIDDEN)])
     async with in_transaction() as conn:
         disclosure = await Disclosure.get_or_none(id=command.disclosure_id, using_db=conn)
         if disclosure is None:

@@ -204,6 +204,7 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
                 await disclosures.end_disclosure(
                     EndDisclosure(disclosure_id=disclosure.id, effective_to=_date(end)),  # type: ignore[arg-type]
                     actor=ACTOR,
+                    role=None,
                 )
 
 

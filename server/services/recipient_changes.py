@@ -3,8 +3,10 @@ status through the lifecycle of review (with the role rules and separation of du
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.models import Recipient, StatusChange
@@ -149,36 +151,52 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
 
 async def change_status(command: ChangeStatus, *, actor: str, role: Role | None) -> RecipientResult:
     """`role` is the calling key's (None only for a trusted import such as the fixture loader,
-    which replays a recorded history): which moves it may make, and separation of duties."""
+    which replays a recorded history): which moves it may make, separation of duties, and
+    whether it may date the move (`command.at`) other than now. The move's recorded time is
+    always the server's clock."""
     errors = ErrorCollector()
     if command.note is not None and (problem := validation.note_error(command.note)):
         errors.add(["input", "note"], problem)
-    errors.raise_if_any()
+    now = clock.now()
+    given: datetime | None = None
+    if command.at is not None:
+        if role is not None and (problem := access.past_dating_error(role, "a status move")):
+            errors.add(["input", "effectiveAt"], problem, UserErrorCode.FORBIDDEN)
+        elif problem := validation.moment_error(command.at):
+            errors.add(["input", "effectiveAt"], problem)
+        else:
+            given = clock.as_utc(command.at)
+            if problem := lifecycle.dated_ahead_error(given, now):
+                errors.add(["input", "effectiveAt"], problem)
     async with in_transaction() as conn:
         recipient = await locked_recipient(conn, command.recipient_id)
+        # Read once the recipient is locked: a move that waited for the lock comes after the
+        # one that held it, in effective time as in the order recorded.
+        now = clock.now()
+        at = given or now
         if recipient is None:
-            raise UserErrors(
-                [UserError(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)]
-            )
+            errors.add(["input", "id"], "No such recipient.", UserErrorCode.NOT_FOUND)
+            errors.raise_if_any()
+        assert recipient is not None
         current = recipient.status
         if problem := lifecycle.transition_error(current, command.status):
-            raise UserErrors(
-                [UserError(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)]
-            )
-        if role is not None and (
+            errors.add(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)
+        elif role is not None and (
             problem := access.transition_error(
                 role, actor, recipient.registered_by, current, command.status
             )
         ):
-            raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
-        at = command.at or clock.now()
-        if problem := lifecycle.dated_ahead_error(at, clock.now()):
-            raise UserErrors([UserError(["input", "at"], problem)])
+            errors.add(["input", "status"], problem, UserErrorCode.FORBIDDEN)
+        if command.at is not None and not errors:
+            previous = await last_move_at(conn, recipient.id)
+            if problem := lifecycle.before_previous_move_error(at, previous):
+                errors.add(["input", "effectiveAt"], problem)
+        errors.raise_if_any()
         # Guarded by the status read: a concurrent move makes this update match nothing.
         updated = (
             await Recipient.filter(id=recipient.id, status=current, version=recipient.version)
             .using_db(conn)
-            .update(status=command.status, version=recipient.version + 1, updated_at=at)
+            .update(status=command.status, version=recipient.version + 1, updated_at=now)
         )
         if updated != 1:
             fresh = await Recipient.get(id=recipient.id, using_db=conn)
@@ -188,21 +206,34 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             from_status=current,
             to_status=command.status,
             at=at,
-            recorded_at=clock.now(),
+            recorded_at=now,
             note=command.note,
             actor=actor,
             using_db=conn,
         )
         await audit.record(
             connection=conn,
-            at=at,
+            at=now,
             actor=actor,
             action="changeRecipientStatus",
             entity_type="Recipient",
             entity_id=recipient.id,
             recipient_id=recipient.id,
             changes={"status": [current.value, command.status.value]}
-            | ({"note": [None, command.note]} if command.note else {}),
+            | ({"note": [None, command.note]} if command.note else {})
+            | ({"effectiveAt": [None, at.isoformat()]} if command.at is not None else {}),
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh)
+
+
+async def last_move_at(conn: BaseDBAsyncClient, recipient_id: int) -> datetime | None:
+    """When the recipient's latest move took effect (its registration at least)."""
+    latest = (
+        await StatusChange.filter(recipient_id=recipient_id)
+        .using_db(conn)
+        .order_by("-at", "-id")
+        .first()
+        .values_list("at", flat=True)
+    )
+    return latest  # type: ignore[return-value]

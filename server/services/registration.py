@@ -61,8 +61,16 @@ async def register_recipient(
         for i, spec in enumerate(command.disclosures):
             check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
     at = clock.now()
-    if problem := recipient_details.status_since_error(command.status_since, at):
-        errors.add(["input", "statusSince"], problem)
+    status_since = None
+    if command.status_since is not None:
+        if role is not None and (
+            problem := access.past_dating_error(role, "a recipient's initial status")
+        ):
+            errors.add(["input", "statusSince"], problem, UserErrorCode.FORBIDDEN)
+        elif problem := recipient_details.status_since_error(command.status_since, at):
+            errors.add(["input", "statusSince"], problem)
+        else:
+            status_since = clock.as_utc(command.status_since)
 
     # The checks that need the database run even when the input has other errors, so that
     # the caller hears about everything at once.
@@ -111,7 +119,7 @@ async def register_recipient(
             recipient_id=recipient.id,
             from_status=None,
             to_status=command.status,
-            at=command.status_since or at,
+            at=status_since or at,
             recorded_at=at,
             note="registered",
             actor=actor,

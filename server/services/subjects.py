@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.db.models import ConsentRecord, DataSubject, SubjectCategory, SubjectVersion
-from server.domain import validation
+from server.domain import history, validation
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -25,6 +25,8 @@ class UpsertDataSubject:
     subject_type: str
     country: str
     data_categories: list[str] = field(default_factory=list)
+    # From when this version of the facts holds (default: now; never in the future).
+    valid_from: datetime | None = None
 
 
 @dataclass
@@ -40,12 +42,14 @@ class RecordConsent:
     subject: SubjectRef
     purpose: str
     granted: bool
+    decided_at: datetime | None = None
+    explicit: bool = False
+    # Part 2's name for decided_at, still read when sent alone (domain/history.py).
     recorded_at: datetime | None = None
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Times are kept in UTC; a naive time from a caller is taken to be UTC already."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+# Kept here too: the reports read it from this module.
+as_utc = clock.as_utc
 
 
 def _external_ref_error(ref: str) -> str | None:
@@ -99,12 +103,26 @@ async def upsert_data_subject(
     for i, key in enumerate(command.data_categories):
         if key not in taxonomy.categories:
             errors.add(["input", "dataCategories", str(i)], f'Unknown data category "{key[:100]}".')
+    at = clock.now()
+    valid_from = history.world_time(errors, ["input", "validFrom"], command.valid_from, at)
     errors.raise_if_any()
     categories = list(dict.fromkeys(command.data_categories))
-    at = clock.now()
     async with in_transaction() as conn:
         subject = await DataSubject.get_or_none(external_ref=command.external_ref, using_db=conn)
+        # Read after the subject: an upsert that waited for another states the facts after it
+        # (with no validFrom given, its version is the latest), and one that read a row
+        # replaced meanwhile fails on the version below.
+        at = clock.now()
+        if command.valid_from is None:
+            valid_from = at
+        after: dict[str, Any] = {
+            "subjectType": command.subject_type,
+            "country": command.country,
+            "dataCategories": sorted(categories),
+            "validFrom": valid_from.isoformat(),
+        }
         before: dict[str, Any] = {}
+        current = True
         if subject is None:
             try:
                 subject = await DataSubject.create(
@@ -128,21 +146,36 @@ async def upsert_data_subject(
                 ) from exc
             action = "createDataSubject"
         else:
-            links = SubjectCategory.filter(subject_id=subject.id).using_db(conn)
-            before = {
-                "subjectType": subject.subject_type_id,
-                "country": subject.country,
-                "dataCategories": sorted(await links.values_list("category_id", flat=True)),
-            }
+            versions = SubjectVersion.filter(subject_id=subject.id).using_db(conn)
+            latest = await versions.order_by("-valid_from", "-recorded_at", "-id").first()
+            current = history.becomes_current(valid_from, latest.valid_from if latest else None)
+            if current:
+                links = SubjectCategory.filter(subject_id=subject.id).using_db(conn)
+                before = {
+                    "subjectType": subject.subject_type_id,
+                    "country": subject.country,
+                    "dataCategories": sorted(await links.values_list("category_id", flat=True)),
+                    "validFrom": latest.valid_from.isoformat() if latest else None,
+                }
+                action = "replaceDataSubject"
+            else:
+                # A correction of the past: what held at validFrom until now, as recorded.
+                held = (
+                    await versions.filter(valid_from__lte=valid_from)
+                    .order_by("-valid_from", "-recorded_at", "-id")
+                    .first()
+                )
+                before = _version_facts(held) if held else {}
+                action = "correctDataSubject"
+            # Every upsert moves the version on (a correction too), so that concurrent ones on a
+            # subject apply one at a time or fail as STALE_VERSION.
+            fields: dict[str, Any] = {"version": subject.version + 1, "updated_at": at}
+            if current:
+                fields |= {"subject_type_id": command.subject_type, "country": command.country}
             updated = (
                 await DataSubject.filter(id=subject.id, version=subject.version)
                 .using_db(conn)
-                .update(
-                    subject_type_id=command.subject_type,
-                    country=command.country,
-                    version=subject.version + 1,
-                    updated_at=at,
-                )
+                .update(**fields)
             )
             if updated != 1:
                 raise UserErrors(
@@ -154,27 +187,24 @@ async def upsert_data_subject(
                         )
                     ]
                 )
-            await SubjectCategory.filter(subject_id=subject.id).using_db(conn).delete()
-            action = "replaceDataSubject"
-        await SubjectCategory.bulk_create(
-            [SubjectCategory(subject_id=subject.id, category_id=k) for k in categories],
-            using_db=conn,
-        )
+            if current:
+                await SubjectCategory.filter(subject_id=subject.id).using_db(conn).delete()
+        if current:
+            # The read model holds the current facts: the version with the latest validFrom.
+            await SubjectCategory.bulk_create(
+                [SubjectCategory(subject_id=subject.id, category_id=k) for k in categories],
+                using_db=conn,
+            )
         await SubjectVersion.create(
             subject_id=subject.id,
             subject_type_id=command.subject_type,
             country=command.country,
             categories_text=",".join(sorted(categories)),
-            valid_from=at,
+            valid_from=valid_from,
             recorded_at=at,
             actor=actor,
             using_db=conn,
         )
-        after = {
-            "subjectType": command.subject_type,
-            "country": command.country,
-            "dataCategories": sorted(categories),
-        }
         changes = audit.diff(before, after)
         if changes:
             await audit.record(
@@ -191,6 +221,16 @@ async def upsert_data_subject(
     return fresh
 
 
+def _version_facts(version: SubjectVersion) -> dict[str, Any]:
+    """A stored version as the audit log shows a subject's facts."""
+    return {
+        "subjectType": version.subject_type_id,
+        "country": version.country,
+        "dataCategories": sorted(k for k in version.categories_text.split(",") if k),
+        "validFrom": version.valid_from.isoformat(),
+    }
+
+
 async def record_consent(
     command: RecordConsent, *, actor: str, taxonomy: Taxonomy | None = None
 ) -> DataSubject:
@@ -199,13 +239,13 @@ async def record_consent(
     if command.purpose not in taxonomy.purposes:
         errors.add(["input", "purpose"], f'Unknown purpose "{command.purpose[:100]}".')
     now = clock.now()
-    if command.recorded_at and (problem := validation.moment_error(command.recorded_at)):
-        errors.add(["input", "recordedAt"], problem)
-        recorded_at = now
-    else:
-        recorded_at = as_utc(command.recorded_at) if command.recorded_at else now
-    if recorded_at > now:
-        errors.add(["input", "recordedAt"], "recordedAt must not be in the future.")
+    decided_at = history.consent_decided_at(
+        errors,
+        ["input"],
+        decided_at=command.decided_at,
+        recorded_at=command.recorded_at,
+        now=now,
+    )
     errors.raise_if_any()
     subject = await find_subject(command.subject, ["input", "subject"])
     async with in_transaction() as conn:
@@ -213,8 +253,9 @@ async def record_consent(
             subject_id=subject.id,
             purpose_id=command.purpose,
             granted=command.granted,
-            decided_at=recorded_at,
+            decided_at=decided_at,
             recorded_at=now,
+            explicit=command.explicit,
             created_at=now,
             actor=actor,
             using_db=conn,
@@ -231,7 +272,8 @@ async def record_consent(
                 "subject": [None, subject.external_ref],
                 "purpose": [None, command.purpose],
                 "granted": [None, command.granted],
-                "recordedAt": [None, recorded_at.isoformat()],
+                "decidedAt": [None, decided_at.isoformat()],
+                "explicit": [None, command.explicit],
             },
         )
     return subject

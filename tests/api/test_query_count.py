@@ -179,3 +179,23 @@ async def test_a_page_reads_its_disclosures_once_however_they_are_selected(
         assert len(nodes) == 10
         if reads:
             assert all(len(next(v for k, v in n.items() if k != "name")) == 2 for n in nodes)
+
+
+async def test_a_page_reads_its_status_histories_in_one_statement(
+    client: httpx.AsyncClient, sql_counter: QueryCounter
+) -> None:
+    """statusHistory is loaded ahead for the whole page: one read of status_change for 10
+    recipients or 100."""
+    await gql(client, "{ recipients(first: 1) { edges { node { statusHistory { status } } } } }")
+    query = "{ recipients(first: 100) { edges { node { statusHistory { status actor } } } } }"
+    reads = []
+    for start, stop in ((0, 5), (5, 50)):
+        await add_pairs(start, stop)
+        sql_counter.statements.clear()
+        body = await gql(client, query)
+        assert "errors" not in body, body
+        nodes = [edge["node"] for edge in body["data"]["recipients"]["edges"]]
+        assert len(nodes) == 2 * stop
+        assert all(n["statusHistory"] == [{"status": "PROPOSED", "actor": "test"}] for n in nodes)
+        reads.append([s for s in sql_counter.statements if "status_change" in s])
+    assert [len(r) for r in reads] == [1, 1], reads

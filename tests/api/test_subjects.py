@@ -4,13 +4,20 @@ dataSubject(ref:) and node(id:). Rejected input names its field and writes nothi
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from server.db.models import AuditEvent, ConsentRecord, DataSubject, SubjectCategory
+from server.db.models import (
+    AuditEvent,
+    ConsentRecord,
+    DataSubject,
+    SubjectCategory,
+    SubjectVersion,
+)
 from tests.conftest import gql
 from tests.helpers import register
 
@@ -474,3 +481,202 @@ async def test_data_subject_id_is_a_global_id(client: httpx.AsyncClient) -> None
     subject = await upsert(client)
     decoded = base64.b64decode(subject["id"]).decode()
     assert decoded.startswith("DataSubject:")
+
+
+# --- recordConsent: decidedAt and explicit (issue 12 §3) -----------------------------------------
+
+
+async def test_record_consent_takes_decided_at_and_explicit(client: httpx.AsyncClient) -> None:
+    await upsert(client)
+    before = datetime.now(UTC)
+    payload = await record(
+        client,
+        subject={"externalRef": "user-42"},
+        purpose=MARKETING,
+        granted=True,
+        decidedAt="2024-03-01T10:00:00+02:00",
+        explicit=True,
+    )
+    assert payload["userErrors"] == []
+    [entry] = payload["dataSubject"]["consents"]
+    assert moment(entry["decidedAt"]) == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    assert entry["explicit"] is True
+    # recordedAt is the server's clock, never the caller's.
+    assert before <= moment(entry["recordedAt"]) <= datetime.now(UTC)
+    event = await AuditEvent.get(action="recordConsent")
+    changes = json.loads(event.changes)
+    assert changes["decidedAt"] == [None, "2024-03-01T08:00:00+00:00"]
+    assert changes["explicit"] == [None, True]
+    assert "recordedAt" not in changes
+
+
+async def test_record_consent_defaults_to_now_and_not_explicit(client: httpx.AsyncClient) -> None:
+    await upsert(client)
+    before = datetime.now(UTC)
+    payload = await record(
+        client, subject={"externalRef": "user-42"}, purpose=MARKETING, granted=True
+    )
+    [entry] = payload["dataSubject"]["consents"]
+    assert entry["explicit"] is False
+    assert entry["decidedAt"] == entry["recordedAt"]
+    assert before <= moment(entry["decidedAt"]) <= datetime.now(UTC)
+
+
+async def test_record_consent_refuses_a_future_decided_at(client: httpx.AsyncClient) -> None:
+    await upsert(client)
+    counts = await written()
+    payload = await record(
+        client,
+        subject={"externalRef": "user-42"},
+        purpose=MARKETING,
+        granted=True,
+        decidedAt=(datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+    )
+    assert_only_error(payload, "INVALID", ["input", "decidedAt"], "future")
+    assert await written() == counts
+
+
+async def test_record_consent_refuses_both_recorded_at_and_decided_at(
+    client: httpx.AsyncClient,
+) -> None:
+    await upsert(client)
+    counts = await written()
+    payload = await record(
+        client,
+        subject={"externalRef": "user-42"},
+        purpose=MARKETING,
+        granted=True,
+        recordedAt="2024-01-01T00:00:00Z",
+        decidedAt="2024-01-01T00:00:00Z",
+    )
+    assert_only_error(payload, "INVALID", ["input", "recordedAt"], "Give decidedAt only")
+    assert await written() == counts
+
+
+async def test_record_consent_reports_every_problem_at_once(client: httpx.AsyncClient) -> None:
+    await upsert(client)
+    payload = await record(
+        client,
+        subject={"externalRef": "user-42"},
+        purpose="marketing.nonsense",
+        granted=True,
+        decidedAt="1850-01-01T00:00:00Z",
+    )
+    assert sorted((e["code"], e["field"]) for e in payload["userErrors"]) == [
+        ("INVALID", ["input", "decidedAt"]),
+        ("INVALID", ["input", "purpose"]),
+    ]
+
+
+# --- upsertDataSubject: validFrom and versions (issue 12 §1) --------------------------------------
+
+
+async def versions(external_ref: str = "user-42") -> list[tuple[str, str, str, datetime]]:
+    """The subject's versions as stored, in the order recorded."""
+    subject = await DataSubject.get(external_ref=external_ref)
+    rows = await SubjectVersion.filter(subject_id=subject.id).order_by("id")
+    return [(v.subject_type_id, v.country, v.categories_text, v.valid_from) for v in rows]
+
+
+async def upsert_payload(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    return await mutate(client, UPSERT, "upsertDataSubject", {"input": subject_input(**overrides)})
+
+
+async def test_upsert_records_valid_from_and_the_server_clock(client: httpx.AsyncClient) -> None:
+    before = datetime.now(UTC)
+    await upsert(client, validFrom="2023-05-01T00:00:00Z")
+    await upsert(client, country="FR")  # validFrom defaults to now
+    after = datetime.now(UTC)
+    stored = await versions()
+    assert [v[:3] for v in stored] == [
+        ("platform_user", "GB", "user.contact.email,user.name"),
+        ("platform_user", "FR", "user.contact.email,user.name"),
+    ]
+    assert stored[0][3] == datetime(2023, 5, 1, tzinfo=UTC)
+    assert before <= stored[1][3] <= after
+    rows = await SubjectVersion.all().order_by("id")
+    assert all(before <= r.recorded_at <= after for r in rows)
+    assert {r.actor for r in rows} == {"test-admin"}
+    created, replaced = await AuditEvent.filter(entity_type="DataSubject").order_by("id")
+    assert created.action == "createDataSubject"
+    assert json.loads(created.changes)["validFrom"] == [None, "2023-05-01T00:00:00+00:00"]
+    assert replaced.action == "replaceDataSubject"
+    assert json.loads(replaced.changes)["validFrom"][0] == "2023-05-01T00:00:00+00:00"
+
+
+async def test_a_correction_of_the_past_leaves_the_current_facts(
+    client: httpx.AsyncClient,
+) -> None:
+    await upsert(client, validFrom="2024-01-01T00:00:00Z")
+    version = (await DataSubject.get(external_ref="user-42")).version
+    payload = await upsert_payload(
+        client,
+        validFrom="2023-01-01T00:00:00Z",
+        country="DE",
+        subjectType="customer_contact",
+        dataCategories=["user.name"],
+    )
+    assert payload["userErrors"] == []
+    # The answer and the read model stay the current facts (the latest validFrom) ...
+    subject = payload["dataSubject"]
+    assert (subject["country"], subject["subjectType"]) == ("GB", {"key": "platform_user"})
+    assert keys(subject["dataCategories"]) == ["user.contact.email", "user.name"]
+    row = await DataSubject.get(external_ref="user-42")
+    assert (row.country, row.subject_type_id, row.version) == ("GB", "platform_user", version + 1)
+    assert sorted(await SubjectCategory.all().values_list("category_id", flat=True)) == [
+        "user.contact.email",
+        "user.name",
+    ]
+    # ... while the past gains its version.
+    assert [(v[1], v[3]) for v in await versions()] == [
+        ("GB", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("DE", datetime(2023, 1, 1, tzinfo=UTC)),
+    ]
+    event = await AuditEvent.filter(entity_type="DataSubject").order_by("-id").first()
+    assert event is not None and event.action == "correctDataSubject"
+    # Nothing held before the first version: the correction's "before" is empty.
+    assert json.loads(event.changes)["country"] == [None, "DE"]
+
+    # A later version becomes current again, and a correction between the two is compared
+    # with what held then.
+    await upsert(client, validFrom="2024-06-01T00:00:00Z", country="IE")
+    await upsert(client, validFrom="2024-03-01T00:00:00Z", country="NL")
+    row = await DataSubject.get(external_ref="user-42")
+    assert row.country == "IE"
+    event = await AuditEvent.filter(entity_type="DataSubject").order_by("-id").first()
+    assert event is not None and event.action == "correctDataSubject"
+    changes = json.loads(event.changes)
+    assert changes["country"] == ["GB", "NL"]
+    assert changes["validFrom"] == ["2024-01-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00"]
+
+
+async def test_a_version_with_the_latest_valid_from_replaces_the_current_one(
+    client: httpx.AsyncClient,
+) -> None:
+    await upsert(client, validFrom="2024-01-01T00:00:00Z")
+    await upsert(client, validFrom="2024-01-01T00:00:00Z", country="FR")
+    assert (await DataSubject.get(external_ref="user-42")).country == "FR"
+
+
+async def test_upsert_refuses_a_future_valid_from(client: httpx.AsyncClient) -> None:
+    future = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    payload = await upsert_payload(client, validFrom=future)
+    assert_only_error(payload, "INVALID", ["input", "validFrom"], "future")
+    assert await written() == {"subjects": 0, "categories": 0, "consents": 0, "audit": 0}
+    await upsert(client)
+    counts = await written()
+    stored = await versions()
+    payload = await upsert_payload(client, validFrom=future, country="FR")
+    assert_only_error(payload, "INVALID", ["input", "validFrom"], "future")
+    assert await written() == counts and await versions() == stored
+
+
+async def test_upsert_reports_a_bad_valid_from_with_the_other_problems(
+    client: httpx.AsyncClient,
+) -> None:
+    payload = await upsert_payload(client, validFrom="1850-01-01T00:00:00Z", country="XX")
+    assert sorted((e["code"], e["field"]) for e in payload["userErrors"]) == [
+        ("INVALID", ["input", "country"]),
+        ("INVALID", ["input", "validFrom"]),
+    ]
+    assert await written() == {"subjects": 0, "categories": 0, "consents": 0, "audit": 0}

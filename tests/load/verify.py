@@ -122,7 +122,7 @@ def _event_key(event: dict[str, Any]) -> tuple[Any, ...]:
     if action in ("createDataSubject", "replaceDataSubject"):
         return ("upsert", tuple(_after(event, "dataCategories") or ()))
     if action == "recordConsent":
-        recorded = _after(event, "recordedAt")
+        recorded = _after(event, "decidedAt")
         return ("consent", _moment(recorded) if recorded else None)
     return (action, event["id"])
 
@@ -174,7 +174,7 @@ def _matches(op: Op, event: dict[str, Any]) -> bool:
             event, "dataCategories"
         ) == sorted(op.input["dataCategories"])
     if op.kind == "consent":
-        recorded = _after(event, "recordedAt")
+        recorded = _after(event, "decidedAt")
         return (
             event["action"] == "recordConsent"
             and _after(event, "subject") == op.target

@@ -9,6 +9,7 @@ from server.domain.access import (
     Capability,
     Role,
     can,
+    past_dating_error,
     registration_error,
     transition_error,
 )
@@ -90,3 +91,23 @@ def test_initial_statuses(role: Role, status: S) -> None:
         assert problem is None
     else:
         assert problem is not None and role.value in problem
+
+
+# Who may date a fact other than now (issue 12 §1: a status move, a registration's initial status,
+# a disclosure's end): the privacy office and admins only.
+PAST_DATING_TABLE = {V: False, PROC: False, PRIV: True, ADMIN: True}
+
+
+def test_past_dating_table_covers_every_role() -> None:
+    assert set(PAST_DATING_TABLE) == set(Role)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_past_dating(role: Role) -> None:
+    problem = past_dating_error(role, "a status move")
+    if PAST_DATING_TABLE[role]:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert role.value in problem and "a status move" in problem
+        assert "privacy and admin" in problem

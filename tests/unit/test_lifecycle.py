@@ -10,6 +10,7 @@ from server.domain.enums import RecipientStatus as S
 from server.domain.lifecycle import (
     TRANSITIONS,
     allowed_transitions,
+    before_previous_move_error,
     can_transition,
     dated_ahead_error,
     transition_error,
@@ -91,3 +92,28 @@ def test_a_status_change_is_not_dated_ahead() -> None:
     assert dated_ahead_error(now + timedelta(microseconds=1), now) == (
         "A status change cannot be dated ahead."
     )
+
+
+# Issue 12 §1: a move dated in the past never comes before the recipient's previous move.
+PREVIOUS = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("at", "previous", "refused"),
+    [
+        (PREVIOUS, None, False),  # the first move: nothing before it
+        (PREVIOUS + timedelta(days=1), PREVIOUS, False),
+        (PREVIOUS, PREVIOUS, False),  # the same moment: kept in the order recorded
+        (PREVIOUS - timedelta(microseconds=1), PREVIOUS, True),
+        (PREVIOUS - timedelta(days=400), PREVIOUS, True),
+    ],
+)
+def test_a_move_is_not_dated_before_the_previous_one(
+    at: datetime, previous: datetime | None, refused: bool
+) -> None:
+    problem = before_previous_move_error(at, previous)
+    if refused:
+        assert problem is not None and "previous move" in problem
+        assert previous is not None and previous.isoformat() in problem
+    else:
+        assert problem is None

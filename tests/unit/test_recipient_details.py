@@ -165,3 +165,11 @@ def test_status_since() -> None:
     assert status_since_error(now + timedelta(seconds=1), now) == (
         "statusSince must not be in the future."
     )
+
+
+def test_a_naive_status_since_is_read_as_utc() -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert status_since_error(datetime(2024, 12, 31, 23, 59), now) is None
+    assert status_since_error(datetime(2025, 1, 1, 0, 1), now) == (
+        "statusSince must not be in the future."
+    )
