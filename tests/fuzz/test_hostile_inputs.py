@@ -21,6 +21,7 @@ import contextlib
 import copy
 import itertools
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import graphql
@@ -208,6 +209,8 @@ class World:
         self.client = client
         self.numbers = itertools.count(1)
         self.target: dict[str, Any] = {}
+        self.police: dict[str, Any] = {}
+        self.ready_at = datetime.now(UTC)
 
     async def setup(self) -> None:
         body = await gql(
@@ -224,6 +227,24 @@ class World:
             },
         )
         assert body["data"]["upsertDataSubject"]["userErrors"] == [], body
+        # A police force that may ask for subject-1's email: events fall under its disclosure.
+        self.police = await register(
+            self.client,
+            name="Metro Police",
+            kind="PUBLIC_AUTHORITY",
+            role="CONTROLLER",
+            status="ACTIVE",
+            disclosures=[
+                disclosure_input(
+                    effectiveFrom="2024-01-01",
+                    frequency="ON_REQUEST",
+                    legalBasis="LEGAL_OBLIGATION",
+                    ground="LEGAL_DUTY",
+                    transfers=[],
+                )
+            ],
+        )
+        self.ready_at = datetime.now(UTC)
         await self.renew()
 
     async def renew(self) -> None:
@@ -276,6 +297,14 @@ class World:
                 "purpose": MARKETING,
                 "granted": True,
                 "recordedAt": "2024-06-01T12:00:00+00:00",
+            }
+        if mutation == "recordDisclosureEvent":
+            return {
+                "subject": {"externalRef": "subject-1"},
+                "disclosure": self.police["disclosures"][0]["id"],
+                "occurredAt": self.ready_at.isoformat(),
+                "reference": f"CASE-{n}",
+                "note": "Production order served.",
             }
         pytest.fail(f"No base input for the mutation {mutation}: add one to World.base_input")
 
