@@ -8,46 +8,17 @@ recipient ACTIVE then, and the person one it covers by the version of their fact
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 
-from server.domain import validation
+from server.domain import history, validation
 from server.domain.enums import DisclosureFrequency, RecipientStatus
 from server.domain.errors import ErrorCollector
+from server.domain.periods import SubjectVersion, version_at
 from server.domain.taxonomy import matched_categories
-from server.domain.who_receives import utc_day
+from server.domain.who_receives import DisclosureFacts, utc_day
 
 # The request's reference (a case or warrant number): the column holds 200 characters.
 REFERENCE_MAX = 200
-
-
-@dataclass(frozen=True)
-class SubjectVersion:
-    """The subject's facts from `valid_from` on, as recorded at `recorded_at`."""
-
-    id: int
-    subject_type: str
-    data_categories: tuple[str, ...]
-    valid_from: datetime
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class EventDisclosure:
-    """What an event needs to know of the disclosure it falls under."""
-
-    frequency: DisclosureFrequency
-    effective_from: date
-    effective_to: date | None
-    subject_types: tuple[str, ...]
-    data_categories: tuple[str, ...]
-
-
-def version_at(versions: Iterable[SubjectVersion], at: datetime) -> SubjectVersion | None:
-    """The version in effect at `at`: the latest valid_from at or before it, ties by recorded_at
-    then id (a later correction wins). None before the first version: we held nothing then."""
-    held = [v for v in versions if v.valid_from <= at]
-    return max(held, key=lambda v: (v.valid_from, v.recorded_at, v.id), default=None)
 
 
 def check_text(errors: ErrorCollector, path: list[str], reference: str, note: str | None) -> None:
@@ -64,16 +35,11 @@ def check_text(errors: ErrorCollector, path: list[str], reference: str, note: st
 def checked_moment(
     errors: ErrorCollector, path: list[str], occurred_at: datetime, now: datetime
 ) -> datetime | None:
-    """The moment in UTC (a naive one is taken as UTC already) if an event may have happened
-    then: within the years the service answers for, and not in the future. None otherwise."""
-    if problem := validation.moment_error(occurred_at):
-        errors.add([*path, "occurredAt"], problem)
-        return None
-    at = occurred_at.astimezone(UTC) if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
-    if at > now:
-        errors.add([*path, "occurredAt"], "occurredAt must not be in the future.")
-        return None
-    return at
+    """The moment in UTC if an event may have happened then: a fact's time, within the years
+    served and not in the future (domain/history.py). None otherwise."""
+    before = len(errors.errors)
+    at = history.world_time(errors, [*path, "occurredAt"], occurred_at, now)
+    return at if len(errors.errors) == before else None
 
 
 def check_event(
@@ -81,7 +47,7 @@ def check_event(
     path: list[str],
     *,
     occurred_at: datetime,
-    disclosure: EventDisclosure,
+    disclosure: DisclosureFacts,
     recipient_name: str,
     recipient_status: RecipientStatus | None,
     versions: Iterable[SubjectVersion],
@@ -96,9 +62,7 @@ def check_event(
             "data goes as a matter of course.",
         )
     day = utc_day(occurred_at)
-    if day < disclosure.effective_from or (
-        disclosure.effective_to is not None and day >= disclosure.effective_to
-    ):
+    if not disclosure.in_effect_on(day):
         until = (
             f" until {disclosure.effective_to.isoformat()} (exclusive)"
             if disclosure.effective_to

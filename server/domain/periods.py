@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from server.domain.enums import DisclosureFrequency, RecipientStatus
 from server.domain.who_receives import (
+    EPOCH,
     ConsentFact,
     DisclosureFacts,
     Judgement,
@@ -78,10 +79,22 @@ class RecipientHistory:
 
 @dataclass(frozen=True)
 class SubjectVersion:
+    """The subject's facts from `valid_from` on, as recorded at `recorded_at` (the store's `id`
+    orders versions recorded at the same moment)."""
+
     valid_from: datetime
     subject_type: str
     country: str
     data_categories: tuple[str, ...]
+    recorded_at: datetime = EPOCH
+    id: int = 0
+
+
+def version_at(versions: Iterable[SubjectVersion], at: datetime) -> SubjectVersion | None:
+    """The version in effect at `at`: the latest valid_from at or before it, ties by
+    recorded_at then id (a later correction wins). None before the first: we held nothing."""
+    held = [v for v in versions if v.valid_from <= at]
+    return max(held, key=lambda v: (v.valid_from, v.recorded_at, v.id), default=None)
 
 
 @dataclass(frozen=True)
@@ -94,15 +107,10 @@ class SubjectHistory:
 
     @property
     def first(self) -> datetime | None:
-        return self.versions[0].valid_from if self.versions else None
+        return min((v.valid_from for v in self.versions), default=None)
 
     def version_at(self, at: datetime) -> SubjectVersion | None:
-        found = None
-        for version in self.versions:
-            if version.valid_from > at:
-                break
-            found = version
-        return found
+        return version_at(self.versions, at)
 
     def facts_at(self, at: datetime) -> SubjectFacts | None:
         """The subject as it stood at `at`; None before its first version."""

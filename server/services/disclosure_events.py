@@ -15,9 +15,11 @@ from server.db import subjects as subject_rows
 from server.db.disclosure_events import EventRow
 from server.db.models import DisclosureEvent
 from server.domain import disclosure_events
-from server.domain.enums import DisclosureFrequency, UserErrorCode
+from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserErrors
+from server.domain.periods import SubjectVersion
 from server.services import audit, clock
+from server.services.reports import disclosure_facts
 from server.services.subjects import SubjectRef, find_subject
 
 PATH = ["input"]
@@ -67,18 +69,17 @@ async def record_disclosure_event(command: RecordDisclosureEvent, *, actor: str)
             errors,
             PATH,
             occurred_at=occurred_at,
-            disclosure=disclosure_events.EventDisclosure(
-                frequency=DisclosureFrequency(disclosure.frequency),
-                effective_from=disclosure.effective_from,
-                effective_to=disclosure.effective_to,
-                subject_types=tuple(disclosure.subject_types),
-                data_categories=tuple(disclosure.data_categories),
-            ),
+            disclosure=disclosure_facts(disclosure),
             recipient_name=recipient["name"],
             recipient_status=status,
             versions=[
-                disclosure_events.SubjectVersion(
-                    v.id, v.subject_type, v.data_categories, v.valid_from, v.recorded_at
+                SubjectVersion(
+                    v.valid_from,
+                    v.subject_type,
+                    v.country,
+                    tuple(v.data_categories),
+                    v.recorded_at,
+                    v.id,
                 )
                 for v in versions
             ],

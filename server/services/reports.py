@@ -116,7 +116,9 @@ _FREQUENCIES = {f.value: f for f in DisclosureFrequency}
 _CONDITIONS = {c.value: c for c in SpecialCategoryCondition}
 
 
-def _facts(row: DisclosureRow, known_at: datetime | None = None) -> who_receives.DisclosureFacts:
+def disclosure_facts(
+    row: DisclosureRow, known_at: datetime | None = None
+) -> who_receives.DisclosureFacts:
     """The disclosure as the rules read it; as known at `known_at`, an end recorded later is not
     known yet."""
     ended = row.effective_to
@@ -193,7 +195,12 @@ def _subject_history(subject: SubjectRow, known_at: datetime) -> periods.Subject
     return periods.SubjectHistory(
         tuple(
             periods.SubjectVersion(
-                v.valid_from, v.subject_type, v.country, tuple(v.data_categories)
+                v.valid_from,
+                v.subject_type,
+                v.country,
+                tuple(v.data_categories),
+                v.recorded_at,
+                v.id,
             )
             for v in subject.versions
             if v.recorded_at <= known_at
@@ -273,7 +280,7 @@ async def who_receives_report(
     found = await recipient_rows.recipients_with_moves(sorted({r.recipient_id for r in rows}))
     recipients = {rid: row for rid, (row, _) in found.items()}
     histories = _histories(found, known_at)
-    facts = [_facts(r, known_at) for r in rows]
+    facts = [disclosure_facts(r, known_at) for r in rows]
     by_id = {r.id: r for r in rows}
     report = periods.point_report(history, histories, facts, at)
     receipts = periods.receipts(history, histories, facts, at)
@@ -398,7 +405,10 @@ def _as_known(
     """The subject as the report saw it: its version at `at` (its first, before it), and the
     consent decisions recorded by `known_at`; so that a reproduced answer shows the facts it
     was computed from, not those recorded since."""
-    version = history.version_at(at) or history.versions[0]
+    first = history.first
+    assert first is not None  # a report has at least one version
+    version = history.version_at(at) or history.version_at(first)
+    assert version is not None
     return replace(
         subject,
         subject_type=version.subject_type,

@@ -8,24 +8,35 @@ from datetime import UTC, date, datetime
 import pytest
 
 from server.domain import disclosure_events as events
-from server.domain.disclosure_events import EventDisclosure, SubjectVersion
-from server.domain.enums import DisclosureFrequency, RecipientStatus
+from server.domain.enums import DisclosureFrequency, LegalBasis, RecipientStatus
 from server.domain.errors import ErrorCollector
+from server.domain.periods import SubjectVersion, version_at
+from server.domain.who_receives import DisclosureFacts
 
 PATH = ["input"]
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 AT = datetime(2025, 3, 10, 23, 30, tzinfo=UTC)
-POLICE = EventDisclosure(
+POLICE = DisclosureFacts(
+    id=1,
+    recipient_id=1,
+    legal_basis=LegalBasis.LEGAL_OBLIGATION,
     frequency=DisclosureFrequency.ON_REQUEST,
     effective_from=date(2024, 1, 1),
     effective_to=date(2025, 3, 11),
     subject_types=("platform_user",),
     data_categories=("user.contact",),
+    purposes=("essential.legal_obligation",),
 )
-USER = SubjectVersion(
-    1, "platform_user", ("user.contact.email",), datetime(2023, 6, 1, tzinfo=UTC), NOW
-)
-LATE = SubjectVersion(
+
+
+def version(
+    vid: int, kind: str, categories: tuple[str, ...], valid_from: datetime, recorded_at: datetime
+) -> SubjectVersion:
+    return SubjectVersion(valid_from, kind, "GB", categories, recorded_at, vid)
+
+
+USER = version(1, "platform_user", ("user.contact.email",), datetime(2023, 6, 1, tzinfo=UTC), NOW)
+LATE = version(
     9, "platform_user", ("user.contact.email",), datetime(2025, 3, 10, 23, 31, tzinfo=UTC), NOW
 )
 
@@ -33,7 +44,7 @@ LATE = SubjectVersion(
 def fields(
     *,
     at: datetime = AT,
-    disclosure: EventDisclosure = POLICE,
+    disclosure: DisclosureFacts = POLICE,
     status: RecipientStatus | None = RecipientStatus.ACTIVE,
     versions: tuple[SubjectVersion, ...] = (USER,),
 ) -> list[list[str] | None]:
@@ -50,9 +61,9 @@ def fields(
     return [e.field for e in errors.errors]
 
 
-def with_(**changes: object) -> EventDisclosure:
+def with_(**changes: object) -> DisclosureFacts:
     values = {**POLICE.__dict__, **changes}
-    return EventDisclosure(**values)  # type: ignore[arg-type]
+    return DisclosureFacts(**values)  # type: ignore[arg-type]
 
 
 OCCURRED = [*PATH, "occurredAt"]
@@ -118,25 +129,23 @@ def test_event_rules(case: str, kwargs: dict[str, object], expected: list[list[s
 
 
 def test_the_version_in_effect_decides() -> None:
-    moved = SubjectVersion(
-        2, "employee", ("user.contact.email",), datetime(2025, 1, 1, tzinfo=UTC), NOW
-    )
+    moved = version(2, "employee", ("user.contact.email",), datetime(2025, 1, 1, tzinfo=UTC), NOW)
     assert fields(versions=(USER, moved)) == [SUBJECT]
     assert fields(versions=(USER, moved), at=datetime(2024, 12, 31, tzinfo=UTC)) == []
 
 
 def test_version_at_latest_valid_from_ties_by_recorded_at_then_id() -> None:
     t = datetime(2025, 1, 1, tzinfo=UTC)
-    first = SubjectVersion(1, "a", (), t, datetime(2025, 2, 1, tzinfo=UTC))
-    corrected = SubjectVersion(2, "b", (), t, datetime(2025, 3, 1, tzinfo=UTC))
-    same_time = SubjectVersion(3, "c", (), t, datetime(2025, 3, 1, tzinfo=UTC))
-    later = SubjectVersion(4, "d", (), datetime(2025, 2, 1, tzinfo=UTC), t)
+    first = version(1, "a", (), t, datetime(2025, 2, 1, tzinfo=UTC))
+    corrected = version(2, "b", (), t, datetime(2025, 3, 1, tzinfo=UTC))
+    same_time = version(3, "c", (), t, datetime(2025, 3, 1, tzinfo=UTC))
+    later = version(4, "d", (), datetime(2025, 2, 1, tzinfo=UTC), t)
     versions = [same_time, later, first, corrected]
-    assert events.version_at(versions, t) == same_time
-    assert events.version_at(versions, datetime(2025, 1, 31, tzinfo=UTC)) == same_time
-    assert events.version_at(versions, datetime(2025, 2, 1, tzinfo=UTC)) == later
-    assert events.version_at(versions, datetime(2024, 12, 31, tzinfo=UTC)) is None
-    assert events.version_at([first, corrected], t) == corrected
+    assert version_at(versions, t) == same_time
+    assert version_at(versions, datetime(2025, 1, 31, tzinfo=UTC)) == same_time
+    assert version_at(versions, datetime(2025, 2, 1, tzinfo=UTC)) == later
+    assert version_at(versions, datetime(2024, 12, 31, tzinfo=UTC)) is None
+    assert version_at([first, corrected], t) == corrected
 
 
 @pytest.mark.parametrize(
