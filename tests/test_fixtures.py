@@ -20,6 +20,7 @@ SUBJECTS = [
     "visitor-de-lena",
     "lead-us-marcus",
     "applicant-uk-amara",
+    "applicant-ie-niamh",
 ]
 
 
@@ -53,7 +54,7 @@ async def test_fixtures_load_without_errors(db: str) -> None:
     assert result.subjects_created == SUBJECTS
     assert result.skipped == [] and result.subjects_skipped == []
     assert await Recipient.all().count() == 31
-    assert await DataSubject.all().count() == 5
+    assert await DataSubject.all().count() == len(SUBJECTS)
 
 
 async def test_second_load_creates_nothing(db: str) -> None:
@@ -64,7 +65,7 @@ async def test_second_load_creates_nothing(db: str) -> None:
     assert len(again.skipped) == 31
     assert sorted(again.subjects_skipped) == sorted(SUBJECTS)
     assert await Recipient.all().count() == 31
-    assert await DataSubject.all().count() == 5
+    assert await DataSubject.all().count() == len(SUBJECTS)
 
 
 async def test_only_if_empty_skips_a_loaded_database(db: str) -> None:
@@ -114,9 +115,47 @@ async def test_platform_user_reaches_the_sub_subprocessor(db: str) -> None:
 
 
 async def test_applicant_is_received_by_the_hiring_system(db: str) -> None:
+    """Her health data too (the adjustments she asked for), on her explicit consent (Art.
+    9(2)(a)); and the calendar module is upcoming."""
     await loaded()
     found = await subject_report("applicant-uk-amara")
+    [access] = found.recipients
+    assert access.recipient["slug"] == "fernleaf-hire"
+    assert [r.data_categories for r in access.reasons] == [
+        ("user.contact", "user.correspondence", "user.job_title", "user.name", "user.workplace"),
+        ("user.health_and_medical",),
+    ]
+    assert found.withheld == []
+    [upcoming] = found.upcoming
+    assert upcoming.starts_at.date().isoformat() == "2027-07-01"
+
+
+async def test_applicant_without_explicit_consent_keeps_her_health_data(db: str) -> None:
+    await loaded()
+    found = await subject_report("applicant-ie-niamh")
     assert received(found)["fernleaf-hire"] == ["employment.recruitment"]
+    [held] = found.withheld
+    assert held.reason == WithheldReason.EXPLICIT_CONSENT_MISSING
+    assert held.disclosure.data_categories == ["user.health_and_medical"]
+
+
+async def test_past_recipients_of_the_lead_and_the_platform_user(db: str) -> None:
+    """Art. 15(1)(c): the vendors that received the data and no longer do, and why."""
+    await loaded()
+    marcus = await subject_report("lead-us-marcus")
+    ended = {(p.recipient["slug"], p.ended_because.value) for p in marcus.past}
+    assert ("kestrel-post", "CONSENT_WITHDRAWN") in ended
+    assert ("bramblefield-crm", "CONSENT_WITHDRAWN") in ended
+    kestrel = next(p for p in marcus.past if p.recipient["slug"] == "kestrel-post")
+    assert "from 10 September 2024 to 1 August 2025" in kestrel.explanation
+    priya = await subject_report("user-uk-priya")
+    ended = {(p.recipient["slug"], p.ended_because.value) for p in priya.past}
+    assert ("postwhistle-mail", "DISCLOSURE_ENDED") in ended
+    assert ("us-law-enforcement", "ONE_OFF") in ended
+    assert [e.reference for e in priya.events] == ["LE-REG-2025-117"]
+    # The police receive data only on request: possible, never a recipient of everyone's data.
+    assert "us-law-enforcement" in {p.recipient["slug"] for p in priya.possible}
+    assert "us-law-enforcement" not in received(priya)
 
 
 @pytest.mark.parametrize("ref", SUBJECTS)

@@ -26,7 +26,13 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
-from server.services import disclosures, recipient_changes, registration, subjects
+from server.services import (
+    disclosure_events,
+    disclosures,
+    recipient_changes,
+    registration,
+    subjects,
+)
 from server.services.commands import ChangeStatus, EndDisclosure, RegisterRecipient
 
 ACTOR = "fixtures"
@@ -39,10 +45,15 @@ DISCLOSURE_KEYS = {
     "data_categories", "subject_types", "purposes", "legal_basis", "ground", "retention",
     "effective_from", "effective_to", "transfers", "frequency", "special_category_condition",
 }  # fmt: skip
-SUBJECT_KEYS = {"external_ref", "subject_type", "country", "data_categories", "consents"}
+SUBJECT_KEYS = {
+    "external_ref", "subject_type", "country", "data_categories", "consents", "valid_from",
+    "earlier_versions", "disclosure_events",
+}  # fmt: skip
+VERSION_KEYS = {"valid_from", "subject_type", "country", "data_categories"}
+EVENT_KEYS = {"recipient", "occurred_at", "reference", "note"}
 TRANSFER_KEYS = {"country", "mechanism", "reference"}
 HISTORY_KEYS = {"status", "at", "note"}
-CONSENT_KEYS = {"purpose", "granted", "recorded_at"}
+CONSENT_KEYS = {"purpose", "granted", "decided_at", "explicit", "recorded_at"}
 DOCUMENT_KEYS = {"recipients", "data_subjects"}
 
 
@@ -222,27 +233,64 @@ async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
 
 
 async def _subject_with_consents(raw: dict[str, Any], ref: str) -> None:
+    """The subject's earlier versions oldest first, then its current facts (each from its
+    valid_from), its consent log and its one-off disclosure events, as an import replays them."""
+    for i, earlier in enumerate(raw.get("earlier_versions") or []):
+        _check_keys(earlier, VERSION_KEYS, f"data subject {ref} earlier version {i}")
+        await _upsert_version(ref, {**raw, **earlier})
+    await _upsert_version(ref, raw)
+    for consent in raw.get("consents") or []:
+        decided = consent.get("decided_at") or consent.get("recorded_at")
+        await subjects.record_consent(
+            subjects.RecordConsent(
+                subject=subjects.SubjectRef(external_ref=ref),
+                purpose=consent["purpose"],
+                granted=_bool(consent["granted"], f"data subject {ref} consent granted"),
+                decided_at=_datetime(decided) if decided else None,
+                explicit=_bool(consent.get("explicit", False), f"data subject {ref} explicit"),
+            ),
+            actor=ACTOR,
+        )
+    for i, event in enumerate(raw.get("disclosure_events") or []):
+        _check_keys(event, EVENT_KEYS, f"data subject {ref} disclosure event {i}")
+        recipient = await Recipient.get_or_none(slug=event["recipient"])
+        on_request = (
+            await Disclosure.filter(
+                recipient_id=recipient.id, frequency=DisclosureFrequency.ON_REQUEST
+            )
+            .order_by("id")
+            .first()
+            if recipient
+            else None
+        )
+        if on_request is None:
+            raise FixtureError(
+                f"data subject {ref} disclosure event {i}: {event['recipient']} has no "
+                "ON_REQUEST disclosure"
+            )
+        await disclosure_events.record_disclosure_event(
+            disclosure_events.RecordDisclosureEvent(
+                subject=subjects.SubjectRef(external_ref=ref),
+                disclosure_id=on_request.id,
+                occurred_at=_datetime(event["occurred_at"]),
+                reference=str(event["reference"]),
+                note=event.get("note"),
+            ),
+            actor=ACTOR,
+        )
+
+
+async def _upsert_version(ref: str, raw: dict[str, Any]) -> None:
     await subjects.upsert_data_subject(
         subjects.UpsertDataSubject(
             external_ref=ref,
             subject_type=raw["subject_type"],
             country=str(raw["country"]),
             data_categories=list(raw.get("data_categories") or []),
+            valid_from=_datetime(raw["valid_from"]) if raw.get("valid_from") else None,
         ),
         actor=ACTOR,
     )
-    for consent in raw.get("consents") or []:
-        await subjects.record_consent(
-            subjects.RecordConsent(
-                subject=subjects.SubjectRef(external_ref=ref),
-                purpose=consent["purpose"],
-                granted=_bool(consent["granted"], f"data subject {ref} consent granted"),
-                recorded_at=_datetime(consent["recorded_at"])
-                if consent.get("recorded_at")
-                else None,
-            ),
-            actor=ACTOR,
-        )
 
 
 async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadReport:
