@@ -4,6 +4,7 @@ the floor and the API is what the API layer costs."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -20,14 +21,16 @@ DISCLOSURE_FIELDS = f"""id legalBasis ground retention effectiveFrom effectiveTo
   transfers {{ country mechanism reference }}
   dataCategories {{ {CATEGORY_FIELDS} }} subjectTypes {{ {TERM_FIELDS} }} purposes {{ {TERM_FIELDS} }}"""
 
-WHO_RECEIVES = f"""
-query WhoReceives($ref: String!) {{
-  whoReceives(subject: {{externalRef: $ref}}) {{
+# The complete answer (issue 12): who receives, who did, who will, who may on request, and what
+# is withheld. The report's `events` (one-off disclosures, another branch) go after
+# possibleRecipients here and in who_receives below.
+WHO_RECEIVES_FIELDS = f"""
     asOf
+    asKnownAt
     subject {{
       id externalRef country createdAt subjectType {{ {TERM_FIELDS} }}
       dataCategories {{ {CATEGORY_FIELDS} }}
-      consents {{ granted recordedAt purpose {{ {TERM_FIELDS} }} }}
+      consents {{ granted recordedAt decidedAt explicit purpose {{ {TERM_FIELDS} }} }}
     }}
     recipients {{
       recipient {{ {RECIPIENT_FIELDS} }}
@@ -40,10 +43,39 @@ query WhoReceives($ref: String!) {{
         transfers {{ country mechanism reference }}
         explanation
         transferAssessments {{ country mechanism lawful explanation }}
+        since
       }}
     }}
-    withheld {{ recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} reason explanation }}
-  }}
+    withheld {{
+      recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} reason explanation
+      purposes {{ {TERM_FIELDS} }}
+    }}
+    pastRecipients {{
+      recipient {{ {RECIPIENT_FIELDS} }}
+      via {{ {RECIPIENT_FIELDS} }}
+      disclosure {{ {DISCLOSURE_FIELDS} }}
+      periods {{ from to }}
+      dataCategories {{ {CATEGORY_FIELDS} }}
+      purposes {{ {TERM_FIELDS} }}
+      endedBecause
+      explanation
+    }}
+    upcomingRecipients {{
+      recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} startsAt explanation
+    }}
+    possibleRecipients {{
+      recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} explanation
+    }}
+"""
+WHO_RECEIVES = f"""
+query WhoReceives($ref: String!) {{
+  whoReceives(subject: {{externalRef: $ref}}) {{ {WHO_RECEIVES_FIELDS} }}
+}}
+"""
+# The same, from the facts recorded up to a moment (issue 12 §1).
+WHO_RECEIVES_AS_KNOWN_AT = f"""
+query WhoReceivesAsKnownAt($ref: String!, $knownAt: DateTime!) {{
+  whoReceives(subject: {{externalRef: $ref}}, asKnownAt: $knownAt) {{ {WHO_RECEIVES_FIELDS} }}
 }}
 """
 RECIPIENTS_OF_CATEGORY = '{ recipientsOfCategory(key: "user.contact") { name kind country } }'
@@ -115,12 +147,16 @@ def _disclosure(row: Any) -> dict[str, Any]:
     }
 
 
-async def who_receives(ref: str) -> bytes:
+async def who_receives(ref: str, as_known_at: datetime | None = None) -> bytes:
     """The report as the service assembles it (server/services/reports.py), serialised by hand:
     the API adds only the GraphQL layer to this."""
     taxonomy = default_taxonomy()
-    report = await report_service.who_receives_report(subject_id=None, external_ref=ref, as_of=None)
-    assert report is not None
+    categories = taxonomy.categories
+    purposes = taxonomy.purposes
+    report = await report_service.who_receives_report(
+        subject_id=None, external_ref=ref, as_of=None, as_known_at=as_known_at
+    )
+    assert report is not None and report.as_known_at is not None
     subject = report.subject
     out_recipients = []
     for access in report.recipients:
@@ -130,10 +166,8 @@ async def who_receives(ref: str) -> bytes:
             reasons.append(
                 {
                     "disclosure": _disclosure(d),
-                    "dataCategories": [
-                        _category(taxonomy.categories[k]) for k in reason.data_categories
-                    ],
-                    "purposes": [_term(taxonomy.purposes[k]) for k in d.purposes],
+                    "dataCategories": [_category(categories[k]) for k in reason.data_categories],
+                    "purposes": [_term(purposes[k]) for k in reason.purposes],
                     "legalBasis": d.legal_basis,
                     "ground": d.ground,
                     "transfers": _transfers(d),
@@ -147,6 +181,7 @@ async def who_receives(ref: str) -> bytes:
                         }
                         for a in reason.assessments
                     ],
+                    "since": reason.since.isoformat(),
                 }
             )
         out_recipients.append(
@@ -162,32 +197,68 @@ async def who_receives(ref: str) -> bytes:
             "disclosure": _disclosure(item.disclosure),
             "reason": item.reason.value,
             "explanation": item.explanation,
+            "purposes": [_term(purposes[k]) for k in item.purposes],
         }
         for item in report.withheld
+    ]
+    past = [
+        {
+            "recipient": _recipient(item.recipient),
+            "via": [_recipient(v) for v in item.via],
+            "disclosure": _disclosure(item.disclosure),
+            "periods": [{"from": p.start.isoformat(), "to": _iso(p.end)} for p in item.periods],
+            "dataCategories": [_category(categories[k]) for k in item.data_categories],
+            "purposes": [_term(purposes[k]) for k in item.purposes],
+            "endedBecause": item.ended_because.value,
+            "explanation": item.explanation,
+        }
+        for item in report.past
+    ]
+    upcoming = [
+        {
+            "recipient": _recipient(item.recipient),
+            "disclosure": _disclosure(item.disclosure),
+            "startsAt": item.starts_at.isoformat(),
+            "explanation": item.explanation,
+        }
+        for item in report.upcoming
+    ]
+    possible = [
+        {
+            "recipient": _recipient(item.recipient),
+            "disclosure": _disclosure(item.disclosure),
+            "explanation": item.explanation,
+        }
+        for item in report.possible
     ]
     answer = {
         "whoReceives": {
             "asOf": report.at.isoformat(),
+            "asKnownAt": report.as_known_at.isoformat(),
             "subject": {
                 "id": relay.to_base64("DataSubject", subject.id),
                 "externalRef": subject.external_ref,
                 "country": subject.country,
                 "createdAt": subject.created_at.isoformat(),
                 "subjectType": _term(taxonomy.subject_types[subject.subject_type]),
-                "dataCategories": [
-                    _category(taxonomy.categories[k]) for k in subject.data_categories
-                ],
+                "dataCategories": [_category(categories[k]) for k in subject.data_categories],
                 "consents": [
                     {
                         "granted": c.granted,
                         "recordedAt": c.recorded_at.isoformat(),
-                        "purpose": _term(taxonomy.purposes[c.purpose]),
+                        "decidedAt": c.decided_at.isoformat(),
+                        "explicit": c.explicit,
+                        "purpose": _term(purposes[c.purpose]),
                     }
                     for c in subject.consents
                 ],
             },
             "recipients": out_recipients,
             "withheld": withheld,
+            "pastRecipients": past,
+            "upcomingRecipients": upcoming,
+            "possibleRecipients": possible,
+            # "events": the report's one-off disclosures, when the report carries them.
         }
     }
     return orjson.dumps({"data": answer})

@@ -4,6 +4,11 @@ For each operation, in one run: the floor (bench/floor.py, no GraphQL), in-proce
 execution, HTTP latency one request at a time (uvicorn on loopback), requests per second with 16
 concurrent clients (a lean asyncio client: httpx tops out near 1,000 req/s here), and the number
 of SQL statements. Prints a table and writes bench/results.json.
+
+whoReceives asks for the complete answer (issue 12: past, upcoming and possible recipients);
+besides the table, on SQLite: the answer as known shortly before now against the plain one, the
+SQL statements of each of ten reports at 1,000 recipients and at the full size side by side,
+and the report size with histories against the same inventory built without them.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+from graphql import parse
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -35,7 +42,9 @@ from server.app import CollectionSchedule
 from server.db.config import tortoise_config
 from server.db.statistics import inventory_counts
 from server.domain.access import Principal, Role
+from server.domain.taxonomy import default_taxonomy
 from server.graphql.context import Context, Loaders
+from server.graphql.cost import compile_plan, counts_for, plan_cost
 from server.graphql.schema import build_schema
 from server.services import clock, keys
 from server.services.setup import migrate
@@ -45,6 +54,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # In-process runs ask as an admin key would; HTTP requests send a real key (see measure).
 PRINCIPAL = Principal("bench", Role.ADMIN)
+# The complete whoReceives (issue 12) is priced above the default MAX_QUERY_COST on the full
+# inventory (the bounds of its past, upcoming and possible lists), so it would be refused with
+# COST_LIMIT_EXCEEDED: the timings run with this limit instead, and the run reports the query's
+# price against the default. The abuse section runs on a server with the default limit.
+BENCH_MAX_QUERY_COST = 50_000_000
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -193,10 +207,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    database_url: str, max_query_cost: int | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
+    limit = [] if max_query_cost is None else ["--max-query-cost", str(max_query_cost)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", "--database-url", database_url, "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "bench.serve",
+            "--database-url",
+            database_url,
+            "--port",
+            str(port),
+            *limit,
+        ],
         cwd=ROOT,
     )
     for _ in range(100):
@@ -209,9 +235,11 @@ def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("the bench server did not start")
 
 
-async def build(database_url: str, recipients: int, subjects: int) -> dict[str, Any]:
+async def build(
+    database_url: str, recipients: int, subjects: int, histories: bool = True
+) -> dict[str, Any]:
     started = time.perf_counter()
-    inventory = generate(recipients=recipients, subjects=subjects)
+    inventory = generate(recipients=recipients, subjects=subjects, histories=histories)
     await migrate(database_url)
     if database_url.startswith("sqlite://"):
         write_sqlite(database_url[len("sqlite://") :], inventory)
@@ -225,6 +253,11 @@ async def build(database_url: str, recipients: int, subjects: int) -> dict[str, 
         "reasons_p10": counts[len(counts) // 10],
         "reasons_p50": counts[len(counts) // 2],
         "reasons_p90": counts[9 * len(counts) // 10],
+        "status_changes": len(inventory.status_changes),
+        "subject_versions": len(inventory.subject_versions),
+        "consents": len(inventory.consents),
+        "on_request": sum(d[13] == "ON_REQUEST" for d in inventory.disclosures),
+        "disclosure_events": len(inventory.disclosure_events),
         "build_seconds": round(time.perf_counter() - started, 1),
     }
     return shape
@@ -244,7 +277,7 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
     rng = random.Random(11)
     subject_refs = [f"subject-{rng.randint(1, args.subjects):06d}" for _ in range(args.samples)]
     slugs = [f"vendor-{rng.randint(1, args.recipients):05d}" for _ in range(args.samples)]
-    settings = Settings(database_url=database_url)
+    settings = Settings(database_url=database_url, max_query_cost=BENCH_MAX_QUERY_COST)
     schema = build_schema(settings)
     await Tortoise.init(config=tortoise_config(database_url))
     # /graphql needs a key: a new admin key for each run.
@@ -259,13 +292,23 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
             raise RuntimeError(result.errors)
         return orjson.dumps({"data": result.data})
 
+    # The answer as known shortly before now: every fact the generator wrote is known then.
+    known_at = clock.now() - timedelta(minutes=10)
+    known = {"knownAt": known_at.isoformat()}
+
     # Same answer both ways, or the comparison means nothing.
     for ref in subject_refs[:5]:
         a = orjson.loads(await floor.who_receives(ref))
         b = orjson.loads(await in_process(floor.WHO_RECEIVES, {"ref": ref}))
+        for answer in (a, b):
+            answer["data"]["whoReceives"].pop("asOf")
+            answer["data"]["whoReceives"].pop("asKnownAt")
+        assert a == b, f"floor and GraphQL disagree for {ref}"
+        a = orjson.loads(await floor.who_receives(ref, known_at))
+        b = orjson.loads(await in_process(floor.WHO_RECEIVES_AS_KNOWN_AT, {"ref": ref, **known}))
         a["data"]["whoReceives"].pop("asOf")
         b["data"]["whoReceives"].pop("asOf")
-        assert a == b, f"floor and GraphQL disagree for {ref}"
+        assert a == b, f"floor and GraphQL disagree for {ref} as known at {known_at}"
     assert orjson.loads(await floor.dashboard_page()) == orjson.loads(
         await in_process(floor.DASHBOARD_PAGE)
     )
@@ -276,13 +319,16 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
         await in_process(floor.RECIPIENT_BY_SLUG, {"slug": slugs[0]})
     )
 
-    reasons = []
-    for ref in subject_refs:
-        answer = orjson.loads(await floor.who_receives(ref))["data"]["whoReceives"]
-        reasons.append(sum(len(r["reasons"]) for r in answer["recipients"]))
-    # The median subject, asked again and again: latency without the spread of report sizes
-    # (random subjects range from tens to hundreds of reasons, so their p99/p50 measures that).
-    median_reasons, median_ref = sorted(zip(reasons, subject_refs, strict=True))[len(reasons) // 2]
+    sizes = await report_sizes(subject_refs)
+    reasons = sizes["reasons"]
+    # The median subject by report size (reasons plus past receipts), asked again and again:
+    # latency without the spread of report sizes (random subjects range from tens to hundreds,
+    # so their p99/p50 measures that).
+    by_size = sorted(
+        (r + p, r, p, ref)
+        for r, p, ref in zip(sizes["reasons"], sizes["past"], subject_refs, strict=True)
+    )
+    _, median_reasons, median_past, median_ref = by_size[len(by_size) // 2]
 
     def cycle(items: list[Any]) -> Callable[[], Any]:
         state = {"i": 0}
@@ -306,6 +352,18 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
                 lambda nxt=cycle(subject_refs): in_process(floor.WHO_RECEIVES, {"ref": nxt()})
             ),
             "http": [graphql_request(token, floor.WHO_RECEIVES, {"ref": r}) for r in subject_refs],
+        },
+        "whoReceivesAsKnownAt": {
+            "floor": (lambda nxt=cycle(subject_refs): floor.who_receives(nxt(), known_at)),
+            "graphql": (
+                lambda nxt=cycle(subject_refs): in_process(
+                    floor.WHO_RECEIVES_AS_KNOWN_AT, {"ref": nxt(), **known}
+                )
+            ),
+            "http": [
+                graphql_request(token, floor.WHO_RECEIVES_AS_KNOWN_AT, {"ref": r, **known})
+                for r in subject_refs
+            ],
         },
         "recipientsOfCategory": {
             # Thousands of recipients an answer: fewer samples keep the run short.
@@ -342,11 +400,32 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
             "inprocess_p99_ms": round(percentile(graphql_ms, 99), 3),
             "sql_queries": sql,
         }
+    # asKnownAt against the plain answer, in-process, the same subjects in alternation.
+    plain_ms, known_ms = await timed(
+        lambda nxt=cycle(subject_refs): in_process(floor.WHO_RECEIVES, {"ref": nxt()}),
+        lambda nxt=cycle(subject_refs): in_process(
+            floor.WHO_RECEIVES_AS_KNOWN_AT, {"ref": nxt(), **known}
+        ),
+        args.samples,
+    )
+    results["asKnownAtVsPlain"] = {
+        "plain_p50_ms": round(statistics.median(plain_ms), 3),
+        "as_known_at_p50_ms": round(statistics.median(known_ms), 3),
+        "ratio": round(statistics.median(known_ms) / statistics.median(plain_ms), 3),
+    }
+    results["sql_per_report"] = await sql_per_report(schema, settings)
+    results["report_size"] = summarise_sizes(sizes)
     sqlite = database_url.startswith("sqlite://")
     counts = await inventory_counts() if sqlite else {}
+    if sqlite:
+        results["whoReceivesCost"] = {
+            "nodes": query_cost(floor.WHO_RECEIVES, {"ref": median_ref}, counts),
+            "default_limit": Settings().max_query_cost,
+            "bench_limit": BENCH_MAX_QUERY_COST,
+        }
     await Tortoise.close_connections()
 
-    process, port = start_server(database_url)
+    process, port = start_server(database_url, BENCH_MAX_QUERY_COST)
     try:
         for name, op in ops.items():
             requests = op["http"]
@@ -363,18 +442,104 @@ async def measure(database_url: str, args: argparse.Namespace) -> dict[str, Any]
                 )
         results["server_rss_mb"] = server_rss_mb(process.pid)
         if sqlite:
-            # Last, so that nothing above runs on a server the abuse has just worked.
+            # Last, so that nothing above runs on a server the abuse has just worked; on a
+            # server with the default limits, so that the worst query it admits is the real one.
+            process.terminate()
+            process.wait(timeout=10)
+            process, port = start_server(database_url)
+            # Warm, as the server above was: the key has worked lately, the plans are cached.
+            await http_latency(port, ops["recipientBySlug"]["http"][:20])
             results["abuse"] = await abuse_section(port, process.pid, token, slugs[0], counts)
     finally:
         process.terminate()
         process.wait(timeout=10)
     results["whoReceivesMedianSubject"]["subject"] = median_ref
     results["whoReceivesMedianSubject"]["reasons"] = median_reasons
+    results["whoReceivesMedianSubject"]["past"] = median_past
     reasons.sort()
     results["whoReceives"]["reasons_p10"] = reasons[len(reasons) // 10]
     results["whoReceives"]["reasons_p50"] = reasons[len(reasons) // 2]
     results["whoReceives"]["reasons_p90"] = reasons[9 * len(reasons) // 10]
     return results
+
+
+# Subjects whose SQL statements are counted at both sizes (all exist in the smaller inventory).
+SQL_REFS = [f"subject-{i:06d}" for i in (1, 42, 777, 1234, 2500, 3141, 5000, 6789, 8191, 9999)]
+
+
+async def sql_per_report(schema: Any, settings: Settings) -> dict[str, list[int]]:
+    """SQL statements of each whoReceives over SQL_REFS, plain and asKnownAt (Tortoise
+    initialised, warm)."""
+    known = {"knownAt": (clock.now() - timedelta(minutes=10)).isoformat()}
+    out: dict[str, list[int]] = {"plain": [], "asKnownAt": []}
+    for name, query, extra in (
+        ("plain", floor.WHO_RECEIVES, {}),
+        ("asKnownAt", floor.WHO_RECEIVES_AS_KNOWN_AT, known),
+    ):
+        for ref in SQL_REFS:
+
+            async def once(ref: str = ref, query: str = query, extra: Any = extra) -> None:
+                context = Context(
+                    settings=settings, principal=PRINCIPAL, loaders=Loaders(clock.today())
+                )
+                result = await schema.execute(
+                    query, variable_values={"ref": ref, **extra}, context_value=context
+                )
+                assert not result.errors, result.errors
+
+            await once()  # the first statement also opens the connection: count a warm one
+            out[name].append(await count_sql(once))
+    return out
+
+
+async def report_sizes(refs: list[str]) -> dict[str, list[int]]:
+    """Per report (the floor's answer, the same as the API's): reasons, past receipts,
+    upcoming and possible recipients."""
+    out: dict[str, list[int]] = {"reasons": [], "past": [], "upcoming": [], "possible": []}
+    for ref in refs:
+        answer = orjson.loads(await floor.who_receives(ref))["data"]["whoReceives"]
+        out["reasons"].append(sum(len(r["reasons"]) for r in answer["recipients"]))
+        out["past"].append(len(answer["pastRecipients"]))
+        out["upcoming"].append(len(answer["upcomingRecipients"]))
+        out["possible"].append(len(answer["possibleRecipients"]))
+    return out
+
+
+def summarise_sizes(sizes: dict[str, list[int]]) -> dict[str, Any]:
+    total = [r + p for r, p in zip(sizes["reasons"], sizes["past"], strict=True)]
+    out: dict[str, Any] = {}
+    for name, values in (*sizes.items(), ("reasons_plus_past", total)):
+        out[name] = {
+            "mean": round(statistics.mean(values), 1),
+            "median": statistics.median(values),
+        }
+    return out
+
+
+async def sizes_without_histories(args: argparse.Namespace) -> dict[str, Any]:
+    """Report sizes on the same inventory built without histories (the same draws otherwise),
+    over the same sampled subjects: the size of a report before issue 12."""
+    path = HERE / "bench-before.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite://{path}"
+    EXECUTOR_CACHE.clear()
+    await build(url, args.recipients, args.subjects, histories=False)
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        rng = random.Random(11)  # the same subjects as measure()
+        refs = [f"subject-{rng.randint(1, args.subjects):06d}" for _ in range(args.samples)]
+        return summarise_sizes(await report_sizes(refs))
+    finally:
+        await Tortoise.close_connections()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def query_cost(query: str, variables: dict[str, Any], inventory: dict[str, int]) -> int:
+    """The nodes the server's cost limit prices this query at (server/graphql/cost.py)."""
+    plan = compile_plan(build_schema()._schema, parse(query), None, 50)
+    return plan_cost(plan, variables, counts_for(inventory, default_taxonomy()))
 
 
 def server_rss_mb(pid: int) -> float:
@@ -385,22 +550,16 @@ def server_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def small_inventory_sql_count(database_url: str) -> int:
-    """SQL statements per whoReceives on a tenth of the inventory: must equal the full one."""
+async def small_inventory_sql_count(database_url: str) -> dict[str, list[int]]:
+    """SQL statements per whoReceives on a tenth of the inventory (1,000 recipients): must
+    equal the full one's, subject for subject."""
     await build(database_url, recipients=1_000, subjects=10_000)
     await Tortoise.init(config=tortoise_config(database_url))
-    schema = build_schema(Settings(database_url=database_url))
-
-    async def once() -> None:
-        context = Context(settings=Settings(), principal=PRINCIPAL, loaders=Loaders(clock.today()))
-        await schema.execute(
-            floor.WHO_RECEIVES, variable_values={"ref": "subject-000042"}, context_value=context
-        )
-
-    await once()  # the first statement also opens the connection: count a warm one
-    count = await count_sql(once)
-    await Tortoise.close_connections()
-    return count
+    settings = Settings(database_url=database_url, max_query_cost=BENCH_MAX_QUERY_COST)
+    try:
+        return await sql_per_report(build_schema(settings), settings)
+    finally:
+        await Tortoise.close_connections()
 
 
 def print_table(backend: str, results: dict[str, Any]) -> None:
@@ -429,7 +588,8 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
         f"{who['floor_p99_ms'] / who['floor_p50_ms']:.2f}: the spread of report sizes)"
     )
     print(
-        f"  whoReceives, median subject ({median['reasons']} reasons): in-process "
+        f"  whoReceives, median subject ({median['reasons']} reasons, "
+        f"{median.get('past', 0)} past receipts): in-process "
         f"{median['inprocess_p50_ms'] / median['floor_p50_ms']:.2f}x floor (<= 1.5), HTTP "
         f"{median['http_p50_ms'] / median['floor_p50_ms']:.2f}x (<= 2), HTTP p99/p50 "
         f"{median['http_p99_ms'] / median['http_p50_ms']:.2f} against the floor's own "
@@ -448,13 +608,56 @@ def print_table(backend: str, results: dict[str, Any]) -> None:
     )
     if "server_rss_mb" in results:
         print(f"  server resident memory after the HTTP runs: {results['server_rss_mb']} MB")
+    price = results.get("whoReceivesCost")
+    if price:
+        print(
+            f"  the complete whoReceives is priced at {price['nodes']:,} nodes: "
+            f"{'over' if price['nodes'] > price['default_limit'] else 'within'} the default "
+            f"MAX_QUERY_COST {price['default_limit']:,} (timed with {price['bench_limit']:,})"
+        )
+    known = results.get("whoReceivesAsKnownAt")
+    if known:
+        print(
+            f"  whoReceives asKnownAt (10 minutes ago): in-process "
+            f"{known['inprocess_p50_ms'] / known['floor_p50_ms']:.2f}x its floor, HTTP "
+            f"{known['http_p50_ms'] / known['floor_p50_ms']:.2f}x"
+        )
+    pair = results.get("asKnownAtVsPlain")
+    if pair:
+        print(
+            f"  asKnownAt against the plain answer, in-process, in alternation: "
+            f"{pair['as_known_at_p50_ms']:.2f} ms against {pair['plain_p50_ms']:.2f} ms, "
+            f"{pair['ratio']:.2f}x (<= 1.2)"
+        )
+    if "sql_per_report" in results and "sql_per_report_at_1000" in results:
+        full, small = results["sql_per_report"], results["sql_per_report_at_1000"]
+        print(
+            f"  SQL per whoReceives over {len(SQL_REFS)} subjects (plain / asKnownAt), "
+            f"side by side: at 1,000 recipients {small['plain']} / {small['asKnownAt']}; at "
+            f"{results['shape']['recipients']:,} recipients {full['plain']} / {full['asKnownAt']}"
+            f" ({'constant' if full == small else 'NOT constant'})"
+        )
+    size = results.get("report_size")
+    if size:
+        before = results.get("report_size_before")
+        line = "  report size (per sampled report, mean/median): "
+        if before:
+            line += (
+                f"before histories {before['reasons']['mean']}/{before['reasons']['median']} "
+                f"reasons (past {before['past']['mean']}/{before['past']['median']}); "
+            )
+        line += (
+            f"with histories {size['reasons']['mean']}/{size['reasons']['median']} reasons + "
+            f"{size['past']['mean']}/{size['past']['median']} past receipts = "
+            f"{size['reasons_plus_past']['mean']}/{size['reasons_plus_past']['median']}"
+        )
+        if before:
+            grew = size["reasons_plus_past"]["mean"] / before["reasons_plus_past"]["mean"]
+            line += f" ({grew:.2f}x the mean before)"
+        line += f"; upcoming {size['upcoming']['mean']}, possible {size['possible']['mean']} (mean)"
+        print(line)
     if "abuse" in results:
         print_abuse(results["abuse"], Settings.from_env().max_execution_ms)
-    if "sql_queries_at_1000" in results:
-        print(
-            f"  SQL per whoReceives: {who['sql_queries']} at {results['shape']['recipients']} "
-            f"recipients, {results['sql_queries_at_1000']} at 1,000"
-        )
 
 
 async def main() -> None:
@@ -486,12 +689,14 @@ async def main() -> None:
             small = HERE / "bench-small.sqlite3"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{small}{suffix}").unlink(missing_ok=True)
-            results["sql_queries_at_1000"] = await small_inventory_sql_count(f"sqlite://{small}")
+            results["sql_per_report_at_1000"] = await small_inventory_sql_count(f"sqlite://{small}")
+            results["report_size_before"] = await sizes_without_histories(args)
         else:
             await reset_postgres(url)
             EXECUTOR_CACHE.clear()
-            results["sql_queries_at_1000"] = await small_inventory_sql_count(url)
+            results["sql_per_report_at_1000"] = await small_inventory_sql_count(url)
             await reset_postgres(url)
+        results["sql_queries_at_1000"] = max(results["sql_per_report_at_1000"]["plain"])
         output[backend] = results
         print_table(backend, results)
     (HERE / "results.json").write_text(orjson.dumps(output, option=orjson.OPT_INDENT_2).decode())
