@@ -55,6 +55,17 @@ async def fill_history(apps, schema_editor) -> None:
     )
 
 
+async def restore_indexes(apps, schema_editor) -> None:
+    """SQLite makes a column NOT NULL by rebuilding its table, and the rebuild above drops the
+    table's indexes: put back the two the models declare (a no-op where they survived)."""
+    await schema_editor.client.execute_script(
+        'CREATE INDEX IF NOT EXISTS "idx_status_chan_recipie_909b70" '
+        'ON "status_change" ("recipient_id", "at");'
+        'CREATE INDEX IF NOT EXISTS "idx_consent_rec_subject_6e05ca" '
+        'ON "consent_record" ("subject_id", "recorded_at");'
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0005_disclosure_audience')]
 
@@ -136,4 +147,5 @@ class Migration(migrations.Migration):
             name='recorded_at',
             field=fields.DatetimeField(auto_now=False, auto_now_add=False),
         ),
+        ops.RunPython(restore_indexes),
     ]
