@@ -21,9 +21,8 @@ DISCLOSURE_FIELDS = f"""id legalBasis ground retention effectiveFrom effectiveTo
   transfers {{ country mechanism reference }}
   dataCategories {{ {CATEGORY_FIELDS} }} subjectTypes {{ {TERM_FIELDS} }} purposes {{ {TERM_FIELDS} }}"""
 
-# The complete answer (issue 12): who receives, who did, who will, who may on request, and what
-# is withheld. The report's `events` (one-off disclosures, another branch) go after
-# possibleRecipients here and in who_receives below.
+# The complete answer (issue 12): who receives, who did, who will, who may on request, what is
+# withheld, and the one-off disclosures (events).
 WHO_RECEIVES_FIELDS = f"""
     asOf
     asKnownAt
@@ -66,6 +65,7 @@ WHO_RECEIVES_FIELDS = f"""
     possibleRecipients {{
       recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ {DISCLOSURE_FIELDS} }} explanation
     }}
+    events {{ id occurredAt reference note recordedAt recipient {{ {RECIPIENT_FIELDS} }} disclosure {{ id }} }}
 """
 WHO_RECEIVES = f"""
 query WhoReceives($ref: String!) {{
@@ -158,6 +158,8 @@ async def who_receives(ref: str, as_known_at: datetime | None = None) -> bytes:
     )
     assert report is not None and report.as_known_at is not None
     subject = report.subject
+    # An event's recipient is one of the report's past recipients (its one-off receipt).
+    one_off = {p.recipient["id"]: p.recipient for p in report.past}
     out_recipients = []
     for access in report.recipients:
         reasons = []
@@ -258,7 +260,18 @@ async def who_receives(ref: str, as_known_at: datetime | None = None) -> bytes:
             "pastRecipients": past,
             "upcomingRecipients": upcoming,
             "possibleRecipients": possible,
-            # "events": the report's one-off disclosures, when the report carries them.
+            "events": [
+                {
+                    "id": relay.to_base64("DisclosureEvent", e.id),
+                    "occurredAt": e.occurred_at.isoformat(),
+                    "reference": e.reference,
+                    "note": e.note,
+                    "recordedAt": e.recorded_at.isoformat(),
+                    "recipient": _recipient(one_off[e.recipient_id]),
+                    "disclosure": {"id": relay.to_base64("Disclosure", e.disclosure_id)},
+                }
+                for e in report.events
+            ],
         }
     }
     return orjson.dumps({"data": answer})

@@ -17,6 +17,7 @@ from server.db import disclosures
 from server.db.models import AuditEvent, Recipient, StatusChange
 from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
 from server.domain.enums import RecipientStatus
+from server.domain.periods import StatusMove
 
 
 @functools.cache
@@ -108,23 +109,20 @@ async def recipients_with_status_at(
     return out
 
 
-@dataclass(frozen=True)
-class MoveRow:
-    status: RecipientStatus
-    effective_at: datetime
-    recorded_at: datetime
+# By value, looked up: calling the enum costs 3 µs a row, and a report reads hundreds of moves.
+_STATUSES = {status.value: status for status in RecipientStatus}
 
 
 async def recipients_with_moves(
     ids: Sequence[int],
-) -> dict[int, tuple[dict[str, Any], list[MoveRow]]]:
+) -> dict[int, tuple[dict[str, Any], list[StatusMove]]]:
     """Recipient rows with every status move, by effective time (ties in the order recorded):
     two statements for any number of recipients."""
     if not ids:
         return {}
     conn = connection()
     st = Statement(conn)
-    out: dict[int, tuple[dict[str, Any], list[MoveRow]]] = {}
+    out: dict[int, tuple[dict[str, Any], list[StatusMove]]] = {}
     for row in await _select(st, st.is_in("r.id", list(set(ids)))):
         out[row["id"]] = (row, [])
     st = Statement(conn)
@@ -135,7 +133,7 @@ async def recipients_with_moves(
         f"WHERE {st.is_in('recipient_id', list(out))} ORDER BY recipient_id, at, id",
     ):
         out[rid][1].append(
-            MoveRow(RecipientStatus(status), to_datetime(at), to_datetime(recorded))  # type: ignore[arg-type]
+            StatusMove(to_datetime(at), _STATUSES[status], to_datetime(recorded))  # type: ignore[arg-type]
         )
     return out
 

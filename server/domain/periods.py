@@ -28,7 +28,9 @@ from server.domain.who_receives import (
     RecipientFacts,
     Report,
     SubjectFacts,
+    depends_on_consent,
     judge,
+    judge_matched,
     matching_disclosure,
     utc_day,
     who_receives,
@@ -52,8 +54,11 @@ class ReceiptEnd(StrEnum):
 
 @dataclass(frozen=True)
 class StatusMove:
+    """A status from `at` on, as recorded at `recorded_at`."""
+
     at: datetime
     status: RecipientStatus
+    recorded_at: datetime = EPOCH
 
 
 @dataclass(frozen=True)
@@ -235,17 +240,20 @@ class _Timeline:
         self.by_recipient: dict[int, list[DisclosureFacts]] = {}
         for d in self.continuous:
             self.by_recipient.setdefault(d.recipient_id, []).append(d)
-        subject_points = {v.valid_from for v in subject.versions}
-        subject_points |= {c.decided_at for c in subject.consents}
-        self.subject_points = subject_points
+        self.version_points = {v.valid_from for v in subject.versions}
+        self.consent_points = {c.decided_at for c in subject.consents}
         self.own: dict[int, list[tuple[datetime, datetime, Judgement]]] = {}
+        self.facts: dict[int, SubjectFacts] = {}
+        self.matched: dict[tuple[int, int], tuple[SubjectFacts, tuple[str, ...] | None]] = {}
         self.receiving_memo: dict[int, list[Span]] = {}
 
     def own_segments(
         self, disclosure: DisclosureFacts
     ) -> list[tuple[datetime, datetime, Judgement]]:
         """Rules 1-5 on each span between changes of the facts this disclosure depends on: the
-        spans where it carries something to the subject, the chain aside."""
+        spans where it carries something to the subject, the chain aside. The subject's facts
+        and their category match are kept per version (they change only at a version's start),
+        and consent decisions are change points only where rule 5 can withhold."""
         found = self.own.get(disclosure.id)
         if found is not None:
             return found
@@ -253,18 +261,48 @@ class _Timeline:
         segments: list[tuple[datetime, datetime, Judgement]] = []
         if start is not None:
             recipient = self.recipients[disclosure.recipient_id]
-            points = {start, midnight(disclosure.effective_from), *self.subject_points}
+            points = {start, midnight(disclosure.effective_from), *self.version_points}
+            if depends_on_consent(disclosure):
+                points |= self.consent_points
             points.update(move.at for move in recipient.moves)
             if disclosure.effective_to is not None:
                 points.add(midnight(disclosure.effective_to))
             ordered = sorted(p for p in points if start <= p <= self.until)
             for i, point in enumerate(ordered):
-                judgement = _judge_at(self.subject, recipient, disclosure, point)
+                judgement = self.judge_at(recipient, disclosure, point)
                 if judgement is not None:
                     end = ordered[i + 1] if i + 1 < len(ordered) else FOREVER
                     segments.append((point, end, judgement))
         self.own[disclosure.id] = segments
         return segments
+
+    def judge_at(
+        self, recipient: RecipientHistory, disclosure: DisclosureFacts, at: datetime
+    ) -> Judgement | None:
+        """`_judge_at`, with each version's facts and category match remembered."""
+        if recipient.status_at(at) != RecipientStatus.ACTIVE:
+            return None
+        version = self.subject.version_at(at)
+        day = utc_day(at)
+        if version is None or not disclosure.in_effect_on(day):
+            return None
+        key = (id(version), disclosure.id)
+        known = self.matched.get(key)
+        if known is None:
+            facts = self.facts.get(id(version))
+            if facts is None:
+                facts = self.facts[id(version)] = SubjectFacts(
+                    version.subject_type,
+                    version.country,
+                    version.data_categories,
+                    self.subject.consents,
+                )
+            known = self.matched[key] = (facts, matching_disclosure(facts, disclosure, day))
+        facts, matched = known
+        if matched is None:
+            return None
+        judgement = judge_matched(facts, disclosure, at, matched)
+        return judgement if judgement.purposes else None
 
     def upstream(self, recipient: RecipientHistory) -> list[Span]:
         """Rule 6: when the data can reach this recipient through its engagers."""

@@ -207,6 +207,21 @@ def judge(
     matched = matching_disclosure(subject, disclosure, utc_day(at) if day is None else day)
     if matched is None:
         return None
+    return judge_matched(subject, disclosure, at, matched)
+
+
+def depends_on_consent(disclosure: DisclosureFacts) -> bool:
+    """Whether rule 5 can withhold it: consent-based, or relying on explicit consent."""
+    return (
+        disclosure.legal_basis == LegalBasis.CONSENT
+        or disclosure.special_category_condition == SpecialCategoryCondition.EXPLICIT_CONSENT
+    )
+
+
+def judge_matched(
+    subject: SubjectFacts, disclosure: DisclosureFacts, at: datetime, matched: tuple[str, ...]
+) -> Judgement:
+    """Rule 5 for a disclosure in effect whose categories `matched` the subject's (rules 2-4)."""
     on_consent = disclosure.legal_basis == LegalBasis.CONSENT
     explicit = needs_explicit_consent(disclosure, matched)
     if not on_consent and not explicit:

@@ -210,13 +210,14 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         ),
         report_category_pairs=counts["category_links"] * counts["categories_per_subject"],
         withheld_per_subject=3 * counts["disclosures_per_subject_type"],
-        # A period starts at the subject's first version or at a change: of the recipient's
-        # status, of the disclosure's days, of the subject's versions or consents, or of an
-        # engager's own periods up the chain; or it is one event's day.
+        # A period starts at the subject's first version or after a change that stopped the
+        # last: of the recipient's status or an engager's up the chain, of the disclosure's
+        # days, of the subject's versions or consents; or it is one event's day. (An engager
+        # receiving by several disclosures could in theory stop more often than it moves; the
+        # execution's node budget, not this price, bounds such an answer.)
         periods_per_receipt=max(
             2
             + (counts["chain_links"] + 1) * counts["moves_per_recipient"]
-            + counts["chain_links"] * 2 * counts["disclosures_per_recipient"]
             + counts["versions_per_subject"]
             + counts["consents_per_subject"],
             counts["events_per_subject"],

@@ -165,7 +165,7 @@ def recipient_profile(row: dict[str, Any]) -> transfers.RecipientProfile:
 
 
 def _histories(
-    found: dict[int, tuple[dict[str, Any], list[recipient_rows.MoveRow]]], known_at: datetime
+    found: dict[int, tuple[dict[str, Any], list[periods.StatusMove]]], known_at: datetime
 ) -> dict[int, periods.RecipientHistory]:
     """Recipients with the status moves recorded up to `known_at`. A recipient written with no
     status history at all (by hand, outside the services) holds its status since created."""
@@ -173,19 +173,15 @@ def _histories(
     for rid, (row, moves) in found.items():
         if not moves:
             moves = [
-                recipient_rows.MoveRow(
-                    RecipientStatus(row["status"]), row["created_at"], row["created_at"]
+                periods.StatusMove(
+                    row["created_at"], RecipientStatus(row["status"]), row["created_at"]
                 )
             ]
         out[rid] = periods.RecipientHistory(
             rid,
             row["name"],
             row["engaged_by_id"],
-            tuple(
-                periods.StatusMove(m.effective_at, m.status)
-                for m in moves
-                if m.recorded_at <= known_at
-            ),
+            tuple(m for m in moves if m.recorded_at <= known_at),
         )
     return out
 
