@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.domain.enums import LegalBasis, RecipientStatus
+from server.domain.enums import LegalBasis, RecipientStatus, SpecialCategoryCondition
 from server.domain.taxonomy import ancestors_of, keys_match, matched_categories
 from server.domain.who_receives import (
     ConsentFact,
@@ -52,6 +52,7 @@ def disclosure(
     purposes: Sequence[str] = ("essential.service",),
     effective_from: date = date(2024, 1, 1),
     effective_to: date | None = None,
+    condition: SpecialCategoryCondition | None = None,
 ) -> DisclosureFacts:
     return DisclosureFacts(
         id=did,
@@ -62,6 +63,7 @@ def disclosure(
         data_categories=tuple(categories),
         subject_types=tuple(subject_types),
         purposes=tuple(purposes),
+        special_category_condition=condition,
     )
 
 
@@ -722,3 +724,57 @@ def test_recipients_of_category_keeps_active_sorted_by_name() -> None:
         recipient(5, "alpha", engaged_by=2),  # no chains: the suspended engager does not matter
     ]
     assert [r.id for r in recipients_of_category(candidates)] == [5, 3, 1]
+
+
+# --- rule 5, Art. 9(2)(a): explicit consent for special-category data --------------------------
+
+HEALTH = "user.health_and_medical"
+
+
+@pytest.mark.parametrize(
+    ("case", "basis", "consents", "categories", "expected"),
+    [
+        ("no consent, legitimate interests", LegalBasis.LEGITIMATE_INTERESTS, [], (HEALTH,),
+         WithheldReason.EXPLICIT_CONSENT_MISSING),
+        ("a plain grant is not explicit", LegalBasis.LEGITIMATE_INTERESTS,
+         [ConsentFact(ANALYTICS, True, T)], (HEALTH,), WithheldReason.EXPLICIT_CONSENT_MISSING),
+        ("an explicit grant", LegalBasis.LEGITIMATE_INTERESTS,
+         [ConsentFact(ANALYTICS, True, T, explicit=True)], (HEALTH,), None),
+        ("an explicit grant withdrawn", LegalBasis.LEGITIMATE_INTERESTS,
+         [ConsentFact(ANALYTICS, True, T - timedelta(days=2), explicit=True),
+          ConsentFact(ANALYTICS, False, T - timedelta(days=1))], (HEALTH,),
+         WithheldReason.EXPLICIT_CONSENT_MISSING),
+        ("consent basis, no record at all: NO_CONSENT first", LegalBasis.CONSENT, [], (HEALTH,),
+         WithheldReason.NO_CONSENT),
+        ("consent basis, plain grant", LegalBasis.CONSENT, [ConsentFact(ANALYTICS, True, T)],
+         (HEALTH,), WithheldReason.EXPLICIT_CONSENT_MISSING),
+        ("only ordinary data matches: not gated", LegalBasis.LEGITIMATE_INTERESTS, [],
+         ("user.contact.email",), None),
+    ],
+)  # fmt: skip
+def test_explicit_consent_gates_special_category_data(
+    case: str,
+    basis: LegalBasis,
+    consents: list[ConsentFact],
+    categories: tuple[str, ...],
+    expected: WithheldReason | None,
+) -> None:
+    report = run(
+        subject(categories, consents=consents),
+        [recipient(1)],
+        [
+            disclosure(
+                10,
+                1,
+                basis=basis,
+                categories=(HEALTH, "user.contact.email"),
+                purposes=(ANALYTICS,),
+                condition=SpecialCategoryCondition.EXPLICIT_CONSENT,
+            )
+        ],
+    )
+    if expected is None:
+        assert received(report) == [1] and report.withheld == [], case
+    else:
+        assert report.recipients == [], case
+        assert [(w.reason, w.purposes) for w in report.withheld] == [(expected, (ANALYTICS,))], case
