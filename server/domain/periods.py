@@ -178,19 +178,6 @@ def point_report(
     )
 
 
-def _judge_at(
-    subject: SubjectHistory, recipient: RecipientHistory, disclosure: DisclosureFacts, at: datetime
-) -> Judgement | None:
-    """Rules 1-5 at `at` (the chain aside): what the disclosure carries to the subject then."""
-    if recipient.status_at(at) != RecipientStatus.ACTIVE:
-        return None
-    facts = subject.facts_at(at)
-    if facts is None:
-        return None
-    judgement = judge(facts, disclosure, at)
-    return judgement if judgement is not None and judgement.purposes else None
-
-
 def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
     """Two sorted lists of disjoint half-open spans: the spans in both."""
     out: list[Span] = []
@@ -279,7 +266,8 @@ class _Timeline:
     def judge_at(
         self, recipient: RecipientHistory, disclosure: DisclosureFacts, at: datetime
     ) -> Judgement | None:
-        """`_judge_at`, with each version's facts and category match remembered."""
+        """Rules 1-5 at `at` (the chain aside): what the disclosure carries to the subject
+        then; each version's facts and category match are remembered."""
         if recipient.status_at(at) != RecipientStatus.ACTIVE:
             return None
         version = self.subject.version_at(at)
@@ -375,7 +363,7 @@ class _Timeline:
         facts = self.subject.facts_at(at)
         if facts is None or matching_disclosure(facts, disclosure, utc_day(at)) is None:
             return ReceiptEnd.SUBJECT_DATA_CHANGED
-        if _judge_at(self.subject, recipient, disclosure, at) is None:
+        if self.judge_at(recipient, disclosure, at) is None:
             return ReceiptEnd.CONSENT_WITHDRAWN
         return ReceiptEnd.ENGAGING_PROCESSOR_STOPPED
 
