@@ -345,6 +345,26 @@ class DisclosureEvent(Model):
         indexes = (("subject_id", "occurred_at"),)
 
 
+class Establishment(Model):
+    """One of the organisation's own legal entities: the controller a disclosure comes from
+    (GDPR Art. 3(1)), and the regimes whose people it targets (Art. 3(2)). One is the main one."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200)
+    legal_name = fields.CharField(max_length=300, null=True)
+    country = fields.CharField(max_length=2)
+    # Jurisdiction values, comma-joined in their enum order.
+    targets_text = fields.CharField(max_length=100, default="")
+    main = fields.BooleanField(default=False)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "establishment"
+
+
 class ApiKey(Model):
     """An API key: a name (the audit actor), a role, and the sha256 of its token. Tokens are 256
     random bits, so a fast hash is enough: there is nothing to guess or brute-force, and the

@@ -15,6 +15,7 @@ from server.db.sql import Statement, connection, fetch
 _MAX_PER = "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM {table} {where} GROUP BY {parent}) AS t"
 COUNTS: dict[str, str] = {
     "recipients": "SELECT COUNT(*) FROM recipient",
+    "establishments": "SELECT COUNT(*) FROM establishment",
     "disclosures": "SELECT COUNT(*) FROM disclosure",
     "category_links": "SELECT COUNT(*) FROM disclosure_category",
     "purpose_links": "SELECT COUNT(*) FROM disclosure_purpose",

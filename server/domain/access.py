@@ -27,6 +27,7 @@ class Capability(StrEnum):
     WRITE_INVENTORY = "register and change recipients and their disclosures"
     CHANGE_STATUS = "move recipients through their lifecycle"
     RECORD_DISCLOSURE_EVENTS = "record disclosures made on a lawful request"
+    MANAGE_ESTABLISHMENTS = "register and change the organisation's own establishments"
 
 
 C = Capability
@@ -34,9 +35,16 @@ _VIEWER = frozenset({C.READ_INVENTORY})
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.VIEWER: _VIEWER,
     Role.PROCUREMENT: _VIEWER | {C.WRITE_INVENTORY, C.CHANGE_STATUS},
-    # Disclosing a person's data on a lawful request is the privacy office's decision.
+    # Disclosing a person's data on a lawful request is the privacy office's decision, and so is
+    # which of our entities exports it (it decides which law governs the transfer).
     Role.PRIVACY: _VIEWER
-    | {C.READ_SUBJECTS, C.WRITE_SUBJECTS, C.CHANGE_STATUS, C.RECORD_DISCLOSURE_EVENTS},
+    | {
+        C.READ_SUBJECTS,
+        C.WRITE_SUBJECTS,
+        C.CHANGE_STATUS,
+        C.RECORD_DISCLOSURE_EVENTS,
+        C.MANAGE_ESTABLISHMENTS,
+    },
     Role.ADMIN: frozenset(Capability),
 }
 

@@ -107,6 +107,7 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("Query", "subjectTypes"): ListBound("subject_types"),
     ("Query", "adequacyDecisions"): ListBound("adequacy_decisions"),
     ("Query", "transferGaps"): ListBound("transfers"),
+    ("Query", "establishments"): ListBound("establishments"),
     # One gap per disclosure at most (the only kind so far is about a disclosure).
     ("Query", "complianceGaps"): ListBound("disclosures"),
     ("RecipientConnection", "edges"): SAME_ITEMS,
@@ -165,6 +166,7 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("RecipientPayload", "userErrors"): ListBound("user_errors"),
     ("DisclosurePayload", "userErrors"): ListBound("user_errors"),
     ("DataSubjectPayload", "userErrors"): ListBound("user_errors"),
+    ("EstablishmentPayload", "userErrors"): ListBound("user_errors"),
     ("DisclosureEventPayload", "userErrors"): ListBound("user_errors"),
 }
 # Object fields that give each parent an object of its own: distinct parents, distinct objects.

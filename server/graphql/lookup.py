@@ -10,6 +10,7 @@ from server.domain import errors as domain_errors
 from server.graphql.context import Context
 from server.graphql.disclosure_events import DisclosureEvent
 from server.graphql.errors import decode_id
+from server.graphql.establishments import Establishment
 from server.graphql.inventory import Disclosure, Recipient
 from server.graphql.nodes import Node
 from server.graphql.permissions import CanReadInventory, CanReadSubjects, needs, require
@@ -40,4 +41,6 @@ class NodeQuery:
             # An event is about one person: readable with the subjects.
             require(info, CanReadSubjects)
             return (await DisclosureEvent.load([pk]))[0]
+        if type_name == "Establishment":
+            return (await Establishment.load([pk]))[0]
         return None

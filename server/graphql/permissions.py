@@ -73,6 +73,10 @@ class CanRecordDisclosureEvents(RolePermission):
     capability = Capability.RECORD_DISCLOSURE_EVENTS
 
 
+class CanManageEstablishments(RolePermission):
+    capability = Capability.MANAGE_ESTABLISHMENTS
+
+
 class MutationPermission(PermissionExtension):
     """A refused mutation returns its payload type with every field null but `userErrors`,
     which holds one FORBIDDEN error; the resolver does not run. Every FORBIDDEN answer (this

@@ -28,6 +28,7 @@ from server.graphql.compliance import ComplianceQuery
 from server.graphql.cost import LIST_BOUNDS, PlanCache, counts_for, plan_cost, unbounded_lists
 from server.graphql.disclosure_events import DisclosureEventMutation
 from server.graphql.disclosures import DisclosureMutation
+from server.graphql.establishments import EstablishmentMutation, EstablishmentQuery
 from server.graphql.execution import PlainFieldsExecutionContext
 from server.graphql.lookup import NodeQuery
 from server.graphql.recipients import RecipientMutation, RecipientQueries
@@ -50,10 +51,18 @@ Query = merge_types(
         ReportQuery,
         TransferQuery,
         ComplianceQuery,
+        EstablishmentQuery,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (RecipientMutation, DisclosureMutation, SubjectMutation, DisclosureEventMutation)
+    "Mutation",
+    (
+        RecipientMutation,
+        DisclosureMutation,
+        SubjectMutation,
+        DisclosureEventMutation,
+        EstablishmentMutation,
+    ),
 )
 
 

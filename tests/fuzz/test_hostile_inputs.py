@@ -210,6 +210,7 @@ class World:
         self.numbers = itertools.count(1)
         self.target: dict[str, Any] = {}
         self.police: dict[str, Any] = {}
+        self.establishment: dict[str, Any] = {}
         self.ready_at = datetime.now(UTC)
 
     async def setup(self) -> None:
@@ -255,6 +256,16 @@ class World:
             slug=f"target-{n}",
             disclosures=[disclosure_input(effectiveFrom="2024-01-01")],
         )
+        body = await gql(
+            self.client,
+            "mutation($input: EstablishmentInput!) { registerEstablishment(input: $input) "
+            "{ establishment { id version } userErrors { message } } }",
+            {"input": {"name": f"Office {n}", "slug": f"office-{n}", "country": "GB",
+                       "targets": ["EEA"]}},
+        )  # fmt: skip
+        payload = body["data"]["registerEstablishment"]
+        assert payload["userErrors"] == [], body
+        self.establishment = payload["establishment"]
 
     def base_input(self, mutation: str) -> dict[str, Any]:
         """A valid input for the mutation (each is checked by test_base_inputs_are_accepted)."""
@@ -297,6 +308,20 @@ class World:
                 "purpose": MARKETING,
                 "granted": True,
                 "recordedAt": "2024-06-01T12:00:00+00:00",
+            }
+        if mutation == "registerEstablishment":
+            return {
+                "name": f"Lumora Works {n}",
+                "slug": f"lumora-works-{n}",
+                "legalName": "Lumora Works Limited",
+                "country": "GB",
+                "targets": ["EEA"],
+            }
+        if mutation == "updateEstablishment":
+            return {
+                "id": self.establishment["id"],
+                "expectedVersion": self.establishment["version"],
+                "name": f"Office {n} (London)",
             }
         if mutation == "recordDisclosureEvent":
             return {

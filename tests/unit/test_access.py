@@ -27,6 +27,7 @@ CAPABILITY_TABLE = {
     C.WRITE_INVENTORY: (False, True, False, True),
     C.CHANGE_STATUS: (False, True, True, True),
     C.RECORD_DISCLOSURE_EVENTS: (False, False, True, True),
+    C.MANAGE_ESTABLISHMENTS: (False, False, True, True),
 }
 
 
