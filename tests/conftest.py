@@ -29,6 +29,7 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 INVENTORY_TABLES = (
     "api_key",
     "establishment",
+    "transfer_consent",
     "disclosure_event",
     "subject_version",
     "consent_record",

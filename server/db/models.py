@@ -365,6 +365,31 @@ class Establishment(Model):
         table = "establishment"
 
 
+class TransferConsent(Model):
+    """Append-only: one person's explicit consent to the transfer of their data to one
+    recipient in one country (GDPR Art. 49(1)(a)), not to a purpose. The latest decision
+    counts (by decided_at, ties by recorded_at)."""
+
+    id = fields.IntField(primary_key=True)
+    subject: fields.ForeignKeyRelation[DataSubject] = fields.ForeignKeyField(
+        "models.DataSubject", related_name="transfer_consents", on_delete=fields.RESTRICT
+    )
+    subject_id: int
+    recipient: fields.ForeignKeyRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="transfer_consents", on_delete=fields.RESTRICT
+    )
+    recipient_id: int
+    country = fields.CharField(max_length=2)
+    granted = fields.BooleanField()
+    decided_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
+    actor = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "transfer_consent"
+        indexes = (("subject_id", "decided_at"),)
+
+
 class ApiKey(Model):
     """An API key: a name (the audit actor), a role, and the sha256 of its token. Tokens are 256
     random bits, so a fast hash is enough: there is nothing to guess or brute-force, and the

@@ -23,6 +23,7 @@ COUNTS: dict[str, str] = {
     "transfers": "SELECT COUNT(*) FROM transfer",
     "recipient_events": "SELECT COUNT(*) FROM audit_event WHERE recipient_id IS NOT NULL",
     "consents": "SELECT COUNT(*) FROM consent_record",
+    "transfer_consents": "SELECT COUNT(*) FROM transfer_consent",
     "status_changes": "SELECT COUNT(*) FROM status_change",
     "subject_category_links": "SELECT COUNT(*) FROM subject_category",
     "disclosures_per_recipient": _MAX_PER.format(
@@ -48,6 +49,9 @@ COUNTS: dict[str, str] = {
         table="status_change", where="", parent="recipient_id"
     ),
     "consents_per_subject": _MAX_PER.format(table="consent_record", where="", parent="subject_id"),
+    "transfer_consents_per_subject": _MAX_PER.format(
+        table="transfer_consent", where="", parent="subject_id"
+    ),
     # A subject's report lists only disclosures whose audience holds the subject's type.
     "disclosures_per_subject_type": (
         "SELECT MAX(n) FROM (SELECT COUNT(DISTINCT disclosure_id) AS n"

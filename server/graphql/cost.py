@@ -133,6 +133,9 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
         "categories_per_subject", "subject_category_links"
     ),
     ("DataSubject", "consents"): ListBound("consents_per_subject", "consents", Items.OWNED),
+    ("DataSubject", "transferConsents"): ListBound(
+        "transfer_consents_per_subject", "transfer_consents", Items.OWNED
+    ),
     # One subject's report: each recipient once, and each disclosure whose audience holds the
     # subject's type once at most (a reason or withheld).
     ("SubjectReport", "recipients"): ListBound("recipients"),

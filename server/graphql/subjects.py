@@ -11,10 +11,12 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from server.db import subjects as subject_rows
+from server.db import transfer_consents as transfer_consent_rows
 from server.db.subjects import SubjectRow
 from server.domain import errors as domain_errors
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id
+from server.graphql.inventory import Recipient
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import Node, global_id
 from server.graphql.permissions import (
@@ -24,7 +26,7 @@ from server.graphql.permissions import (
     needs,
 )
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
-from server.services import subjects
+from server.services import subjects, transfer_consents
 
 
 @strawberry.type
@@ -42,6 +44,17 @@ class Consent:
     )
 
 
+@strawberry.type(
+    description="An explicit consent of one person to one transfer (GDPR Art. 49(1)(a))."
+)
+class TransferConsent:
+    recipient: Recipient
+    country: str
+    granted: bool
+    decided_at: datetime
+    recorded_at: datetime
+
+
 @strawberry.type
 class DataSubject(Node):
     external_ref: str
@@ -52,6 +65,27 @@ class DataSubject(Node):
     )
     consents: list[Consent] = strawberry.field(description="Every consent record, oldest first.")
     created_at: datetime
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description=(
+            "Explicit consents to single transfers (GDPR Art. 49(1)(a)), oldest first by decidedAt."
+        )
+    )
+    async def transfer_consents(self, info: Info[Context, None]) -> list[TransferConsent]:
+        rows = await transfer_consent_rows.transfer_consents_of(self.row_id)
+        recipients = await info.context.loaders.recipient.load_many([r.recipient_id for r in rows])
+        return [
+            TransferConsent(
+                recipient=Recipient.from_row(recipient, info.context),
+                country=row.country,
+                granted=row.granted,
+                decided_at=row.decided_at,
+                recorded_at=row.recorded_at,
+            )
+            for row, recipient in zip(rows, recipients, strict=True)
+            if recipient is not None
+        ]
 
     @classmethod
     def from_row(cls, row: SubjectRow, terms: TermObjects) -> DataSubject:
@@ -72,6 +106,7 @@ class DataSubject(Node):
                 for c in row.consents
             ],
             created_at=row.created_at,
+            row_id=row.id,
         )
 
     @classmethod
@@ -129,6 +164,20 @@ class ConsentInput:
         ),
     )
     explicit: bool | None = False
+
+
+@strawberry.input(
+    description=(
+        "An explicit consent of one person to one transfer (GDPR Art. 49(1)(a)), not to a "
+        "purpose."
+    )
+)
+class TransferConsentInput:
+    subject: SubjectRef
+    recipient: strawberry.ID
+    country: str
+    granted: bool
+    decided_at: datetime | None = None
 
 
 @strawberry.type
@@ -218,6 +267,38 @@ class SubjectMutation:
                 ),
                 actor=info.context.actor,
                 taxonomy=info.context.taxonomy,
+            )
+            return await _subject(info, subject.id)
+
+        return await mutation_payload(DataSubjectPayload, "data_subject", work)
+
+    @strawberry.mutation(
+        description=(
+            "Append a person's explicit consent to the transfer of their data to one recipient "
+            "in one country."
+        ),
+        extensions=mutation_needs(CanWriteSubjects),
+    )
+    async def record_transfer_consent(
+        self, info: Info[Context, None], input: TransferConsentInput
+    ) -> DataSubjectPayload:
+        async def work() -> DataSubject | None:
+            # Both references are read before anything fails, so both are reported at once.
+            recipient_id, recipient_error = None, None
+            try:
+                recipient_id = decode_id(str(input.recipient), "Recipient", ["input", "recipient"])
+            except domain_errors.UserErrors as exc:
+                recipient_error = exc.errors[0].message
+            subject = await transfer_consents.record_transfer_consent(
+                transfer_consents.RecordTransferConsent(
+                    subject=_ref(input.subject, ["input", "subject"]),
+                    recipient_id=recipient_id,
+                    country=input.country,
+                    granted=input.granted,
+                    decided_at=input.decided_at,
+                    recipient_id_error=recipient_error,
+                ),
+                actor=info.context.actor,
             )
             return await _subject(info, subject.id)
 

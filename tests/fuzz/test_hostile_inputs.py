@@ -309,6 +309,14 @@ class World:
                 "granted": True,
                 "recordedAt": "2024-06-01T12:00:00+00:00",
             }
+        if mutation == "recordTransferConsent":
+            return {
+                "subject": {"externalRef": "subject-1"},
+                "recipient": target["id"],
+                "country": "US",
+                "granted": True,
+                "decidedAt": "2024-06-01T12:00:00+00:00",
+            }
         if mutation == "registerEstablishment":
             return {
                 "name": f"Lumora Works {n}",
