@@ -29,17 +29,13 @@ import yaml
 
 from server.domain.enums import RecipientKind, TransferMechanism
 from server.domain.explain import country_phrase
+from server.domain.regimes import Jurisdiction
 from server.domain.validation import country_name
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "reference" / "adequacy-decisions.yaml"
 UK = "GB"
 # Since 21 March 2024 the EU SCCs need the UK Addendum (or the IDTA instead) for UK data.
 EU_SCCS_ALONE_ENDED_FOR_UK = date(2024, 3, 21)
-
-
-class Jurisdiction(StrEnum):
-    EEA = "EEA"
-    UK = "UK"
 
 
 class Coverage(StrEnum):
