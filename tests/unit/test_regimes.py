@@ -4,10 +4,11 @@ implements; every date boundary is tried on the day before, the day of and the d
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from server.domain.enums import DisclosureFrequency, TransferMechanism
+from server.domain.enums import DisclosureFrequency, RecipientKind, TransferMechanism
 from server.domain.errors import ErrorCollector
 from server.domain.regimes import (
     EEA_TERRITORY,
@@ -30,7 +31,15 @@ from server.domain.regimes import (
     transfer_consent_granted,
     why_no_regime,
 )
-from server.domain.transfers import reference
+from server.domain.transfers import (
+    Basis,
+    Coverage,
+    RecipientProfile,
+    RecordedTransfer,
+    assess_transfers,
+    load_reference,
+    reference,
+)
 
 EEA = Jurisdiction.EEA
 UK = Jurisdiction.UK
@@ -508,3 +517,135 @@ def test_check_certifications(
     assert [e.field for e in collector.errors] == [path for path, _ in errors]
     for error, (_, words) in zip(collector.errors, errors, strict=True):
         assert words in error.message
+
+
+# --- Reference data: dated decisions, Korea's scope, the European Patent Organisation -------
+
+REF = load_reference()
+EPO = "European Patent Organisation"
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "country", "on", "in_force"),
+    [
+        # Decision (EU) 2021/1772 of 28 June 2021, renewed to 27 December 2031 (inclusive).
+        (EEA, "GB", D(2021, 6, 27), False),
+        (EEA, "GB", D(2021, 6, 28), True),
+        (EEA, "GB", D(2021, 6, 29), True),
+        (EEA, "GB", D(2025, 6, 28), True),  # past the first sunset: the renewal continues it
+        (EEA, "GB", D(2031, 12, 26), True),
+        (EEA, "GB", D(2031, 12, 27), True),
+        (EEA, "GB", D(2031, 12, 28), False),
+        # Decision (EU) 2026/179 of 26 January 2026: Brazil.
+        (EEA, "BR", D(2026, 1, 25), False),
+        (EEA, "BR", D(2026, 1, 26), True),
+        (EEA, "BR", D(2026, 1, 27), True),
+        (UK, "BR", D(2026, 6, 1), False),
+        # Decision (EU) 2022/254 of 17 December 2021: Korea.
+        (EEA, "KR", D(2021, 12, 16), False),
+        (EEA, "KR", D(2021, 12, 17), True),
+        (EEA, "KR", D(2021, 12, 18), True),
+        # An organisation's seat is not adequate by its decision: no EEA decision for DE.
+        (EEA, "DE", D(2026, 1, 1), False),
+    ],
+)
+def test_decisions_count_from_adoption_to_expiry(
+    jurisdiction: Jurisdiction, country: str, on: date, in_force: bool
+) -> None:
+    assert (REF.decision(jurisdiction, country, on) is not None) is in_force
+
+
+def test_every_decision_is_dated_and_only_the_eu_uk_decision_expires() -> None:
+    everything = [*REF.decisions.values(), *REF.organisation_decisions.values()]
+    assert all(isinstance(d.adopted_on, date) for d in everything)
+    expiring = {(d.jurisdiction, d.country): d.expires_on for d in everything if d.expires_on}
+    assert expiring == {(EEA, "GB"): D(2031, 12, 27)}
+    assert "19 December 2025" in REF.decisions[(EEA, "GB")].source
+
+
+def test_gb_in_2032_is_not_adequate_for_eea_data() -> None:
+    # The reviewer's example: after 27 December 2031 the decision no longer counts.
+    profile = RecipientProfile("Acme Ltd", RecipientKind.SERVICE_PROVIDER, dpf_certified=False)
+    transfers = [RecordedTransfer("GB", M.ADEQUACY_DECISION)]
+    [in_2031] = assess_transfers("DE", transfers, profile, D(2031, 12, 27), False, ref=REF)
+    [in_2032] = assess_transfers("DE", transfers, profile, D(2032, 1, 1), False, ref=REF)
+    assert in_2031.lawful and in_2031.basis is Basis.ADEQUACY
+    assert not in_2032.lawful and in_2032.basis is Basis.MISSING
+    assert "no adequacy decision" in in_2032.explanation
+
+
+def test_korea_is_limited_for_the_eea_and_full_for_the_uk() -> None:
+    korea = REF.decisions[(EEA, "KR")]
+    assert korea.covers is Coverage.ATTESTED
+    assert korea.scope is not None
+    for excluded in ("Financial Services Commission", "missionary", "nominating candidates"):
+        assert excluded in korea.scope
+    assert REF.decisions[(UK, "KR")].covers is Coverage.ALL
+
+
+def test_the_european_patent_organisation_is_an_organisation_decision() -> None:
+    decision = REF.organisation_decision(EEA, EPO, D(2025, 7, 15))
+    assert decision is not None and decision.country == "DE"
+    assert decision.organisation == EPO
+    assert REF.organisation_decision(EEA, EPO, D(2025, 7, 14)) is None
+    assert REF.organisation_decision(EEA, EPO, D(2025, 7, 16)) is not None
+    # The EU's decision does not cover UK data, and only the exact name is the organisation.
+    assert REF.organisation_decision(UK, EPO, D(2026, 1, 1)) is None
+    assert REF.organisation_decision(EEA, "European Patent Office", D(2026, 1, 1)) is None
+    # Country lookups and the listed country decisions never see it.
+    assert all(d.organisation is None for d in REF.decisions.values())
+    assert all(d.country != "DE" for d in REF.decisions_for(EEA))
+
+
+HEAD = "version: 1\nlast_checked: 2025-01-01\neea_members: {source: x, countries: [DE]}\n"
+
+
+def test_a_reference_without_the_new_keys_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "adequacy.yaml"
+    path.write_text(
+        HEAD + "decisions:\n  EEA:\n    - {country: CH, adopted_on: 2000-07-26, source: s}\n"
+    )
+    loaded = load_reference(path)
+    decision = loaded.decisions[(EEA, "CH")]
+    assert decision.expires_on is None and decision.organisation is None
+    assert loaded.decision(EEA, "CH", D(2099, 1, 1)) is decision
+    assert loaded.organisation_decisions == {}
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        (
+            "{country: CH, adopted_on: 2020-01-02, expires_on: 2020-01-01, source: s}",
+            "expires before",
+        ),
+        ("{country: CH, adopted_on: 2020-01-02, expires_on: soon, source: s}", "are dates"),
+        (
+            (
+                "{organisation: O, country: CH, adopted_on: 2020-01-01, source: s}\n"
+                "    - {organisation: O, country: FR, adopted_on: 2021-01-01, source: s}"
+            ),
+            "two decisions for O",
+        ),
+    ],
+)
+def test_bad_dates_and_duplicate_organisations_are_errors(
+    tmp_path: Path, entry: str, words: str
+) -> None:
+    path = tmp_path / "adequacy.yaml"
+    path.write_text(HEAD + f"decisions:\n  EEA:\n    - {entry}\n")
+    with pytest.raises(ValueError, match=words):
+        load_reference(path)
+
+
+def test_an_organisation_and_its_seat_do_not_collide(tmp_path: Path) -> None:
+    path = tmp_path / "adequacy.yaml"
+    path.write_text(
+        HEAD
+        + "decisions:\n  EEA:\n"
+        + "    - {country: CH, adopted_on: 2000-07-26, source: country}\n"
+        + "    - {organisation: O, country: CH, adopted_on: 2020-01-01, source: organisation}\n"
+    )
+    loaded = load_reference(path)
+    assert loaded.decisions[(EEA, "CH")].source == "country"
+    assert loaded.organisation_decisions[(EEA, "O")].source == "organisation"
