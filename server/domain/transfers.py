@@ -10,7 +10,7 @@ Kingdom; elsewhere no Chapter V rules apply. For a transfer to country C, for ju
    record yet); otherwise judged by rule 4. A decision counts from its adoption to its expiry;
    decisions about international organisations are never a country's.
 4. Otherwise lawful only with a safeguard valid in J (EEA: SCCs or BCRs; UK: the IDTA, the UK
-   Addendum or BCRs: EU SCCs alone stopped covering UK data on 21 March 2024), or on a derogation
+   Addendum or BCRs: the 2021 EU SCCs never covered UK data alone), or on a derogation
    (occasional transfers only); explicit consent counts only when the person has granted it.
 5. Anything else is unlawful, and the explanation names what is missing.
 Several transfers of one disclosure to one country are judged together: lawful when any recorded
@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from server.domain import regimes
 from server.domain.enums import RecipientKind, TransferMechanism
 from server.domain.explain import country_phrase
 from server.domain.regimes import Jurisdiction
@@ -36,8 +37,6 @@ from server.domain.validation import country_name
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "reference" / "adequacy-decisions.yaml"
 UK = "GB"
-# Since 21 March 2024 the EU SCCs need the UK Addendum (or the IDTA instead) for UK data.
-EU_SCCS_ALONE_ENDED_FOR_UK = date(2024, 3, 21)
 
 
 class Coverage(StrEnum):
@@ -344,11 +343,15 @@ def judge(
             f"on the derogation for {what}, for occasional transfers only",
         )
     return _missing(
-        jurisdiction, country, mechanism, scope_note, _what_was_recorded(jurisdiction, mechanism)
+        jurisdiction,
+        country,
+        mechanism,
+        scope_note,
+        _what_was_recorded(jurisdiction, mechanism, day),
     )
 
 
-def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism) -> str:
+def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism, day: date) -> str:
     if mechanism is TransferMechanism.NONE:
         return "No transfer mechanism is recorded."
     if mechanism is TransferMechanism.NOT_RESTRICTED:
@@ -358,10 +361,21 @@ def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism)
     if mechanism is TransferMechanism.ADEQUACY_DECISION:
         return "The transfer is recorded as relying on an adequacy decision, but none covers it."
     if mechanism is TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES:
-        # Only reachable for UK data: SCCs are a safeguard for EEA data.
-        return (
-            "EU standard contractual clauses alone have not covered UK data since "
-            f"{EU_SCCS_ALONE_ENDED_FOR_UK.day} March {EU_SCCS_ALONE_ENDED_FOR_UK.year}."
+        # Only reachable for UK data: SCCs are a safeguard for EEA data. The 2021 clauses never
+        # covered UK data alone (regimes.py).
+        return regimes.safeguard_obstacle(jurisdiction, mechanism, day, day) or ""
+    if mechanism is TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES_2010:
+        # The dated rule needs the signing date, which transfers do not record yet: after the
+        # clauses' end its sentence; before it, say what is missing.
+        ended = regimes.safeguard_obstacle(jurisdiction, mechanism, day, date.min)
+        return ended or (
+            "The 2010 standard contractual clauses count only with the day they were signed "
+            f"(for {jurisdiction} data, signed "
+            + (
+                "on or before 21 September 2022), and it is not recorded."
+                if jurisdiction is Jurisdiction.UK
+                else "before 27 September 2021), and it is not recorded."
+            )
         )
     if mechanism in (TransferMechanism.UK_IDTA, TransferMechanism.UK_ADDENDUM):
         name = SAFEGUARD_NAMES[mechanism]
