@@ -147,7 +147,8 @@ def restricted(
 ) -> bool:
     """Whether sending data from the exporter to `destination` is a restricted transfer under the
     regime on the day: the destination is outside the territory and no bridge covers it. (An
-    international organisation is always restricted: the caller says so before asking.)"""
+    international organisation is always restricted: the caller says so before asking.) Ask only
+    on a day the regime exists (`regime_exists`): before it there is no transfer to judge."""
     if in_territory(jurisdiction, destination, on):
         return False
     return not (jurisdiction is Jurisdiction.EEA and tca_bridge(exporter_country, destination, on))
