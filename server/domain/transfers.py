@@ -5,10 +5,12 @@ The jurisdiction is the subject's: EEA when they live in the EEA, UK when they l
 Kingdom; elsewhere no Chapter V rules apply. For a transfer to country C, for jurisdiction J:
 1. C inside J (an EEA state for EEA; GB for UK): lawful, not a restricted transfer.
 2. C adequate for J with full scope: lawful on the decision, whatever mechanism is recorded.
-3. C adequate with a limited scope: lawful on the decision only when the recipient falls in it;
-   otherwise judged by rule 4.
+3. C adequate with a limited scope: lawful on the decision only when the recipient falls in it
+   (Korea's EU decision: only a transfer recorded as within its scope, which transfers cannot
+   record yet); otherwise judged by rule 4. A decision counts from its adoption to its expiry;
+   decisions about international organisations are never a country's.
 4. Otherwise lawful only with a safeguard valid in J (EEA: SCCs or BCRs; UK: the IDTA, the UK
-   Addendum or BCRs: EU SCCs alone stopped covering UK data on 21 March 2024), or on a derogation
+   Addendum or BCRs: the 2021 EU SCCs never covered UK data alone), or on a derogation
    (occasional transfers only); explicit consent counts only when the person has granted it.
 5. Anything else is unlawful, and the explanation names what is missing.
 Several transfers of one disclosure to one country are judged together: lawful when any recorded
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -27,19 +29,14 @@ from typing import Any
 
 import yaml
 
+from server.domain import regimes
 from server.domain.enums import RecipientKind, TransferMechanism
 from server.domain.explain import country_phrase
+from server.domain.regimes import Jurisdiction
 from server.domain.validation import country_name
 
 REFERENCE_FILE = Path(__file__).resolve().parent.parent / "reference" / "adequacy-decisions.yaml"
 UK = "GB"
-# Since 21 March 2024 the EU SCCs need the UK Addendum (or the IDTA instead) for UK data.
-EU_SCCS_ALONE_ENDED_FOR_UK = date(2024, 3, 21)
-
-
-class Jurisdiction(StrEnum):
-    EEA = "EEA"
-    UK = "UK"
 
 
 class Coverage(StrEnum):
@@ -48,6 +45,9 @@ class Coverage(StrEnum):
     ALL = "all"
     DPF_CERTIFIED = "dpf_certified"
     COMMERCIAL = "commercial"
+    # The transfer is recorded as within the decision's scope (issue 13: `withinAdequacyScope`).
+    # Until transfers record that, no recipient is covered: the conservative answer.
+    ATTESTED = "attested"
 
 
 class Basis(StrEnum):
@@ -69,6 +69,15 @@ class AdequacyDecision:
     source: str
     scope: str | None = None
     covers: Coverage = Coverage.ALL
+    # The last day it applies (a renewal continues it: the expiry is the renewal's); None when
+    # open-ended.
+    expires_on: date | None = None
+    # For a decision about an international organisation, its name; `country` is then its seat.
+    organisation: str | None = None
+
+    def in_force(self, day: date) -> bool:
+        """From the day it was adopted to its expiry, both included."""
+        return self.adopted_on <= day and (self.expires_on is None or day <= self.expires_on)
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,11 @@ class TransferReference:
     eea: frozenset[str]
     eea_source: str
     decisions: Mapping[tuple[Jurisdiction, str], AdequacyDecision]
+    # Decisions about international organisations, by (jurisdiction, organisation name): never
+    # found by a country lookup (the seat of one is not adequate for that).
+    organisation_decisions: Mapping[tuple[Jurisdiction, str], AdequacyDecision] = field(
+        default_factory=dict
+    )
 
     def jurisdiction_of(self, country: str) -> Jurisdiction | None:
         if country == UK:
@@ -94,9 +108,17 @@ class TransferReference:
     def decision(
         self, jurisdiction: Jurisdiction, country: str, day: date
     ) -> AdequacyDecision | None:
-        """The decision for the country in force on `day` (adopted on or before it)."""
+        """The decision for the country in force on `day` (adopted on or before it, and not
+        expired). Decisions about international organisations are not country decisions."""
         found = self.decisions.get((jurisdiction, country))
-        return found if found is not None and found.adopted_on <= day else None
+        return found if found is not None and found.in_force(day) else None
+
+    def organisation_decision(
+        self, jurisdiction: Jurisdiction, organisation: str, day: date
+    ) -> AdequacyDecision | None:
+        """The decision for the international organisation of that exact name in force on `day`."""
+        found = self.organisation_decisions.get((jurisdiction, organisation))
+        return found if found is not None and found.in_force(day) else None
 
     def decisions_for(self, jurisdiction: Jurisdiction) -> list[AdequacyDecision]:
         return sorted(
@@ -115,6 +137,7 @@ def _country_code(value: object, where: str) -> str:
 def load_reference(path: Path = REFERENCE_FILE) -> TransferReference:
     raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     decisions: dict[tuple[Jurisdiction, str], AdequacyDecision] = {}
+    organisations: dict[tuple[Jurisdiction, str], AdequacyDecision] = {}
     for jurisdiction_key, entries in raw["decisions"].items():
         jurisdiction = Jurisdiction(jurisdiction_key)
         for entry in entries:
@@ -125,21 +148,30 @@ def load_reference(path: Path = REFERENCE_FILE) -> TransferReference:
                 source=entry["source"],
                 scope=entry.get("scope") or None,
                 covers=Coverage(entry.get("covers", Coverage.ALL)),
+                expires_on=entry.get("expires_on"),
+                organisation=entry.get("organisation") or None,
             )
-            key = (jurisdiction, decision.country)
-            if key in decisions:
-                raise ValueError(
-                    f"{path.name}: two decisions for {decision.country} ({jurisdiction})"
-                )
+            name = decision.organisation or decision.country
+            if not isinstance(decision.adopted_on, date) or not (
+                decision.expires_on is None or isinstance(decision.expires_on, date)
+            ):
+                raise ValueError(f"{path.name}: {name}: adopted_on and expires_on are dates")
+            if decision.expires_on is not None and decision.expires_on < decision.adopted_on:
+                raise ValueError(f"{path.name}: {name} expires before it was adopted")
+            table = organisations if decision.organisation else decisions
+            key = (jurisdiction, name)
+            if key in table:
+                raise ValueError(f"{path.name}: two decisions for {name} ({jurisdiction})")
             if (decision.scope is None) != (decision.covers is Coverage.ALL):
-                raise ValueError(f"{path.name}: {decision.country} needs both scope and covers")
-            decisions[key] = decision
+                raise ValueError(f"{path.name}: {name} needs both scope and covers")
+            table[key] = decision
     return TransferReference(
         version=int(raw["version"]),
         last_checked=raw["last_checked"],
         eea=frozenset(_country_code(c, path.name) for c in raw["eea_members"]["countries"]),
         eea_source=raw["eea_members"]["source"],
         decisions=decisions,
+        organisation_decisions=organisations,
     )
 
 
@@ -224,7 +256,8 @@ def _covered(decision: AdequacyDecision, recipient: RecipientProfile) -> bool:
         return recipient.dpf_certified
     if decision.covers is Coverage.COMMERCIAL:
         return recipient.kind is not RecipientKind.PUBLIC_AUTHORITY
-    return True
+    # ATTESTED: transfers do not record the attestation yet, so none is within the scope.
+    return decision.covers is not Coverage.ATTESTED
 
 
 def _lower_first(text: str) -> str:
@@ -268,9 +301,14 @@ def judge(
                 f"Lawful on the adequacy decision for {place} ({decision.source}){covered}.",
                 "under an adequacy decision",
             )
+        outside = (
+            "the transfer is not recorded as within it"
+            if decision.covers is Coverage.ATTESTED
+            else f"{recipient.name} is not one"
+        )
         scope_note = (
             f"the adequacy decision for {place} covers only "
-            f"{_lower_first(decision.scope or '')}, and {recipient.name} is not one"
+            f"{_lower_first(decision.scope or '')}, and {outside}"
         )
     law = LAW[jurisdiction]
     if mechanism in SAFEGUARDS[jurisdiction]:
@@ -305,11 +343,15 @@ def judge(
             f"on the derogation for {what}, for occasional transfers only",
         )
     return _missing(
-        jurisdiction, country, mechanism, scope_note, _what_was_recorded(jurisdiction, mechanism)
+        jurisdiction,
+        country,
+        mechanism,
+        scope_note,
+        _what_was_recorded(jurisdiction, mechanism, day),
     )
 
 
-def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism) -> str:
+def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism, day: date) -> str:
     if mechanism is TransferMechanism.NONE:
         return "No transfer mechanism is recorded."
     if mechanism is TransferMechanism.NOT_RESTRICTED:
@@ -319,10 +361,21 @@ def _what_was_recorded(jurisdiction: Jurisdiction, mechanism: TransferMechanism)
     if mechanism is TransferMechanism.ADEQUACY_DECISION:
         return "The transfer is recorded as relying on an adequacy decision, but none covers it."
     if mechanism is TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES:
-        # Only reachable for UK data: SCCs are a safeguard for EEA data.
-        return (
-            "EU standard contractual clauses alone have not covered UK data since "
-            f"{EU_SCCS_ALONE_ENDED_FOR_UK.day} March {EU_SCCS_ALONE_ENDED_FOR_UK.year}."
+        # Only reachable for UK data: SCCs are a safeguard for EEA data. The 2021 clauses never
+        # covered UK data alone (regimes.py).
+        return regimes.safeguard_obstacle(jurisdiction, mechanism, day, day) or ""
+    if mechanism is TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES_2010:
+        # The dated rule needs the signing date, which transfers do not record yet: after the
+        # clauses' end its sentence; before it, say what is missing.
+        ended = regimes.safeguard_obstacle(jurisdiction, mechanism, day, date.min)
+        return ended or (
+            "The 2010 standard contractual clauses count only with the day they were signed "
+            f"(for {jurisdiction} data, signed "
+            + (
+                "on or before 21 September 2022), and it is not recorded."
+                if jurisdiction is Jurisdiction.UK
+                else "before 27 September 2021), and it is not recorded."
+            )
         )
     if mechanism in (TransferMechanism.UK_IDTA, TransferMechanism.UK_ADDENDUM):
         name = SAFEGUARD_NAMES[mechanism]
