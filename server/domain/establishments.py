@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from server.domain import validation
 from server.domain.errors import ErrorCollector
 from server.domain.recipient_details import registration_slug, registration_slug_error
-from server.domain.transfers import Jurisdiction
+from server.domain.regimes import Jurisdiction
 
 
 @dataclass

@@ -168,8 +168,7 @@ class ConsentInput:
 
 @strawberry.input(
     description=(
-        "An explicit consent of one person to one transfer (GDPR Art. 49(1)(a)), not to a "
-        "purpose."
+        "An explicit consent of one person to one transfer (GDPR Art. 49(1)(a)), not to a purpose."
     )
 )
 class TransferConsentInput:

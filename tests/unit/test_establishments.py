@@ -7,7 +7,7 @@ import pytest
 
 from server.domain import establishments as rules
 from server.domain.errors import ErrorCollector
-from server.domain.transfers import Jurisdiction
+from server.domain.regimes import Jurisdiction
 
 PATH = ["input"]
 

@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_history')]
+    dependencies = [('models', '0007_scc_2010_value')]
 
     initial = False
 
