@@ -322,16 +322,10 @@ def who_receives(
             receives[walked] = result
         return result
 
+    engager_of = {rid: r.engaged_by_id for rid, r in recipients.items()}
+
     def via(recipient: RecipientFacts) -> list[RecipientFacts]:
-        chain: list[RecipientFacts] = []
-        seen = {recipient.id}
-        current = recipient.engaged_by_id
-        while current is not None and current not in seen:
-            engager = recipients[current]
-            chain.append(engager)
-            seen.add(current)
-            current = engager.engaged_by_id
-        return chain
+        return [recipients[i] for i in engaging_chain(recipient.id, engager_of)]
 
     report = Report(at=at)
     for recipient_id in reasons:
@@ -360,6 +354,19 @@ def who_receives(
         key=lambda p: (*_name_order(p.recipient), p.disclosure.first_purpose, p.disclosure.id)
     )
     return report
+
+
+def engaging_chain(recipient_id: int, engager_of: Mapping[int, int | None]) -> list[int]:
+    """Rule 6's `via`: the recipients that engaged this one, nearest first, cut where the chain
+    comes back on itself or leaves the recipients known (`engager_of` maps each to its engager)."""
+    chain: list[int] = []
+    seen = {recipient_id}
+    current = engager_of.get(recipient_id)
+    while current is not None and current not in seen and current in engager_of:
+        chain.append(current)
+        seen.add(current)
+        current = engager_of[current]
+    return chain
 
 
 def recipients_of_category(candidates: Iterable[RecipientFacts]) -> list[RecipientFacts]:

@@ -223,18 +223,6 @@ class _Phrases:
         return [explain.purpose_phrase(self.taxonomy.purposes[k]) for k in keys]
 
 
-def _via(recipient_id: int, rows: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The engaging chain as recorded, nearest first (cut where it loops or leaves the rows)."""
-    chain: list[dict[str, Any]] = []
-    seen = {recipient_id}
-    current = rows[recipient_id]["engaged_by_id"]
-    while current is not None and current not in seen and current in rows:
-        chain.append(rows[current])
-        seen.add(current)
-        current = rows[current]["engaged_by_id"]
-    return chain
-
-
 async def who_receives_report(
     *,
     subject_id: int | None,
@@ -346,8 +334,9 @@ async def who_receives_report(
         {f.id: f for f in facts},
         [(e.disclosure_id, e.occurred_at) for e in events],
     )
+    engager_of = {rid: r["engaged_by_id"] for rid, r in recipients.items()}
     past = [
-        _past_receipt(receipt, by_id, recipients, words)
+        _past_receipt(receipt, by_id, recipients, engager_of, words)
         for receipt in [*receipts, *one_off]
         if not receipt.lasting
     ]
@@ -418,11 +407,12 @@ def _past_receipt(
     receipt: periods.Receipt,
     rows: dict[int, DisclosureRow],
     recipients: dict[int, dict[str, Any]],
+    engager_of: dict[int, int | None],
     words: _Phrases,
 ) -> PastReceipt:
     row = rows[receipt.disclosure.id]
     recipient = recipients[receipt.recipient.id]
-    via = _via(receipt.recipient.id, recipients)
+    via = [recipients[i] for i in who_receives.engaging_chain(receipt.recipient.id, engager_of)]
     assert receipt.ended_because is not None
     explanation = explain.past_sentence(
         recipient=recipient["name"],
