@@ -222,12 +222,10 @@ async def disclosures_covering(
     return await _select(st, f"d.id IN ({covering})")
 
 
-async def disclosures_with_transfers_on(day: date) -> list[DisclosureRow]:
-    """Disclosures in effect on `day` that record at least one transfer."""
+async def disclosures_in_effect_on(day: date) -> list[DisclosureRow]:
+    """Every disclosure in effect on `day` (each has a destination: its recipient's country)."""
     st = Statement(connection())
-    return await _select(
-        st, f"d.id IN (SELECT disclosure_id FROM transfer) AND {in_effect_on(st, day)}"
-    )
+    return await _select(st, in_effect_on(st, day))
 
 
 async def disclosures_without_condition_on(

@@ -84,31 +84,40 @@ def disclosure_sentence(
     purposes: Sequence[str],
     legal_basis: LegalBasis,
     ground: DisclosureGround,
-    destinations: Sequence[str],
-    established_in: str,
+    destinations: Sequence[tuple[str, str | None]],
     via: Sequence[str] = (),
-    transfer_bases: Sequence[str | None] = (),
+    note: str | None = None,
 ) -> str:
     """One sentence: who receives what, why, on which basis and ground, and where it goes.
-    Categories, purposes and countries come already phrased (category_phrase, ...);
-    `transfer_bases`, when given, holds for each destination the basis of the transfer there
-    ("under standard contractual clauses"), or None where there is nothing to say."""
+    Categories, purposes and countries come already phrased (category_phrase, ...).
+    `destinations`: the recipient's own country first, then the other countries the data is
+    transferred to, each with the basis of the transfer there ("under standard contractual
+    clauses", `transfer_basis`) or None where there is nothing to say. `note` follows as a
+    sentence of its own (why no transfer was assessed)."""
     through = f" through {join_words(via)}" if via else ""
-    places = [country_phrase(d) for d in destinations]
-    if transfer_bases:
-        places = [
-            f"{place} ({basis})" if basis else place
-            for place, basis in zip(places, transfer_bases, strict=True)
-        ]
-    where = (
-        f"the data is transferred to {join_words(places)}"
-        if destinations
-        else f"the data stays in {country_phrase(established_in)}, where the recipient is based"
-    )
-    return (
+    places = [
+        f"{country_phrase(name)} ({basis})" if basis else country_phrase(name)
+        for name, basis in destinations
+    ]
+    where = f"the data goes to {places[0]}, where the recipient is based" if places else ""
+    if len(places) > 1:
+        where += f", and is transferred to {join_words(places[1:])}"
+    text = (
         f"{recipient} receives your {join_words(categories)}{through} {join_words(purposes)}, "
-        f"{GROUND_PHRASES[ground]}, on the legal basis of {LEGAL_BASIS_PHRASES[legal_basis]}; "
-        f"{where}."
+        f"{GROUND_PHRASES[ground]}, on the legal basis of {LEGAL_BASIS_PHRASES[legal_basis]}"
+        f"{'; ' + where if where else ''}."
+    )
+    return f"{text} {note}" if note else text
+
+
+def transfer_basis(per_regime: Sequence[tuple[str, str | None]]) -> str | None:
+    """The words for one destination from each regime's phrase (regime named as its law):
+    one phrase when the regimes agree, else each regime's ("GDPR: under ...; UK GDPR: ...")."""
+    phrases = {phrase for _, phrase in per_regime}
+    if len(phrases) <= 1:
+        return next(iter(phrases), None)
+    return "; ".join(
+        f"{law}: {phrase or 'not a restricted transfer'}" for law, phrase in per_regime
     )
 
 

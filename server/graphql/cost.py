@@ -57,7 +57,8 @@ from graphql import (
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
 
-from server.domain import transfers
+from server.domain import adequacy
+from server.domain.regimes import Jurisdiction
 from server.domain.taxonomy import Taxonomy
 from server.graphql.errors import MAX_USER_ERRORS
 
@@ -106,7 +107,8 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("Query", "purposes"): ListBound("purposes"),
     ("Query", "subjectTypes"): ListBound("subject_types"),
     ("Query", "adequacyDecisions"): ListBound("adequacy_decisions"),
-    ("Query", "transferGaps"): ListBound("transfers"),
+    # One gap per disclosure and destination (its recipient's country and each transferred to).
+    ("Query", "transferGaps"): ListBound("destinations"),
     ("Query", "establishments"): ListBound("establishments"),
     # One gap per disclosure at most (the only kind so far is about a disclosure).
     ("Query", "complianceGaps"): ListBound("disclosures"),
@@ -163,8 +165,9 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("DisclosureReason", "transfers"): ListBound(
         "transfers_per_disclosure", "transfers", Items.OWNED
     ),
+    # One per applying regime and destination.
     ("DisclosureReason", "transferAssessments"): ListBound(
-        "transfers_per_disclosure", "transfers", Items.OWNED
+        "assessments_per_reason", "assessments", Items.OWNED
     ),
     ("RecipientPayload", "userErrors"): ListBound("user_errors"),
     ("DisclosurePayload", "userErrors"): ListBound("user_errors"),
@@ -187,7 +190,8 @@ ONE_TO_ONE = frozenset(
 @functools.cache
 def most_decisions() -> int:
     """The most adequacy decisions one jurisdiction applies (the reference is read once)."""
-    per_jurisdiction = Counter(j for j, _ in transfers.reference().decisions)
+    ref = adequacy.reference()
+    per_jurisdiction = Counter(j for j, _ in [*ref.decisions, *ref.organisation_decisions])
     return max(per_jurisdiction.values(), default=0)
 
 
@@ -215,6 +219,11 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         ),
         report_category_pairs=counts["category_links"] * counts["categories_per_subject"],
         withheld_per_subject=3 * counts["disclosures_per_subject_type"],
+        # A disclosure's destinations: its recipient's country and each transfer's; judged under
+        # every regime (domain/transfers.assess_flow).
+        destinations=counts["transfers"] + counts["disclosures"],
+        assessments_per_reason=len(Jurisdiction) * (counts["transfers_per_disclosure"] + 1),
+        assessments=len(Jurisdiction) * (counts["transfers"] + counts["disclosures"]),
         # A period starts at the subject's first version or after a change that stopped the
         # last: of the recipient's status or an engager's up the chain, of the disclosure's
         # days, of the subject's versions or consents; or it is one event's day. (An engager

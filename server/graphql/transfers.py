@@ -1,5 +1,5 @@
-"""International transfers: the reference adequacy decisions, each flow judged for a person's
-jurisdiction, and the gaps a dashboard shows."""
+"""International transfers: the reference adequacy decisions, each flow judged under every
+regime that applies to it, and the gaps a dashboard shows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from server.domain import transfers
+from server.domain import adequacy, regimes, transfers
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import checked_moment
@@ -18,12 +18,14 @@ from server.graphql.permissions import CanReadInventory, needs
 from server.services import transfers as transfer_service
 
 # Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
-Jurisdiction = transfers.Jurisdiction
+Jurisdiction = regimes.Jurisdiction
 strawberry.enum(
     Jurisdiction,
-    description=(
-        "The regime whose transfer rules apply, from the data subject's country of residence."
-    ),
+    description="A data-protection regime with transfer rules: GDPR (EEA) or UK GDPR (UK).",
+)
+RegimeTrigger = transfers.RegimeTrigger
+strawberry.enum(
+    RegimeTrigger, description="Why a data-protection regime applies to a flow of a person's data."
 )
 
 
@@ -41,15 +43,26 @@ class AdequacyDecision:
     source: str = strawberry.field(
         description="Citation of the instrument (decision or regulation number)."
     )
+    expires_on: date | None = strawberry.field(
+        description="The last day it applies; null when open-ended."
+    )
+    organisation: str | None = strawberry.field(
+        description=(
+            "For a decision about an international organisation, its name; country is then "
+            "its seat."
+        )
+    )
 
     @classmethod
-    def from_domain(cls, decision: transfers.AdequacyDecision) -> AdequacyDecision:
+    def from_domain(cls, decision: adequacy.AdequacyDecision) -> AdequacyDecision:
         return cls(
             jurisdiction=decision.jurisdiction,
             country=decision.country,
             scope=decision.scope,
             adopted_on=decision.adopted_on,
             source=decision.source,
+            expires_on=decision.expires_on,
+            organisation=decision.organisation,
         )
 
 
@@ -59,7 +72,17 @@ class TransferAssessment:
     mechanism: enums.TransferMechanism
     lawful: bool
     explanation: str = strawberry.field(
-        description="Why it is or is not lawful, naming the decision or safeguard relied on."
+        description=(
+            "Why it is or is not lawful: the regime and why it applies, the decision or "
+            "safeguard relied on with its date, or what is missing and what would cure it."
+        )
+    )
+    jurisdiction: Jurisdiction = strawberry.field(
+        description="The regime this assessment is made under."
+    )
+    trigger: RegimeTrigger = strawberry.field(description="Why that regime applies to this flow.")
+    from_country: str = strawberry.field(
+        description="The country the data leaves from under this regime (the exporter's)."
     )
 
     @classmethod
@@ -69,6 +92,9 @@ class TransferAssessment:
             mechanism=enums.stored(enums.TransferMechanism, assessment.mechanism.value),
             lawful=assessment.lawful,
             explanation=assessment.explanation,
+            jurisdiction=assessment.jurisdiction,
+            trigger=assessment.trigger,
+            from_country=assessment.from_country,
         )
 
 
@@ -93,13 +119,14 @@ class TransferQuery:
     def adequacy_decisions(self, jurisdiction: Jurisdiction) -> list[AdequacyDecision]:
         return [
             AdequacyDecision.from_domain(d)
-            for d in transfers.reference().decisions_for(transfers.Jurisdiction(jurisdiction))
+            for d in adequacy.reference().decisions_for(regimes.Jurisdiction(jurisdiction))
         ]
 
     @strawberry.field(
         description=(
-            "Transfers of active disclosures that would be unlawful for subjects in this "
-            "jurisdiction."
+            "Destinations of active disclosures that would be unlawful for a person to whom this "
+            "regime applies by any trigger the flow allows: one per recipient, disclosure and "
+            "country."
         ),
         extensions=needs(CanReadInventory),
     )
@@ -113,7 +140,7 @@ class TransferQuery:
         ] = None,
     ) -> list[TransferGap]:
         gaps = await transfer_service.transfer_gaps(
-            transfers.Jurisdiction(jurisdiction), checked_moment(as_of, "asOf")
+            regimes.Jurisdiction(jurisdiction), checked_moment(as_of, "asOf")
         )
         terms = info.context.terms
         recipients: dict[int, Recipient] = {}

@@ -10,34 +10,35 @@ from typing import Any
 
 from server.db import disclosure_events as event_rows
 from server.db import disclosures as disclosure_rows
+from server.db import establishments as establishment_rows
 from server.db import recipients as recipient_rows
 from server.db import subjects as subject_rows
+from server.db import transfer_consents as transfer_consent_rows
 from server.db.disclosure_events import EventRow
 from server.db.disclosures import DisclosureRow
 from server.db.subjects import SubjectRow
-from server.domain import explain, periods, transfers, who_receives
+from server.domain import explain, periods, regimes, transfers, who_receives
 from server.domain.enums import (
     DisclosureFrequency,
     DisclosureGround,
     LegalBasis,
-    RecipientKind,
     RecipientStatus,
     SpecialCategoryCondition,
-    TransferMechanism,
 )
 from server.domain.periods import Period, ReceiptEnd
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.domain.validation import country_name
 from server.services import clock
 from server.services.subjects import as_utc
+from server.services.transfer_flows import NO_ESTABLISHMENT, Flows
 
 
 @dataclass(frozen=True)
 class Reason:
     """One disclosure that reaches the subject: the subject's data it covers (for each matched
     pair of keys, the more specific one), the purposes it reaches them for (rule 5), since when
-    without a break, the sentence for a person, and each transfer judged for the subject's
-    jurisdiction (one per country)."""
+    without a break, the sentence for a person, and each destination judged under every regime
+    that applies to the flow for this person (issue 13)."""
 
     disclosure: DisclosureRow
     data_categories: tuple[str, ...]
@@ -108,8 +109,6 @@ class SubjectReport:
 
 _LEGAL_BASES = {basis.value: basis for basis in LegalBasis}
 _GROUNDS = {ground.value: ground for ground in DisclosureGround}
-_MECHANISMS = {m.value: m for m in TransferMechanism}
-_KINDS = {k.value: k for k in RecipientKind}
 
 
 _FREQUENCIES = {f.value: f for f in DisclosureFrequency}
@@ -151,17 +150,6 @@ async def _recipients(
         for rid, (row, status) in found.items()
     }
     return facts, {rid: row for rid, (row, _) in found.items()}
-
-
-def recorded_transfers(row: DisclosureRow) -> list[transfers.RecordedTransfer]:
-    return [
-        transfers.RecordedTransfer(t.country, _MECHANISMS[t.mechanism], t.reference)
-        for t in row.transfers
-    ]
-
-
-def recipient_profile(row: dict[str, Any]) -> transfers.RecipientProfile:
-    return transfers.RecipientProfile(row["name"], _KINDS[row["kind"]], row["dpf_certified"])
 
 
 def _histories(
@@ -234,7 +222,7 @@ async def who_receives_report(
     """The complete report for one subject at `as_of` (default now), from the facts recorded up
     to `as_known_at` (default now): who receives the data, who did, who will, who may on
     request, and what is withheld. None when there is no such subject, or none was recorded by
-    `as_known_at`. Eight SQL statements whatever the size of the inventory."""
+    `as_known_at`. Ten SQL statements whatever the size of the inventory."""
     taxonomy = taxonomy or default_taxonomy()
     subject = await subject_rows.subject(
         subject_id=subject_id, external_ref=external_ref, with_versions=True
@@ -272,34 +260,47 @@ async def who_receives_report(
     words = _Phrases(taxonomy)
     current = history.facts_at(at)
     country = current.country if current else subject.country
-    consents = current.consents if current else ()
     day = who_receives.utc_day(at)
+    flows = Flows(await establishment_rows.establishments_by_id(), recipients)
+    chain = flows.chain(
+        (by_id[r.disclosure.id] for a in report.recipients for r in a.reasons), day, country
+    )
+    transfer_consents = [
+        regimes.TransferConsent(
+            str(c.recipient_id), c.country, c.granted, c.decided_at, c.recorded_at
+        )
+        for c in await transfer_consent_rows.transfer_consents_of(subject.id)
+        if c.recorded_at <= known_at
+    ]
+    before_gdpr = transfers.no_regime_note(day)
     accesses = []
     for access in report.recipients:
         recipient = recipients[access.recipient.id]
         via = [recipients[v.id] for v in access.via]
-        profile = recipient_profile(recipient)
+        consented = transfers.granted_countries(transfer_consents, str(recipient["id"]), at)
         reasons = []
         for reason in access.reasons:
             row = by_id[reason.disclosure.id]
-            assessments: list[transfers.Assessment] = []
-            if row.transfers:
-                consent_granted = (
-                    who_receives.consent_verdict(consents, reason.purposes, at) is None
-                )
-                assessments = transfers.assess_transfers(
-                    country, recorded_transfers(row), profile, day, consent_granted
-                )
+            flow = flows.flow(row, chain)
+            assessments = (
+                transfers.assess_flow(flow, day, country, consented) if flow is not None else []
+            )
+            if flow is None:
+                places = [(recipient["country"], None)]
+            else:
+                places = [
+                    (c, explain.transfer_basis([(regimes.LAW[j], p) for j, p in judged]))
+                    for c, judged in transfers.by_destination(assessments, flow)
+                ]
             explanation = explain.disclosure_sentence(
                 recipient=recipient["name"],
                 categories=words.categories(reason.data_categories),
                 purposes=words.purposes(reason.purposes),
                 legal_basis=_LEGAL_BASES[row.legal_basis],
                 ground=_GROUNDS[row.ground],
-                destinations=[country_name(a.country) for a in assessments],
-                established_in=country_name(recipient["country"]),
+                destinations=[(country_name(c), basis) for c, basis in places],
                 via=[v["name"] for v in via],
-                transfer_bases=[a.phrase for a in assessments],
+                note=NO_ESTABLISHMENT if flow is None else before_gdpr,
             )
             reasons.append(
                 Reason(

@@ -7,45 +7,74 @@ from datetime import datetime
 from typing import Any
 
 from server.db import disclosures as disclosure_rows
+from server.db import establishments as establishment_rows
 from server.db import recipients as recipient_rows
 from server.db.disclosures import DisclosureRow, TransferRow
 from server.domain import transfers, who_receives
 from server.domain.enums import RecipientStatus
+from server.domain.regimes import Jurisdiction
 from server.services import clock
-from server.services.reports import recipient_profile, recorded_transfers
 from server.services.subjects import as_utc
+from server.services.transfer_flows import Flows
 
 
 @dataclass(frozen=True)
 class TransferGap:
+    """One destination of one disclosure that the regime finds unlawful. `transfer` is the
+    recorded transfer the assessment names, or the implied one (the recipient's own country,
+    mechanism NONE) when none is recorded there."""
+
     recipient: dict[str, Any]
     disclosure: DisclosureRow
     transfer: TransferRow
-    jurisdiction: transfers.Jurisdiction
+    jurisdiction: Jurisdiction
     assessment: transfers.Assessment
 
 
 async def transfer_gaps(
-    jurisdiction: transfers.Jurisdiction, as_of: datetime | None = None
+    jurisdiction: Jurisdiction, as_of: datetime | None = None
 ) -> list[TransferGap]:
-    """Every transfer of a disclosure in effect, to a recipient ACTIVE at the moment, that would
-    be unlawful for subjects of `jurisdiction`; by recipient name, then disclosure."""
+    """Every destination of a disclosure in effect, to a recipient ACTIVE at the moment, that
+    would be unlawful for a person to whom `jurisdiction` applies by any trigger the flow
+    allows; one per (recipient, disclosure, country), by recipient name, then disclosure."""
     at = as_utc(as_of) if as_of else clock.now()
     day = who_receives.utc_day(at)
-    rows = await disclosure_rows.disclosures_with_transfers_on(day)
+    rows = await disclosure_rows.disclosures_in_effect_on(day)
     found = await recipient_rows.recipients_with_status_at(
         sorted({r.recipient_id for r in rows}), as_of and at
     )
+    active = {rid for rid, (_, status) in found.items() if status == RecipientStatus.ACTIVE}
+    recipients = {rid: row for rid, (row, _) in found.items()}
+    missing = {
+        r["engaged_by_id"] for r in recipients.values() if r["engaged_by_id"] is not None
+    } - set(recipients)
+    if missing:
+        # A processor with nothing in effect of its own still exports what it was given.
+        recipients |= await recipient_rows.recipients_by_id(sorted(missing))
+    flows = Flows(await establishment_rows.establishments_by_id(), recipients)
+    in_use = [r for r in rows if r.recipient_id in active]
+    chain = flows.chain(in_use, day, None)
     gaps: list[TransferGap] = []
-    for row in rows:
-        recipient, status = found[row.recipient_id]
-        if status != RecipientStatus.ACTIVE:
+    for row in in_use:
+        flow = flows.flow(row, chain)
+        if flow is None:
             continue
-        for position, assessment in transfers.unlawful_transfers(
-            jurisdiction, recorded_transfers(row), recipient_profile(recipient), day
-        ):
+        for assessment in transfers.gaps(flow, jurisdiction, day):
+            judged = assessment.transfer
             gaps.append(
-                TransferGap(recipient, row, row.transfers[position], jurisdiction, assessment)
+                TransferGap(
+                    recipients[row.recipient_id],
+                    row,
+                    TransferRow(
+                        judged.country,
+                        judged.mechanism.value,
+                        judged.reference,
+                        judged.signed_on,
+                        judged.within_scope,
+                    ),
+                    jurisdiction,
+                    assessment,
+                )
             )
     gaps.sort(
         key=lambda g: (

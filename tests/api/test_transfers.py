@@ -1,54 +1,52 @@
-"""International transfers end to end through HTTP (issue 5): the adequacy decisions served,
-each reason's transfers judged for the subject's jurisdiction, the dashboard's transferGaps, and
-dataPrivacyFrameworkCertified on recipients."""
+"""International transfers end to end through HTTP (issues 5 and 13): the adequacy decisions
+served, each reason's destinations judged under every regime that applies to the flow (from the
+exporting establishment, the people it targets, and onward along a chain), the dashboard's
+transferGaps, and the recipients' DPF certifications. The domain table of
+tests/unit/test_transfers.py runs here again through the API, on both databases."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from server.domain.enums import DisclosureFrequency
+from server.domain.transfers import Exporter
 from tests.conftest import gql
-from tests.helpers import (
-    ADD_DISCLOSURE,
-    END_DISCLOSURE,
-    RECORD_CONSENT,
-    UPDATE,
-    UPSERT,
-    disclosure_input,
-    move,
-    register,
-)
+from tests.helpers import END_DISCLOSURE, UPSERT, disclosure_input, move, register
+from tests.unit.test_transfers import CASES, Case
 
 DECISIONS = """
 query Decisions($jurisdiction: Jurisdiction!) {
-  adequacyDecisions(jurisdiction: $jurisdiction) { jurisdiction country scope adoptedOn source }
-}
-"""
-
-REPORT = """
-query Who($ref: String!) {
-  whoReceives(subject: {externalRef: $ref}) {
-    recipients {
-      recipient { slug }
-      reasons {
-        disclosure { id }
-        transfers { country mechanism }
-        explanation
-        transferAssessments { country mechanism lawful explanation }
-      }
-    }
+  adequacyDecisions(jurisdiction: $jurisdiction) {
+    jurisdiction country scope adoptedOn source expiresOn organisation
   }
 }
 """
 
+ASSESSMENT = "jurisdiction trigger fromCountry country mechanism lawful explanation"
+REPORT = f"""
+query Who($ref: String!, $asOf: DateTime) {{
+  whoReceives(subject: {{externalRef: $ref}}, asOf: $asOf) {{
+    recipients {{
+      recipient {{ slug }}
+      reasons {{
+        disclosure {{ id exporter {{ slug }} }}
+        transfers {{ country mechanism signedOn withinAdequacyScope }}
+        explanation
+        transferAssessments {{ {ASSESSMENT} }}
+      }}
+    }}
+  }}
+}}
+"""
+
 GAPS = """
-query Gaps($jurisdiction: Jurisdiction!) {
-  transferGaps(jurisdiction: $jurisdiction) {
-    recipient { name slug status dataPrivacyFrameworkCertified }
+query Gaps($jurisdiction: Jurisdiction!, $asOf: DateTime) {
+  transferGaps(jurisdiction: $jurisdiction, asOf: $asOf) {
+    recipient { name slug status }
     disclosure { id effectiveTo }
     transfer { country mechanism reference }
     jurisdiction
@@ -57,39 +55,59 @@ query Gaps($jurisdiction: Jurisdiction!) {
 }
 """
 
-HISTORY = """
-query History($slug: String!) {
-  recipient(slug: $slug) { dataPrivacyFrameworkCertified version history { action changes } }
+REGISTER_ESTABLISHMENT = """
+mutation Register($input: EstablishmentInput!) {
+  registerEstablishment(input: $input) {
+    establishment { id slug }
+    userErrors { field message code }
+  }
 }
 """
 
-PAST = "2024-01-01"
-MARKETING = "marketing.communications.email"
-EEA_CODES = {
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-}  # fmt: skip
+TRANSFER_CONSENT = """
+mutation Consent($input: TransferConsentInput!) {
+  recordTransferConsent(input: $input) { userErrors { field message code } }
+}
+"""
+
+LONG_AGO = "2018-01-01T00:00:00Z"
 
 
-def transfer(country: str, mechanism: str, reference: str | None = None) -> dict[str, Any]:
-    found: dict[str, Any] = {"country": country, "mechanism": mechanism}
-    if reference is not None:
-        found["reference"] = reference
-    return found
+def iso(day: date) -> str:
+    return f"{day.isoformat()}T12:00:00Z"
 
 
-def flow(*transfers: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """A disclosure in effect since 2024 (email of platform users, under contract)."""
-    return disclosure_input(**{"effectiveFrom": PAST, "transfers": list(transfers), **overrides})
+async def establishment(client: httpx.AsyncClient, exporter: Exporter, main: bool) -> str:
+    slug = exporter.name.lower().replace(" ", "-")
+    body = await gql(
+        client,
+        REGISTER_ESTABLISHMENT,
+        {
+            "input": {
+                "name": exporter.name,
+                "slug": slug,
+                "country": exporter.country,
+                "targets": sorted(j.value for j in exporter.targets),
+                "main": main,
+            }
+        },
+    )
+    assert body["data"]["registerEstablishment"]["userErrors"] == [], body
+    return slug
 
 
-async def active(
-    client: httpx.AsyncClient, name: str, *flows: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
-    return await register(client, name=name, status="ACTIVE", disclosures=list(flows), **extra)
+async def organisation(client: httpx.AsyncClient) -> None:
+    """The seed notice's: MPN Technologies LLC in the US (main), targeting the EEA and the UK;
+    MPN Technologies Limited in the UK, targeting the EEA."""
+    await establishment(
+        client, CASES["third-country-recipient-no-transfer-recorded"].exporter, True
+    )
+    await establishment(client, CASES["us-customer-uk-company-to-india"].exporter, False)
 
 
-async def person(client: httpx.AsyncClient, ref: str, country: str) -> None:
+async def person(
+    client: httpx.AsyncClient, ref: str, country: str, valid_from: str = LONG_AGO
+) -> None:
     body = await gql(
         client,
         UPSERT,
@@ -99,113 +117,293 @@ async def person(client: httpx.AsyncClient, ref: str, country: str) -> None:
                 "subjectType": "platform_user",
                 "country": country,
                 "dataCategories": ["user.contact.email"],
+                "validFrom": valid_from,
             }
         },
     )
     assert body["data"]["upsertDataSubject"]["userErrors"] == [], body
 
 
-async def consent(client: httpx.AsyncClient, ref: str, purpose: str, granted: bool) -> None:
-    body = await gql(
-        client,
-        RECORD_CONSENT,
-        {"input": {"subject": {"externalRef": ref}, "purpose": purpose, "granted": granted}},
-    )
-    assert body["data"]["recordConsent"]["userErrors"] == [], body
+def transfer_input(t: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"country": t.country, "mechanism": t.mechanism.value}
+    if t.reference is not None:
+        found["reference"] = t.reference
+    if t.signed_on is not None:
+        found["signedOn"] = t.signed_on.isoformat()
+    if t.within_scope is not None:
+        found["withinAdequacyScope"] = t.within_scope
+    return found
 
 
-async def decisions(client: httpx.AsyncClient, jurisdiction: str) -> dict[str, dict[str, Any]]:
-    body = await gql(client, DECISIONS, {"jurisdiction": jurisdiction})
-    assert "errors" not in body, body["errors"]
-    listed = body["data"]["adequacyDecisions"]
-    countries = [d["country"] for d in listed]
-    assert countries == sorted(countries)
-    assert len(set(countries)) == len(countries)
-    return {d["country"]: d for d in listed}
+def certification_input(c: Any) -> dict[str, Any]:
+    return {
+        "framework": c.framework.value,
+        "certifiedOn": c.certified_on.isoformat(),
+        "lapsedOn": c.lapsed_on.isoformat() if c.lapsed_on else None,
+    }
 
 
-async def reasons(client: httpx.AsyncClient, ref: str) -> dict[str, list[dict[str, Any]]]:
-    """Each recipient's reasons, by slug."""
-    body = await gql(client, REPORT, {"ref": ref})
+async def report(client: httpx.AsyncClient, ref: str, as_of: str | None = None) -> dict[str, Any]:
+    body = await gql(client, REPORT, {"ref": ref, "asOf": as_of})
     assert "errors" not in body, body["errors"]
     return {a["recipient"]["slug"]: a["reasons"] for a in body["data"]["whoReceives"]["recipients"]}
 
 
-async def only_reason(client: httpx.AsyncClient, ref: str, slug: str) -> dict[str, Any]:
-    [reason] = (await reasons(client, ref))[slug]
-    return reason
-
-
-def verdicts(reason: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    return [(a["country"], a["mechanism"], a["lawful"]) for a in reason["transferAssessments"]]
-
-
-async def gaps(client: httpx.AsyncClient, jurisdiction: str) -> list[dict[str, Any]]:
-    body = await gql(client, GAPS, {"jurisdiction": jurisdiction})
+async def gaps(
+    client: httpx.AsyncClient, jurisdiction: str, as_of: str | None = None
+) -> list[dict[str, Any]]:
+    body = await gql(client, GAPS, {"jurisdiction": jurisdiction, "asOf": as_of})
     assert "errors" not in body, body["errors"]
     found: list[dict[str, Any]] = body["data"]["transferGaps"]
     for gap in found:
         assert gap["jurisdiction"] == jurisdiction
         assert gap["recipient"]["status"] == "ACTIVE"
-        assert gap["explanation"].startswith(f"Not lawful for {jurisdiction} data")
+        law = "UK GDPR" if jurisdiction == "UK" else "GDPR"
+        assert gap["explanation"].startswith(f"Not lawful under {law}:"), gap
     return found
 
 
-def listed(found: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return [
-        (g["recipient"]["name"], g["transfer"]["country"], g["transfer"]["mechanism"])
-        for g in found
-    ]
-
-
-async def add_disclosure(
-    client: httpx.AsyncClient, recipient: dict[str, Any], disclosure: dict[str, Any]
-) -> dict[str, Any]:
-    body = await gql(
-        client,
-        ADD_DISCLOSURE,
-        {"input": {"recipientId": recipient["id"], "disclosure": disclosure}},
+def summary(a: dict[str, Any]) -> tuple[str, str, str, str, bool, str]:
+    return (
+        a["jurisdiction"],
+        a["trigger"],
+        a["fromCountry"],
+        a["country"],
+        a["lawful"],
+        a["mechanism"],
     )
-    payload = body["data"]["addDisclosure"]
-    assert payload["userErrors"] == [], payload
-    added: dict[str, Any] = payload["disclosure"]
-    return added
 
 
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+# --- the domain's table, through the API ------------------------------------------------------
+
+# Through the report: a flow from one of our establishments, continuous (an ON_REQUEST
+# disclosure is a possible recipient, not assessed), with no chain above it.
+API_CASES = {
+    name: case
+    for name, case in CASES.items()
+    if case.exporter.establishment
+    and case.frequency is DisclosureFrequency.CONTINUOUS
+    and not case.upstream
+}
 
 
-# --- adequacyDecisions ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(API_CASES))
+async def test_the_rules_through_the_report(client: httpx.AsyncClient, name: str) -> None:
+    case: Case = API_CASES[name]
+    await establishment(client, case.exporter, True)
+    start = min(case.starts, date(2018, 1, 1) if case.day.year < 2019 else case.starts)
+    recipient = await register(
+        client,
+        name=case.to.name,
+        kind=case.to.kind.value,
+        country=case.to.country,
+        legalName=case.to.legal_name,
+        internationalOrganisation=case.to.international_organisation,
+        dpfCertifications=[certification_input(c) for c in case.to.certifications],
+        status="ACTIVE",
+        statusSince=LONG_AGO,
+        disclosures=[
+            disclosure_input(
+                effectiveFrom=start.isoformat(),
+                transfers=[transfer_input(t) for t in case.transfers],
+            )
+        ],
+    )
+    await person(client, "pat", case.lives_in)
+    for country in case.consented:
+        body = await gql(
+            client,
+            TRANSFER_CONSENT,
+            {
+                "input": {
+                    "subject": {"externalRef": "pat"},
+                    "recipient": recipient["id"],
+                    "country": country,
+                    "granted": True,
+                    "decidedAt": LONG_AGO,
+                }
+            },
+        )
+        assert body["data"]["recordTransferConsent"]["userErrors"] == [], body
+    [reason] = (await report(client, "pat", iso(case.day)))[recipient["slug"]]
+    found = reason["transferAssessments"]
+    expected = [
+        (j.value, trigger.value, exporter_country, country, lawful, mechanism.value)
+        for j, trigger, exporter_country, country, lawful, _, mechanism in case.expect
+    ]
+    assert [summary(a) for a in found] == expected, [a["explanation"] for a in found]
+    for index, words in case.words.items():
+        for word in words:
+            assert word in found[index]["explanation"], (word, found[index]["explanation"])
+    assert reason["disclosure"]["exporter"]["slug"] == case.exporter.name.lower().replace(" ", "-")
+    assert "stays in" not in reason["explanation"]
+    if not case.expect and case.day < date(2018, 5, 25):
+        assert "GDPR did not apply yet" in reason["explanation"]
+
+
+# --- the README's scenarios, by name ------------------------------------------------------------
+
+
+async def test_one_flow_judged_under_both_regimes(client: httpx.AsyncClient) -> None:
+    """A German user's data, sent by the UK company to a US vendor on EU SCCs alone: lawful
+    under GDPR, a gap under UK GDPR; and the sentence says so for each regime."""
+    await organisation(client)
+    await person(client, "lena", "DE")
+    await register(
+        client,
+        name="Tidewater Desk",
+        status="ACTIVE",
+        disclosures=[
+            disclosure_input(
+                exporter="mpn-technologies-limited",
+                transfers=[{"country": "US", "mechanism": "STANDARD_CONTRACTUAL_CLAUSES"}],
+            )
+        ],
+    )
+    [reason] = (await report(client, "lena"))["tidewater-desk"]
+    assert [summary(a) for a in reason["transferAssessments"]] == [
+        ("EEA", "SUBJECT_TARGETED", "GB", "US", True, "STANDARD_CONTRACTUAL_CLAUSES"),
+        ("UK", "EXPORTER_ESTABLISHED", "GB", "US", False, "STANDARD_CONTRACTUAL_CLAUSES"),
+    ]
+    assert reason["explanation"].endswith(
+        "the data goes to the United States (GDPR: under standard contractual clauses; UK GDPR: "
+        "without a valid transfer safeguard), where the recipient is based."
+    )
+    [gap] = await gaps(client, "UK")
+    assert (gap["recipient"]["slug"], gap["transfer"]["country"]) == ("tidewater-desk", "US")
+    assert await gaps(client, "EEA") == []
+
+
+async def test_an_onward_transfer_carries_the_regime_down_the_chain(
+    client: httpx.AsyncClient,
+) -> None:
+    """The UK company sends a US customer's data to a US processor, which engages an Indian
+    subprocessor: UK GDPR reaches the processor (the exporter is in the UK) and follows the data
+    onward, so the subprocessor's flow from the US is judged under it."""
+    await organisation(client)
+    await person(client, "marcus", "US")
+    processor = await register(
+        client,
+        name="Stratus Harbor Cloud",
+        status="ACTIVE",
+        disclosures=[
+            disclosure_input(
+                exporter="mpn-technologies-limited",
+                transfers=[{"country": "US", "mechanism": "UK_IDTA"}],
+            )
+        ],
+    )
+    await register(
+        client,
+        name="Pune Ops",
+        role="SUBPROCESSOR",
+        country="IN",
+        engagedBy=processor["id"],
+        status="ACTIVE",
+        disclosures=[disclosure_input(transfers=[])],
+    )
+    found = await report(client, "marcus")
+    [top] = found["stratus-harbor-cloud"]
+    assert [summary(a) for a in top["transferAssessments"]] == [
+        ("UK", "EXPORTER_ESTABLISHED", "GB", "US", True, "UK_IDTA"),
+    ]
+    [onward] = found["pune-ops"]
+    assert onward["disclosure"]["exporter"] is None
+    [assessment] = onward["transferAssessments"]
+    assert summary(assessment) == ("UK", "ONWARD_TRANSFER", "US", "IN", False, "NONE")
+    assert "reached Stratus Harbor Cloud under UK GDPR" in assessment["explanation"]
+    listed = [(g["recipient"]["slug"], g["transfer"]["country"]) for g in await gaps(client, "UK")]
+    assert listed == [("pune-ops", "IN")]
+
+
+async def test_a_derogation_for_a_continuous_flow_is_a_gap(client: httpx.AsyncClient) -> None:
+    await organisation(client)
+    await register(
+        client,
+        name="Halcyon Translate",
+        country="IN",
+        status="ACTIVE",
+        disclosures=[
+            disclosure_input(transfers=[{"country": "IN", "mechanism": "DEROGATION_CONTRACT"}]),
+            disclosure_input(
+                frequency="ON_REQUEST",
+                purposes=["functional.storage"],
+                transfers=[{"country": "IN", "mechanism": "DEROGATION_CONTRACT"}],
+            ),
+        ],
+    )
+    for jurisdiction in ("EEA", "UK"):
+        [gap] = await gaps(client, jurisdiction)
+        assert gap["transfer"]["mechanism"] == "DEROGATION_CONTRACT"
+        assert "occasional transfers only" in gap["explanation"]
+        assert "this disclosure is continuous" in gap["explanation"]
+
+
+async def test_a_past_answer_before_the_safeguard_existed(client: httpx.AsyncClient) -> None:
+    """The UK company's IDTA with an Indian vendor, signed on 3 May 2022: lawful today, but not
+    in June 2021, before the IDTA existed."""
+    await organisation(client)
+    await person(client, "priya", "GB", valid_from="2020-01-01T00:00:00Z")
+    await register(
+        client,
+        name="Saffron Loop",
+        country="IN",
+        status="ACTIVE",
+        statusSince="2020-01-01T00:00:00Z",
+        disclosures=[
+            disclosure_input(
+                effectiveFrom="2020-01-01",
+                exporter="mpn-technologies-limited",
+                transfers=[{"country": "IN", "mechanism": "UK_IDTA", "signedOn": "2022-05-03"}],
+            )
+        ],
+    )
+    [now] = (await report(client, "priya"))["saffron-loop"]
+    assert [a["lawful"] for a in now["transferAssessments"]] == [True]
+    assert "signed on 3 May 2022" in now["transferAssessments"][0]["explanation"]
+    [then] = (await report(client, "priya", "2021-06-15T12:00:00Z"))["saffron-loop"]
+    [assessment] = then["transferAssessments"]
+    assert not assessment["lawful"]
+    assert "only from 21 March 2022" in assessment["explanation"]
+    assert [g["recipient"]["slug"] for g in await gaps(client, "UK", "2021-06-15T12:00:00Z")] == [
+        "saffron-loop"
+    ]
+    assert await gaps(client, "UK") == []
+
+
+# --- adequacyDecisions ----------------------------------------------------------------------
 
 
 async def test_adequacy_decisions_for_the_eea(client: httpx.AsyncClient) -> None:
-    found = await decisions(client, "EEA")
-    assert {d["jurisdiction"] for d in found.values()} == {"EEA"}
-    assert found["JP"]["adoptedOn"] == "2019-01-23"
-    assert "2019/419" in found["JP"]["source"]
-    # Limited since issue 13: Art. 1(2) of 2022/254 leaves some processing out.
-    assert "Financial Services Commission" in found["KR"]["scope"]
-    assert "2022/254" in found["KR"]["source"]
-    assert "Data Privacy Framework" in found["US"]["scope"]
-    assert "ommercial" in found["CA"]["scope"]
-    assert found["BR"]["adoptedOn"] == "2026-01-26"
-    assert found["GB"]["source"].startswith("Commission Implementing Decision (EU) 2021/1772")
-    for absent in ("IN", "AU", "GI", "DE", "NO"):
-        assert absent not in found, absent
-    assert all(d["source"] for d in found.values())
+    body = await gql(client, DECISIONS, {"jurisdiction": "EEA"})
+    listed = body["data"]["adequacyDecisions"]
+    by_country = {d["country"]: d for d in listed if d["organisation"] is None}
+    assert by_country["GB"]["expiresOn"] == "2031-12-27"
+    assert "2021/1772" in by_country["GB"]["source"]
+    assert by_country["BR"]["adoptedOn"] == "2026-01-26"
+    assert "Financial Services Commission" in by_country["KR"]["scope"]
+    assert by_country["JP"]["expiresOn"] is None
+    [epo] = [d for d in listed if d["organisation"]]
+    assert (epo["organisation"], epo["country"], epo["adoptedOn"]) == (
+        "European Patent Organisation",
+        "DE",
+        "2025-07-15",
+    )
+    assert listed[-1] == epo
+    for absent in ("IN", "AU", "GI", "NO"):
+        assert absent not in by_country, absent
 
 
 async def test_adequacy_decisions_for_the_uk(client: httpx.AsyncClient) -> None:
-    found = await decisions(client, "UK")
-    assert {d["jurisdiction"] for d in found.values()} == {"UK"}
-    assert EEA_CODES | {"GI"} <= set(found)
-    assert "Gibraltar" in found["GI"]["source"]
-    assert found["KR"]["adoptedOn"] == "2022-12-19"
-    assert "2022/1213" in found["KR"]["source"]
-    assert "UK Extension" in found["US"]["scope"]
+    body = await gql(client, DECISIONS, {"jurisdiction": "UK"})
+    listed = body["data"]["adequacyDecisions"]
+    by_country = {d["country"]: d for d in listed}
+    assert "Gibraltar" in by_country["GI"]["source"]
+    assert "2022/1213" in by_country["KR"]["source"]
+    assert "UK Extension" in by_country["US"]["scope"]
+    assert not [d for d in listed if d["organisation"]]
     for absent in ("IN", "AU", "GB", "BR"):
-        assert absent not in found, absent
+        assert absent not in by_country, absent
 
 
 @pytest.mark.parametrize("jurisdiction", ["EU", "GB", "eea", ""])
@@ -221,420 +419,99 @@ async def test_unknown_jurisdiction_is_a_graphql_error(
         assert body.get("data") is None
         [error] = body["errors"]
         assert "Jurisdiction" in error["message"], error
+        assert error["extensions"]["code"]
 
 
-async def test_jurisdiction_literal_is_validated(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/graphql", json={"query": "{ transferGaps(jurisdiction: EU) { explanation } }"}
-    )
-    assert response.status_code in (200, 400), response.text
-    body = response.json()
-    assert body.get("data") is None and body["errors"]
+# --- transferGaps -------------------------------------------------------------------------------
 
 
-# --- transferAssessments in whoReceives ---------------------------------------------------------
-
-
-async def shared_disclosure(client: httpx.AsyncClient) -> None:
-    """One disclosure, three people: in Germany, in the UK and in the United States."""
-    for ref, country in (("lena", "DE"), ("priya", "GB"), ("marcus", "US")):
-        await person(client, ref, country)
-    await active(
-        client,
-        "Acme Mail",
-        flow(
-            transfer("US", "STANDARD_CONTRACTUAL_CLAUSES", "SCC 2021 module 2"),
-            transfer("IN", "NONE"),
-            transfer("FR", "NOT_RESTRICTED"),
-        ),
-        country="US",
-    )
-
-
-async def test_assessments_for_an_eea_subject(client: httpx.AsyncClient) -> None:
-    await shared_disclosure(client)
-    reason = await only_reason(client, "lena", "acme-mail")
-    assert verdicts(reason) == [
-        ("US", "STANDARD_CONTRACTUAL_CLAUSES", True),
-        ("IN", "NONE", False),
-        ("FR", "NOT_RESTRICTED", True),
-    ]
-    us, india, france = (a["explanation"] for a in reason["transferAssessments"])
-    assert "standard contractual clauses" in us and "GDPR Art. 46" in us
-    assert "No transfer mechanism is recorded" in india
-    assert "needs standard contractual clauses or binding corporate rules" in india
-    assert "France is in the EEA" in france
-    assert reason["explanation"].endswith(
-        "the data is transferred to the United States (under standard contractual clauses), "
-        "India (without a valid transfer safeguard) and France (within the EEA)."
-    )
-
-
-async def test_assessments_for_a_uk_subject(client: httpx.AsyncClient) -> None:
-    await shared_disclosure(client)
-    reason = await only_reason(client, "priya", "acme-mail")
-    assert verdicts(reason) == [
-        ("US", "STANDARD_CONTRACTUAL_CLAUSES", False),
-        ("IN", "NONE", False),
-        ("FR", "NOT_RESTRICTED", True),
-    ]
-    us, india, france = (a["explanation"] for a in reason["transferAssessments"])
-    assert "never covered UK data alone" in us and "is not one" in us
-    assert "needs the UK IDTA, the UK Addendum or binding corporate rules" in india
-    assert "Schedule 21" in france
-    assert reason["explanation"].endswith(
-        "the data is transferred to the United States (without a valid transfer safeguard), "
-        "India (without a valid transfer safeguard) and France (under an adequacy decision)."
-    )
-
-
-async def test_assessments_for_a_subject_outside_the_uk_and_eea(
-    client: httpx.AsyncClient,
-) -> None:
-    await shared_disclosure(client)
-    reason = await only_reason(client, "marcus", "acme-mail")
-    assert verdicts(reason) == [
-        ("US", "STANDARD_CONTRACTUAL_CLAUSES", True),
-        ("IN", "NONE", True),
-        ("FR", "NOT_RESTRICTED", True),
-    ]
-    for assessment in reason["transferAssessments"]:
-        assert "No UK or EEA transfer rules apply" in assessment["explanation"]
-    assert reason["explanation"].endswith(
-        "the data is transferred to the United States, India and France."
-    )
-
-
-async def test_norway_is_in_the_eea(client: httpx.AsyncClient) -> None:
-    """A Norwegian resident is an EEA subject; Norway is inside the EEA and adequate for UK
-    data (a bare NO in YAML 1.1 is the boolean false: the reference must still read Norway)."""
-    await person(client, "ingrid", "NO")
-    await person(client, "lena", "DE")
-    await person(client, "priya", "GB")
-    await active(client, "Fjord Cloud", flow(transfer("IN", "NONE"), transfer("NO", "NONE")))
-    assert verdicts(await only_reason(client, "ingrid", "fjord-cloud")) == [
-        ("IN", "NONE", False),
-        ("NO", "NONE", True),
-    ]
-    for ref in ("lena", "priya"):
-        reason = await only_reason(client, ref, "fjord-cloud")
-        assert verdicts(reason)[1] == ("NO", "NONE", True), reason
-
-
-async def test_several_mechanisms_to_one_country_judged_per_jurisdiction(
-    client: httpx.AsyncClient,
-) -> None:
-    await person(client, "lena", "DE")
-    await person(client, "priya", "GB")
-    await active(
-        client,
-        "Tidewater Desk",
-        flow(
-            transfer("US", "STANDARD_CONTRACTUAL_CLAUSES"),
-            transfer("US", "UK_ADDENDUM"),
-        ),
-    )
-    eea = await only_reason(client, "lena", "tidewater-desk")
-    uk = await only_reason(client, "priya", "tidewater-desk")
-    assert len(eea["transfers"]) == len(uk["transfers"]) == 2
-    assert verdicts(eea) == [("US", "STANDARD_CONTRACTUAL_CLAUSES", True)]
-    assert verdicts(uk) == [("US", "UK_ADDENDUM", True)]
-    assert "(under standard contractual clauses)" in eea["explanation"]
-    assert "(under the UK Addendum to the standard contractual clauses)" in uk["explanation"]
-
-
-async def test_dpf_certified_recipient_is_lawful_on_the_us_decision(
-    client: httpx.AsyncClient,
-) -> None:
-    await person(client, "lena", "DE")
-    await person(client, "priya", "GB")
-    await active(
-        client,
-        "Orbit Analytics",
-        flow(transfer("US", "ADEQUACY_DECISION")),
-        dataPrivacyFrameworkCertified=True,
-    )
-    for ref, citation in (("lena", "2023/1795"), ("priya", "2023/1028")):
-        reason = await only_reason(client, ref, "orbit-analytics")
-        assert verdicts(reason) == [("US", "ADEQUACY_DECISION", True)]
-        assert citation in reason["transferAssessments"][0]["explanation"]
-        assert "(under an adequacy decision)" in reason["explanation"]
-
-
-async def test_explicit_consent_derogation_follows_the_consent_log(
-    client: httpx.AsyncClient,
-) -> None:
-    await person(client, "lena", "DE")
-    await active(
-        client,
-        "Quill Surveys",
-        flow(
-            transfer("IN", "DEROGATION_EXPLICIT_CONSENT"),
-            purposes=["essential.service", MARKETING],
-        ),
-    )
-    before = await only_reason(client, "lena", "quill-surveys")
-    assert verdicts(before) == [("IN", "DEROGATION_EXPLICIT_CONSENT", False)]
-    assert "no granted consent" in before["transferAssessments"][0]["explanation"]
-    assert "(without a valid transfer safeguard)" in before["explanation"]
-
-    await consent(client, "lena", MARKETING, True)
-    granted = await only_reason(client, "lena", "quill-surveys")
-    assert verdicts(granted) == [("IN", "DEROGATION_EXPLICIT_CONSENT", True)]
-    assert "occasional" in granted["transferAssessments"][0]["explanation"]
-    assert "for occasional transfers only" in granted["explanation"]
-
-    await consent(client, "lena", MARKETING, False)
-    withdrawn = await only_reason(client, "lena", "quill-surveys")
-    assert verdicts(withdrawn) == [("IN", "DEROGATION_EXPLICIT_CONSENT", False)]
-
-
-async def test_consent_for_another_purpose_does_not_count(client: httpx.AsyncClient) -> None:
-    await person(client, "lena", "DE")
-    await active(client, "Quill Surveys", flow(transfer("IN", "DEROGATION_EXPLICIT_CONSENT")))
-    await consent(client, "lena", MARKETING, True)
-    reason = await only_reason(client, "lena", "quill-surveys")
-    assert verdicts(reason) == [("IN", "DEROGATION_EXPLICIT_CONSENT", False)]
-
-
-async def test_reason_without_transfers_has_no_assessments(client: httpx.AsyncClient) -> None:
-    await person(client, "lena", "DE")
-    await active(client, "Berlin Backup", flow(), country="DE")
-    reason = await only_reason(client, "lena", "berlin-backup")
-    assert reason["transferAssessments"] == []
-    assert "the data stays in Germany" in reason["explanation"]
-
-
-# --- transferGaps ---------------------------------------------------------------------------------
-
-
-async def test_gaps_show_at_once_and_by_recipient_name(client: httpx.AsyncClient) -> None:
+async def test_gaps_one_per_destination_by_recipient_name(client: httpx.AsyncClient) -> None:
+    await organisation(client)
     assert await gaps(client, "EEA") == []
-    zeta = await active(client, "Zeta Metrics")
-    alpha = await active(client, "alpha Loop")
-    mid = await active(client, "Mid Mail")
-    await add_disclosure(client, zeta, flow(transfer("AU", "ADEQUACY_DECISION", "vendor form")))
-    await add_disclosure(client, alpha, flow(transfer("IN", "NONE")))
-    added = await add_disclosure(client, mid, flow(transfer("CN", "NOT_RESTRICTED")))
+    await register(
+        client,
+        name="Zeta Metrics",
+        country="AU",
+        status="ACTIVE",
+        disclosures=[disclosure_input(transfers=[
+            {"country": "AU", "mechanism": "ADEQUACY_DECISION", "reference": "vendor form"}
+        ])],
+    )  # fmt: skip
+    await register(
+        client,
+        name="alpha Loop",
+        country="IE",
+        status="ACTIVE",
+        disclosures=[disclosure_input(transfers=[{"country": "IN", "mechanism": "NONE"}])],
+    )
+    await register(client, name="Mid Mail", country="CN", status="ACTIVE", disclosures=[
+        disclosure_input(transfers=[])
+    ])  # fmt: skip
     for jurisdiction in ("EEA", "UK"):
         found = await gaps(client, jurisdiction)
-        assert listed(found) == [
+        listed = [
+            (g["recipient"]["name"], g["transfer"]["country"], g["transfer"]["mechanism"])
+            for g in found
+        ]
+        # alpha Loop in Ireland: not a gap for EEA data; adequate for UK data. Mid Mail in
+        # China with no transfer recorded: the implied transfer, mechanism NONE.
+        assert listed == [
             ("alpha Loop", "IN", "NONE"),
-            ("Mid Mail", "CN", "NOT_RESTRICTED"),
+            ("Mid Mail", "CN", "NONE"),
             ("Zeta Metrics", "AU", "ADEQUACY_DECISION"),
         ]
-        assert found[1]["disclosure"]["id"] == added["id"]
         assert found[2]["transfer"]["reference"] == "vendor form"
-        assert "India has no adequacy decision" in found[0]["explanation"]
-        assert "recorded as not restricted" in found[1]["explanation"]
-        assert "none covers it" in found[2]["explanation"]
+        assert "yet Mid Mail is based there" in found[1]["explanation"]
 
 
-async def test_lawful_transfers_are_not_gaps(client: httpx.AsyncClient) -> None:
-    await active(
+async def test_gaps_only_where_a_regime_can_apply(client: httpx.AsyncClient) -> None:
+    """A US main establishment that targets nobody exports under no regime."""
+    body = await gql(
         client,
-        "Lawful Cloud",
-        flow(
-            transfer("FR", "NOT_RESTRICTED"),
-            transfer("NZ", "NONE"),
-            transfer("IN", "BINDING_CORPORATE_RULES"),
-            transfer("JP", "DEROGATION_CONTRACT"),
-            transfer("US", "STANDARD_CONTRACTUAL_CLAUSES"),
-            transfer("US", "UK_ADDENDUM"),
-            transfer("AU", "UK_IDTA"),
-            transfer("AU", "STANDARD_CONTRACTUAL_CLAUSES"),
-        ),
+        REGISTER_ESTABLISHMENT,
+        {"input": {"name": "Home Only", "country": "US", "targets": [], "main": True}},
     )
-    assert await gaps(client, "EEA") == []
-    assert await gaps(client, "UK") == []
+    assert body["data"]["registerEstablishment"]["userErrors"] == []
+    await register(
+        client,
+        name="Live Loop",
+        country="IN",
+        status="ACTIVE",
+        disclosures=[disclosure_input(transfers=[{"country": "CN", "mechanism": "NONE"}])],
+    )
+    assert await gaps(client, "EEA") == [] and await gaps(client, "UK") == []
 
 
-async def test_gaps_only_for_active_recipients(client: httpx.AsyncClient) -> None:
-    await register(client, name="Proposed Pixel", disclosures=[flow(transfer("IN", "NONE"))])
-    suspended = await active(client, "Suspended Sync", flow(transfer("IN", "NONE")))
+async def test_gaps_only_for_active_recipients_and_disclosures_in_effect(
+    client: httpx.AsyncClient,
+) -> None:
+    await organisation(client)
+    india: dict[str, Any] = {"country": "IN", "disclosures": [disclosure_input(transfers=[])]}
+    await register(client, name="Proposed Pixel", **india)
+    suspended = await register(client, name="Suspended Sync", status="ACTIVE", **india)
     await move(client, suspended["id"], "SUSPENDED")
-    offboarded = await active(client, "Gone Mail", flow(transfer("IN", "NONE")))
-    await move(client, offboarded["id"], "OFFBOARDED")
-    await active(client, "Live Loop", flow(transfer("IN", "NONE")))
-    assert listed(await gaps(client, "EEA")) == [("Live Loop", "IN", "NONE")]
-    await move(client, suspended["id"], "ACTIVE")
-    assert listed(await gaps(client, "EEA")) == [
-        ("Live Loop", "IN", "NONE"),
-        ("Suspended Sync", "IN", "NONE"),
-    ]
-
-
-async def test_ended_disclosures_are_not_gaps(client: httpx.AsyncClient) -> None:
-    recipient = await active(
+    live = await register(
         client,
-        "Ending Mail",
-        flow(transfer("IN", "NONE")),
-        flow(transfer("AU", "NONE"), purposes=["functional.storage"]),
-    )
-    ids = {d["id"] for d in recipient["disclosures"]}
-    assert {g["disclosure"]["id"] for g in await gaps(client, "UK")} == ids
-    ended, kept = recipient["disclosures"]
-    body = await gql(client, END_DISCLOSURE, {"input": {"id": ended["id"], "effectiveTo": today()}})
+        name="Live Loop",
+        status="ACTIVE",
+        country="IN",
+        disclosures=[disclosure_input(transfers=[]),
+                     disclosure_input(transfers=[], purposes=["functional.storage"])],
+    )  # fmt: skip
+    names = [g["recipient"]["name"] for g in await gaps(client, "EEA")]
+    assert names == ["Live Loop", "Live Loop"]
+    ended = live["disclosures"][0]
+    today = datetime.now(UTC).date().isoformat()
+    body = await gql(client, END_DISCLOSURE, {"input": {"id": ended["id"], "effectiveTo": today}})
     assert body["data"]["endDisclosure"]["userErrors"] == [], body
-    found = await gaps(client, "UK")
-    assert [g["disclosure"]["id"] for g in found] == [kept["id"]]
+    found = await gaps(client, "EEA")
+    assert [g["disclosure"]["id"] for g in found] == [live["disclosures"][1]["id"]]
 
 
-async def test_future_disclosure_is_not_yet_a_gap(client: httpx.AsyncClient) -> None:
-    await active(client, "Later Loop", flow(transfer("IN", "NONE"), effectiveFrom="2099-01-01"))
-    assert await gaps(client, "EEA") == []
-
-
-async def test_explicit_consent_derogation_is_not_a_gap(client: httpx.AsyncClient) -> None:
-    await active(
-        client,
-        "Quill Surveys",
-        flow(transfer("IN", "DEROGATION_EXPLICIT_CONSENT")),
-    )
-    await active(client, "Raven Polls", flow(transfer("IN", "DEROGATION_CONTRACT")))
-    assert await gaps(client, "EEA") == []
-    assert await gaps(client, "UK") == []
-
-
-async def test_eu_sccs_alone_are_a_gap_for_the_uk_only(client: httpx.AsyncClient) -> None:
-    await active(client, "Sentinel Watch", flow(transfer("US", "STANDARD_CONTRACTUAL_CLAUSES")))
-    await active(
-        client,
-        "Tidewater Desk",
-        flow(transfer("US", "STANDARD_CONTRACTUAL_CLAUSES"), transfer("US", "UK_ADDENDUM")),
-    )
-    assert await gaps(client, "EEA") == []
-    [gap] = await gaps(client, "UK")
-    assert listed([gap]) == [("Sentinel Watch", "US", "STANDARD_CONTRACTUAL_CLAUSES")]
-    assert "never covered UK data alone" in gap["explanation"]
-
-
-async def test_two_gaps_to_one_country_on_one_disclosure(client: httpx.AsyncClient) -> None:
-    await active(
-        client,
-        "Saffron Loop",
-        flow(transfer("IN", "NONE"), transfer("DE", "NONE"), transfer("IN", "NOT_RESTRICTED")),
-    )
-    assert listed(await gaps(client, "EEA")) == [
-        ("Saffron Loop", "IN", "NONE"),
-        ("Saffron Loop", "IN", "NOT_RESTRICTED"),
-    ]
-
-
-# --- dataPrivacyFrameworkCertified ----------------------------------------------------------------
-
-
-async def test_register_and_read_dpf_certification(client: httpx.AsyncClient) -> None:
-    certified = await register(client, name="Certified Co", dataPrivacyFrameworkCertified=True)
-    plain = await register(client, name="Plain Co")
-    assert certified["dataPrivacyFrameworkCertified"] is True
-    assert plain["dataPrivacyFrameworkCertified"] is False
-    body = await gql(client, HISTORY, {"slug": "certified-co"})
-    assert body["data"]["recipient"]["dataPrivacyFrameworkCertified"] is True
-
-
-async def test_dpf_flip_closes_and_reopens_the_us_gap_and_is_audited(
-    client: httpx.AsyncClient,
-) -> None:
-    recipient = await active(client, "Orbit Analytics", flow(transfer("US", "ADEQUACY_DECISION")))
-    assert listed(await gaps(client, "EEA")) == [("Orbit Analytics", "US", "ADEQUACY_DECISION")]
-    assert listed(await gaps(client, "UK")) == [("Orbit Analytics", "US", "ADEQUACY_DECISION")]
-    version = (await gql(client, HISTORY, {"slug": recipient["slug"]}))["data"]["recipient"][
-        "version"
-    ]
-
-    async def certify(value: bool, expected_version: int) -> dict[str, Any]:
-        body = await gql(
-            client,
-            UPDATE,
-            {
-                "input": {
-                    "id": recipient["id"],
-                    "expectedVersion": expected_version,
-                    "dataPrivacyFrameworkCertified": value,
-                }
-            },
-        )
-        payload = body["data"]["updateRecipient"]
-        assert payload["userErrors"] == [], payload
-        updated: dict[str, Any] = payload["recipient"]
-        assert updated["dataPrivacyFrameworkCertified"] is value
-        assert updated["version"] == expected_version + 1
-        return updated
-
-    await certify(True, version)
-    assert await gaps(client, "EEA") == []
-    assert await gaps(client, "UK") == []
-    state = (await gql(client, HISTORY, {"slug": recipient["slug"]}))["data"]["recipient"]
-    assert state["dataPrivacyFrameworkCertified"] is True
-    assert state["history"][0]["action"] == "updateRecipient"
-    assert json.loads(state["history"][0]["changes"]) == {
-        "dataPrivacyFrameworkCertified": [False, True]
-    }
-
-    await certify(False, version + 1)
-    assert listed(await gaps(client, "EEA")) == [("Orbit Analytics", "US", "ADEQUACY_DECISION")]
-    state = (await gql(client, HISTORY, {"slug": recipient["slug"]}))["data"]["recipient"]
-    assert [e["action"] for e in state["history"][:2]] == ["updateRecipient", "updateRecipient"]
-    assert json.loads(state["history"][0]["changes"]) == {
-        "dataPrivacyFrameworkCertified": [True, False]
-    }
-
-
-async def test_dpf_flip_changes_the_subjects_assessment(client: httpx.AsyncClient) -> None:
+async def test_no_establishment_on_record_says_so(client: httpx.AsyncClient) -> None:
     await person(client, "lena", "DE")
-    recipient = await active(client, "Orbit Analytics", flow(transfer("US", "NONE")))
-    before = await only_reason(client, "lena", "orbit-analytics")
-    assert verdicts(before) == [("US", "NONE", False)]
-    body = await gql(
-        client,
-        UPDATE,
-        {
-            "input": {
-                "id": recipient["id"],
-                "expectedVersion": recipient["version"],
-                "dataPrivacyFrameworkCertified": True,
-            }
-        },
-    )
-    assert body["data"]["updateRecipient"]["userErrors"] == [], body
-    after = await only_reason(client, "lena", "orbit-analytics")
-    assert verdicts(after) == [("US", "NONE", True)]
-    assert "Orbit Analytics is one" in after["transferAssessments"][0]["explanation"]
-
-
-async def test_clearing_dpf_certification_is_a_user_error(client: httpx.AsyncClient) -> None:
-    recipient = await register(client, name="Certified Co", dataPrivacyFrameworkCertified=True)
-    body = await gql(
-        client,
-        UPDATE,
-        {
-            "input": {
-                "id": recipient["id"],
-                "expectedVersion": recipient["version"],
-                "dataPrivacyFrameworkCertified": None,
-            }
-        },
-    )
-    payload = body["data"]["updateRecipient"]
-    assert [e["field"] for e in payload["userErrors"]] == [
-        ["input", "dataPrivacyFrameworkCertified"]
-    ]
-    state = (await gql(client, HISTORY, {"slug": "certified-co"}))["data"]["recipient"]
-    assert state["dataPrivacyFrameworkCertified"] is True
-    assert state["version"] == recipient["version"]
-
-
-async def test_transfer_to_a_code_that_is_not_a_country_is_a_user_error(
-    client: httpx.AsyncClient,
-) -> None:
-    recipient = await active(client, "Acme Mail")
-    body = await gql(
-        client,
-        ADD_DISCLOSURE,
-        {"input": {"recipientId": recipient["id"], "disclosure": flow(transfer("XX", "NONE"))}},
-    )
-    payload = body["data"]["addDisclosure"]
-    assert payload["disclosure"] is None
-    assert payload["userErrors"], payload
-    assert await gaps(client, "EEA") == []
+    await register(client, name="Acme Mail", status="ACTIVE")
+    [reason] = (await report(client, "lena"))["acme-mail"]
+    assert reason["transferAssessments"] == []
+    assert reason["disclosure"]["exporter"] is None
+    assert "No establishment of the organisation is on record" in reason["explanation"]

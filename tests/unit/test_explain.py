@@ -15,6 +15,7 @@ from server.domain.explain import (
     disclosure_sentence,
     join_words,
     purpose_phrase,
+    transfer_basis,
     withheld_sentence,
 )
 from server.domain.taxonomy import default_taxonomy
@@ -42,8 +43,7 @@ def sentence(**overrides: Any) -> str:
         "purposes": ["to send you marketing emails"],
         "legal_basis": LegalBasis.CONSENT,
         "ground": DisclosureGround.USER_PERMISSION,
-        "destinations": ["United States"],
-        "established_in": "United States",
+        "destinations": [("United States", None)],
     }
     arguments.update(overrides)
     return disclosure_sentence(**arguments)
@@ -60,7 +60,7 @@ def test_sentence_names_everything_in_one_sentence() -> None:
     assert text == (
         "Kestrel Post receives your email address and name to send you marketing emails, "
         "with your permission, on the legal basis of your consent; "
-        "the data is transferred to the United States."
+        "the data goes to the United States, where the recipient is based."
     )
     assert_one_sentence(text)
 
@@ -72,14 +72,19 @@ def test_sentence_lists_several_purposes_and_destinations() -> None:
         purposes=["to provide the platform", "to store data for us"],
         legal_basis=LegalBasis.CONTRACT,
         ground=DisclosureGround.SERVICE_PROVISION,
-        destinations=["United States", "Ireland", "Netherlands"],
+        destinations=[
+            ("United States", "under standard contractual clauses"),
+            ("Ireland", "within the EEA"),
+            ("Netherlands", None),
+        ],
     )
     assert text.startswith("Stratus Harbor Cloud receives your name, email address and IP address ")
     assert "to provide the platform and to store data for us" in text
     assert "as a provider of services to us" in text
     assert "on the legal basis of the performance of a contract" in text
     assert text.endswith(
-        "the data is transferred to the United States, Ireland and the Netherlands."
+        "the data goes to the United States (under standard contractual clauses), where the "
+        "recipient is based, and is transferred to Ireland (within the EEA) and the Netherlands."
     )
     assert "stays in" not in text
     assert_one_sentence(text)
@@ -104,16 +109,45 @@ def test_every_phrase_is_distinct() -> None:
     assert len(set(GROUND_PHRASES.values())) == len(DisclosureGround)
 
 
-def test_no_transfers_says_where_the_data_stays() -> None:
-    text = sentence(destinations=[], established_in="Germany")
-    assert text.endswith("; the data stays in Germany, where the recipient is based.")
+def test_no_transfers_says_where_the_recipient_is_based() -> None:
+    """Never "stays in": the recipient's country may be a third country for the regime."""
+    text = sentence(destinations=[("Germany", None)])
+    assert text.endswith("; the data goes to Germany, where the recipient is based.")
     assert "transferred" not in text and "United States" not in text
     assert_one_sentence(text)
 
 
-def test_stays_in_a_country_named_with_an_article() -> None:
-    text = sentence(destinations=[], established_in="United Kingdom")
-    assert "the data stays in the United Kingdom, where the recipient is based." in text
+def test_a_country_named_with_an_article() -> None:
+    text = sentence(destinations=[("United Kingdom", "under an adequacy decision")])
+    assert (
+        "the data goes to the United Kingdom (under an adequacy decision), where the recipient "
+        "is based." in text
+    )
+
+
+def test_a_note_follows_as_a_sentence_of_its_own() -> None:
+    text = sentence(note="GDPR did not apply yet on 1 May 2018.")
+    assert text.endswith("where the recipient is based. GDPR did not apply yet on 1 May 2018.")
+
+
+@pytest.mark.parametrize(
+    ("per_regime", "expected"),
+    [
+        ([], None),
+        ([("GDPR", None)], None),
+        ([("GDPR", "within the EEA")], "within the EEA"),
+        ([("GDPR", "under an adequacy decision"), ("UK GDPR", "under an adequacy decision")],
+         "under an adequacy decision"),
+        ([("GDPR", "within the EEA"), ("UK GDPR", "without a valid transfer safeguard")],
+         "GDPR: within the EEA; UK GDPR: without a valid transfer safeguard"),
+        ([("GDPR", "under the standard contractual clauses"), ("UK GDPR", None)],
+         "GDPR: under the standard contractual clauses; UK GDPR: not a restricted transfer"),
+    ],
+)  # fmt: skip
+def test_transfer_basis_names_each_regime_only_when_they_differ(
+    per_regime: list[tuple[str, str | None]], expected: str | None
+) -> None:
+    assert transfer_basis(per_regime) == expected
 
 
 @pytest.mark.parametrize(
@@ -135,14 +169,13 @@ def test_via_names_the_chain_nearest_first() -> None:
     text = sentence(
         recipient="Fernhill Data Centres",
         via=["Coldvault Backup", "Stratus Harbor Cloud"],
-        destinations=[],
-        established_in="Ireland",
+        destinations=[("Ireland", None)],
     )
     assert text.startswith(
         "Fernhill Data Centres receives your email address and name "
         "through Coldvault Backup and Stratus Harbor Cloud to send you marketing emails, "
     )
-    assert text.endswith("the data stays in Ireland, where the recipient is based.")
+    assert text.endswith("the data goes to Ireland, where the recipient is based.")
     assert_one_sentence(text)
 
 
@@ -152,25 +185,17 @@ def test_direct_recipient_sentence_has_no_through() -> None:
 
 def test_transfer_bases_follow_each_destination() -> None:
     text = sentence(
-        destinations=["United States", "India", "Ireland"],
-        transfer_bases=[
-            "under standard contractual clauses",
-            "without a valid transfer safeguard",
-            None,
+        destinations=[
+            ("United States", "under standard contractual clauses"),
+            ("India", "without a valid transfer safeguard"),
+            ("Ireland", None),
         ],
     )
     assert text.endswith(
-        "transferred to the United States (under standard contractual clauses), "
-        "India (without a valid transfer safeguard) and Ireland."
+        "goes to the United States (under standard contractual clauses), where the recipient is "
+        "based, and is transferred to India (without a valid transfer safeguard) and Ireland."
     )
     assert_one_sentence(text)
-
-
-def test_transfer_bases_must_match_the_destinations() -> None:
-    with pytest.raises(ValueError):
-        sentence(
-            destinations=["United States", "India"], transfer_bases=["under an adequacy decision"]
-        )
 
 
 def test_withheld_sentence_for_withdrawn_consent() -> None:

@@ -1,1059 +1,947 @@
-"""International transfers in plain Python (no database): the reference data as shipped, the
-Chapter V rules 1-5 of issue 5 as a table for EEA and UK subjects, the gaps a dashboard shows,
-and properties of the rules over generated inputs."""
+"""The transfer rules in plain Python (no database), issue 13: which regimes apply to a flow
+(GDPR and UK GDPR Art. 3(1), 3(2) and 44), each destination judged under each of them with
+dated decisions, certifications, safeguards and derogations (Art. 45-49), the gaps a dashboard
+shows, and properties of the rules over generated inputs.
+
+The table holds every case of the issue's "Why" list and the reviewer's examples, each with the
+answer the law gives."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
-import pycountry
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.domain.enums import RecipientKind, TransferMechanism
+from server.domain import regimes
+from server.domain.adequacy import load_reference
+from server.domain.enums import DisclosureFrequency, RecipientKind, TransferMechanism
+from server.domain.regimes import DataPrivacyFramework, DpfCertification, Jurisdiction
 from server.domain.transfers import (
-    REFERENCE_FILE,
     Assessment,
     Basis,
-    Coverage,
-    Jurisdiction,
+    ChainRegimes,
+    Exporter,
+    Flow,
     RecipientProfile,
     RecordedTransfer,
-    TransferReference,
-    assess_country,
-    assess_transfers,
-    load_reference,
-    reference,
-    unlawful_transfers,
+    RegimeTrigger,
+    assess_flow,
+    by_destination,
+    destinations,
+    gaps,
+    granted_countries,
+    judge_destination,
+    no_regime_note,
+    regimes_applying,
 )
 
 M = TransferMechanism
 EEA = Jurisdiction.EEA
 UK = Jurisdiction.UK
+T = RegimeTrigger
 REF = load_reference()
 DAY = date(2025, 6, 1)
 SERVICE = RecipientKind.SERVICE_PROVIDER
-AUTHORITY = RecipientKind.PUBLIC_AUTHORITY
-EEA_CODES = {
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-}  # fmt: skip
-DEROGATIONS = [
-    M.DEROGATION_CONTRACT,
-    M.DEROGATION_LEGAL_CLAIMS,
-    M.DEROGATION_PUBLIC_INTEREST,
-    M.DEROGATION_VITAL_INTERESTS,
-]
+CONTINUOUS = DisclosureFrequency.CONTINUOUS
+ON_REQUEST = DisclosureFrequency.ON_REQUEST
+
+# The seed notice's organisation: MPN Technologies LLC in the United States (main), targeting
+# people in the EEA and the UK; MPN Technologies Limited in the United Kingdom, targeting the EEA.
+US_MAIN = Exporter("MPN Technologies LLC", "US", frozenset({EEA, UK}))
+UK_CO = Exporter("MPN Technologies Limited", "GB", frozenset({EEA}))
+IE_CO = Exporter("MPN Ireland", "IE", frozenset({UK}))
+FR_CO = Exporter("MPN France", "FR", frozenset())
+FI_CO = Exporter("MPN Suomi", "FI", frozenset())
+NO_CO = Exporter("MPN Norge", "NO", frozenset())
+EU_US = DpfCertification(DataPrivacyFramework.EU_US, date(2023, 8, 1))
+UK_EXT = DpfCertification(DataPrivacyFramework.UK_EXTENSION, date(2023, 11, 1))
 
 
-def profile(
-    name: str = "Acme Cloud", kind: RecipientKind = SERVICE, dpf: bool = False
+def recipient(
+    country: str,
+    kind: RecipientKind = SERVICE,
+    *,
+    name: str = "Acme Cloud",
+    certifications: Sequence[DpfCertification] = (),
+    international: bool = False,
+    legal_name: str | None = None,
 ) -> RecipientProfile:
-    return RecipientProfile(name=name, kind=kind, dpf_certified=dpf)
-
-
-def recorded(*pairs: tuple[str, TransferMechanism]) -> list[RecordedTransfer]:
-    return [RecordedTransfer(country, mechanism) for country, mechanism in pairs]
-
-
-# --- reference data ---------------------------------------------------------------------------
-
-
-def test_reference_file_loads_with_version_and_date_checked() -> None:
-    assert isinstance(REF.version, int) and REF.version >= 1
-    assert isinstance(REF.last_checked, date)
-    assert REF.eea_source.strip()
-    assert REF.decisions
-    # The cached reference the service uses is the same data.
-    assert reference().decisions == REF.decisions
-
-
-def test_eea_is_exactly_the_30_states() -> None:
-    assert REF.eea == EEA_CODES
-    assert len(REF.eea) == 30
-    for code in REF.eea:
-        assert isinstance(code, str), code
-        assert pycountry.countries.get(alpha_2=code) is not None, code
-
-
-def test_every_decision_names_a_real_country_and_a_source() -> None:
-    for (jurisdiction, country), decision in REF.decisions.items():
-        assert decision.jurisdiction is jurisdiction
-        assert decision.country == country
-        # YAML 1.1 reads a bare NO (Norway) as the boolean false.
-        assert isinstance(country, str), (jurisdiction, country)
-        assert pycountry.countries.get(alpha_2=country) is not None, country
-        assert decision.source.strip(), country
-        assert isinstance(decision.adopted_on, date), country
-        # A scope is written down exactly when the decision is limited.
-        assert (decision.scope is None) == (decision.covers is Coverage.ALL), country
-
-
-def test_no_decision_for_a_jurisdiction_about_itself() -> None:
-    assert not [c for (j, c) in REF.decisions if j is EEA and c in EEA_CODES]
-    assert (UK, "GB") not in REF.decisions
-
-
-@pytest.mark.parametrize("country", ["JP", "KR", "CH", "GB", "NZ", "IL", "US", "CA"])
-def test_adequate_for_the_eea(country: str) -> None:
-    assert REF.decision(EEA, country, DAY) is not None
-
-
-@pytest.mark.parametrize("country", [*sorted(EEA_CODES), "GI", "KR", "JP", "CH", "US", "CA"])
-def test_adequate_for_the_uk(country: str) -> None:
-    assert REF.decision(UK, country, DAY) is not None
-
-
-@pytest.mark.parametrize("country", ["IN", "AU", "CN", "SG"])
-@pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
-def test_adequate_for_neither(country: str, jurisdiction: Jurisdiction) -> None:
-    assert REF.decision(jurisdiction, country, DAY) is None
-    assert (jurisdiction, country) not in REF.decisions
-
-
-def test_gibraltar_is_adequate_for_the_uk_only() -> None:
-    assert REF.decision(EEA, "GI", DAY) is None
-
-
-@pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
-def test_us_decision_is_scoped_to_the_data_privacy_framework(jurisdiction: Jurisdiction) -> None:
-    decision = REF.decision(jurisdiction, "US", DAY)
-    assert decision is not None
-    assert decision.covers is Coverage.DPF_CERTIFIED
-    assert decision.scope is not None and "Data Privacy Framework" in decision.scope
-
-
-@pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
-def test_canada_decision_is_scoped_to_commercial_organisations(
-    jurisdiction: Jurisdiction,
-) -> None:
-    decision = REF.decision(jurisdiction, "CA", DAY)
-    assert decision is not None
-    assert decision.covers is Coverage.COMMERCIAL
-    assert decision.scope is not None and "ommercial" in decision.scope
-
-
-@pytest.mark.parametrize("country", ["CH", "NZ", "AR"])
-def test_full_decisions_have_no_scope(country: str) -> None:
-    decision = REF.decision(EEA, country, DAY)
-    assert decision is not None
-    assert decision.scope is None and decision.covers is Coverage.ALL
-
-
-def test_brazil_counts_only_from_the_day_it_was_adopted() -> None:
-    adopted = REF.decisions[(EEA, "BR")].adopted_on
-    assert adopted == date(2026, 1, 26)
-    assert REF.decision(EEA, "BR", date(2025, 6, 1)) is None
-    assert REF.decision(EEA, "BR", date(2026, 1, 25)) is None
-    assert REF.decision(EEA, "BR", adopted) is not None
-    assert REF.decision(UK, "BR", date(2026, 6, 1)) is None
-
-
-def test_decisions_for_a_jurisdiction_are_by_country() -> None:
-    for jurisdiction in Jurisdiction:
-        listed = REF.decisions_for(jurisdiction)
-        countries = [d.country for d in listed]
-        assert countries == sorted(countries)
-        assert {d.jurisdiction for d in listed} == {jurisdiction}
-        assert len(listed) == sum(1 for (j, _) in REF.decisions if j is jurisdiction)
-    assert len(REF.decisions_for(UK)) > 31  # the 30 EEA states, Gibraltar and more
-
-
-@pytest.mark.parametrize(
-    ("country", "expected"),
-    [
-        ("DE", EEA),
-        ("IE", EEA),
-        ("NO", EEA),
-        ("IS", EEA),
-        ("LI", EEA),
-        ("GB", UK),
-        ("US", None),
-        ("CH", None),
-        ("GI", None),
-        ("JP", None),
-    ],
-)
-def test_jurisdiction_of(country: str, expected: Jurisdiction | None) -> None:
-    assert REF.jurisdiction_of(country) is expected
-
-
-def test_duplicate_decision_in_the_file_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "adequacy.yaml"
-    path.write_text(
-        "version: 1\nlast_checked: 2025-01-01\n"
-        "eea_members: {source: x, countries: [DE]}\n"
-        "decisions:\n  EEA:\n"
-        "    - {country: JP, adopted_on: 2019-01-23, source: a}\n"
-        "    - {country: JP, adopted_on: 2019-01-23, source: b}\n",
-        encoding="utf-8",
+    return RecipientProfile(
+        "1", name, kind, country, legal_name, tuple(certifications), international
     )
-    with pytest.raises(ValueError, match="two decisions for JP"):
-        load_reference(path)
 
 
-def test_scope_without_a_coverage_rule_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "adequacy.yaml"
-    path.write_text(
-        "version: 1\nlast_checked: 2025-01-01\n"
-        "eea_members: {source: x, countries: [DE]}\n"
-        "decisions:\n  UK:\n"
-        "    - {country: CA, adopted_on: 2020-12-31, source: a, scope: Commercial}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ValueError, match="CA needs both scope and covers"):
-        load_reference(path)
+def t(
+    country: str,
+    mechanism: TransferMechanism,
+    *,
+    reference: str | None = None,
+    signed: date | None = None,
+    scope: bool | None = None,
+) -> RecordedTransfer:
+    return RecordedTransfer(country, mechanism, reference, signed, scope)
 
 
-# --- rules 1-5 as a table -----------------------------------------------------------------------
-
-
+@dataclass
 class Case:
-    """A subject in `subject` receives data sent to `country` under `mechanisms`."""
+    """A person living in `lives_in`, whose data `exporter` sends to `to` on `day`; `expect`
+    lists, per assessment in order, (regime, trigger, from country, destination, lawful, basis,
+    mechanism named); `words` must appear in the explanation of the assessment they index."""
 
-    def __init__(
-        self,
-        subject: str,
-        country: str,
-        mechanisms: Sequence[TransferMechanism],
-        *,
-        lawful: bool,
-        basis: Basis,
-        named: TransferMechanism,
-        words: Sequence[str] = (),
-        dpf: bool = False,
-        kind: RecipientKind = SERVICE,
-        consent: bool = False,
-        day: date = DAY,
-    ) -> None:
-        self.subject = subject
-        self.country = country
-        self.mechanisms = list(mechanisms)
-        self.lawful = lawful
-        self.basis = basis
-        self.named = named
-        self.words = list(words)
-        self.dpf = dpf
-        self.kind = kind
-        self.consent = consent
-        self.day = day
+    exporter: Exporter
+    lives_in: str
+    to: RecipientProfile
+    transfers: Sequence[RecordedTransfer]
+    expect: list[tuple[Jurisdiction, T, str, str, bool, Basis, TransferMechanism]]
+    words: dict[int, Sequence[str]] = field(default_factory=dict)
+    day: date = DAY
+    frequency: DisclosureFrequency = CONTINUOUS
+    within_group: bool = False
+    upstream: frozenset[Jurisdiction] = frozenset()
+    consented: frozenset[str] = frozenset()
+    starts: date = date(2019, 1, 1)
 
 
-OK_ADEQ = {"lawful": True, "basis": Basis.ADEQUACY}
-OK_SAFE = {"lawful": True, "basis": Basis.SAFEGUARD}
-OK_DEROG = {"lawful": True, "basis": Basis.DEROGATION}
-OK_INSIDE = {"lawful": True, "basis": Basis.NOT_RESTRICTED}
-MISSING = {"lawful": False, "basis": Basis.MISSING}
-EEA_NEEDS = "needs standard contractual clauses or binding corporate rules"
-UK_NEEDS = "needs the UK IDTA, the UK Addendum or binding corporate rules"
+OK_IN = (True, Basis.NOT_RESTRICTED)
+OK_ADEQ = (True, Basis.ADEQUACY)
+OK_SAFE = (True, Basis.SAFEGUARD)
+OK_DEROG = (True, Basis.DEROGATION)
+NO = (False, Basis.MISSING)
+
+
+def row(
+    j: Jurisdiction,
+    trigger: T,
+    from_country: str,
+    to: str,
+    verdict: tuple[bool, Basis],
+    mechanism: TransferMechanism,
+) -> tuple[Jurisdiction, T, str, str, bool, Basis, TransferMechanism]:
+    return (j, trigger, from_country, to, *verdict, mechanism)
+
 
 CASES: dict[str, Case] = {
-    # rule 1: inside the jurisdiction
-    "eea-inside-eu": Case(
-        "DE", "FR", [M.NONE], **OK_INSIDE, named=M.NONE, words=["France is in the EEA"]
-    ),
-    "eea-inside-efta": Case(
-        "IE", "NO", [M.NOT_RESTRICTED], **OK_INSIDE, named=M.NOT_RESTRICTED, words=["EEA"]
-    ),
-    "eea-inside-same-country": Case(
-        "DE",
-        "DE",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_INSIDE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-    ),
-    "uk-inside": Case(
-        "GB", "GB", [M.NONE], **OK_INSIDE, named=M.NONE, words=["stays in the United Kingdom"]
-    ),
-    # rule 2: full adequacy, whatever is recorded
-    "eea-new-zealand-none": Case(
-        "DE", "NZ", [M.NONE], **OK_ADEQ, named=M.NONE, words=["adequacy decision", "2013/65/EU"]
-    ),
-    # Korea's EU decision is limited (2022/254 Art. 1(2)): it covers a transfer only when recorded
-    # within its scope, which transfers cannot record yet (issue 13), so none is covered.
-    "eea-korea-not-attested": Case(
-        "DE",
-        "KR",
-        [M.NONE],
-        **MISSING,
-        named=M.NONE,
-        words=["Financial Services Commission", "not recorded as within it", EEA_NEEDS],
-    ),
-    "eea-switzerland-not-restricted": Case(
-        "FR", "CH", [M.NOT_RESTRICTED], **OK_ADEQ, named=M.NOT_RESTRICTED, words=["2000/518/EC"]
-    ),
-    "eea-uk-scc": Case(
-        "DE",
-        "GB",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_ADEQ,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["2021/1772"],
-    ),
-    "eea-brazil-after-adoption": Case(
-        "DE",
-        "BR",
-        [M.ADEQUACY_DECISION],
-        **OK_ADEQ,
-        named=M.ADEQUACY_DECISION,
-        words=["2026/179"],
-        day=date(2026, 2, 1),
-    ),
-    "uk-eea-state": Case(
-        "GB", "DE", [M.NONE], **OK_ADEQ, named=M.NONE, words=["Schedule 21", "EEA state"]
-    ),
-    "uk-gibraltar": Case(
-        "GB", "GI", [M.NOT_RESTRICTED], **OK_ADEQ, named=M.NOT_RESTRICTED, words=["Gibraltar"]
-    ),
-    "uk-korea": Case(
-        "GB", "KR", [M.ADEQUACY_DECISION], **OK_ADEQ, named=M.ADEQUACY_DECISION, words=["2022/1213"]
-    ),
-    "uk-switzerland-scc": Case(
-        "GB",
-        "CH",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_ADEQ,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["2000/518/EC"],
-    ),
-    # rule 3: limited adequacy, recipient in scope
-    "eea-japan-commercial-none": Case(
-        "DE",
-        "JP",
-        [M.NONE],
-        **OK_ADEQ,
-        named=M.NONE,
-        words=["2019/419", "Acme Cloud is one"],
-    ),
-    "eea-us-dpf": Case(
-        "DE",
+    # --- the issue's "Why" list ------------------------------------------------------------
+    # A US customer's data exported by the UK company to India with no safeguard: UK GDPR
+    # applies through the UK establishment (Art. 3(1)), not "no Chapter V rules".
+    "us-customer-uk-company-to-india": Case(
+        UK_CO,
         "US",
-        [M.ADEQUACY_DECISION],
-        **OK_ADEQ,
-        named=M.ADEQUACY_DECISION,
-        dpf=True,
-        words=["2023/1795", "Data Privacy Framework", "Acme Cloud is one"],
+        recipient("IN"),
+        [],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.NONE)],
+        {
+            0: [
+                "UK GDPR applies because the exporter, MPN Technologies Limited",
+                "Art. 3(1)",
+                "India has no adequacy decision",
+                "needs the UK IDTA",
+            ]
+        },
     ),
-    "uk-us-dpf-scc-only": Case(
-        "GB",
-        "US",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_ADEQ,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        dpf=True,
-        words=["2023/1028", "UK Extension"],
-    ),
-    "eea-canada-commercial": Case(
-        "DE", "CA", [M.NONE], **OK_ADEQ, named=M.NONE, words=["2002/2/EC", "PIPEDA"]
-    ),
-    "uk-canada-commercial": Case(
-        "GB", "CA", [M.ADEQUACY_DECISION], **OK_ADEQ, named=M.ADEQUACY_DECISION, words=["PIPEDA"]
-    ),
-    # rule 3 falling through to rule 4: recipient not in scope
-    "eea-us-not-dpf-adequacy": Case(
+    # A German user's data sent by the UK company to a US vendor on EU SCCs alone: GDPR (the UK
+    # company targets the EEA) accepts the SCCs; UK GDPR (the exporter) needs the IDTA or the
+    # Addendum.
+    "german-user-uk-company-us-vendor-sccs-alone": Case(
+        UK_CO,
         "DE",
-        "US",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        words=["covers only organisations certified", "Acme Cloud is not one", EEA_NEEDS],
+        recipient("US"),
+        [t("US", M.STANDARD_CONTRACTUAL_CLAUSES, signed=date(2022, 1, 10))],
+        [
+            row(EEA, T.SUBJECT_TARGETED, "GB", "US", OK_SAFE, M.STANDARD_CONTRACTUAL_CLAUSES),
+            row(UK, T.EXPORTER_ESTABLISHED, "GB", "US", NO, M.STANDARD_CONTRACTUAL_CLAUSES),
+        ],
+        {
+            0: ["signed on 10 January 2022", "Art. 3(2)"],
+            1: ["never covered UK data alone", "UK Addendum"],
+        },
     ),
-    "eea-us-not-dpf-scc": Case(
+    "german-user-uk-company-us-vendor-sccs-and-addendum": Case(
+        UK_CO,
         "DE",
-        "US",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["standard contractual clauses", "Art. 46"],
-    ),
-    "uk-us-not-dpf-idta": Case(
-        "GB",
-        "US",
-        [M.UK_IDTA],
-        **OK_SAFE,
-        named=M.UK_IDTA,
-        words=["International Data Transfer Agreement", "UK GDPR Art. 46"],
-    ),
-    "eea-canada-authority": Case(
-        "DE",
-        "CA",
-        [M.NONE],
-        **MISSING,
-        named=M.NONE,
-        kind=AUTHORITY,
-        words=["covers only commercial organisations", "is not one", EEA_NEEDS],
-    ),
-    "eea-canada-authority-scc": Case(
-        "DE",
-        "CA",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        kind=AUTHORITY,
-    ),
-    "uk-canada-authority": Case(
-        "GB",
-        "CA",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        kind=AUTHORITY,
-        words=["covers only commercial organisations", UK_NEEDS],
-    ),
-    "eea-japan-authority": Case(
-        "DE", "JP", [M.NONE], **MISSING, named=M.NONE, kind=AUTHORITY, words=["covers only"]
-    ),
-    # rule 4: safeguards
-    "eea-india-scc": Case(
-        "DE",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["standard contractual clauses", "GDPR Art. 46"],
-    ),
-    "eea-india-bcr": Case(
-        "DE",
-        "IN",
-        [M.BINDING_CORPORATE_RULES],
-        **OK_SAFE,
-        named=M.BINDING_CORPORATE_RULES,
-        words=["binding corporate rules"],
-    ),
-    "uk-india-bcr": Case(
-        "GB",
-        "IN",
-        [M.BINDING_CORPORATE_RULES],
-        **OK_SAFE,
-        named=M.BINDING_CORPORATE_RULES,
-        words=["binding corporate rules", "UK GDPR"],
-    ),
-    "uk-india-idta": Case(
-        "GB",
-        "IN",
-        [M.UK_IDTA],
-        **OK_SAFE,
-        named=M.UK_IDTA,
-        words=["International Data Transfer Agreement"],
-    ),
-    "uk-india-addendum": Case(
-        "GB", "IN", [M.UK_ADDENDUM], **OK_SAFE, named=M.UK_ADDENDUM, words=["UK Addendum"]
-    ),
-    "uk-india-scc-alone": Case(
-        "GB",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=[
-            "never covered UK data alone",
-            "India has no adequacy decision for UK data",
-            UK_NEEDS,
+        recipient("US"),
+        [t("US", M.STANDARD_CONTRACTUAL_CLAUSES), t("US", M.UK_ADDENDUM)],
+        [
+            row(EEA, T.SUBJECT_TARGETED, "GB", "US", OK_SAFE, M.STANDARD_CONTRACTUAL_CLAUSES),
+            row(UK, T.EXPORTER_ESTABLISHED, "GB", "US", OK_SAFE, M.UK_ADDENDUM),
         ],
     ),
-    "uk-us-not-dpf-scc-alone": Case(
+    # A recipient in a third country with no transfer recorded is assessed (mechanism NONE),
+    # and never said to "stay" there.
+    "third-country-recipient-no-transfer-recorded": Case(
+        US_MAIN,
+        "DE",
+        recipient("US"),
+        [],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "US", NO, M.NONE)],
+        {
+            0: [
+                "No transfer to the United States is recorded, yet Acme Cloud is based there",
+                "Data Privacy Framework",
+            ]
+        },
+    ),
+    # One DPF flag no longer stands for both frameworks.
+    "uk-user-us-company-eu-us-only": Case(
+        US_MAIN,
         "GB",
-        "US",
-        [M.STANDARD_CONTRACTUAL_CLAUSES],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["never covered UK data alone", "UK Extension", "is not one", UK_NEEDS],
+        recipient("US", certifications=[EU_US]),
+        [t("US", M.ADEQUACY_DECISION)],
+        [row(UK, T.SUBJECT_TARGETED, "US", "US", NO, M.ADEQUACY_DECISION)],
+        {0: ["UK Extension", "holds no such certification in force on 1 June 2025"]},
     ),
-    "uk-scc-and-addendum": Case(
+    "eu-user-us-company-eu-us-only": Case(
+        US_MAIN,
+        "DE",
+        recipient("US", certifications=[EU_US]),
+        [t("US", M.ADEQUACY_DECISION)],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "US", OK_ADEQ, M.ADEQUACY_DECISION)],
+        {0: ["2023/1795", "holds a certification under the EU-US Data Privacy Framework"]},
+    ),
+    "uk-user-us-company-with-uk-extension": Case(
+        US_MAIN,
         "GB",
-        "US",
-        [M.STANDARD_CONTRACTUAL_CLAUSES, M.UK_ADDENDUM],
-        **OK_SAFE,
-        named=M.UK_ADDENDUM,
-        words=["UK Addendum"],
+        recipient("US", certifications=[EU_US, UK_EXT]),
+        [],
+        [row(UK, T.SUBJECT_TARGETED, "US", "US", OK_ADEQ, M.NONE)],
+        {0: ["SI 2023/1028"]},
     ),
-    "eea-scc-and-addendum": Case(
+    "dpf-certification-before-the-framework-existed": Case(
+        US_MAIN,
         "DE",
-        "US",
-        [M.STANDARD_CONTRACTUAL_CLAUSES, M.UK_ADDENDUM],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
-        words=["standard contractual clauses"],
+        recipient(
+            "US", certifications=[DpfCertification(DataPrivacyFramework.EU_US, date(2023, 1, 1))]
+        ),
+        [],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "US", NO, M.NONE)],
+        day=date(2023, 7, 9),
     ),
-    "eea-addendum-and-scc": Case(
+    "dpf-certification-lapsed": Case(
+        US_MAIN,
         "DE",
-        "IN",
-        [M.UK_ADDENDUM, M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
+        recipient("US", certifications=[replace(EU_US, lapsed_on=date(2025, 6, 1))]),
+        [],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "US", NO, M.NONE)],
     ),
-    "eea-india-idta": Case(
+    # A consent to a purpose is not a consent to a transfer (Art. 49(1)(a)).
+    "explicit-consent-without-transfer-consent": Case(
+        US_MAIN,
         "DE",
-        "IN",
-        [M.UK_IDTA],
-        **MISSING,
-        named=M.UK_IDTA,
-        words=["UK data only", EEA_NEEDS],
+        recipient("IN"),
+        [t("IN", M.DEROGATION_EXPLICIT_CONSENT)],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "IN", NO, M.DEROGATION_EXPLICIT_CONSENT)],
+        {0: ["consent to a purpose is not consent to a transfer", "Guidelines 2/2018"]},
     ),
-    "eea-india-addendum": Case(
-        "DE", "IN", [M.UK_ADDENDUM], **MISSING, named=M.UK_ADDENDUM, words=["UK data only"]
-    ),
-    "eea-safeguard-preferred-over-derogation": Case(
+    "explicit-consent-with-transfer-consent": Case(
+        US_MAIN,
         "DE",
-        "IN",
-        [M.DEROGATION_CONTRACT, M.STANDARD_CONTRACTUAL_CLAUSES],
-        **OK_SAFE,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES,
+        recipient("IN"),
+        [t("IN", M.DEROGATION_EXPLICIT_CONSENT)],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "IN", OK_DEROG, M.DEROGATION_EXPLICIT_CONSENT)],
+        {0: ["explicit consent to this transfer", "Art. 49(1)(a)"]},
+        consented=frozenset({"IN"}),
     ),
-    # rule 4: explicit consent depends on the person
-    "eea-explicit-consent-granted": Case(
+    "explicit-consent-to-another-country": Case(
+        US_MAIN,
         "DE",
-        "IN",
-        [M.DEROGATION_EXPLICIT_CONSENT],
-        **OK_DEROG,
-        named=M.DEROGATION_EXPLICIT_CONSENT,
-        consent=True,
-        words=["explicit consent", "Art. 49(1)(a)", "occasional"],
+        recipient("IN"),
+        [t("IN", M.DEROGATION_EXPLICIT_CONSENT)],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "IN", NO, M.DEROGATION_EXPLICIT_CONSENT)],
+        consented=frozenset({"BR"}),
     ),
-    "eea-explicit-consent-missing": Case(
-        "DE",
-        "IN",
-        [M.DEROGATION_EXPLICIT_CONSENT],
-        **MISSING,
-        named=M.DEROGATION_EXPLICIT_CONSENT,
-        words=["explicit consent", "no granted consent", EEA_NEEDS],
+    # Derogations are for occasional transfers, not a standing processor (recital 111).
+    "contract-derogation-continuous": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_CONTRACT)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.DEROGATION_CONTRACT)],
+        {
+            0: [
+                "occasional transfers only",
+                "recital 111",
+                "this disclosure is continuous",
+                "needs a safeguard under Art. 46",
+            ]
+        },
     ),
-    "uk-explicit-consent-granted": Case(
+    "contract-derogation-on-request": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_CONTRACT)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", OK_DEROG, M.DEROGATION_CONTRACT)],
+        {0: ["only on request"]},
+        frequency=ON_REQUEST,
+    ),
+    "legal-claims-continuous": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_LEGAL_CLAIMS)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.DEROGATION_LEGAL_CLAIMS)],
+    ),
+    "vital-interests-continuous-is-conservatively-a-gap": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_VITAL_INTERESTS)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.DEROGATION_VITAL_INTERESTS)],
+        {0: ["conservative reading"]},
+    ),
+    "public-interest-naming-a-law": Case(
+        FR_CO,
+        "FR",
+        recipient("IN", RecipientKind.PUBLIC_AUTHORITY),
+        [t("IN", M.DEROGATION_PUBLIC_INTEREST, reference="Code monétaire et financier, art. L561")],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", OK_DEROG, M.DEROGATION_PUBLIC_INTEREST)],
+        {0: ["Code monétaire"]},
+    ),
+    "public-interest-naming-no-law": Case(
+        FR_CO,
+        "FR",
+        recipient("IN", RecipientKind.PUBLIC_AUTHORITY),
+        [t("IN", M.DEROGATION_PUBLIC_INTEREST, reference="ticket 4411")],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.DEROGATION_PUBLIC_INTEREST)],
+        {0: ["names no law"]},
+    ),
+    # Binding corporate rules hold within one group only (Art. 47).
+    "bcr-to-a-business-partner": Case(
+        FR_CO,
+        "FR",
+        recipient("IN", RecipientKind.BUSINESS_PARTNER),
+        [t("IN", M.BINDING_CORPORATE_RULES)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.BINDING_CORPORATE_RULES)],
+        {0: ["Art. 47(1)"]},
+    ),
+    "bcr-within-the-group": Case(
+        FR_CO,
+        "FR",
+        recipient("IN", RecipientKind.GROUP_AFFILIATE),
+        [t("IN", M.BINDING_CORPORATE_RULES)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", OK_SAFE, M.BINDING_CORPORATE_RULES)],
+        {0: ["Art. 46 and 47"]},
+        within_group=True,
+    ),
+    # asOf in the past or future: decisions end, safeguards have dates, the UK left.
+    "gb-in-2032-is-not-adequate-for-eea-data": Case(
+        FR_CO,
+        "FR",
+        recipient("GB"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "GB", NO, M.NONE)],
+        {0: ["expired on 27 December 2031"]},
+        day=date(2032, 1, 10),
+    ),
+    "gb-in-2031-is-adequate-for-eea-data": Case(
+        FR_CO,
+        "FR",
+        recipient("GB"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "GB", OK_ADEQ, M.NONE)],
+        {0: ["to 27 December 2031"]},
+        day=date(2031, 12, 27),
+    ),
+    "idta-in-june-2021-does-not-count": Case(
+        UK_CO,
         "GB",
-        "AU",
-        [M.DEROGATION_EXPLICIT_CONSENT],
-        **OK_DEROG,
-        named=M.DEROGATION_EXPLICIT_CONSENT,
-        consent=True,
-        words=["UK GDPR Art. 49(1)(a)", "occasional"],
+        recipient("IN"),
+        [t("IN", M.UK_IDTA)],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.UK_IDTA)],
+        {0: ["only from 21 March 2022"]},
+        day=date(2021, 6, 15),
     ),
-    "uk-explicit-consent-missing": Case(
+    "idta-in-2023-counts": Case(
+        UK_CO,
         "GB",
-        "AU",
-        [M.DEROGATION_EXPLICIT_CONSENT],
-        **MISSING,
-        named=M.DEROGATION_EXPLICIT_CONSENT,
-        words=["no granted consent", UK_NEEDS],
+        recipient("IN"),
+        [t("IN", M.UK_IDTA, signed=date(2022, 5, 3))],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", OK_SAFE, M.UK_IDTA)],
+        {0: ["signed on 3 May 2022"]},
+        day=date(2023, 1, 1),
     ),
-    "eea-us-not-dpf-consent-missing": Case(
-        "DE",
-        "US",
-        [M.DEROGATION_EXPLICIT_CONSENT],
-        **MISSING,
-        named=M.DEROGATION_EXPLICIT_CONSENT,
-        words=["is not one", "no granted consent"],
-    ),
-    # rule 5: nothing valid recorded
-    "eea-india-none": Case(
-        "DE",
-        "IN",
-        [M.NONE],
-        **MISSING,
-        named=M.NONE,
-        words=["India has no adequacy decision for EEA data", "No transfer mechanism", EEA_NEEDS],
-    ),
-    "eea-india-not-restricted": Case(
-        "DE",
-        "IN",
-        [M.NOT_RESTRICTED],
-        **MISSING,
-        named=M.NOT_RESTRICTED,
-        words=["recorded as not restricted", "leaves the EEA", EEA_NEEDS],
-    ),
-    "eea-australia-adequacy": Case(
-        "DE",
-        "AU",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        words=["Australia has no adequacy decision", "none covers it", EEA_NEEDS],
-    ),
-    "eea-brazil-before-adoption": Case(
-        "DE",
-        "BR",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        words=["Brazil has no adequacy decision", EEA_NEEDS],
-    ),
-    "eea-gibraltar": Case(
-        "DE", "GI", [M.NOT_RESTRICTED], **MISSING, named=M.NOT_RESTRICTED, words=["Gibraltar"]
-    ),
-    "uk-india-none": Case(
+    "idta-signed-after-the-day": Case(
+        UK_CO,
         "GB",
-        "IN",
-        [M.NONE],
-        **MISSING,
-        named=M.NONE,
-        words=["India has no adequacy decision for UK data", "No transfer mechanism", UK_NEEDS],
+        recipient("IN"),
+        [t("IN", M.UK_IDTA, signed=date(2025, 7, 1))],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.UK_IDTA)],
+        {0: ["counts from the day it was signed, 1 July 2025"]},
     ),
-    "uk-india-not-restricted": Case(
-        "GB",
-        "IN",
-        [M.NOT_RESTRICTED],
-        **MISSING,
-        named=M.NOT_RESTRICTED,
-        words=["recorded as not restricted", "leaves the United Kingdom", UK_NEEDS],
-    ),
-    "uk-australia-adequacy": Case(
-        "GB",
-        "AU",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        words=["Australia has no adequacy decision for UK data", "none covers it", UK_NEEDS],
-    ),
-    "uk-brazil-adequacy": Case(
-        "GB",
-        "BR",
-        [M.ADEQUACY_DECISION],
-        **MISSING,
-        named=M.ADEQUACY_DECISION,
-        words=["none covers it"],
-        day=date(2026, 6, 1),
-    ),
-    "eea-all-unlawful-names-the-first": Case(
-        "DE",
-        "IN",
-        [M.NOT_RESTRICTED, M.NONE, M.UK_IDTA],
-        **MISSING,
-        named=M.NOT_RESTRICTED,
-        words=["recorded as not restricted"],
-    ),
-    # on a tie, the mechanism that says what the basis is
-    "eea-tie-names-adequacy-decision": Case(
-        "DE", "NZ", [M.NONE, M.ADEQUACY_DECISION], **OK_ADEQ, named=M.ADEQUACY_DECISION
-    ),
-    "eea-tie-names-not-restricted": Case(
-        "DE", "AT", [M.NONE, M.NOT_RESTRICTED], **OK_INSIDE, named=M.NOT_RESTRICTED
-    ),
-    # The 2010 SCCs (issue 13): dated by their signing, which transfers do not record yet, so
-    # never a safeguard here; the sentence says why (regimes.safeguard_obstacle).
-    "eea-2010-sccs-unsigned": Case(
-        "DE",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES_2010],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES_2010,
-        words=["signed before 27 September 2021", "not recorded", EEA_NEEDS],
+    "sccs-2010-eea-in-2022": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES_2010, signed=date(2019, 3, 1))],
+        [
+            row(
+                EEA,
+                T.EXPORTER_ESTABLISHED,
+                "FR",
+                "IN",
+                OK_SAFE,
+                M.STANDARD_CONTRACTUAL_CLAUSES_2010,
+            )
+        ],
         day=date(2022, 12, 26),
     ),
-    "eea-2010-sccs-ended": Case(
-        "DE",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES_2010],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES_2010,
-        words=["stopped covering EEA data on 27 December 2022"],
+    "sccs-2010-eea-lapsed-27-december-2022": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES_2010, signed=date(2019, 3, 1))],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.STANDARD_CONTRACTUAL_CLAUSES_2010)],
+        {0: ["stopped covering EEA data on 27 December 2022"]},
         day=date(2022, 12, 27),
     ),
-    "uk-2010-sccs-unsigned": Case(
+    "sccs-2010-uk-until-21-march-2024": Case(
+        UK_CO,
         "GB",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES_2010],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES_2010,
-        words=["on or before 21 September 2022", "not recorded", UK_NEEDS],
+        recipient("IN"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES_2010, signed=date(2022, 9, 21))],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", OK_SAFE, M.STANDARD_CONTRACTUAL_CLAUSES_2010)],
         day=date(2024, 3, 20),
     ),
-    "uk-2010-sccs-ended": Case(
+    "sccs-2010-uk-lapsed-21-march-2024": Case(
+        UK_CO,
         "GB",
-        "IN",
-        [M.STANDARD_CONTRACTUAL_CLAUSES_2010],
-        **MISSING,
-        named=M.STANDARD_CONTRACTUAL_CLAUSES_2010,
-        words=["stopped covering UK data on 21 March 2024"],
+        recipient("IN"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES_2010, signed=date(2022, 9, 21))],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.STANDARD_CONTRACTUAL_CLAUSES_2010)],
+        {0: ["stopped covering UK data on 21 March 2024"]},
         day=date(2024, 3, 21),
     ),
+    "sccs-2021-before-they-applied": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.STANDARD_CONTRACTUAL_CLAUSES)],
+        {0: ["apply only from 27 June 2021"]},
+        day=date(2021, 5, 1),
+    ),
+    # Until 31 December 2020 the UK was inside the EU regime, and UK GDPR did not exist.
+    "uk-resident-in-2020-is-an-eea-resident": Case(
+        US_MAIN,
+        "GB",
+        recipient("GB"),
+        [],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "GB", OK_IN, M.NONE)],
+        day=date(2020, 6, 1),
+    ),
+    "uk-company-in-2020-exports-under-gdpr": Case(
+        UK_CO,
+        "US",
+        recipient("IN"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.NONE)],
+        day=date(2020, 6, 1),
+    ),
+    "tca-bridge-ie-to-gb-march-2021": Case(
+        IE_CO,
+        "IE",
+        recipient("GB"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "IE", "GB", OK_IN, M.NONE)],
+        {0: ["Trade and Cooperation Agreement"]},
+        day=date(2021, 3, 1),
+    ),
+    "tca-bridge-does-not-reach-gibraltar": Case(
+        IE_CO,
+        "IE",
+        recipient("GI"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "IE", "GI", NO, M.NONE)],
+        day=date(2021, 3, 1),
+    ),
+    "gibraltar-is-not-covered-by-the-eus-uk-decision": Case(
+        FR_CO,
+        "FR",
+        recipient("GI"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "GI", NO, M.NONE)],
+    ),
+    "gibraltar-is-adequate-for-uk-data": Case(
+        UK_CO,
+        "GB",
+        recipient("GI"),
+        [],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "GI", OK_ADEQ, M.NONE)],
+    ),
+    "before-gdpr-no-assessment": Case(FR_CO, "FR", recipient("IN"), [], [], day=date(2018, 5, 24)),
+    "gdpr-applies-from-25-may-2018": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.NONE)],
+        day=date(2018, 5, 25),
+    ),
+    # Korea's EU decision is limited; Canada's and Japan's need the scope recorded too.
+    "korea-eu-within-scope": Case(
+        FR_CO,
+        "FR",
+        recipient("KR"),
+        [t("KR", M.ADEQUACY_DECISION, scope=True)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "KR", OK_ADEQ, M.ADEQUACY_DECISION)],
+        {0: ["recorded as within it"]},
+    ),
+    "korea-eu-not-recorded-within-scope": Case(
+        FR_CO,
+        "FR",
+        recipient("KR"),
+        [t("KR", M.ADEQUACY_DECISION)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "KR", NO, M.ADEQUACY_DECISION)],
+        {0: ["Financial Services Commission", "not recorded as within it"]},
+    ),
+    "korea-uk-full-decision": Case(
+        UK_CO,
+        "GB",
+        recipient("KR"),
+        [],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "KR", OK_ADEQ, M.NONE)],
+        {0: ["2022/1213"]},
+    ),
+    "japan-within-scope": Case(
+        FR_CO,
+        "FR",
+        recipient("JP"),
+        [t("JP", M.ADEQUACY_DECISION, scope=True)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "JP", OK_ADEQ, M.ADEQUACY_DECISION)],
+    ),
+    "japan-not-recorded-within-scope": Case(
+        FR_CO,
+        "FR",
+        recipient("JP"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "JP", NO, M.NONE)],
+    ),
+    "canada-public-authority-never-within-scope": Case(
+        UK_CO,
+        "GB",
+        recipient("CA", RecipientKind.PUBLIC_AUTHORITY),
+        [t("CA", M.ADEQUACY_DECISION, scope=True)],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "CA", NO, M.ADEQUACY_DECISION)],
+        {0: ["is a public authority"]},
+    ),
+    "full-decision-whatever-is-recorded": Case(
+        FR_CO,
+        "FR",
+        recipient("NZ"),
+        [t("NZ", M.UK_IDTA)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "NZ", OK_ADEQ, M.UK_IDTA)],
+    ),
+    # Territory: outermost regions and Åland are EU territory; Svalbard is outside the EEA.
+    "reunion-resident-is-in-the-eea": Case(
+        US_MAIN,
+        "RE",
+        recipient("IE"),
+        [],
+        [row(EEA, T.SUBJECT_TARGETED, "US", "IE", OK_IN, M.NONE)],
+    ),
+    "fr-to-reunion-not-restricted": Case(
+        FR_CO,
+        "FR",
+        recipient("RE"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "RE", OK_IN, M.NONE)],
+        {0: ["Réunion is in the EEA"]},
+    ),
+    "fi-to-aland-not-restricted": Case(
+        FI_CO,
+        "FI",
+        recipient("AX"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FI", "AX", OK_IN, M.NONE)],
+    ),
+    "no-to-svalbard-restricted": Case(
+        NO_CO,
+        "NO",
+        recipient("SJ"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "NO", "SJ", NO, M.NONE)],
+    ),
+    # International organisations: always restricted; adequate only by a decision naming them.
+    "european-patent-organisation-eea": Case(
+        FR_CO,
+        "FR",
+        recipient(
+            "DE",
+            RecipientKind.PUBLIC_AUTHORITY,
+            name="EPO",
+            international=True,
+            legal_name="European Patent Organisation",
+        ),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "DE", OK_ADEQ, M.NONE)],
+        {0: ["European Patent Organisation", "15 July 2025"]},
+        day=date(2025, 8, 1),
+    ),
+    "european-patent-organisation-before-its-decision": Case(
+        FR_CO,
+        "FR",
+        recipient(
+            "DE",
+            RecipientKind.PUBLIC_AUTHORITY,
+            name="EPO",
+            international=True,
+            legal_name="European Patent Organisation",
+        ),
+        [t("DE", M.NOT_RESTRICTED)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "DE", NO, M.NOT_RESTRICTED)],
+        {0: ["international organisation", "wherever its seat is"]},
+        day=date(2025, 7, 14),
+    ),
+    "european-patent-organisation-uk-data": Case(
+        UK_CO,
+        "GB",
+        recipient(
+            "DE",
+            RecipientKind.PUBLIC_AUTHORITY,
+            name="EPO",
+            international=True,
+            legal_name="European Patent Organisation",
+        ),
+        [],
+        [row(UK, T.EXPORTER_ESTABLISHED, "GB", "DE", NO, M.NONE)],
+        day=date(2025, 8, 1),
+    ),
+    # Several regimes, several destinations; regimes in order, own country first.
+    "two-regimes-two-destinations": Case(
+        UK_CO,
+        "FR",
+        recipient("IE"),
+        [t("IN", M.STANDARD_CONTRACTUAL_CLAUSES)],
+        [
+            row(EEA, T.SUBJECT_TARGETED, "GB", "IE", OK_IN, M.NONE),
+            row(EEA, T.SUBJECT_TARGETED, "GB", "IN", OK_SAFE, M.STANDARD_CONTRACTUAL_CLAUSES),
+            row(UK, T.EXPORTER_ESTABLISHED, "GB", "IE", OK_ADEQ, M.NONE),
+            row(UK, T.EXPORTER_ESTABLISHED, "GB", "IN", NO, M.STANDARD_CONTRACTUAL_CLAUSES),
+        ],
+    ),
+    # Art. 3(2) never applies to an exporter established in the territory; nor to a person who
+    # does not live there.
+    "us-main-us-customer-no-regime": Case(US_MAIN, "US", recipient("IN"), [], []),
+    "fr-company-uk-resident-not-targeted": Case(
+        FR_CO,
+        "GB",
+        recipient("IN"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.NONE)],
+    ),
+    # Onward transfers: the regimes that reached the processor follow the data.
+    "onward-from-a-us-processor-under-uk-gdpr": Case(
+        Exporter("Stratus Harbor Cloud", "US", establishment=False),
+        "GB",
+        recipient("IN"),
+        [t("IN", M.UK_IDTA)],
+        [row(UK, T.ONWARD_TRANSFER, "US", "IN", OK_SAFE, M.UK_IDTA)],
+        {0: ["reached Stratus Harbor Cloud under UK GDPR", "Art. 44"]},
+        upstream=frozenset({UK}),
+    ),
+    "processor-in-the-eea-exports-under-gdpr": Case(
+        Exporter("Fernhill Data Centres", "IE", establishment=False),
+        "US",
+        recipient("US"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "IE", "US", NO, M.NONE)],
+        {0: ["binding processors too"]},
+    ),
+    "processor-never-targets": Case(
+        Exporter("Stratus Harbor Cloud", "US", frozenset({EEA}), establishment=False),
+        "DE",
+        recipient("IN"),
+        [],
+        [],
+    ),
+    # Several mechanisms: a lawful one names the one relied on; an unlawful one the first.
+    "several-mechanisms-lawful-names-the-one-relied-on": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_CONTRACT), t("IN", M.STANDARD_CONTRACTUAL_CLAUSES)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", OK_SAFE, M.STANDARD_CONTRACTUAL_CLAUSES)],
+    ),
+    "several-mechanisms-unlawful-names-the-first": Case(
+        FR_CO,
+        "FR",
+        recipient("IN"),
+        [t("IN", M.DEROGATION_CONTRACT), t("IN", M.UK_IDTA)],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "IN", NO, M.DEROGATION_CONTRACT)],
+    ),
+    # asOf and signedOn in the future: as things are planned.
+    "brazil-planned": Case(
+        FR_CO,
+        "FR",
+        recipient("BR"),
+        [],
+        [row(EEA, T.EXPORTER_ESTABLISHED, "FR", "BR", OK_ADEQ, M.NONE)],
+        {0: ["2026/179"]},
+        day=date(2027, 1, 1),
+    ),
 }
-for _mechanism in DEROGATIONS:
-    for _subject, _law in (("DE", "GDPR"), ("GB", "UK GDPR")):
-        CASES[f"{_subject}-india-{_mechanism.value.lower()}"] = Case(
-            _subject,
-            "IN",
-            [_mechanism],
-            **OK_DEROG,
-            named=_mechanism,
-            words=["derogation", f"{_law} Art. 49(1)", "for occasional transfers only"],
-        )
+
+
+def _flow(case: Case) -> Flow:
+    return Flow(
+        case.exporter,
+        case.to,
+        tuple(case.transfers),
+        case.frequency,
+        case.starts,
+        case.within_group,
+        case.upstream,
+    )
+
+
+def _summary(a: Assessment) -> tuple[Jurisdiction, T, str, str, bool, Basis, TransferMechanism]:
+    return (a.jurisdiction, a.trigger, a.from_country, a.country, a.lawful, a.basis, a.mechanism)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_rules(name: str) -> None:
     case = CASES[name]
-    transfers = recorded(*((case.country, m) for m in case.mechanisms))
-    [assessment] = assess_transfers(
-        case.subject,
-        transfers,
-        profile(kind=case.kind, dpf=case.dpf),
-        case.day,
-        case.consent,
-        ref=REF,
-    )
-    assert assessment.country == case.country
-    assert (assessment.lawful, assessment.basis, assessment.mechanism) == (
-        case.lawful,
-        case.basis,
-        case.named,
-    ), assessment.explanation
-    for words in case.words:
-        assert words in assessment.explanation, (words, assessment.explanation)
+    found = assess_flow(_flow(case), case.day, case.lives_in, case.consented, ref=REF)
+    assert [_summary(a) for a in found] == case.expect, [a.explanation for a in found]
+    for index, words in case.words.items():
+        for word in words:
+            assert word in found[index].explanation, (word, found[index].explanation)
+    for assessment in found:
+        # Every explanation names its regime's law and why that law applies.
+        law = regimes.LAW[assessment.jurisdiction]
+        assert f"{law} applies because" in assessment.explanation
+        assert assessment.explanation.count(". ") >= 1
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_shared_reference_gives_the_same_answer(name: str) -> None:
-    """The service calls without `ref` (through a cache); it must agree with the table."""
+def test_the_shared_reference_gives_the_same_answer(name: str) -> None:
+    """The service judges through a memo over the shipped reference; it must agree."""
     case = CASES[name]
-    transfers = recorded(*((case.country, m) for m in case.mechanisms))
-    args = (case.subject, transfers, profile(kind=case.kind, dpf=case.dpf), case.day, case.consent)
-    assert assess_transfers(*args) == assess_transfers(*args, ref=REF)
+    args = (_flow(case), case.day, case.lives_in, case.consented)
+    assert assess_flow(*args) == assess_flow(*args, ref=REF)
 
 
-@pytest.mark.parametrize("mechanism", list(M))
-@pytest.mark.parametrize(("subject", "country"), [("DE", "NZ"), ("GB", "CH"), ("GB", "NZ")])
-def test_full_adequacy_whatever_is_recorded(
-    mechanism: TransferMechanism, subject: str, country: str
-) -> None:
-    [assessment] = assess_transfers(
-        subject, recorded((country, mechanism)), profile(), DAY, False, ref=REF
+def test_before_gdpr_the_note_says_why() -> None:
+    note = no_regime_note(date(2018, 5, 24))
+    assert note is not None and "GDPR did not apply yet on 24 May 2018" in note
+    assert no_regime_note(date(2018, 5, 25)) is None
+
+
+def test_destinations_are_the_own_country_then_the_recorded_ones() -> None:
+    flow = _flow(
+        Case(
+            FR_CO,
+            "FR",
+            recipient("US"),
+            [t("IN", M.NONE), t("US", M.STANDARD_CONTRACTUAL_CLAUSES), t("IN", M.NONE)],
+            [],
+        )
     )
-    assert assessment.lawful and assessment.basis is Basis.ADEQUACY, assessment.explanation
-    assert assessment.mechanism is mechanism
-
-
-@pytest.mark.parametrize("mechanism", list(M))
-@pytest.mark.parametrize("subject", ["DE", "NO", "GB"])
-def test_inside_the_jurisdiction_whatever_is_recorded(
-    mechanism: TransferMechanism, subject: str
-) -> None:
-    destination = "GB" if subject == "GB" else "IE"
-    [assessment] = assess_transfers(
-        subject, recorded((destination, mechanism)), profile(), DAY, False, ref=REF
-    )
-    assert assessment.lawful and assessment.basis is Basis.NOT_RESTRICTED
-
-
-@pytest.mark.parametrize("subject", ["US", "CH", "GI", "JP"])
-def test_no_jurisdiction_means_no_chapter_v(subject: str) -> None:
-    found = assess_transfers(
-        subject,
-        recorded(("IN", M.NONE), ("AU", M.NOT_RESTRICTED), ("IN", M.UK_IDTA)),
-        profile(),
-        DAY,
-        False,
-        ref=REF,
-    )
-    assert [(a.country, a.mechanism) for a in found] == [("IN", M.NONE), ("AU", M.NOT_RESTRICTED)]
-    for assessment in found:
-        assert assessment.lawful
-        assert assessment.basis is Basis.NO_CHAPTER_V
-        assert "No UK or EEA transfer rules apply" in assessment.explanation
-
-
-def test_no_jurisdiction_explanation_names_where_the_person_lives() -> None:
-    [assessment] = assess_transfers("US", recorded(("IN", M.NONE)), profile(), DAY, False, ref=REF)
-    assert "the United States" in assessment.explanation
-
-
-def test_one_assessment_per_country_in_recorded_order() -> None:
-    found = assess_transfers(
-        "GB",
-        recorded(
-            ("US", M.STANDARD_CONTRACTUAL_CLAUSES),
-            ("DE", M.NONE),
-            ("US", M.UK_ADDENDUM),
-            ("IN", M.NONE),
-            ("DE", M.NOT_RESTRICTED),
-        ),
-        profile(),
-        DAY,
-        False,
-        ref=REF,
-    )
-    assert [(a.country, a.mechanism, a.lawful) for a in found] == [
-        ("US", M.UK_ADDENDUM, True),
-        ("DE", M.NONE, True),
-        ("IN", M.NONE, False),
+    assert destinations(flow) == [
+        ("US", (t("US", M.STANDARD_CONTRACTUAL_CLAUSES),)),
+        ("IN", (t("IN", M.NONE),)),
     ]
 
 
-def test_no_transfers_no_assessments() -> None:
-    assert assess_transfers("DE", [], profile(), DAY, True, ref=REF) == []
-    assert assess_transfers("US", [], profile(), DAY, True, ref=REF) == []
+def test_by_destination_groups_each_regimes_phrase() -> None:
+    case = CASES["two-regimes-two-destinations"]
+    flow = _flow(case)
+    found = assess_flow(flow, case.day, case.lives_in, ref=REF)
+    assert by_destination(found, flow) == [
+        ("IE", [(EEA, "within the EEA"), (UK, "under an adequacy decision")]),
+        ("IN", [(EEA, "under standard contractual clauses"),
+                (UK, "without a valid transfer safeguard")]),
+    ]  # fmt: skip
 
 
-def test_same_mechanism_twice_is_judged_once() -> None:
-    found = assess_transfers(
-        "DE",
-        [RecordedTransfer("IN", M.NONE, "a"), RecordedTransfer("IN", M.NONE, "b")],
-        profile(),
-        DAY,
-        False,
-        ref=REF,
-    )
-    assert [(a.country, a.mechanism, a.lawful) for a in found] == [("IN", M.NONE, False)]
+# --- which regimes apply -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("subject", "country", "mechanism", "consent", "phrase"),
+    ("exporter", "upstream", "day", "lives_in", "expected"),
     [
-        ("DE", "IN", M.STANDARD_CONTRACTUAL_CLAUSES, False, "under standard contractual clauses"),
-        ("GB", "IN", M.BINDING_CORPORATE_RULES, False, "under binding corporate rules"),
-        ("DE", "NZ", M.NONE, False, "under an adequacy decision"),
-        ("DE", "IN", M.NONE, False, "without a valid transfer safeguard"),
-        ("GB", "IN", M.STANDARD_CONTRACTUAL_CLAUSES, False, "without a valid transfer safeguard"),
-        ("DE", "IN", M.DEROGATION_EXPLICIT_CONSENT, True, "for occasional transfers only"),
-        ("DE", "IN", M.DEROGATION_EXPLICIT_CONSENT, False, "without a valid transfer safeguard"),
-        ("DE", "FR", M.NONE, False, "within the EEA"),
+        (US_MAIN, set(), DAY, "DE", [(EEA, T.SUBJECT_TARGETED)]),
+        (US_MAIN, set(), DAY, "GB", [(UK, T.SUBJECT_TARGETED)]),
+        (US_MAIN, set(), DAY, None, [(EEA, T.SUBJECT_TARGETED), (UK, T.SUBJECT_TARGETED)]),
+        (US_MAIN, set(), DAY, "US", []),
+        (UK_CO, set(), DAY, "DE", [(EEA, T.SUBJECT_TARGETED), (UK, T.EXPORTER_ESTABLISHED)]),
+        (UK_CO, set(), DAY, "GB", [(UK, T.EXPORTER_ESTABLISHED)]),
+        (UK_CO, {EEA}, DAY, "US", [(EEA, T.ONWARD_TRANSFER), (UK, T.EXPORTER_ESTABLISHED)]),
+        # EXPORTER_ESTABLISHED is named before ONWARD_TRANSFER.
+        (FR_CO, {EEA}, DAY, "US", [(EEA, T.EXPORTER_ESTABLISHED)]),
+        # An establishment inside the territory never targets it (Art. 3(2)).
+        (IE_CO, set(), DAY, "GB", [(EEA, T.EXPORTER_ESTABLISHED), (UK, T.SUBJECT_TARGETED)]),
+        # 2020: the UK company was established in the EU regime; UK GDPR did not exist.
+        (UK_CO, set(), date(2020, 12, 31), "GB", [(EEA, T.EXPORTER_ESTABLISHED)]),
+        (UK_CO, set(), date(2021, 1, 1), "GB", [(UK, T.EXPORTER_ESTABLISHED)]),
+        (US_MAIN, {UK}, date(2020, 6, 1), "GB", [(EEA, T.SUBJECT_TARGETED)]),
+        (FR_CO, set(), date(2018, 5, 24), "FR", []),
     ],
 )
-def test_phrase_for_the_disclosure_sentence(
-    subject: str, country: str, mechanism: TransferMechanism, consent: bool, phrase: str
-) -> None:
-    [assessment] = assess_transfers(
-        subject, recorded((country, mechanism)), profile(), DAY, consent, ref=REF
-    )
-    assert assessment.phrase is not None and phrase in assessment.phrase
-
-
-def test_no_phrase_where_there_is_nothing_to_say() -> None:
-    [inside_uk] = assess_transfers("GB", recorded(("GB", M.NONE)), profile(), DAY, False, ref=REF)
-    [elsewhere] = assess_transfers("US", recorded(("IN", M.NONE)), profile(), DAY, False, ref=REF)
-    assert inside_uk.phrase is None and elsewhere.phrase is None
-
-
-# --- gaps for a dashboard -----------------------------------------------------------------------
-
-
-def gaps(
-    jurisdiction: Jurisdiction,
-    transfers: list[RecordedTransfer],
-    recipient: RecipientProfile | None = None,
-    day: date = DAY,
-) -> list[tuple[int, str, TransferMechanism]]:
-    found = unlawful_transfers(jurisdiction, transfers, recipient or profile(), day, ref=REF)
-    for _, assessment in found:
-        assert not assessment.lawful
-    return [(position, a.country, a.mechanism) for position, a in found]
-
-
-@pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
-def test_explicit_consent_derogation_is_never_a_gap(jurisdiction: Jurisdiction) -> None:
-    assert gaps(jurisdiction, recorded(("IN", M.DEROGATION_EXPLICIT_CONSENT))) == []
-    assert gaps(jurisdiction, recorded(("US", M.DEROGATION_EXPLICIT_CONSENT))) == []
-
-
-@pytest.mark.parametrize("mechanism", [M.NONE, M.NOT_RESTRICTED, M.ADEQUACY_DECISION])
-@pytest.mark.parametrize("jurisdiction", list(Jurisdiction))
-def test_nothing_valid_to_a_third_country_is_a_gap(
-    mechanism: TransferMechanism, jurisdiction: Jurisdiction
-) -> None:
-    assert gaps(jurisdiction, recorded(("IN", mechanism))) == [(0, "IN", mechanism)]
-
-
-def test_a_country_covered_by_one_of_several_mechanisms_is_no_gap() -> None:
-    both = recorded(("US", M.STANDARD_CONTRACTUAL_CLAUSES), ("US", M.UK_ADDENDUM))
-    assert gaps(UK, both) == []
-    assert gaps(EEA, both) == []
-    assert gaps(UK, recorded(("IN", M.NONE), ("IN", M.BINDING_CORPORATE_RULES))) == []
-
-
-def test_eu_sccs_alone_are_a_gap_for_the_uk_only() -> None:
-    scc = recorded(("US", M.STANDARD_CONTRACTUAL_CLAUSES))
-    assert gaps(EEA, scc) == []
-    assert gaps(UK, scc) == [(0, "US", M.STANDARD_CONTRACTUAL_CLAUSES)]
-    [(_, assessment)] = unlawful_transfers(UK, scc, profile(), DAY, ref=REF)
-    assert "never covered UK data alone" in assessment.explanation
-
-
-def test_dpf_certification_closes_the_us_gap() -> None:
-    transfer = recorded(("US", M.ADEQUACY_DECISION))
-    for jurisdiction in Jurisdiction:
-        assert gaps(jurisdiction, transfer, profile(dpf=False)) == [(0, "US", M.ADEQUACY_DECISION)]
-        assert gaps(jurisdiction, transfer, profile(dpf=True)) == []
-
-
-def test_two_unlawful_transfers_to_one_country_are_two_gaps() -> None:
-    transfers = recorded(("DE", M.NONE), ("IN", M.NONE), ("US", M.BINDING_CORPORATE_RULES))
-    transfers += recorded(("IN", M.NOT_RESTRICTED))
-    assert gaps(EEA, transfers) == [(1, "IN", M.NONE), (3, "IN", M.NOT_RESTRICTED)]
-    assert gaps(UK, transfers) == [(1, "IN", M.NONE), (3, "IN", M.NOT_RESTRICTED)]
-
-
-def test_gaps_keep_their_positions_among_lawful_transfers() -> None:
-    transfers = recorded(
-        ("FR", M.NOT_RESTRICTED),
-        ("AU", M.ADEQUACY_DECISION),
-        ("US", M.STANDARD_CONTRACTUAL_CLAUSES),
-        ("CA", M.NONE),
-        ("JP", M.UK_IDTA),
-    )
-    authority = profile(kind=AUTHORITY)
-    assert gaps(EEA, transfers, authority) == [
-        (1, "AU", M.ADEQUACY_DECISION),
-        (3, "CA", M.NONE),
-        (4, "JP", M.UK_IDTA),
-    ]
-    assert gaps(UK, transfers, authority) == [
-        (1, "AU", M.ADEQUACY_DECISION),
-        (2, "US", M.STANDARD_CONTRACTUAL_CLAUSES),
-        (3, "CA", M.NONE),
-    ]
-
-
-def test_each_gap_is_judged_on_its_own_mechanism() -> None:
-    found = unlawful_transfers(
-        UK, recorded(("IN", M.NONE), ("IN", M.STANDARD_CONTRACTUAL_CLAUSES)), profile(), DAY, REF
-    )
-    explanations = [a.explanation for _, a in found]
-    assert "No transfer mechanism is recorded" in explanations[0]
-    assert "never covered UK data alone" in explanations[1]
-
-
-def test_gaps_follow_the_day_judged() -> None:
-    transfer = recorded(("BR", M.ADEQUACY_DECISION))
-    assert gaps(EEA, transfer, day=date(2025, 6, 1)) == [(0, "BR", M.ADEQUACY_DECISION)]
-    assert gaps(EEA, transfer, day=date(2026, 1, 26)) == []
-
-
-# --- properties -----------------------------------------------------------------------------------
-
-COUNTRIES = [*sorted(EEA_CODES), "GB", "GI", "US", "CA", "JP", "KR", "CH", "IN", "AU", "BR"]
-mechanisms = st.lists(st.sampled_from(list(M)), min_size=1, max_size=5)
-recipients = st.builds(
-    RecipientProfile,
-    name=st.sampled_from(["Acme Cloud", "Bureau"]),
-    kind=st.sampled_from(list(RecipientKind)),
-    dpf_certified=st.booleans(),
-)
-days = st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31))
-jurisdictions = st.sampled_from(list(Jurisdiction))
-
-
-def judged(
-    jurisdiction: Jurisdiction,
-    country: str,
-    recorded_mechanisms: Sequence[TransferMechanism],
-    recipient: RecipientProfile,
+def test_regimes_applying(
+    exporter: Exporter,
+    upstream: set[Jurisdiction],
     day: date,
-    consent: bool,
-    ref: TransferReference = REF,
-) -> Assessment:
-    return assess_country(jurisdiction, country, recorded_mechanisms, recipient, day, consent, ref)
+    lives_in: str | None,
+    expected: list[tuple[Jurisdiction, T]],
+) -> None:
+    assert regimes_applying(exporter, upstream, day, lives_in) == expected
+
+
+def test_chain_regimes_follow_the_data_onward() -> None:
+    """Our UK company -> a US processor (2) -> its Indian subprocessor (3) -> a Brazilian one
+    (4). UK GDPR reaches 2 (the exporter is in the UK), and follows the data to 3 and 4; GDPR
+    reaches them only for a person in the EEA (the UK company targets the EEA)."""
+    processor = Exporter("Stratus", "US", establishment=False)
+    sub = Exporter("Pune Ops", "IN", establishment=False)
+    exporters = {
+        2: [UK_CO],
+        3: [processor],
+        4: [sub],
+        5: [Exporter("Loop", "US", establishment=False)],
+    }
+    engager_of = {2: None, 3: 2, 4: 3, 5: 5}
+    for lives_in, reached in [("US", {UK}), ("DE", {EEA, UK}), (None, {EEA, UK})]:
+        chain = ChainRegimes(exporters, engager_of, DAY, lives_in)
+        assert chain.reaching(2) == reached
+        assert chain.upstream_of(3) == reached
+        assert chain.upstream_of(4) == reached
+        assert chain.upstream_of(2) == frozenset()
+    # A cycle reaches nothing further.
+    assert ChainRegimes(exporters, engager_of, DAY, "DE").reaching(5) == frozenset()
+
+
+# --- the dashboard's gaps -------------------------------------------------------------------
+
+
+def test_gaps_only_where_the_regime_can_apply() -> None:
+    flow = _flow(CASES["us-customer-uk-company-to-india"])
+    [gap] = gaps(flow, UK, DAY, REF)
+    assert (gap.trigger, gap.country, gap.mechanism, gap.lawful) == (
+        T.EXPORTER_ESTABLISHED, "IN", M.NONE, False,
+    )  # fmt: skip
+    # The UK company targets the EEA, so a person in the EEA may be affected.
+    assert [g.trigger for g in gaps(flow, EEA, DAY, REF)] == [T.SUBJECT_TARGETED]
+    # A French company that targets nobody outside the EEA: the UK regime cannot apply.
+    assert gaps(replace(flow, exporter=FR_CO), UK, DAY, REF) == []
+
+
+def test_a_gap_per_destination_and_explicit_consent_is_judged_per_person() -> None:
+    flow = _flow(
+        Case(
+            FR_CO,
+            "FR",
+            recipient("US"),
+            [t("IN", M.DEROGATION_EXPLICIT_CONSENT), t("BR", M.NONE), t("BR", M.UK_IDTA)],
+            [],
+            day=date(2025, 6, 1),
+        )
+    )
+    found = gaps(flow, EEA, DAY, REF)
+    assert [(g.country, g.mechanism) for g in found] == [("US", M.NONE), ("BR", M.NONE)]
+
+
+def test_granted_countries_take_the_latest_decision() -> None:
+    consents = [
+        regimes.TransferConsent("1", "IN", True, date(2025, 1, 1), date(2025, 1, 1)),
+        regimes.TransferConsent("1", "IN", False, date(2025, 3, 1), date(2025, 3, 1)),
+        regimes.TransferConsent("1", "BR", True, date(2025, 2, 1), date(2025, 2, 1)),
+        regimes.TransferConsent("2", "CN", True, date(2025, 2, 1), date(2025, 2, 1)),
+    ]
+    assert granted_countries(consents, "1", date(2025, 2, 15)) == {"IN", "BR"}
+    assert granted_countries(consents, "1", date(2025, 3, 1)) == {"BR"}
+    assert granted_countries(consents, "1", date(2024, 12, 31)) == frozenset()
+
+
+# --- properties ------------------------------------------------------------------------------
+
+COUNTRIES = ["DE", "FR", "IE", "RE", "AX", "NO", "SJ", "GB", "GI", "US", "IN", "JP", "KR", "CA",
+             "CH", "BR", "NZ"]  # fmt: skip
+EXPORTERS = [US_MAIN, UK_CO, IE_CO, FR_CO, Exporter("P", "US", establishment=False)]
+transfers_strategy = st.lists(
+    st.builds(
+        RecordedTransfer,
+        st.sampled_from(COUNTRIES),
+        st.sampled_from(list(M)),
+        st.sampled_from([None, "Act 2020", "ticket"]),
+        st.sampled_from([None, date(2020, 1, 1), date(2023, 1, 1)]),
+        st.sampled_from([None, True, False]),
+    ),
+    max_size=4,
+)
+days = st.dates(min_value=date(2017, 1, 1), max_value=date(2033, 12, 31))
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    jurisdictions,
-    st.sampled_from(COUNTRIES),
-    mechanisms,
-    st.sampled_from(list(M)),
-    recipients,
-    days,
-    st.booleans(),
+    exporter=st.sampled_from(EXPORTERS),
+    lives_in=st.sampled_from(COUNTRIES),
+    country=st.sampled_from(COUNTRIES),
+    kind=st.sampled_from(list(RecipientKind)),
+    recorded=transfers_strategy,
+    day=days,
+    upstream=st.sets(st.sampled_from(list(Jurisdiction))),
+    frequency=st.sampled_from(list(DisclosureFrequency)),
 )
-def test_adding_a_mechanism_never_makes_a_country_unlawful(
-    jurisdiction: Jurisdiction,
+def test_every_destination_under_every_applying_regime(
+    exporter: Exporter,
+    lives_in: str,
     country: str,
-    before: list[TransferMechanism],
-    extra: TransferMechanism,
-    recipient: RecipientProfile,
+    kind: RecipientKind,
+    recorded: list[RecordedTransfer],
     day: date,
-    consent: bool,
+    upstream: set[Jurisdiction],
+    frequency: DisclosureFrequency,
 ) -> None:
-    first = judged(jurisdiction, country, before, recipient, day, consent)
-    for position in (0, len(before)):
-        after = [*before[:position], extra, *before[position:]]
-        again = judged(jurisdiction, country, after, recipient, day, consent)
-        if first.lawful:
-            assert again.lawful, (before, extra, again.explanation)
-        alone = judged(jurisdiction, country, [extra], recipient, day, consent)
-        assert again.lawful == (first.lawful or alone.lawful)
-
-
-@settings(max_examples=200, deadline=None)
-@given(jurisdictions, st.sampled_from(COUNTRIES), mechanisms, recipients, days, st.booleans())
-def test_bcr_is_always_lawful_and_the_named_mechanism_was_recorded(
-    jurisdiction: Jurisdiction,
-    country: str,
-    recorded_mechanisms: list[TransferMechanism],
-    recipient: RecipientProfile,
-    day: date,
-    consent: bool,
-) -> None:
-    verdict = judged(jurisdiction, country, recorded_mechanisms, recipient, day, consent)
-    assert verdict.mechanism in recorded_mechanisms
-    assert verdict.country == country
-    assert verdict.explanation
-    with_bcr = judged(
-        jurisdiction,
-        country,
-        [*recorded_mechanisms, M.BINDING_CORPORATE_RULES],
-        recipient,
-        day,
-        consent,
-    )
-    assert with_bcr.lawful
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.sampled_from(sorted(EEA_CODES)), mechanisms, recipients, days, st.booleans())
-def test_inside_the_eea_is_always_lawful(
-    country: str,
-    recorded_mechanisms: list[TransferMechanism],
-    recipient: RecipientProfile,
-    day: date,
-    consent: bool,
-) -> None:
-    verdict = judged(EEA, country, recorded_mechanisms, recipient, day, consent)
-    assert verdict.lawful and verdict.basis is Basis.NOT_RESTRICTED
-    uk = judged(UK, "GB", recorded_mechanisms, recipient, day, consent)
-    assert uk.lawful and uk.basis is Basis.NOT_RESTRICTED
-    # And the EEA is adequate for UK data.
-    assert judged(UK, country, recorded_mechanisms, recipient, day, consent).lawful
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    jurisdictions,
-    st.lists(
-        st.tuples(st.sampled_from(COUNTRIES), st.sampled_from(list(M))), min_size=1, max_size=6
-    ),
-    recipients,
-    days,
-)
-def test_gaps_are_the_unlawful_countries_without_explicit_consent(
-    jurisdiction: Jurisdiction,
-    pairs: list[tuple[str, TransferMechanism]],
-    recipient: RecipientProfile,
-    day: date,
-) -> None:
-    transfers = recorded(*pairs)
-    subject = "GB" if jurisdiction is UK else "DE"
-    assessed = {
-        a.country: a for a in assess_transfers(subject, transfers, recipient, day, False, ref=REF)
-    }
-    with_consent = {
-        country for country, mechanism in pairs if mechanism is M.DEROGATION_EXPLICIT_CONSENT
-    }
-    expected = [
-        position
-        for position, (country, _) in enumerate(pairs)
-        if not assessed[country].lawful and country not in with_consent
+    flow = Flow(exporter, recipient(country, kind), tuple(recorded), frequency, date(2019, 1, 1),
+                upstream=frozenset(upstream))  # fmt: skip
+    found = assess_flow(flow, day, lives_in, ref=REF)
+    applying = regimes_applying(exporter, upstream, day, lives_in)
+    places = destinations(flow)
+    assert len(found) == len(applying) * len(places)
+    assert [(a.jurisdiction, a.trigger) for a in found] == [
+        pair for pair in applying for _ in places
     ]
-    found = unlawful_transfers(jurisdiction, transfers, recipient, day, ref=REF)
-    assert [position for position, _ in found] == expected
-    for position, assessment in found:
-        assert (assessment.country, assessment.mechanism) == pairs[position]
+    for assessment in found:
+        assert assessment.from_country == exporter.country
+        # A destination inside the territory is never a gap, whatever is recorded.
+        if regimes.in_territory(assessment.jurisdiction, assessment.country, day):
+            assert assessment.lawful and assessment.basis is Basis.NOT_RESTRICTED
+        # An assessment names a mechanism recorded for its country, or NONE when none is.
+        recorded_there = [r.mechanism for r in recorded if r.country == assessment.country]
+        assert assessment.mechanism in (recorded_there or [M.NONE])
+        assert assessment.lawful == (assessment.basis is not Basis.MISSING)
 
 
-def test_reference_file_rejects_codes_yaml_reads_as_something_else(tmp_path: Path) -> None:
-    """A bare NO (Norway) is false to YAML: loading must fail loudly, not drop Norway."""
-    text = REFERENCE_FILE.read_text(encoding="utf-8").replace('"NO"', "NO")
-    broken = tmp_path / "adequacy-decisions.yaml"
-    broken.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match="not an ISO 3166-1 alpha-2 code"):
-        load_reference(broken)
+@settings(max_examples=300, deadline=None)
+@given(
+    exporter=st.sampled_from(EXPORTERS),
+    country=st.sampled_from(COUNTRIES),
+    recorded=transfers_strategy,
+    extra=st.sampled_from(list(M)),
+    day=days,
+)
+def test_recording_another_mechanism_never_makes_a_destination_unlawful(
+    exporter: Exporter,
+    country: str,
+    recorded: list[RecordedTransfer],
+    extra: TransferMechanism,
+    day: date,
+) -> None:
+    flow = Flow(exporter, recipient(country), tuple(recorded), CONTINUOUS, date(2019, 1, 1))
+    more = replace(flow, transfers=(*flow.transfers, RecordedTransfer(country, extra)))
+    before = {(a.jurisdiction, a.country): a.lawful for a in assess_flow(flow, day, "DE", ref=REF)}
+    after = {(a.jurisdiction, a.country): a.lawful for a in assess_flow(more, day, "DE", ref=REF)}
+    for key, lawful in before.items():
+        if lawful and (key[1] != country or recorded):
+            assert after[key], key
+
+
+def test_judge_destination_with_nothing_recorded_judges_the_implied_transfer() -> None:
+    flow = _flow(CASES["third-country-recipient-no-transfer-recorded"])
+    verdict = judge_destination(EEA, T.SUBJECT_TARGETED, flow, "US", (), DAY, False, REF)
+    assert verdict.transfer == RecordedTransfer("US", M.NONE)
