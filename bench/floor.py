@@ -41,7 +41,7 @@ WHO_RECEIVES_FIELDS = f"""
         legalBasis ground
         transfers {{ country mechanism reference }}
         explanation
-        transferAssessments {{ country mechanism lawful explanation }}
+        transferAssessments {{ jurisdiction trigger fromCountry country mechanism lawful explanation }}
         since
       }}
     }}
@@ -176,6 +176,9 @@ async def who_receives(ref: str, as_known_at: datetime | None = None) -> bytes:
                     "explanation": reason.explanation,
                     "transferAssessments": [
                         {
+                            "jurisdiction": a.jurisdiction.value,
+                            "trigger": a.trigger.value,
+                            "fromCountry": a.from_country,
                             "country": a.country,
                             "mechanism": a.mechanism.value,
                             "lawful": a.lawful,

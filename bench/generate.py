@@ -13,6 +13,13 @@ one-off events for some subjects, and disclosures of special-category data carry
 Art. 10 condition. Those draws come from a second seeded generator, so that `histories=False`
 builds the inventory as it was before them, from the same draws: the same recipients,
 disclosures and subjects, without their pasts.
+
+The organisation has three establishments (issue 13): a US main one targeting the EEA and the
+UK, a UK company targeting the EEA and an Irish one targeting the UK; each disclosure names one
+as its exporter (a subprocessor's names none). Recipients hold dated DPF certifications, group
+affiliates and some subprocessors a corporate group, and transfers carry signing days and, for
+the limited decisions, whether they are within scope. These draws come from a third generator,
+so that the rest stays as it was.
 """
 
 from __future__ import annotations
@@ -53,6 +60,15 @@ COUNTRIES = [("US", 30), ("GB", 15), ("IE", 10), ("DE", 10), ("FR", 6), ("NL", 6
 MECHANISMS = [("STANDARD_CONTRACTUAL_CLAUSES", 40), ("ADEQUACY_DECISION", 20),
               ("NOT_RESTRICTED", 15), ("UK_ADDENDUM", 10), ("UK_IDTA", 5),
               ("BINDING_CORPORATE_RULES", 5), ("DEROGATION_EXPLICIT_CONSENT", 2), ("NONE", 3)]  # fmt: skip
+# The organisation's establishments: (id, slug, name, country, targets, main), and how often each
+# exports a disclosure.
+ESTABLISHMENTS = [(1, "bench-us", "Bench Corp, Inc.", "US", "EEA,UK", True),
+                  (2, "bench-uk", "Bench Corp Limited", "GB", "EEA", False),
+                  (3, "bench-ie", "Bench Corp Ireland DAC", "IE", "UK", False)]  # fmt: skip
+EXPORTER_WEIGHTS = [70, 20, 10]
+# A transfer's later draws: the 2010 clauses and derogations now and then.
+LATER_MECHANISMS = [("STANDARD_CONTRACTUAL_CLAUSES_2010", 3), ("DEROGATION_CONTRACT", 2),
+                    ("DEROGATION_PUBLIC_INTEREST", 1)]  # fmt: skip
 # Whose data: a few kinds of people are most of an inventory.
 SUBJECT_WEIGHTS = {"platform_user": 3, "visitor": 2, "customer_contact": 2, "marketing_lead": 2}
 
@@ -73,6 +89,7 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
 
 @dataclass
 class Inventory:
+    establishments: list[tuple[Any, ...]] = field(default_factory=list)
     recipients: list[dict[str, Any]] = field(default_factory=list)
     status_changes: list[tuple[Any, ...]] = field(default_factory=list)
     disclosures: list[tuple[Any, ...]] = field(default_factory=list)
@@ -172,11 +189,18 @@ def generate(
     rng = random.Random(seed)
     # Every draw of the histories comes from here, so that the rest is the same without them.
     h = random.Random(seed + 1)
+    # And every draw of issue 13's facts (exporters, certifications, dated transfers) from here.
+    x = random.Random(seed + 2)
     taxonomy = default_taxonomy()
     weights = Weights(taxonomy, rng)
     inv = Inventory()
     now = datetime(2026, 11, 1, tzinfo=UTC)
     today = now.date()
+    founded = datetime(2017, 1, 1, tzinfo=UTC)
+    inv.establishments = [
+        (eid, slug, name, name, country, targets, main, 1, founded, founded)
+        for eid, slug, name, country, targets, main in ESTABLISHMENTS
+    ]
     processors: list[tuple[int, int]] = []  # (id, depth)
     # For the one-off events: each recipient's ACTIVE spans, and the ON_REQUEST disclosures
     # by subject type (id, recipient, first day, end day, categories).
@@ -212,6 +236,7 @@ def generate(
                 "created_at": created, "updated_at": created,
             }
         )  # fmt: skip
+        _regime_facts(x, inv.recipients[-1], engaged_by, inv.recipients)
         if role in ("PROCESSOR", "SUBPROCESSOR") and depth < 3 and status == "ACTIVE":
             processors.append((rid, depth))
         if histories:
@@ -241,9 +266,10 @@ def generate(
             types = weights.subject_types_sample(rng, rng.choice([1, 1, 2]))
             purposes = weights.purposes_sample(rng, rng.randint(1, 3))
             transfers = [
-                [_pick(rng, COUNTRIES), _pick(rng, MECHANISMS), "bench"]
+                _dated(x, [_pick(rng, COUNTRIES), _pick(rng, MECHANISMS), "bench"])
                 for _ in range(rng.choice([0, 1, 1, 2]))
             ]
+            exporter = None if engaged_by else x.choices([1, 2, 3], EXPORTER_WEIGHTS)[0]
             basis, ground = _pick(rng, BASES), rng.choice(GROUNDS)
             frequency, condition, ended_recorded = "CONTINUOUS", None, end and created
             if histories:
@@ -287,7 +313,7 @@ def generate(
             inv.disclosures.append(
                 (did, rid, basis, ground, "P1Y", start, end, created, ended_recorded,
                  ",".join(sorted(keys)), ",".join(sorted(types)), ",".join(purposes),
-                 orjson.dumps(transfers).decode(), frequency, condition)
+                 orjson.dumps(transfers).decode(), frequency, condition, exporter)
             )  # fmt: skip
     marketing = [p for p in weights.purposes if p.startswith("marketing")]
     # Explicit consent is asked for the purposes special-category data is most often shared for.
@@ -337,6 +363,54 @@ def generate(
             if h.random() < 0.03:
                 _events(h, inv, sid, versions[-1], on_request, active_spans, now)
     return inv
+
+
+def _regime_facts(
+    x: random.Random,
+    row: dict[str, Any],
+    engaged_by: int | None,
+    recipients: list[dict[str, Any]],
+) -> None:
+    """Issue 13's facts of a recipient: its DPF certifications (from the old flag's draw: EU-US
+    from its creation, half of them with the UK Extension, a few lapsed), its corporate group
+    (group affiliates; a subprocessor now and then shares its processor's) and, rarely for a
+    public authority, that it is an international organisation."""
+    certifications: list[dict[str, Any]] = []
+    if row["dpf_certified"]:
+        certified = row["created_at"].date()
+        lapsed = certified + timedelta(days=x.randint(200, 900)) if x.random() < 0.1 else None
+        certifications.append(
+            {"framework": "EU_US", "certifiedOn": certified.isoformat(),
+             "lapsedOn": lapsed and lapsed.isoformat()}
+        )  # fmt: skip
+        if x.random() < 0.5:
+            certifications.append(
+                {"framework": "UK_EXTENSION", "certifiedOn": certified.isoformat(),
+                 "lapsedOn": lapsed and lapsed.isoformat()}
+            )  # fmt: skip
+    row["dpf_certifications"] = orjson.dumps(certifications).decode()
+    group = None
+    if row["kind"] == "GROUP_AFFILIATE":
+        group = "Bench Corp group"
+    elif engaged_by is not None and x.random() < 0.3:
+        group = recipients[engaged_by - 1]["corporate_group"] or f"Group of vendor {engaged_by:05d}"
+        recipients[engaged_by - 1]["corporate_group"] = group
+    row["corporate_group"] = group
+    row["international_organisation"] = row["kind"] == "PUBLIC_AUTHORITY" and x.random() < 0.05
+
+
+def _dated(x: random.Random, transfer: list[Any]) -> list[Any]:
+    """A drawn transfer with its later facts: another mechanism now and then, the day a
+    safeguard was signed (half the time), and for the limited decisions' countries whether it is
+    recorded within scope."""
+    country, mechanism, reference = transfer
+    if x.random() < 0.06:
+        mechanism = _pick(x, LATER_MECHANISMS)
+        if mechanism == "DEROGATION_PUBLIC_INTEREST" and x.random() < 0.5:
+            reference = "Anti-Money Laundering Act, s. 12"
+    signed = date(2020, 1, 1) + timedelta(days=x.randint(0, 2400)) if x.random() < 0.5 else None
+    scope = x.random() < 0.7 if country in ("JP", "CA", "KR") else None
+    return [country, mechanism, reference, signed, scope]
 
 
 def _midnight(day: date) -> datetime:
@@ -439,17 +513,22 @@ def reasons_estimate(inv: Inventory, sample: int = 300, seed: int = 7) -> list[i
 RECIPIENT_COLUMNS = ("id", "slug", "name", "sort_name", "search_text", "legal_name", "description",
                      "kind", "role", "status", "country", "services", "website",
                      "privacy_policy_url", "dpa_signed_on", "engaged_by_id", "dpf_certified",
+                     "dpf_certifications", "corporate_group", "international_organisation",
                      "registered_by", "version", "created_at", "updated_at")  # fmt: skip
 TABLES: list[tuple[str, tuple[str, ...]]] = [
+    ("establishment", ("id", "slug", "name", "legal_name", "country", "targets_text", "main",
+                       "version", "created_at", "updated_at")),
     ("status_change", ("recipient_id", "from_status", "to_status", "at", "recorded_at", "note", "actor")),
     ("disclosure", ("id", "recipient_id", "legal_basis", "ground", "retention", "effective_from",
                     "effective_to", "created_at", "ended_recorded_at", "categories_text", "subject_types_text",
-                    "purposes_text", "transfers_json", "frequency", "special_category_condition")),
+                    "purposes_text", "transfers_json", "frequency", "special_category_condition",
+                    "exporter_id")),
     ("disclosure_category", ("disclosure_id", "category_id")),
     ("disclosure_subject_type", ("disclosure_id", "subject_type_id")),
     ("disclosure_audience", ("disclosure_id", "subject_type_id", "category_id")),
     ("disclosure_purpose", ("disclosure_id", "purpose_id", "position")),
-    ("transfer", ("disclosure_id", "country", "mechanism", "reference")),
+    ("transfer", ("disclosure_id", "country", "mechanism", "reference", "signed_on",
+                  "within_adequacy_scope")),
     ("data_subject", ("id", "external_ref", "subject_type_id", "country", "version", "created_at", "updated_at")),
     ("subject_category", ("subject_id", "category_id")),
     ("consent_record", ("subject_id", "purpose_id", "granted", "decided_at", "recorded_at", "created_at", "explicit")),
@@ -472,6 +551,7 @@ def _audience(inv: Inventory) -> list[tuple[Any, ...]]:
 
 def _rows(inv: Inventory) -> dict[str, list[tuple[Any, ...]]]:
     return {
+        "establishment": inv.establishments,
         "status_change": inv.status_changes,
         "disclosure": inv.disclosures,
         "disclosure_category": inv.disclosure_categories,
@@ -539,7 +619,7 @@ async def write_postgres(url: str, inv: Inventory) -> None:
                 await conn.copy_records_to_table(
                     table, records=rows[table], columns=list(columns + extra)
                 )
-            for table in ("recipient", "disclosure", "data_subject"):
+            for table in ("recipient", "disclosure", "data_subject", "establishment"):
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"

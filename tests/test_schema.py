@@ -12,7 +12,13 @@ from server.graphql.schema import build_schema, schema_sdl
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract"
 # The parts of the contract implemented so far, in the order they extend each other.
-IMPLEMENTED = ["inventory.graphql", "subjects.graphql", "transfers.graphql", "history.graphql"]
+IMPLEMENTED = [
+    "inventory.graphql",
+    "subjects.graphql",
+    "transfers.graphql",
+    "history.graphql",
+    "regimes.graphql",
+]
 
 
 def test_served_schema_contains_the_contract() -> None:

@@ -50,7 +50,10 @@ class DisclosureReason:
         description="One sentence for a person: what goes to whom, why, on which basis, and where."
     )
     transfer_assessments: list[TransferAssessment] = strawberry.field(
-        description="Each transfer of this disclosure judged for this subject's jurisdiction."
+        description=(
+            "Each destination of this disclosure (the recipient's country and each transferred "
+            "to) judged under every regime that applies to the flow for this person."
+        )
     )
     since: datetime = strawberry.field(
         description=(

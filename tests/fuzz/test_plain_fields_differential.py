@@ -1,7 +1,9 @@
 """The served schema answers every query exactly as strawberry's own execution would (issue 10
 §1): hypothesis-graphql writes queries over the served schema, and each runs twice on the
 loaded fixtures, once through PlainFieldsExecutionContext and once through strawberry's
-StrawberryGraphQLCoreExecutionContext. Same data, same errors at the same paths.
+StrawberryGraphQLCoreExecutionContext. Same data, same errors at the same paths. The subject
+report is compared the same way on random inventories (bench/generate.py, small): with
+establishments, chains of processors, dated safeguards and DPF certifications (issue 13).
 
 FUZZ_EXAMPLES sets the examples (see test_schema_fuzz.py)."""
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from bench.generate import generate, write_postgres, write_sqlite
 from server.domain.access import Principal, Role
 from server.graphql.context import Context, Loaders
 from server.graphql.schema import build_schema
@@ -74,13 +77,17 @@ FULL_REPORT = """
 { whoReceives(subject: {externalRef: "%s"}) { asOf
     subject { id externalRef country subjectType { key name } dataCategories { key sensitive }
               consents { granted purpose { key } } }
-    recipients { recipient { id slug name kind role status country services dpaSignedOn }
+    recipients { recipient { id slug name kind role status country services dpaSignedOn
+                             dataPrivacyFrameworkCertified corporateGroup internationalOrganisation
+                             dpfCertifications { framework certifiedOn lapsedOn } }
                  via { slug } reasons { disclosure { id legalBasis ground retention effectiveFrom
                    effectiveTo transfers { country mechanism reference } dataCategories { key }
                    subjectTypes { key } purposes { key } recipient { slug } }
                    dataCategories { key name } purposes { key } legalBasis ground
-                   transfers { country mechanism } explanation
-                   transferAssessments { country mechanism lawful explanation } } }
+                   exporter { slug country targets main }
+                   transfers { country mechanism signedOn withinAdequacyScope } explanation
+                   transferAssessments { jurisdiction trigger fromCountry country mechanism
+                                         lawful explanation } } }
     withheld { recipient { slug } disclosure { id purposes { key } } reason explanation } } }
 """
 
@@ -97,3 +104,29 @@ async def test_every_fixture_report_is_strawberrys(
     served = await run(SERVED, FULL_REPORT % ref)
     assert served[0]["whoReceives"]["recipients"], ref
     assert served == await run(STRAWBERRY, FULL_REPORT % ref)
+
+
+@pytest.mark.parametrize("seed", [20261202, 13])
+async def test_random_inventory_reports_are_strawberrys(
+    db: str, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    inventory = generate(recipients=120, disclosures_per_recipient=5, subjects=40, seed=seed)
+    if db.startswith("sqlite://"):
+        write_sqlite(db[len("sqlite://") :], inventory)
+    else:
+        await write_postgres(db, inventory)
+    freeze_clock(monkeypatch)
+    triggers: set[str] = set()
+    exporters: set[str | None] = set()
+    for _, ref, *_ in inventory.subjects:
+        served = await run(SERVED, FULL_REPORT % ref)
+        assert served == await run(STRAWBERRY, FULL_REPORT % ref), ref
+        for access in served[0]["whoReceives"]["recipients"]:
+            for reason in access["reasons"]:
+                exporter = reason["disclosure"]["exporter"]
+                exporters.add(exporter and exporter["slug"])
+                triggers.update(a["trigger"] for a in reason["transferAssessments"])
+    # The inventory exercised what issue 13 added: every trigger, our three establishments and
+    # subprocessors' flows (no exporter).
+    assert triggers == {"EXPORTER_ESTABLISHED", "ONWARD_TRANSFER", "SUBJECT_TARGETED"}
+    assert exporters == {"bench-us", "bench-uk", "bench-ie", None}
