@@ -200,6 +200,10 @@ def generate(
         )
         created = now - timedelta(days=rng.randint(60, 1500))
         kind = _pick(rng, KINDS)
+        certified = rng.random() < 0.3
+        certifications = [
+            {"framework": "EU_US", "certifiedOn": created.date().isoformat(), "lapsedOn": None}
+        ] if certified else []  # fmt: skip
         inv.recipients.append(
             {
                 "id": rid, "slug": slug, "name": name, "sort_name": name.casefold(),
@@ -208,7 +212,9 @@ def generate(
                 "country": _pick(rng, COUNTRIES), "services": orjson.dumps(["hosting"]).decode(),
                 "website": f"https://{slug}.example", "privacy_policy_url": None,
                 "dpa_signed_on": created.date(), "engaged_by_id": engaged_by,
-                "dpf_certified": rng.random() < 0.3, "registered_by": "bench", "version": 1,
+                "dpf_certified": certified,
+                "dpf_certifications": orjson.dumps(certifications).decode(),
+                "registered_by": "bench", "version": 1,
                 "created_at": created, "updated_at": created,
             }
         )  # fmt: skip
@@ -439,7 +445,7 @@ def reasons_estimate(inv: Inventory, sample: int = 300, seed: int = 7) -> list[i
 RECIPIENT_COLUMNS = ("id", "slug", "name", "sort_name", "search_text", "legal_name", "description",
                      "kind", "role", "status", "country", "services", "website",
                      "privacy_policy_url", "dpa_signed_on", "engaged_by_id", "dpf_certified",
-                     "registered_by", "version", "created_at", "updated_at")  # fmt: skip
+                     "dpf_certifications", "registered_by", "version", "created_at", "updated_at")  # fmt: skip
 TABLES: list[tuple[str, tuple[str, ...]]] = [
     ("status_change", ("recipient_id", "from_status", "to_status", "at", "recorded_at", "note", "actor")),
     ("disclosure", ("id", "recipient_id", "legal_basis", "ground", "retention", "effective_from",

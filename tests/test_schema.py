@@ -23,6 +23,27 @@ def test_served_schema_contains_the_contract() -> None:
     assert changes == [], "\n".join(c.description for c in changes)
 
 
+# Part 5 is served but for what the new transfer judgement adds (issue 13, in progress): once it
+# is, regimes.graphql joins IMPLEMENTED and this list and its test go.
+PART_5_PENDING = {
+    "RegimeTrigger was removed.",
+    "Field AdequacyDecision.expiresOn was removed.",
+    "Field AdequacyDecision.organisation was removed.",
+    "Field TransferAssessment.jurisdiction was removed.",
+    "Field TransferAssessment.trigger was removed.",
+    "Field TransferAssessment.fromCountry was removed.",
+}
+
+
+def test_served_schema_contains_part_5_but_the_judgement() -> None:
+    contract_sdl = "\n".join(
+        (CONTRACT / name).read_text() for name in [*IMPLEMENTED, "regimes.graphql"]
+    )
+    served = build_schema()._schema
+    missing = {c.description for c in find_breaking_changes(build_sdl(contract_sdl), served)}
+    assert missing <= PART_5_PENDING, "\n".join(sorted(missing - PART_5_PENDING))
+
+
 def test_schema_file_is_the_exported_schema() -> None:
     committed = (ROOT / "schema.graphql").read_text()
     assert committed == schema_sdl(), (
@@ -40,3 +61,10 @@ def test_who_receives_takes_as_known_at() -> None:
         "asKnownAt": "DateTime",
     }
     assert str(field.type) == "SubjectReport"
+
+
+def test_the_dpf_flag_is_deprecated_for_the_list() -> None:
+    schema = build_schema()._schema
+    recipient = schema.get_type("Recipient")
+    reason = recipient.fields["dataPrivacyFrameworkCertified"].deprecation_reason  # type: ignore[union-attr]
+    assert reason is not None and "dpfCertifications" in reason

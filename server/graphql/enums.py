@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import strawberry
 
-from server.domain import enums
+from server.domain import enums, regimes
 
 RecipientKind = enums.RecipientKind
 strawberry.enum(
@@ -61,6 +61,15 @@ strawberry.enum(
 )
 UserErrorCode = enums.UserErrorCode
 strawberry.enum(UserErrorCode)
+DataPrivacyFramework = regimes.DataPrivacyFramework
+strawberry.enum(DataPrivacyFramework)
+Jurisdiction = regimes.Jurisdiction
+strawberry.enum(
+    Jurisdiction,
+    description=(
+        "The regime whose transfer rules apply, from the data subject's country of residence."
+    ),
+)
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -17,14 +17,8 @@ from server.graphql.inventory import Disclosure, Recipient, Transfer
 from server.graphql.permissions import CanReadInventory, needs
 from server.services import transfers as transfer_service
 
-# Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
-Jurisdiction = transfers.Jurisdiction
-strawberry.enum(
-    Jurisdiction,
-    description=(
-        "The regime whose transfer rules apply, from the data subject's country of residence."
-    ),
-)
+# Registered in server.graphql.enums, which server.graphql.establishments reads it from too.
+Jurisdiction = enums.Jurisdiction
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from server.db import subjects as subject_rows
 from server.db.disclosure_events import EventRow
 from server.db.disclosures import DisclosureRow
 from server.db.subjects import SubjectRow
-from server.domain import explain, periods, transfers, who_receives
+from server.domain import dpf, explain, periods, transfers, who_receives
 from server.domain.enums import (
     DisclosureFrequency,
     DisclosureGround,
@@ -161,7 +161,8 @@ def recorded_transfers(row: DisclosureRow) -> list[transfers.RecordedTransfer]:
 
 
 def recipient_profile(row: dict[str, Any]) -> transfers.RecipientProfile:
-    return transfers.RecipientProfile(row["name"], _KINDS[row["kind"]], row["dpf_certified"])
+    certified = dpf.eu_us_in_force(row["dpf_certifications"], clock.today())
+    return transfers.RecipientProfile(row["name"], _KINDS[row["kind"]], certified)
 
 
 def _histories(
