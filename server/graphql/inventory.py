@@ -206,6 +206,11 @@ class Recipient(Node):
             await loader.load_many(pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
             await loaders.subprocessors.load_many(pks)
+        if fields_at(raw.field_nodes, raw.fragments, *path, "disclosures", "exporter"):
+            # What Disclosure.exporter reads: whether its recipient is a subprocessor (these
+            # recipients, by id) and the establishments.
+            await loaders.recipient.load_many(pks)
+            await loaders.establishments.load(ALL_ESTABLISHMENTS)
         if fields_at(raw.field_nodes, raw.fragments, *path, "statusHistory"):
             await loaders.status_history.load_many(pks)
 
