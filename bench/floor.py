@@ -11,8 +11,10 @@ import orjson
 from strawberry import relay
 
 from server.db.sql import Statement, connection, fetch
+from server.domain import dpf
 from server.domain.taxonomy import Term, default_taxonomy
 from server.services import reports as report_service
+from server.services.clock import today
 
 RECIPIENT_FIELDS = "id slug name legalName kind role status country services website dpaSignedOn version dataPrivacyFrameworkCertified"
 CATEGORY_FIELDS = "key name description sensitive"
@@ -107,7 +109,7 @@ def _recipient(row: dict[str, Any]) -> dict[str, Any]:
         "website": row["website"],
         "dpaSignedOn": _iso(row["dpa_signed_on"]),
         "version": row["version"],
-        "dataPrivacyFrameworkCertified": bool(row["dpf_certified"]),
+        "dataPrivacyFrameworkCertified": dpf.eu_us_in_force(row["dpf_certifications"], today()),
     }
 
 

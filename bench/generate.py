@@ -224,6 +224,10 @@ def generate(
         )
         created = now - timedelta(days=rng.randint(60, 1500))
         kind = _pick(rng, KINDS)
+        certified = rng.random() < 0.3
+        certifications = [
+            {"framework": "EU_US", "certifiedOn": created.date().isoformat(), "lapsedOn": None}
+        ] if certified else []  # fmt: skip
         inv.recipients.append(
             {
                 "id": rid, "slug": slug, "name": name, "sort_name": name.casefold(),
@@ -232,7 +236,9 @@ def generate(
                 "country": _pick(rng, COUNTRIES), "services": orjson.dumps(["hosting"]).decode(),
                 "website": f"https://{slug}.example", "privacy_policy_url": None,
                 "dpa_signed_on": created.date(), "engaged_by_id": engaged_by,
-                "dpf_certified": rng.random() < 0.3, "registered_by": "bench", "version": 1,
+                "dpf_certified": certified,
+                "dpf_certifications": orjson.dumps(certifications).decode(),
+                "registered_by": "bench", "version": 1,
                 "created_at": created, "updated_at": created,
             }
         )  # fmt: skip

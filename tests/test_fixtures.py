@@ -3,11 +3,15 @@ fixtures/inventory.yaml and fixtures/subjects.yaml; a typo in a fixture is an er
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from server.db.models import DataSubject, Recipient
+from server.db.establishments import establishments_by_id
+from server.db.models import DataSubject, Disclosure, Establishment, Recipient
+from server.db.recipients import recipient_by_slug
+from server.domain.regimes import DataPrivacyFramework, DpfCertification, Jurisdiction
 from server.domain.who_receives import WithheldReason
 from server.services import reports
 from server.services.fixtures import LoadReport, load_fixtures
@@ -188,6 +192,47 @@ async def test_every_fixture_report_lists_sorted_recipients(db: str) -> None:
         assert names == sorted(names), ref
 
 
+async def test_establishments_and_certifications(db: str) -> None:
+    """The seed notice's two companies, the US one main and the exporter of every disclosure
+    but a subprocessor's; dated certifications, one recipient under the EU-US framework only."""
+    result = await loaded()
+    assert result.establishments_created == ["mpnt-us", "mpnt-uk"]
+    found = {row.slug: row for row in (await establishments_by_id()).values()}
+    us, uk = found["mpnt-us"], found["mpnt-uk"]
+    assert (us.name, us.country, us.targets, us.main) == (
+        "MPN Technologies LLC",
+        "US",
+        (Jurisdiction.EEA, Jurisdiction.UK),
+        True,
+    )
+    assert (uk.name, uk.country, uk.targets, uk.main) == (
+        "MPN Technologies Limited",
+        "GB",
+        (Jurisdiction.EEA,),
+        False,
+    )
+    subprocessors = set(
+        await Recipient.filter(engaged_by_id__isnull=False).values_list("id", flat=True)
+    )
+    for recipient_id, exporter_id in await Disclosure.all().values_list(
+        "recipient_id", "exporter_id"
+    ):
+        assert exporter_id == (None if recipient_id in subprocessors else us.id)
+    eu, ext = DataPrivacyFramework.EU_US, DataPrivacyFramework.UK_EXTENSION
+    stratus = await recipient_by_slug("stratus-harbor-cloud")
+    assert stratus is not None
+    assert stratus["dpf_certifications"] == [
+        DpfCertification(eu, date(2023, 7, 17)),
+        DpfCertification(ext, date(2023, 10, 12)),
+    ]
+    cinderlight = await recipient_by_slug("cinderlight-ai")
+    assert cinderlight is not None
+    assert cinderlight["dpf_certifications"] == [DpfCertification(eu, date(2024, 1, 15))]
+    again = await load_fixtures(FIXTURES)
+    assert again.errors == [] and again.establishments_skipped == ["mpnt-us", "mpnt-uk"]
+    assert await Establishment.all().count() == 2
+
+
 RECIPIENT_HEAD = """
 recipients:
   - slug: typo-mail
@@ -243,6 +288,15 @@ UNKNOWN_KEYS = {
         "recorded",
     ),
     "document": (RECIPIENT_HEAD.replace("recipients:", "recipient:"), "recipient"),
+    "establishment": (
+        "establishments:\n  - {slug: typo-co, name: Typo Co, country: US, target: [EEA]}\n",
+        "target",
+    ),
+    "dpf certification": (
+        RECIPIENT_HEAD
+        + "    dpf_certifications:\n      - {framework: EU_US, certified: 2024-01-01}\n",
+        "certified",
+    ),
 }
 
 

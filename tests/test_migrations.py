@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,9 @@ from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from server.db.config import tortoise_config
+from server.db.disclosures import TransferRow, disclosures_by_id
+from server.db.recipients import recipients_by_id
+from server.domain.regimes import DataPrivacyFramework, DpfCertification
 
 
 async def test_models_need_no_new_migration(tmp_path: Path) -> None:
@@ -262,6 +266,77 @@ async def test_history_keeps_two_clocks_for_facts_recorded_before_0006(
         "2025-01-01T00:00:00+00:00",
         "2025-03-01T00:00:00+00:00",
     ]
+
+
+async def test_dpf_flags_become_dated_certifications_in_0009(empty_database: str) -> None:
+    """0009: a recipient flagged DPF-certified gets one EU-US certification from the day it was
+    recorded (in UTC), still in force; the others none. The old column stays. New columns read
+    as unset on old rows, and a disclosure's old three-element transfers still parse."""
+    await _apply(empty_database, "models.0008_establishments_transfer_consents")
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        columns = (
+            "INSERT INTO recipient (id, slug, name, sort_name, search_text, kind, role, status, "
+            "country, services, dpf_certified, registered_by, version, created_at, updated_at) "
+        )
+        for statement in (
+            columns + "VALUES (1, 'late', 'Late', 'late', 'late', 'SERVICE_PROVIDER', "
+            "'PROCESSOR', 'ACTIVE', 'US', '[]', TRUE, 'tests', 1, '2025-03-04T23:30:00-05:00', "
+            "'2025-03-04T23:30:00-05:00')",
+            columns + "VALUES (2, 'plain', 'Plain', 'plain', 'plain', 'SERVICE_PROVIDER', "
+            "'PROCESSOR', 'ACTIVE', 'US', '[]', FALSE, 'tests', 1, '2025-01-01T00:00:00+00:00', "
+            "'2025-01-01T00:00:00+00:00')",
+            columns + "VALUES (3, 'early', 'Early', 'early', 'early', 'SERVICE_PROVIDER', "
+            "'PROCESSOR', 'ACTIVE', 'US', '[]', TRUE, 'tests', 1, '2022-06-01T10:00:00+00:00', "
+            "'2022-06-01T10:00:00+00:00')",
+            "INSERT INTO disclosure (id, recipient_id, legal_basis, ground, effective_from, "
+            "created_at, transfers_json) VALUES (7, 1, 'CONTRACT', 'SERVICE_PROVISION', "
+            "'2025-04-01', '2025-04-01T00:00:00+00:00', "
+            '\'[["US", "ADEQUACY_DECISION", "DPF"]]\')',
+            "INSERT INTO transfer (disclosure_id, country, mechanism, reference) VALUES "
+            "(7, 'US', 'ADEQUACY_DECISION', 'DPF')",
+        ):
+            await conn.execute_script(statement)
+    finally:
+        await Tortoise.close_connections()
+    await _apply(empty_database, None)
+    await Tortoise.init(config=tortoise_config(empty_database))
+    try:
+        conn = Tortoise.get_connection("default")
+        stored = await conn.execute_query_dict(
+            "SELECT id, dpf_certified, dpf_certifications, corporate_group, "
+            "international_organisation FROM recipient ORDER BY id"
+        )
+        transfers = await conn.execute_query_dict(
+            "SELECT signed_on, within_adequacy_scope FROM transfer"
+        )
+        rows = await recipients_by_id([1, 2, 3])
+        [disclosure] = (await disclosures_by_id([7])).values()
+    finally:
+        await Tortoise.close_connections()
+
+    def as_json(value: object) -> object:
+        return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+    assert [
+        (r["id"], bool(r["dpf_certified"]), as_json(r["dpf_certifications"])) for r in stored
+    ] == [
+        (1, True, [{"framework": "EU_US", "certifiedOn": "2025-03-05", "lapsedOn": None}]),
+        (2, False, []),
+        (3, True, [{"framework": "EU_US", "certifiedOn": "2022-06-01", "lapsedOn": None}]),
+    ]
+    assert all(r["corporate_group"] is None for r in stored)
+    assert all(not r["international_organisation"] for r in stored)
+    assert [(t["signed_on"], t["within_adequacy_scope"]) for t in transfers] == [(None, None)]
+    eu = DataPrivacyFramework.EU_US
+    assert rows[1]["dpf_certifications"] == [DpfCertification(eu, date(2025, 3, 5))]
+    assert rows[2]["dpf_certifications"] == []
+    # Certified before the framework existed: in force only from 10 July 2023.
+    assert rows[3]["dpf_certifications"] == [DpfCertification(eu, date(2022, 6, 1))]
+    assert (rows[1]["international_organisation"], rows[1]["corporate_group"]) == (False, None)
+    assert disclosure.exporter_id is None
+    assert disclosure.transfers == [TransferRow("US", "ADEQUACY_DECISION", "DPF", None, None)]
 
 
 async def _indexed_columns(url: str) -> set[tuple[str, tuple[str, ...]]]:

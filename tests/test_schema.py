@@ -46,3 +46,10 @@ def test_who_receives_takes_as_known_at() -> None:
         "asKnownAt": "DateTime",
     }
     assert str(field.type) == "SubjectReport"
+
+
+def test_the_dpf_flag_is_deprecated_for_the_list() -> None:
+    schema = build_schema()._schema
+    recipient = schema.get_type("Recipient")
+    reason = recipient.fields["dataPrivacyFrameworkCertified"].deprecation_reason  # type: ignore[union-attr]
+    assert reason is not None and "dpfCertifications" in reason

@@ -22,11 +22,16 @@ from server.domain.validation import distinct
 
 
 async def insert_disclosure(
-    conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, at: datetime
+    conn: BaseDBAsyncClient,
+    recipient_id: int,
+    spec: DisclosureSpec,
+    at: datetime,
+    exporter_id: int | None = None,
 ) -> Disclosure:
     """Write a disclosure of these (checked) terms: its row with the read model of its parts,
     its link tables, one disclosure_audience row per subject type and category, and its
-    transfers. `at` is when it is recorded, and the day it takes effect unless the terms say."""
+    transfers. `at` is when it is recorded, and the day it takes effect unless the terms say;
+    `exporter_id` the establishment it is disclosed from (the caller resolved the terms')."""
     categories = distinct(spec.data_categories)
     subject_types = distinct(spec.subject_types)
     purposes = distinct(spec.purposes)
@@ -35,8 +40,18 @@ async def insert_disclosure(
         categories_text=",".join(sorted(categories)),
         subject_types_text=",".join(sorted(subject_types)),
         purposes_text=",".join(purposes),
+        # server/db/disclosures.py:transfer_row reads each element back.
         transfers_json=orjson.dumps(
-            [[t.country, t.mechanism.value, t.reference] for t in spec.transfers]
+            [
+                [
+                    t.country,
+                    t.mechanism.value,
+                    t.reference,
+                    t.signed_on.isoformat() if t.signed_on else None,
+                    t.within_adequacy_scope,
+                ]
+                for t in spec.transfers
+            ]
         ).decode(),
         legal_basis=spec.legal_basis,
         ground=spec.ground,
@@ -45,6 +60,7 @@ async def insert_disclosure(
         effective_to=None,
         frequency=spec.frequency,
         special_category_condition=spec.special_category_condition,
+        exporter_id=exporter_id,
         created_at=at,
         using_db=conn,
     )
@@ -82,6 +98,8 @@ async def insert_disclosure(
                     country=t.country,
                     mechanism=t.mechanism,
                     reference=t.reference,
+                    signed_on=t.signed_on,
+                    within_adequacy_scope=t.within_adequacy_scope,
                 )
                 for t in spec.transfers
             ],

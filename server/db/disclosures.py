@@ -31,6 +31,25 @@ class TransferRow:
     country: str
     mechanism: str
     reference: str | None
+    # When the safeguard took effect, and whether the importer is within a limited decision's
+    # scope: null when not recorded (and in rows written before migration 0009).
+    signed_on: date | None = None
+    within_adequacy_scope: bool | None = None
+
+
+def transfer_row(item: Sequence[Any]) -> TransferRow:
+    """One element of transfers_json: [country, mechanism, reference, signed_on, scope], or the
+    three-element form written before migration 0009."""
+    if len(item) == 3:
+        return TransferRow(item[0], item[1], item[2])
+    country, mechanism, reference, signed_on, scope = item
+    return TransferRow(
+        country,
+        mechanism,
+        reference,
+        date.fromisoformat(signed_on) if signed_on else None,
+        scope,
+    )
 
 
 class parsed_once(Generic[T]):
@@ -75,6 +94,8 @@ class DisclosureRow:
     # This service's clock: when the disclosure was recorded, and when its end was.
     recorded_at: datetime | None = None
     ended_recorded_at: datetime | None = None
+    # The establishment it is disclosed from, as recorded (see models.Disclosure.exporter).
+    exporter_id: int | None = None
 
     @parsed_once
     def data_categories(self) -> list[str]:
@@ -93,14 +114,14 @@ class DisclosureRow:
         text = self.transfers_json
         if not text or text == "[]":
             return []
-        return [TransferRow(c, m, r) for c, m, r in orjson.loads(text)]
+        return [transfer_row(item) for item in orjson.loads(text)]
 
 
 _SELECT = (
     "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
     "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, d.transfers_json, "
-    "d.frequency, d.special_category_condition, d.created_at, d.ended_recorded_at "
-    "FROM disclosure d"
+    "d.frequency, d.special_category_condition, d.created_at, d.ended_recorded_at, "
+    "d.exporter_id FROM disclosure d"
 )
 
 
@@ -126,6 +147,7 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 condition,
                 to_datetime(recorded),
                 to_datetime(ended),
+                exporter,
             )
             for (
                 did,
@@ -143,6 +165,7 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 condition,
                 recorded,
                 ended,
+                exporter,
             ) in chunk
         ]
     return out

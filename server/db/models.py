@@ -83,7 +83,18 @@ class Recipient(Model):
     )
     # Tortoise adds each foreign key's column as `<name>_id` at runtime; declared for mypy only.
     engaged_by_id: int | None
+    # The deprecated summary of dpf_certifications as it stood when last written (an EU-US
+    # certification in force that day): kept for the old column's readers, read by no answer.
     dpf_certified = fields.BooleanField(default=False)
+    # Data Privacy Framework certifications, oldest first: a list of {"framework", "certifiedOn",
+    # "lapsedOn"} (server/db/recipients.py reads them into regimes.DpfCertification).
+    dpf_certifications: fields.JSONField[list[dict[str, str | None]]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
+    # The corporate group the recipient belongs to: binding corporate rules hold only within one.
+    corporate_group = fields.CharField(max_length=200, null=True)
+    # An international organisation (GDPR Art. 4(26)): restricted wherever its seat is.
+    international_organisation = fields.BooleanField(default=False, db_default=False)
     registered_by = fields.CharField(max_length=200)
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField()
@@ -118,6 +129,13 @@ class Disclosure(Model):
     special_category_condition = fields.CharEnumField(
         SpecialCategoryCondition, max_length=40, null=True
     )
+    # The establishment the data is disclosed from (GDPR Art. 3(1)): the main one when the caller
+    # names none; null for a subprocessor's disclosure (its exporter is the processor that
+    # engaged it) and for disclosures recorded before establishments existed.
+    exporter: fields.ForeignKeyNullableRelation[Establishment] = fields.ForeignKeyField(
+        "models.Establishment", related_name="disclosures", null=True, on_delete=fields.RESTRICT
+    )
+    exporter_id: int | None
     # A read model of the link tables below, written once with them (a disclosure's parts never
     # change): reports read a disclosure in one row instead of four lookups.
     categories_text = nullable_text()
@@ -200,6 +218,10 @@ class Transfer(Model):
     country = fields.CharField(max_length=2, db_index=True)
     mechanism = fields.CharEnumField(TransferMechanism, max_length=40)
     reference = fields.CharField(max_length=500, null=True)
+    # When the safeguard took effect (the day it was signed); null when not recorded.
+    signed_on = fields.DateField(null=True)
+    # For a limited adequacy decision: the importer is attested to fall within its scope.
+    within_adequacy_scope = fields.BooleanField(null=True)
 
     class Meta:
         table = "transfer"

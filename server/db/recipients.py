@@ -18,6 +18,7 @@ from server.db.models import AuditEvent, Recipient, StatusChange
 from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
 from server.domain.enums import RecipientStatus
 from server.domain.periods import StatusMove
+from server.domain.regimes import DataPrivacyFramework, DpfCertification
 
 
 @functools.cache
@@ -34,14 +35,62 @@ def _select_sql() -> str:
     return f"SELECT {', '.join(f'r.{c}' for c in recipient_columns())} FROM recipient r"
 
 
+# By value, looked up: the enum call costs microseconds a row.
+_FRAMEWORKS = {framework.value: framework for framework in DataPrivacyFramework}
+_FRAMEWORK_ORDER = {framework: i for i, framework in enumerate(DataPrivacyFramework)}
+
+
+def _certification_order(c: DpfCertification) -> tuple[date, int, date]:
+    return (c.certified_on, _FRAMEWORK_ORDER[c.framework], c.lapsed_on or date.max)
+
+
+def sorted_certifications(certifications: Sequence[DpfCertification]) -> list[DpfCertification]:
+    """Oldest first (by certifiedOn, then framework, then lapse): the order they are stored and
+    read in on every database."""
+    return sorted(certifications, key=_certification_order)
+
+
+def parse_certifications(value: Any) -> list[DpfCertification]:
+    """The stored dpf_certifications (JSON text, or the list tortoise decoded) as domain objects,
+    oldest first."""
+    if value is None or value == "[]" or value == []:
+        return []
+    items = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return sorted_certifications(
+        [
+            DpfCertification(
+                _FRAMEWORKS[item["framework"]],
+                date.fromisoformat(item["certifiedOn"]),
+                date.fromisoformat(item["lapsedOn"]) if item.get("lapsedOn") else None,
+            )
+            for item in items
+        ]
+    )
+
+
+def stored_certifications(certifications: Sequence[DpfCertification]) -> list[dict[str, Any]]:
+    """What the dpf_certifications column holds for these certifications, oldest first."""
+    return [
+        {
+            "framework": c.framework.value,
+            "certifiedOn": c.certified_on.isoformat(),
+            "lapsedOn": c.lapsed_on.isoformat() if c.lapsed_on else None,
+        }
+        for c in sorted_certifications(certifications)
+    ]
+
+
 def recipient_row(values: Sequence[Any], postgres: bool) -> dict[str, Any]:
-    """A recipient row read by hand-written SQL, with the types tortoise would give it."""
+    """A recipient row read by hand-written SQL, with the types tortoise would give it, but
+    dpf_certifications, which is read into a list of regimes.DpfCertification."""
     row = dict(zip(recipient_columns(), values, strict=True))
     if not postgres:
         row["dpa_signed_on"] = to_date(row["dpa_signed_on"])
         row["created_at"] = to_datetime(row["created_at"])
         row["updated_at"] = to_datetime(row["updated_at"])
         row["dpf_certified"] = bool(row["dpf_certified"])
+        row["international_organisation"] = bool(row["international_organisation"])
+    row["dpf_certifications"] = parse_certifications(row["dpf_certifications"])
     services = row["services"]
     if services is None:
         row["services"] = []

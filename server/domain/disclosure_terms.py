@@ -38,6 +38,10 @@ class TransferSpec:
     country: str
     mechanism: TransferMechanism
     reference: str | None = None
+    # When the safeguard took effect (may lie ahead: the answer is then as planned).
+    signed_on: date | None = None
+    # The importer is attested to fall within a limited adequacy decision's scope.
+    within_adequacy_scope: bool | None = None
 
 
 @dataclass
@@ -52,6 +56,9 @@ class DisclosureSpec:
     effective_from: date | None = None
     frequency: DisclosureFrequency = DisclosureFrequency.CONTINUOUS
     special_category_condition: SpecialCategoryCondition | None = None
+    # The exporting establishment's slug; None: the main establishment (none for a
+    # subprocessor, whose data comes from the processor that engaged it).
+    exporter: str | None = None
 
 
 def check_disclosure(
@@ -123,6 +130,10 @@ def check_disclosure(
                 [*path, "transfers", str(i), "reference"],
                 f"Reference is longer than {validation.REFERENCE_MAX} characters.",
             )
+        if transfer.signed_on is not None and (
+            problem := validation.moment_error(transfer.signed_on)
+        ):
+            errors.add([*path, "transfers", str(i), "signedOn"], problem)
 
 
 def disclosure_count_error(count: int, maximum: int, where: str) -> str | None:

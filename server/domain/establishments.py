@@ -74,3 +74,27 @@ def targets_text(targets: Sequence[Jurisdiction]) -> str:
 
 def targets_of(text: str) -> list[Jurisdiction]:
     return [Jurisdiction(value) for value in text.split(",") if value]
+
+
+# A disclosure's exporter (issue 13 §1): the establishment it names, else the main one; never
+# one for a subprocessor, whose data comes from the processor that engaged it (in that
+# processor's country).
+SUBPROCESSOR_EXPORTER_ERROR = (
+    "A subprocessor's data comes from the processor that engaged it: name no exporter for a "
+    "subprocessor's disclosure."
+)
+
+
+def exporter_error(*, named: bool, subprocessor: bool) -> str | None:
+    """Why a disclosure may not name its exporter, or None."""
+    return SUBPROCESSOR_EXPORTER_ERROR if named and subprocessor else None
+
+
+def exporter_of(given: int | None, main: int | None, *, subprocessor: bool) -> int | None:
+    """The establishment a disclosure comes from: none for a subprocessor's; otherwise the one
+    it names (or was recorded with), else the main one (None while there is none). Used both
+    when a disclosure is recorded (`given`: the one named) and when it is read (`given`: the one
+    recorded, None for a disclosure recorded before establishments existed)."""
+    if subprocessor:
+        return None
+    return given if given is not None else main

@@ -26,6 +26,7 @@ def check_details(
     website: str | None = None,
     privacy_policy_url: str | None = None,
     dpa_signed_on: date | None = None,
+    corporate_group: str | None = None,
 ) -> None:
     """Record under `path` what is wrong with each detail given."""
     if name is not None and (problem := validation.check_name(name)):
@@ -50,6 +51,21 @@ def check_details(
             errors.add([*path, field_name], problem)
     if dpa_signed_on is not None and (problem := validation.moment_error(dpa_signed_on)):
         errors.add([*path, "dpaSignedOn"], problem)
+    # Binding corporate rules hold only within one group (Art. 47): a name, like the others.
+    if corporate_group is not None and (problem := corporate_group_error(corporate_group)):
+        errors.add([*path, "corporateGroup"], problem)
+
+
+def corporate_group_error(value: str) -> str | None:
+    """A corporate group is named like a recipient; an empty one is none (`corporate_group`)."""
+    if not value.strip():
+        return None
+    return validation.check_name(value, "Corporate group", validation.NAME_MAX)
+
+
+def corporate_group(value: str | None) -> str | None:
+    """The group as stored: trimmed, and None for an empty one."""
+    return (value.strip() or None) if value is not None else None
 
 
 def check_new_details(
@@ -64,6 +80,7 @@ def check_new_details(
     website: str | None = None,
     privacy_policy_url: str | None = None,
     dpa_signed_on: date | None = None,
+    corporate_group: str | None = None,
 ) -> None:
     """A recipient being registered: it needs a name (a recipient is named, Art. 13(1)(e)), and
     each detail given passes `check_details`."""
@@ -80,15 +97,17 @@ def check_new_details(
         website=website,
         privacy_policy_url=privacy_policy_url,
         dpa_signed_on=dpa_signed_on,
+        corporate_group=corporate_group,
     )
 
 
 def check_not_cleared(
     errors: ErrorCollector, path: list[str], values: Mapping[str, object]
 ) -> None:
-    """The details every recipient has (name, kind, role, country, services, DPF certification):
-    a change may set them, never clear them. `values` maps each one's field name to its new
-    value, None meaning cleared."""
+    """The details every recipient has (name, kind, role, country, services, its DPF
+    certifications and whether it is an international organisation): a change may set them,
+    never clear them. `values` maps each one's field name to its new value, None meaning
+    cleared."""
     for field_name, value in values.items():
         if value is None:
             errors.add([*path, field_name], f"{field_name} cannot be cleared.")

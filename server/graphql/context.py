@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,8 +12,9 @@ from typing import Any, TypeVar, cast
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
-from server.db import disclosures, recipients
+from server.db import disclosures, establishments, recipients
 from server.db.disclosures import DisclosureRow
+from server.db.establishments import EstablishmentRow
 from server.domain.access import Principal, Role
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.graphql.taxonomy import TermObjects, term_objects
@@ -51,6 +53,11 @@ class Loaders:
         return DataLoader(_disclosures)
 
     @functools.cached_property
+    def establishments(self) -> DataLoader[int, dict[int, EstablishmentRow]]:
+        """Every establishment by id, under the one key ALL_ESTABLISHMENTS: read once a request."""
+        return DataLoader(_establishments)
+
+    @functools.cached_property
     def history(self) -> DataLoader[int, list[dict[str, Any]]]:
         return DataLoader(_history)
 
@@ -81,7 +88,11 @@ def loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R:
 
 
 async def _then(value: Awaitable[V], then: Callable[[V], R]) -> R:
-    return then(await value)
+    result = then(await value)
+    # `then` may answer through another loader (`loaded` within `loaded`): await that too.
+    if inspect.isawaitable(result):
+        return cast(R, await result)
+    return result
 
 
 async def _recipients(ids: list[int]) -> list[dict[str, Any] | None]:
@@ -104,6 +115,15 @@ async def _disclosures_of(
 async def _disclosures(ids: list[int]) -> list[DisclosureRow | None]:
     found = await disclosures.disclosures_by_id(ids)
     return [found.get(i) for i in ids]
+
+
+# The establishments loader's one key: the organisation has a handful, read all at once.
+ALL_ESTABLISHMENTS = 0
+
+
+async def _establishments(keys: list[int]) -> list[dict[int, EstablishmentRow]]:
+    found = await establishments.establishments_by_id()
+    return [found for _ in keys]
 
 
 async def _history(ids: list[int]) -> list[list[dict[str, Any]]]:

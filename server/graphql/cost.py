@@ -57,7 +57,7 @@ from graphql import (
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
 
-from server.domain import adequacy
+from server.domain import adequacy, dpf
 from server.domain.regimes import Jurisdiction
 from server.domain.taxonomy import Taxonomy
 from server.graphql.errors import MAX_USER_ERRORS
@@ -124,6 +124,7 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("Recipient", "statusHistory"): ListBound(
         "status_changes_per_recipient", "status_changes", Items.OWNED
     ),
+    ("Recipient", "dpfCertifications"): ListBound("certifications_per_recipient"),
     ("Disclosure", "transfers"): ListBound("transfers_per_disclosure", "transfers", Items.OWNED),
     ("Disclosure", "dataCategories"): ListBound("categories_per_disclosure", "category_links"),
     ("Disclosure", "purposes"): ListBound("purposes_per_disclosure", "purpose_links"),
@@ -207,6 +208,8 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         children_per_category=max(children.values(), default=0),
         adequacy_decisions=most_decisions(),
         user_errors=MAX_USER_ERRORS,
+        # The most one write may record (server/domain/dpf.py).
+        certifications_per_recipient=dpf.CERTIFICATIONS_MAX,
     )
     if inventory is None:
         return counts
@@ -291,6 +294,7 @@ AT_HAND = frozenset(
         "children_per_category",
         "adequacy_decisions",
         "user_errors",
+        "certifications_per_recipient",
     }
 )
 

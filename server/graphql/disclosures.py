@@ -23,6 +23,8 @@ class TransferInput:
     country: str
     mechanism: enums.TransferMechanism
     reference: str | None = None
+    signed_on: date | None = None
+    within_adequacy_scope: bool | None = None
 
 
 @strawberry.input
@@ -38,6 +40,13 @@ class DisclosureInput:
     # Nullable with a default, as the contract has it: an explicit null means the default.
     frequency: enums.DisclosureFrequency | None = enums.DisclosureFrequency.CONTINUOUS
     special_category_condition: enums.SpecialCategoryCondition | None = None
+    exporter: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The exporting establishment's slug (default: the main establishment). Not allowed "
+            "for a subprocessor."
+        ),
+    )
 
 
 @strawberry.input
@@ -72,12 +81,19 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
         ground=d.ground,
         retention=d.retention,
         transfers=[
-            TransferSpec(country=t.country, mechanism=t.mechanism, reference=t.reference)
+            TransferSpec(
+                country=t.country,
+                mechanism=t.mechanism,
+                reference=t.reference,
+                signed_on=t.signed_on,
+                within_adequacy_scope=t.within_adequacy_scope,
+            )
             for t in d.transfers or []
         ],
         effective_from=d.effective_from,
         frequency=d.frequency or enums.DisclosureFrequency.CONTINUOUS,
         special_category_condition=d.special_category_condition,
+        exporter=d.exporter,
     )
 
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import strawberry
 
-from server.domain import enums
+from server.domain import enums, regimes
 
 RecipientKind = enums.RecipientKind
 strawberry.enum(
@@ -61,6 +61,13 @@ strawberry.enum(
 )
 UserErrorCode = enums.UserErrorCode
 strawberry.enum(UserErrorCode)
+DataPrivacyFramework = regimes.DataPrivacyFramework
+strawberry.enum(DataPrivacyFramework)
+Jurisdiction = regimes.Jurisdiction
+strawberry.enum(
+    Jurisdiction,
+    description="A data-protection regime with transfer rules: GDPR (EEA) or UK GDPR (UK).",
+)
 
 
 E = TypeVar("E", bound=StrEnum)

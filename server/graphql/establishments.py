@@ -8,9 +8,11 @@ from collections.abc import Iterable
 import strawberry
 from strawberry.types import Info
 
+from server.db.establishments import EstablishmentRow
 from server.db.models import Establishment as EstablishmentModel
 from server.domain import establishments as rules
 from server.graphql.context import Context
+from server.graphql.enums import Jurisdiction
 from server.graphql.errors import UserError, decode_id
 from server.graphql.mutations import mutation_payload
 from server.graphql.nodes import Node, global_id
@@ -20,7 +22,6 @@ from server.graphql.permissions import (
     mutation_needs,
     needs,
 )
-from server.graphql.transfers import Jurisdiction
 from server.services import establishments
 
 
@@ -55,6 +56,19 @@ class Establishment(Node):
             legal_name=row.legal_name,
             country=row.country,
             targets=rules.targets_of(row.targets_text),
+            main=row.main,
+            version=row.version,
+        )
+
+    @classmethod
+    def from_row(cls, row: EstablishmentRow) -> Establishment:
+        return cls(
+            id=global_id("Establishment", row.id),
+            slug=row.slug,
+            name=row.name,
+            legal_name=row.legal_name,
+            country=row.country,
+            targets=list(row.targets),
             main=row.main,
             version=row.version,
         )

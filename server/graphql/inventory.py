@@ -13,10 +13,15 @@ from graphql import GraphQLObjectType, get_argument_values
 from strawberry.types import Info
 
 from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
+from server.db.establishments import EstablishmentRow, main_establishment
 from server.db.models import Recipient as RecipientModel
+from server.db.recipients import parse_certifications
+from server.domain import dpf, regimes
+from server.domain.establishments import exporter_of
 from server.graphql import enums
 from server.graphql.analysis import fields_at
-from server.graphql.context import Context, loaded
+from server.graphql.context import ALL_ESTABLISHMENTS, Context, loaded
+from server.graphql.establishments import Establishment
 from server.graphql.nodes import Node, global_id
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
 
@@ -26,6 +31,18 @@ class Transfer:
     country: str
     mechanism: enums.TransferMechanism
     reference: str | None
+    signed_on: date | None = strawberry.field(
+        description=(
+            "When the safeguard took effect for this transfer (the day it was signed); null when "
+            "not recorded."
+        )
+    )
+    within_adequacy_scope: bool | None = strawberry.field(
+        description=(
+            "For a limited adequacy decision (Canada, Japan, Korea for the EEA): the importer is "
+            "attested to fall within its scope."
+        )
+    )
 
     @classmethod
     def from_row(cls, row: TransferRow) -> Transfer:
@@ -33,6 +50,28 @@ class Transfer:
             country=row.country,
             mechanism=enums.stored(enums.TransferMechanism, row.mechanism),
             reference=row.reference,
+            signed_on=row.signed_on,
+            within_adequacy_scope=row.within_adequacy_scope,
+        )
+
+
+@strawberry.type(
+    description="A recipient's self-certification under a Data Privacy Framework, as the DPF list "
+    "shows it."
+)
+class DpfCertification:
+    framework: enums.DataPrivacyFramework
+    certified_on: date
+    lapsed_on: date | None = strawberry.field(
+        description="The day it lapsed or was withdrawn; null while in force."
+    )
+
+    @classmethod
+    def from_domain(cls, certification: regimes.DpfCertification) -> DpfCertification:
+        return cls(
+            framework=enums.stored(enums.DataPrivacyFramework, certification.framework.value),
+            certified_on=certification.certified_on,
+            lapsed_on=certification.lapsed_on,
         )
 
 
@@ -88,12 +127,23 @@ class Recipient(Node):
     version: int
     created_at: datetime
     updated_at: datetime
-    data_privacy_framework_certified: bool = strawberry.field(
-        description="Certified under the EU-US Data Privacy Framework (and its UK Extension)."
+    corporate_group: str | None = strawberry.field(
+        description=(
+            "The corporate group the recipient belongs to (binding corporate rules hold only "
+            "within one group)."
+        )
+    )
+    international_organisation: bool = strawberry.field(
+        description=(
+            "An international organisation (Art. 4(26)): a transfer to it is restricted wherever "
+            "its seat is."
+        )
     )
     pk: strawberry.Private[int]
     engaged_by_id: strawberry.Private[int | None]
     registered_by: strawberry.Private[str]
+    # Its DPF certifications, oldest first (server/db/recipients.py reads them).
+    certifications: strawberry.Private[list[regimes.DpfCertification]]
     # The request it was read in: its relations load through the request's loaders.
     context: strawberry.Private[Context]
 
@@ -108,15 +158,31 @@ class Recipient(Node):
         values["kind"] = enums.stored(enums.RecipientKind, row["kind"])
         values["role"] = enums.stored(enums.ProcessingRole, row["role"])
         values["status"] = enums.stored(enums.RecipientStatus, row["status"])
-        values["data_privacy_framework_certified"] = row["dpf_certified"]
+        values["certifications"] = row["dpf_certifications"]
         return cls(**values)
 
     @classmethod
     def from_model(cls, model: RecipientModel, context: Context) -> Recipient:
-        return cls.from_row(
-            {column: getattr(model, column) for column in RecipientModel._meta.db_fields},
-            context,
-        )
+        row = {column: getattr(model, column) for column in RecipientModel._meta.db_fields}
+        row["dpf_certifications"] = parse_certifications(row["dpf_certifications"])
+        return cls.from_row(row, context)
+
+    @strawberry.field
+    def dpf_certifications(self) -> list[DpfCertification]:
+        return [DpfCertification.from_domain(c) for c in self.certifications]
+
+    @strawberry.field(
+        description=(
+            "Certified under the EU-US Data Privacy Framework today: an EU_US certification in "
+            "force (from certifiedOn up to, not including, lapsedOn)."
+        ),
+        deprecation_reason=(
+            "Use dpfCertifications: certifications are dated, and the UK Extension is one of "
+            "its own."
+        ),
+    )
+    def data_privacy_framework_certified(self) -> bool:
+        return dpf.eu_us_in_force(self.certifications, self.context.loaders.today)
 
     @staticmethod
     async def load_ahead(
@@ -140,6 +206,11 @@ class Recipient(Node):
             await loader.load_many(pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
             await loaders.subprocessors.load_many(pks)
+        if fields_at(raw.field_nodes, raw.fragments, *path, "disclosures", "exporter"):
+            # What Disclosure.exporter reads: whether its recipient is a subprocessor (these
+            # recipients, by id) and the establishments.
+            await loaders.recipient.load_many(pks)
+            await loaders.establishments.load(ALL_ESTABLISHMENTS)
         if fields_at(raw.field_nodes, raw.fragments, *path, "statusHistory"):
             await loaders.status_history.load_many(pks)
 
@@ -205,9 +276,7 @@ class Recipient(Node):
 _COPIED_COLUMNS = tuple(
     f.name
     for f in dataclasses.fields(Recipient)
-    if f.init
-    and f.name
-    not in {"id", "pk", "kind", "role", "status", "data_privacy_framework_certified", "context"}
+    if f.init and f.name not in {"id", "pk", "kind", "role", "status", "certifications", "context"}
 )
 
 
@@ -277,6 +346,31 @@ class Disclosure(Node):
         row = await info.context.loaders.recipient.load(self.row.recipient_id)
         assert row is not None  # a disclosure's recipient is never deleted
         return Recipient.from_row(row, info.context)
+
+    @strawberry.field(
+        description=(
+            "The establishment the data is disclosed from; null for a subprocessor's disclosure, "
+            "whose data comes from the processor that engaged it."
+        )
+    )
+    def exporter(self, info: Info[Context, None]) -> Establishment | None:
+        """Through the request's loaders: its recipient (batched with every other disclosure's)
+        says whether it is a subprocessor's, and the establishments are read once a request."""
+        loaders = info.context.loaders
+        stored = self.row.exporter_id
+
+        def of_recipient(recipient: dict[str, Any] | None) -> Establishment | None:
+            if recipient is None or recipient["engaged_by_id"] is not None:
+                return None  # a subprocessor's: no establishment to read
+            return loaded(loaders.establishments, ALL_ESTABLISHMENTS, of_establishments)
+
+        def of_establishments(found: dict[int, EstablishmentRow]) -> Establishment | None:
+            main = main_establishment(found)
+            chosen = exporter_of(stored, main.id if main else None, subprocessor=False)
+            row = found.get(chosen) if chosen is not None else None
+            return Establishment.from_row(row) if row is not None else None
+
+        return loaded(loaders.recipient, self.row.recipient_id, of_recipient)
 
     # The parts below are read from the row only when selected; each resolver takes only `self`,
     # so it runs without the cost of a resolver call (server/graphql/execution.py).

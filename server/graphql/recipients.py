@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from server.db import recipients as recipient_rows
 from server.domain import errors as domain_errors
-from server.domain import validation
+from server.domain import regimes, validation
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
@@ -192,6 +192,23 @@ class RecipientPayload:
 
 
 @strawberry.input
+class DpfCertificationInput:
+    framework: enums.DataPrivacyFramework
+    certified_on: date
+    lapsed_on: date | None = None
+
+    def to_domain(self) -> regimes.DpfCertification:
+        return regimes.DpfCertification(
+            regimes.DataPrivacyFramework(self.framework), self.certified_on, self.lapsed_on
+        )
+
+
+DPF_FLAG_DEPRECATION = (
+    "Use dpfCertifications: certifications are dated, and the UK Extension is one of its own."
+)
+
+
+@strawberry.input
 class RegisterRecipientInput:
     name: str
     slug: str | None = None
@@ -214,7 +231,16 @@ class RegisterRecipientInput:
         ),
     )
     disclosures: list[DisclosureInput] | None = strawberry.field(default_factory=list)
-    data_privacy_framework_certified: bool | None = False
+    data_privacy_framework_certified: bool | None = strawberry.field(
+        default=False,
+        description=(
+            "true records an EU_US certification from today; false (the default) changes nothing."
+        ),
+        deprecation_reason=DPF_FLAG_DEPRECATION,
+    )
+    dpf_certifications: list[DpfCertificationInput] | None = None
+    corporate_group: str | None = None
+    international_organisation: bool | None = False
     status_since: datetime | None = strawberry.field(
         default=None,
         description=(
@@ -241,7 +267,20 @@ class UpdateRecipientInput:
     privacy_policy_url: str | None = strawberry.UNSET
     dpa_signed_on: date | None = strawberry.UNSET
     engaged_by: str | None = strawberry.UNSET
-    data_privacy_framework_certified: bool | None = strawberry.UNSET
+    data_privacy_framework_certified: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "true records an EU_US certification from today unless one is in force; false ends "
+            "the EU_US certifications in force today (and the UK Extension ones with them)."
+        ),
+        deprecation_reason=DPF_FLAG_DEPRECATION,
+    )
+    dpf_certifications: list[DpfCertificationInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces the whole list of the recipient's certifications.",
+    )
+    corporate_group: str | None = strawberry.UNSET
+    international_organisation: bool | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -260,6 +299,12 @@ class ChangeRecipientStatusInput:
 
 def _unset(value: object) -> object:
     return UNSET if value is strawberry.UNSET else value
+
+
+def _certifications(
+    given: list[DpfCertificationInput] | None,
+) -> list[regimes.DpfCertification] | None:
+    return None if given is None else [c.to_domain() for c in given]
 
 
 def _recipient(result: RecipientResult, context: Context) -> Recipient:
@@ -292,6 +337,9 @@ class RecipientMutation:
                 status=input.status or enums.RecipientStatus.PROPOSED,
                 disclosures=[disclosure_spec(d) for d in input.disclosures or []],
                 dpf_certified=bool(input.data_privacy_framework_certified),
+                dpf_certifications=_certifications(input.dpf_certifications),
+                corporate_group=input.corporate_group,
+                international_organisation=bool(input.international_organisation),
                 status_since=input.status_since,
             )
             return _recipient(
@@ -326,6 +374,13 @@ class RecipientMutation:
                 dpa_signed_on=_unset(input.dpa_signed_on),
                 engaged_by=_unset(input.engaged_by),
                 dpf_certified=_unset(input.data_privacy_framework_certified),
+                dpf_certifications=(
+                    UNSET
+                    if input.dpf_certifications is strawberry.UNSET
+                    else _certifications(input.dpf_certifications)
+                ),
+                corporate_group=_unset(input.corporate_group),
+                international_organisation=_unset(input.international_organisation),
             )
             return _recipient(
                 await recipient_changes.update_recipient(command, actor=info.context.actor),

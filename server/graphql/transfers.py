@@ -17,12 +17,8 @@ from server.graphql.inventory import Disclosure, Recipient, Transfer
 from server.graphql.permissions import CanReadInventory, needs
 from server.services import transfers as transfer_service
 
-# Registered in place, like the enums in server.graphql.enums, so mypy reads the name as a type.
-Jurisdiction = regimes.Jurisdiction
-strawberry.enum(
-    Jurisdiction,
-    description="A data-protection regime with transfer rules: GDPR (EEA) or UK GDPR (UK).",
-)
+# Registered in server.graphql.enums, which server.graphql.establishments reads it from too.
+Jurisdiction = enums.Jurisdiction
 RegimeTrigger = transfers.RegimeTrigger
 strawberry.enum(
     RegimeTrigger, description="Why a data-protection regime applies to a flow of a person's data."

@@ -32,13 +32,16 @@ RECIPIENT_UNAUDITED = frozenset(
         "version",  # moves on with every event
         "created_at",  # the registration event's at
         "updated_at",  # the latest event's at
+        # The deprecated summary of dpf_certifications as written that day: the certifications
+        # are audited themselves (as dpfCertifications), and the summary follows from them.
+        "dpf_certified",
     }
 )
 # Where the API's name for a recipient column is not the column's name in camelCase.
-RECIPIENT_API_NAMES = {
-    "engaged_by_id": "engagedBy",
-    "dpf_certified": "dataPrivacyFrameworkCertified",
-}
+RECIPIENT_API_NAMES = {"engaged_by_id": "engagedBy"}
+# A transfer's terms recorded only when given: events written before they existed hold a
+# transfer's country, mechanism and reference, and one that gives neither still reads so.
+TRANSFER_TERMS_WHEN_GIVEN = frozenset({"signed_on", "within_adequacy_scope"})
 
 
 def camel_case(name: str) -> str:
@@ -68,9 +71,12 @@ def recipient_snapshot(recipient: Recipient) -> dict[str, Any]:
     }
 
 
-def disclosure_snapshot(terms: DisclosureSpec, effective_from: date) -> dict[str, Any]:
-    """The terms as given, each list of taxonomy keys without repeats (as they are written), and
-    the day the disclosure takes effect (today, when the terms do not say)."""
+def disclosure_snapshot(
+    terms: DisclosureSpec, effective_from: date, exporter: str | None = None
+) -> dict[str, Any]:
+    """The terms as given, each list of taxonomy keys without repeats (as they are written), the
+    day the disclosure takes effect (today, when the terms do not say), and the slug of the
+    establishment it was recorded as coming from (the main one, when the terms name none)."""
     snapshot: dict[str, Any] = {}
     for term in dataclasses.fields(terms):
         value = getattr(terms, term.name)
@@ -78,7 +84,16 @@ def disclosure_snapshot(terms: DisclosureSpec, effective_from: date) -> dict[str
             if all(isinstance(item, str) for item in value):
                 value = validation.distinct(value)
             else:
-                value = [dataclasses.asdict(item) for item in value]
+                value = [_item(dataclasses.asdict(item)) for item in value]
         snapshot[camel_case(term.name)] = value
     snapshot["effectiveFrom"] = effective_from
+    snapshot["exporter"] = exporter
     return snapshot
+
+
+def _item(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        camel_case(name): value
+        for name, value in fields.items()
+        if value is not None or name not in TRANSFER_TERMS_WHEN_GIVEN
+    }

@@ -10,6 +10,7 @@ from typing import Any
 
 from server.domain.disclosure_terms import DisclosureSpec
 from server.domain.enums import ProcessingRole, RecipientKind, RecipientStatus
+from server.domain.regimes import DpfCertification
 
 UNSET: Any = object()
 
@@ -30,7 +31,12 @@ class RegisterRecipient:
     engaged_by: str | None = None
     status: RecipientStatus = RecipientStatus.PROPOSED
     disclosures: list[DisclosureSpec] = field(default_factory=list)
+    # The deprecated flag (server/domain/dpf.py): true records an EU-US certification from today.
     dpf_certified: bool = False
+    # None: not given (no certification, unless the flag records one).
+    dpf_certifications: list[DpfCertification] | None = None
+    corporate_group: str | None = None
+    international_organisation: bool = False
     # Imports only: when the recipient took its status (defaults to now).
     status_since: datetime | None = None
 
@@ -52,7 +58,11 @@ class UpdateRecipient:
     privacy_policy_url: Any = UNSET
     dpa_signed_on: Any = UNSET
     engaged_by: Any = UNSET
+    # The deprecated flag (server/domain/dpf.py), or the whole list of certifications.
     dpf_certified: Any = UNSET
+    dpf_certifications: Any = UNSET
+    corporate_group: Any = UNSET
+    international_organisation: Any = UNSET
 
 
 @dataclass

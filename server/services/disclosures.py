@@ -3,14 +3,18 @@ so each moves the recipient's version on."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server.db.disclosure_writes import insert_disclosure
-from server.db.models import Disclosure
+from server.db.models import Disclosure, Establishment
 from server.domain import access, validation
+from server.domain import establishments as establishment_rules
 from server.domain.access import Role
 from server.domain.disclosure_terms import (
     DISCLOSURES_PER_RECIPIENT_MAX,
@@ -28,12 +32,83 @@ from server.services.recipient_versions import bump_version, locked_recipient
 from server.services.results import DisclosureResult
 
 
+@dataclass(frozen=True)
+class Exporter:
+    """The establishment a disclosure is recorded as coming from."""
+
+    id: int
+    slug: str
+
+
+async def exporters_for(
+    conn: BaseDBAsyncClient,
+    errors: ErrorCollector,
+    paths: Sequence[list[str]],
+    specs: Sequence[DisclosureSpec],
+    *,
+    subprocessor: bool,
+) -> list[Exporter | None]:
+    """Each disclosure's exporter (server/domain/establishments.py: exporter_of), after recording
+    at its `exporter` field what is wrong with the one it names: an unknown slug, or any for a
+    subprocessor. One statement for every disclosure of a request, none when none needs one."""
+    named = sorted(
+        {
+            s.exporter
+            for s in specs
+            if s.exporter is not None and not validation.slug_error(s.exporter)
+        }
+    )
+    wanted = [Q(slug__in=named)] if named and not subprocessor else []
+    if not subprocessor and any(s.exporter is None for s in specs):
+        wanted.append(Q(main=True))
+    by_slug: dict[str, Exporter] = {}
+    main: int | None = None
+    if wanted:
+        for eid, slug, is_main in (
+            await Establishment.filter(Q(*wanted, join_type=Q.OR))
+            .using_db(conn)
+            .values_list("id", "slug", "main")
+        ):
+            by_slug[slug] = Exporter(eid, slug)
+            main = eid if is_main else main
+    by_id = {e.id: e for e in by_slug.values()}
+    out: list[Exporter | None] = []
+    for path, spec in zip(paths, specs, strict=True):
+        given = None
+        if problem := establishment_rules.exporter_error(
+            named=spec.exporter is not None, subprocessor=subprocessor
+        ):
+            errors.add([*path, "exporter"], problem)
+        elif spec.exporter is not None:
+            given = by_slug.get(spec.exporter)
+            if given is None:
+                errors.add(
+                    [*path, "exporter"],
+                    f'No establishment with slug "{spec.exporter[:100]}".',
+                    UserErrorCode.NOT_FOUND,
+                )
+        chosen = establishment_rules.exporter_of(
+            given.id if given else None, main, subprocessor=subprocessor
+        )
+        out.append(by_id.get(chosen) if chosen is not None else None)
+    return out
+
+
 async def record_disclosure(
-    conn: BaseDBAsyncClient, recipient_id: int, spec: DisclosureSpec, *, at: datetime, actor: str
+    conn: BaseDBAsyncClient,
+    recipient_id: int,
+    spec: DisclosureSpec,
+    *,
+    at: datetime,
+    actor: str,
+    exporter: Exporter | None = None,
 ) -> Disclosure:
     """Write a checked disclosure with its read model, and its audit event, in `conn`'s
-    transaction: registration and addDisclosure record a disclosure the same way."""
-    disclosure = await insert_disclosure(conn, recipient_id, spec, at)
+    transaction: registration and addDisclosure record a disclosure the same way. `exporter`
+    comes from `exporters_for`."""
+    disclosure = await insert_disclosure(
+        conn, recipient_id, spec, at, exporter.id if exporter else None
+    )
     await audit.record(
         connection=conn,
         at=at,
@@ -42,7 +117,12 @@ async def record_disclosure(
         entity_type="Disclosure",
         entity_id=disclosure.id,
         recipient_id=recipient_id,
-        changes=audit.diff({}, disclosure_snapshot(spec, disclosure.effective_from)),
+        changes=audit.diff(
+            {},
+            disclosure_snapshot(
+                spec, disclosure.effective_from, exporter.slug if exporter else None
+            ),
+        ),
     )
     return disclosure
 
@@ -52,14 +132,22 @@ async def add_disclosure(
 ) -> DisclosureResult:
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
-    check_disclosure(errors, ["input", "disclosure"], command.disclosure, taxonomy)
-    errors.raise_if_any()
+    path = ["input", "disclosure"]
+    check_disclosure(errors, path, command.disclosure, taxonomy)
     async with in_transaction() as conn:
         recipient = await locked_recipient(conn, command.recipient_id)
         if recipient is None:
-            raise UserErrors(
-                [UserError(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)]
-            )
+            errors.add(["input", "recipientId"], "No such recipient.", UserErrorCode.NOT_FOUND)
+            errors.raise_if_any()
+        assert recipient is not None
+        [exporter] = await exporters_for(
+            conn,
+            errors,
+            [path],
+            [command.disclosure],
+            subprocessor=recipient.engaged_by_id is not None,
+        )
+        errors.raise_if_any()
         held = (
             await Disclosure.filter(recipient_id=recipient.id, effective_to=None)
             .using_db(conn)
@@ -72,7 +160,7 @@ async def add_disclosure(
         at = clock.now()
         await bump_version(conn, recipient, at)
         disclosure = await record_disclosure(
-            conn, recipient.id, command.disclosure, at=at, actor=actor
+            conn, recipient.id, command.disclosure, at=at, actor=actor, exporter=exporter
         )
     return DisclosureResult(disclosure)
 

@@ -13,7 +13,8 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from server.db.config import tortoise_config
-from server.db.models import DataSubject, Disclosure, Recipient
+from server.db.models import DataSubject, Disclosure, Establishment, Recipient
+from server.domain import establishments as establishment_rules
 from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
     DisclosureFrequency,
@@ -26,9 +27,11 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
+from server.domain.regimes import DataPrivacyFramework, DpfCertification, Jurisdiction
 from server.services import (
     disclosure_events,
     disclosures,
+    establishments,
     recipient_changes,
     registration,
     subjects,
@@ -38,12 +41,14 @@ from server.services.commands import ChangeStatus, EndDisclosure, RegisterRecipi
 ACTOR = "fixtures"
 RECIPIENT_KEYS = {
     "slug", "name", "legal_name", "description", "kind", "role", "country", "services",
-    "website", "privacy_policy_url", "dpa_signed_on", "dpf_certified", "engaged_by", "status",
-    "status_since", "status_history", "disclosures",
+    "website", "privacy_policy_url", "dpa_signed_on", "dpf_certified", "dpf_certifications",
+    "corporate_group", "international_organisation", "engaged_by", "status", "status_since",
+    "status_history", "disclosures",
 }  # fmt: skip
 DISCLOSURE_KEYS = {
     "data_categories", "subject_types", "purposes", "legal_basis", "ground", "retention",
     "effective_from", "effective_to", "transfers", "frequency", "special_category_condition",
+    "exporter",
 }  # fmt: skip
 SUBJECT_KEYS = {
     "external_ref", "subject_type", "country", "data_categories", "consents", "valid_from",
@@ -51,10 +56,12 @@ SUBJECT_KEYS = {
 }  # fmt: skip
 VERSION_KEYS = {"valid_from", "subject_type", "country", "data_categories"}
 EVENT_KEYS = {"recipient", "occurred_at", "reference", "note"}
-TRANSFER_KEYS = {"country", "mechanism", "reference"}
+TRANSFER_KEYS = {"country", "mechanism", "reference", "signed_on", "within_adequacy_scope"}
+CERTIFICATION_KEYS = {"framework", "certified_on", "lapsed_on"}
+ESTABLISHMENT_KEYS = {"slug", "name", "legal_name", "country", "targets", "main"}
 HISTORY_KEYS = {"status", "at", "note"}
 CONSENT_KEYS = {"purpose", "granted", "decided_at", "explicit", "recorded_at"}
-DOCUMENT_KEYS = {"recipients", "data_subjects"}
+DOCUMENT_KEYS = {"establishments", "recipients", "data_subjects"}
 
 
 class FixtureError(ValueError):
@@ -75,19 +82,27 @@ def _bool(value: Any, what: str) -> bool:
     return value
 
 
+def _optional_bool(value: Any, what: str) -> bool | None:
+    return None if value is None else _bool(value, what)
+
+
 @dataclass
 class LoadReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    establishments_created: list[str] = field(default_factory=list)
+    establishments_skipped: list[str] = field(default_factory=list)
     subjects_created: list[str] = field(default_factory=list)
     subjects_skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
-            f"Recipients created: {len(self.created)}; already present: {len(self.skipped)}; "
-            f"data subjects created: {len(self.subjects_created)}; already present: "
-            f"{len(self.subjects_skipped)}; errors: {len(self.errors)}."
+            f"Establishments created: {len(self.establishments_created)}; already present: "
+            f"{len(self.establishments_skipped)}; recipients created: {len(self.created)}; "
+            f"already present: {len(self.skipped)}; data subjects created: "
+            f"{len(self.subjects_created)}; already present: {len(self.subjects_skipped)}; "
+            f"errors: {len(self.errors)}."
         ]
         lines += [f"  error: {e}" for e in self.errors]
         return "\n".join(lines)
@@ -125,6 +140,10 @@ def _disclosure(raw: dict[str, Any]) -> DisclosureSpec:
                 country=str(t["country"]),
                 mechanism=TransferMechanism(t["mechanism"]),
                 reference=t.get("reference"),
+                signed_on=_date(t.get("signed_on")),
+                within_adequacy_scope=_optional_bool(
+                    t.get("within_adequacy_scope"), "transfer within_adequacy_scope"
+                ),
             )
             for t in raw.get("transfers") or []
         ],
@@ -135,7 +154,26 @@ def _disclosure(raw: dict[str, Any]) -> DisclosureSpec:
             if raw.get("special_category_condition")
             else None
         ),
+        exporter=raw.get("exporter"),
     )
+
+
+def _certifications(raw: Any, slug: str) -> list[DpfCertification] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise FixtureError(f"recipient {slug} dpf_certifications must be a list")
+    out = []
+    for i, item in enumerate(raw):
+        _check_keys(item, CERTIFICATION_KEYS, f"recipient {slug} dpf_certification {i}")
+        certified_on = _date(item["certified_on"])
+        assert certified_on is not None
+        out.append(
+            DpfCertification(
+                DataPrivacyFramework(item["framework"]), certified_on, _date(item.get("lapsed_on"))
+            )
+        )
+    return out
 
 
 def read_documents(path: Path) -> list[dict[str, Any]]:
@@ -191,6 +229,12 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
         status_since=_datetime(first["at"]) if first.get("at") else None,
         disclosures=[_disclosure(d) for d in raw.get("disclosures") or []],
         dpf_certified=_bool(raw.get("dpf_certified", False), f"recipient {slug} dpf_certified"),
+        dpf_certifications=_certifications(raw.get("dpf_certifications"), slug),
+        corporate_group=raw.get("corporate_group"),
+        international_organisation=_bool(
+            raw.get("international_organisation", False),
+            f"recipient {slug} international_organisation",
+        ),
     )
     # A trusted import (role=None): fixtures may start at any status and replay their history.
     result = await registration.register_recipient(command, actor=ACTOR, role=None)
@@ -217,6 +261,32 @@ async def _register_with_history(raw: dict[str, Any], history: list[dict[str, An
                     actor=ACTOR,
                     role=None,
                 )
+
+
+async def _load_establishment(raw: Any, report: LoadReport) -> None:
+    """One establishment, through the service (a slug already present is left as it is)."""
+    _check_keys(raw, ESTABLISHMENT_KEYS, "an establishment")
+    slug = str(raw["slug"])
+    if await Establishment.exists(slug=slug):
+        report.establishments_skipped.append(slug)
+        return
+    targets = raw.get("targets") or []
+    if not isinstance(targets, list):
+        raise FixtureError(f"establishment {slug} targets must be a list")
+    await establishments.register_establishment(
+        establishments.RegisterEstablishment(
+            establishment_rules.EstablishmentTerms(
+                name=str(raw["name"]),
+                legal_name=raw.get("legal_name"),
+                country=str(raw["country"]),
+                targets=[Jurisdiction(t) for t in targets],
+                main=_bool(raw.get("main", False), f"establishment {slug} main"),
+            ),
+            slug=slug,
+        ),
+        actor=ACTOR,
+    )
+    report.establishments_created.append(slug)
 
 
 async def _load_subject(raw: dict[str, Any], report: LoadReport) -> None:
@@ -304,10 +374,22 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
         if not isinstance(document, dict) or set(document) - DOCUMENT_KEYS:
             unknown = sorted(set(document) - DOCUMENT_KEYS) if isinstance(document, dict) else []
             report.errors.append(
-                "a fixture file must be a mapping with only recipients and data_subjects"
+                "a fixture file must be a mapping with only establishments, recipients and "
+                "data_subjects"
                 + (f"; unknown keys: {', '.join(map(str, unknown))}" if unknown else "")
             )
     documents = [d for d in documents if isinstance(d, dict)]
+    # Establishments first: a disclosure names its exporter by slug, or takes the main one.
+    for document in documents:
+        for raw in document.get("establishments") or []:
+            try:
+                await _load_establishment(raw, report)
+            except UserErrors as exc:
+                report.errors.append(f"establishment {raw.get('slug')}: {exc}")
+            except FixtureError as exc:
+                report.errors.append(str(exc))
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                report.errors.append(f"establishment: malformed fixture ({exc!r})")
     for document in documents:
         pending.extend(document.get("recipients") or [])
     existing = set(await Recipient.all().values_list("slug", flat=True))

@@ -10,7 +10,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.models import Recipient, StatusChange
-from server.domain import access, lifecycle, recipient_details, subprocessors, validation
+from server.db.recipients import parse_certifications, stored_certifications
+from server.domain import access, dpf, lifecycle, recipient_details, subprocessors, validation
 from server.domain.access import Role
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
@@ -40,6 +41,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         website=_given(command.website),
         privacy_policy_url=_given(command.privacy_policy_url),
         dpa_signed_on=_given(command.dpa_signed_on),
+        corporate_group=_given(command.corporate_group),
     )
     recipient_details.check_not_cleared(
         errors,
@@ -51,8 +53,16 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
             "country": command.country,
             "services": command.services,
             "dataPrivacyFrameworkCertified": command.dpf_certified,
+            "dpfCertifications": command.dpf_certifications,
+            "internationalOrganisation": command.international_organisation,
         },
     )
+    if command.dpf_certifications not in (UNSET, None):
+        dpf.check_given(errors, ["input", "dpfCertifications"], command.dpf_certifications)
+    if problem := dpf.flag_conflict_error(
+        command.dpf_certified not in (UNSET, None), command.dpf_certifications is not UNSET
+    ):
+        errors.add(["input", "dataPrivacyFrameworkCertified"], problem)
 
     async with in_transaction() as conn:
         recipient = await Recipient.get_or_none(id=command.recipient_id, using_db=conn)
@@ -89,6 +99,16 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         )
         if problem := subprocessors.engaging_role_error(role, has_subprocessors=has_subprocessors):
             errors.add(["input", "role"], problem)
+        today = clock.today()
+        certifications = None
+        if command.dpf_certifications not in (UNSET, None):
+            certifications = list(command.dpf_certifications)
+        elif command.dpf_certified not in (UNSET, None) and not errors:
+            certifications = dpf.with_flag(
+                parse_certifications(recipient.dpf_certifications), command.dpf_certified, today
+            )
+            if problem := dpf.flag_result_error(certifications):
+                errors.add(["input", "dataPrivacyFrameworkCertified"], problem)
         errors.raise_if_any()
 
         changes: dict[str, Any] = {}
@@ -111,8 +131,13 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
                 if attr == "services":
                     value = validation.distinct(value)
                 changes[attr] = value
-        if command.dpf_certified is not UNSET:
-            changes["dpf_certified"] = command.dpf_certified
+        if command.corporate_group is not UNSET:
+            changes["corporate_group"] = recipient_details.corporate_group(command.corporate_group)
+        if command.international_organisation is not UNSET:
+            changes["international_organisation"] = command.international_organisation
+        if certifications is not None:
+            changes["dpf_certifications"] = stored_certifications(certifications)
+            changes["dpf_certified"] = dpf.eu_us_in_force(certifications, today)
         changes["engaged_by_id"] = engaged_by_id
         if "name" in changes:
             changes["sort_name"] = changes["name"].casefold()

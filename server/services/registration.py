@@ -7,7 +7,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server.db.models import Recipient, StatusChange
-from server.domain import access, recipient_details, subprocessors, validation
+from server.db.recipients import stored_certifications
+from server.domain import access, dpf, recipient_details, subprocessors, validation
 from server.domain.access import Role
 from server.domain.disclosure_terms import (
     DISCLOSURES_PER_REQUEST_MAX,
@@ -20,7 +21,7 @@ from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, clock
 from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import RegisterRecipient
-from server.services.disclosures import record_disclosure
+from server.services.disclosures import exporters_for, record_disclosure
 from server.services.engagement import check_engaged_by
 from server.services.results import RecipientResult
 
@@ -45,7 +46,15 @@ async def register_recipient(
         website=command.website,
         privacy_policy_url=command.privacy_policy_url,
         dpa_signed_on=command.dpa_signed_on,
+        corporate_group=command.corporate_group,
     )
+    if command.dpf_certifications is not None:
+        dpf.check_given(errors, ["input", "dpfCertifications"], command.dpf_certifications)
+    # The registration default (false) changes nothing: only true can conflict with the list.
+    if problem := dpf.flag_conflict_error(
+        command.dpf_certified, command.dpf_certifications is not None
+    ):
+        errors.add(["input", "dataPrivacyFrameworkCertified"], problem)
     slug = recipient_details.registration_slug(command.name, command.slug)
     if problem := recipient_details.registration_slug_error(command.slug, slug):
         errors.add(["input", "slug"], problem)
@@ -61,6 +70,9 @@ async def register_recipient(
         for i, spec in enumerate(command.disclosures):
             check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
     at = clock.now()
+    certifications = list(command.dpf_certifications or [])
+    if command.dpf_certified and command.dpf_certifications is None:
+        certifications = dpf.certified(certifications, at.date())
     status_since = None
     if command.status_since is not None:
         if role is not None and (
@@ -86,6 +98,13 @@ async def register_recipient(
             and await Recipient.filter(slug=slug).using_db(conn).exists()
         ):
             errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
+        exporters = await exporters_for(
+            conn,
+            errors,
+            [["input", "disclosures", str(i)] for i in range(len(command.disclosures))],
+            command.disclosures,
+            subprocessor=command.engaged_by is not None,
+        )
         errors.raise_if_any()
         try:
             recipient = await Recipient.create(
@@ -104,7 +123,10 @@ async def register_recipient(
                 privacy_policy_url=command.privacy_policy_url,
                 dpa_signed_on=command.dpa_signed_on,
                 engaged_by_id=engaged_by_id,
-                dpf_certified=command.dpf_certified,
+                dpf_certified=dpf.eu_us_in_force(certifications, at.date()),
+                dpf_certifications=stored_certifications(certifications),
+                corporate_group=recipient_details.corporate_group(command.corporate_group),
+                international_organisation=command.international_organisation,
                 registered_by=actor,
                 version=1,
                 created_at=at,
@@ -135,6 +157,6 @@ async def register_recipient(
             recipient_id=recipient.id,
             changes=audit.diff({}, recipient_snapshot(recipient)),
         )
-        for spec in command.disclosures:
-            await record_disclosure(conn, recipient.id, spec, at=at, actor=actor)
+        for spec, exporter in zip(command.disclosures, exporters, strict=True):
+            await record_disclosure(conn, recipient.id, spec, at=at, actor=actor, exporter=exporter)
     return RecipientResult(recipient)

@@ -285,6 +285,7 @@ async def who_receives_report(
             assessments = (
                 transfers.assess_flow(flow, day, country, consented) if flow is not None else []
             )
+            places: list[tuple[str, str | None]]
             if flow is None:
                 places = [(recipient["country"], None)]
             else:

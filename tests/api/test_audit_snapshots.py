@@ -43,7 +43,13 @@ async def test_registration_records_every_detail(client: httpx.AsyncClient) -> N
         website="https://acme-mail.example",
         privacyPolicyUrl="https://acme-mail.example/privacy",
         dpaSignedOn="2024-05-01",
-        dataPrivacyFrameworkCertified=True,
+        dpfCertifications=[
+            {"framework": "UK_EXTENSION", "certifiedOn": "2024-02-01"},
+            {"framework": "EU_US", "certifiedOn": "2024-01-15", "lapsedOn": "2026-01-15"},
+            {"framework": "EU_US", "certifiedOn": "2026-01-15"},
+        ],
+        corporateGroup="  Acme Group  ",
+        internationalOrganisation=False,
     )
     engager = await Recipient.get(slug="acme-cloud")
     assert await changes(client, "acme-mail") == [
@@ -63,7 +69,25 @@ async def test_registration_records_every_detail(client: httpx.AsyncClient) -> N
                 "privacyPolicyUrl": [None, "https://acme-mail.example/privacy"],
                 "dpaSignedOn": [None, "2024-05-01"],
                 "engagedBy": [None, engager.id],
-                "dataPrivacyFrameworkCertified": [None, True],
+                # Oldest first, whatever order they were given in.
+                "dpfCertifications": [
+                    None,
+                    [
+                        {
+                            "framework": "EU_US",
+                            "certifiedOn": "2024-01-15",
+                            "lapsedOn": "2026-01-15",
+                        },
+                        {
+                            "framework": "UK_EXTENSION",
+                            "certifiedOn": "2024-02-01",
+                            "lapsedOn": None,
+                        },
+                        {"framework": "EU_US", "certifiedOn": "2026-01-15", "lapsedOn": None},
+                    ],
+                ],
+                "corporateGroup": [None, "Acme Group"],
+                "internationalOrganisation": [None, False],
             },
         )
     ]
@@ -82,7 +106,8 @@ async def test_registration_leaves_out_what_was_not_given(client: httpx.AsyncCli
                 "status": [None, "PROPOSED"],
                 "country": [None, "US"],
                 "services": [None, []],
-                "dataPrivacyFrameworkCertified": [None, False],
+                "dpfCertifications": [None, []],
+                "internationalOrganisation": [None, False],
             },
         )
     ]
@@ -200,7 +225,9 @@ async def test_the_recipient_snapshot_follows_the_model(db: str) -> None:
         "website",
         "privacyPolicyUrl",
         "dpaSignedOn",
-        "dataPrivacyFrameworkCertified",
+        "dpfCertifications",
+        "corporateGroup",
+        "internationalOrganisation",
         "engagedBy",
     ]
 
@@ -214,6 +241,7 @@ async def test_every_disclosure_column_is_a_term_or_accounted_for(db: str) -> No
         "created_at",  # the event's at
         "effective_to",  # written by endDisclosure, which audits it
         "ended_recorded_at",  # the endDisclosure event's at
+        "exporter_id",  # the `exporter` term, as the establishment it resolved to
         # The read model of the link tables, written from the key lists and transfers.
         "categories_text",
         "subject_types_text",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.domain.enums import (
@@ -14,7 +15,11 @@ from server.domain.enums import (
     RecipientKind,
     TransferMechanism,
 )
+from server.domain.establishments import EstablishmentTerms
+from server.domain.regimes import Jurisdiction
+from server.graphql import execution
 from server.services.commands import RegisterRecipient
+from server.services.establishments import RegisterEstablishment, register_establishment
 from server.services.registration import register_recipient
 from tests.conftest import QueryCounter, gql
 
@@ -199,3 +204,48 @@ async def test_a_page_reads_its_status_histories_in_one_statement(
         assert all(n["statusHistory"] == [{"status": "PROPOSED", "actor": "test"}] for n in nodes)
         reads.append([s for s in sql_counter.statements if "status_change" in s])
     assert [len(r) for r in reads] == [1, 1], reads
+
+
+async def test_a_pages_exporters_cost_two_statements_however_many_recipients(
+    client: httpx.AsyncClient, sql_counter: QueryCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disclosure.exporter answers through the request's loaders, loaded ahead for the page: the
+    disclosures' recipients in one batch (a subprocessor's disclosure has no exporter) and the
+    establishments read once, for 10 recipients or 100, whether stored, defaulted or none."""
+    await add_pairs(0, 2)  # recorded before any establishment: read as the current main one
+    for name, country in (("MPN Technologies LLC", "US"), ("MPN Technologies Limited", "GB")):
+        await register_establishment(
+            RegisterEstablishment(
+                EstablishmentTerms(name=name, country=country, targets=[Jurisdiction.EEA])
+            ),
+            actor="test",
+        )
+    await add_pairs(2, 5)
+    # However the answer is cut into turns on the event loop (a slow machine's): nothing is
+    # loaded during execution, so no batch is cut in two.
+    monkeypatch.setattr(execution, "FIRST_TURN_SECONDS", 0.0)
+    monkeypatch.setattr(execution, "TURN_SECONDS", 0.0)
+    query = (
+        "{ recipients(first: 100) { edges { node { name disclosures { exporter { slug } } } } } }"
+    )
+    await gql(client, query)  # the key's last use, the counts: not counted
+    counted = []
+    for start, stop in ((5, 5), (5, 50)):
+        await add_pairs(start, stop)
+        sql_counter.statements.clear()
+        body = await gql(client, query)
+        assert "errors" not in body, body
+        nodes = [edge["node"] for edge in body["data"]["recipients"]["edges"]]
+        assert len(nodes) == 2 * stop
+        for node in nodes:
+            expected = None if node["name"].startswith("Sub") else {"slug": "mpn-technologies-llc"}
+            assert [d["exporter"] for d in node["disclosures"]] == [expected] * 2, node
+        counted.append(list(sql_counter.statements))
+    small, large = counted
+    assert len(large) == len(small), (small, large)
+    assert [s for s in large if "FROM establishment" in s] == [
+        s for s in small if "FROM establishment" in s
+    ]
+    assert len([s for s in large if "FROM establishment" in s]) == 1, large
+    # The page itself, then its disclosures' recipients by id in one batch.
+    assert len([s for s in large if "FROM recipient r WHERE r.id" in s]) == 1, large

@@ -81,7 +81,16 @@ FRAGMENTS = {
     "control": "bell\x07escape\x1b[31m",
 }
 # Free-text fields: an SQL or script fragment is a legitimate value there and must be kept.
-FREE_TEXT = {"name", "legalName", "description", "note", "retention", "reference", "externalRef"}
+FREE_TEXT = {
+    "name",
+    "legalName",
+    "description",
+    "note",
+    "retention",
+    "reference",
+    "externalRef",
+    "corporateGroup",
+}
 CONTROL_FREE = {"control"}  # values some free-text fields refuse (names, retention)
 # Mutations whose success leaves World.target as it was (others get a fresh target after).
 LEAVE_THE_TARGET = {"registerRecipient", "addDisclosure", "upsertDataSubject", "recordConsent"}
@@ -277,6 +286,7 @@ class World:
             "reference": "SCC module 2",
         }
         disclosure = disclosure_input(effectiveFrom="2024-01-01", transfers=[transfer])
+        certifications = [{"framework": "EU_US", "certifiedOn": "2024-01-01"}]
         if mutation == "registerRecipient":
             return recipient_input(
                 name=f"Beta Mail {n}",
@@ -286,9 +296,14 @@ class World:
                 privacyPolicyUrl="https://beta-mail.example/privacy",
                 dpaSignedOn="2024-01-01",
                 disclosures=[disclosure],
+                dpfCertifications=certifications,
             )
         if mutation == "updateRecipient":
-            return {"id": target["id"], "expectedVersion": target["version"]}
+            return {
+                "id": target["id"],
+                "expectedVersion": target["version"],
+                "dpfCertifications": certifications,
+            }
         if mutation == "changeRecipientStatus":
             return {"id": target["id"], "status": "UNDER_REVIEW", "note": "Ready for review."}
         if mutation == "addDisclosure":

@@ -91,7 +91,48 @@ def test_a_disclosure_snapshot_is_its_terms_as_given() -> None:
         "effectiveFrom": date(2025, 3, 1),
         "frequency": DisclosureFrequency.CONTINUOUS,
         "specialCategoryCondition": None,
+        "exporter": None,
     }
+
+
+def test_a_transfer_records_its_signing_day_and_scope_only_when_given() -> None:
+    """Events written before part 5 hold a transfer's country, mechanism and reference; one
+    that gives no signing day or scope reads the same, one that does records them."""
+    spec = terms(
+        transfers=[
+            TransferSpec(
+                "US",
+                TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES,
+                None,
+                signed_on=date(2024, 5, 2),
+                within_adequacy_scope=False,
+            ),
+            TransferSpec("JP", TransferMechanism.ADEQUACY_DECISION, within_adequacy_scope=True),
+        ]
+    )
+    assert disclosure_snapshot(spec, date(2025, 3, 1))["transfers"] == [
+        {
+            "country": "US",
+            "mechanism": TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES,
+            "reference": None,
+            "signedOn": date(2024, 5, 2),
+            "withinAdequacyScope": False,
+        },
+        {
+            "country": "JP",
+            "mechanism": TransferMechanism.ADEQUACY_DECISION,
+            "reference": None,
+            "withinAdequacyScope": True,
+        },
+    ]
+
+
+def test_the_exporter_recorded_is_the_establishment_resolved() -> None:
+    """The terms name a slug or none; the snapshot records the establishment the disclosure was
+    recorded as coming from (the main one when none was named)."""
+    assert disclosure_snapshot(terms(), date(2025, 3, 1), "mpnt-us")["exporter"] == "mpnt-us"
+    named = terms(exporter="mpnt-uk")
+    assert disclosure_snapshot(named, date(2025, 3, 1), "mpnt-uk")["exporter"] == "mpnt-uk"
 
 
 def test_effective_from_is_the_day_recorded() -> None:

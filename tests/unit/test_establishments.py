@@ -64,3 +64,31 @@ def test_slug_from_the_name_or_given() -> None:
     assert errors.errors == []
     rules.new_slug(errors, PATH, "Lumora", "Not A Slug")
     assert [e.field for e in errors.errors] == [["input", "slug"]]
+
+
+# (case, the establishment named or recorded, the main one, a subprocessor's, the exporter)
+EXPORTERS = [
+    ("named", 2, 1, False, 2),
+    ("none named: the main one", None, 1, False, 1),
+    ("none named and none exist", None, None, False, None),
+    ("a subprocessor's, none named", None, 1, True, None),
+    ("a subprocessor's, one recorded (it was engaged later)", 2, 1, True, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "given", "main", "subprocessor", "exporter"), EXPORTERS)
+def test_a_disclosures_exporter(
+    case: str, given: int | None, main: int | None, subprocessor: bool, exporter: int | None
+) -> None:
+    assert rules.exporter_of(given, main, subprocessor=subprocessor) == exporter, case
+
+
+@pytest.mark.parametrize(
+    ("named", "subprocessor", "refused"),
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, False)],
+)
+def test_a_subprocessors_disclosure_names_no_exporter(
+    named: bool, subprocessor: bool, refused: bool
+) -> None:
+    problem = rules.exporter_error(named=named, subprocessor=subprocessor)
+    assert (problem is not None) is refused
