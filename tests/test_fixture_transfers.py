@@ -114,17 +114,19 @@ async def test_fixture_eea_visitor_sees_lawful_transfers_and_a_gap(db: str) -> N
     assert found[("quokka-metrics", "EEA", "AU", "ADEQUACY_DECISION")][:2] == (
         False, Basis.MISSING,
     )  # fmt: skip
-    assert not [key for key in found if key[1] == "UK"]
 
 
 async def test_fixture_one_flow_judged_under_both_regimes(db: str) -> None:
-    """Sentinel Finch on EU SCCs alone: lawful for an EEA visitor, a gap for a UK user."""
+    """Sentinel Finch, exported by the UK company on EU SCCs alone: for an EEA visitor GDPR
+    (the UK company targets the EEA) accepts the SCCs, and UK GDPR (the exporter's) does not."""
     await loaded()
-    key = ("sentinel-finch", "{}", "US", "STANDARD_CONTRACTUAL_CLAUSES")
-    eea = (key[0], "EEA", *key[2:])
-    uk = (key[0], "UK", *key[2:])
-    assert (await assessed("visitor-de-lena"))[eea][:2] == (True, Basis.SAFEGUARD)
-    assert (await assessed("user-uk-priya"))[uk][:2] == (False, Basis.MISSING)
+    found = await assessed("visitor-de-lena")
+    assert found[("sentinel-finch", "EEA", "US", "STANDARD_CONTRACTUAL_CLAUSES")] == (
+        True, Basis.SAFEGUARD, RegimeTrigger.SUBJECT_TARGETED,
+    )  # fmt: skip
+    assert found[("sentinel-finch", "UK", "US", "STANDARD_CONTRACTUAL_CLAUSES")] == (
+        False, Basis.MISSING, RegimeTrigger.EXPORTER_ESTABLISHED,
+    )  # fmt: skip
 
 
 async def test_fixture_onward_transfer(db: str) -> None:

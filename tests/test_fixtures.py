@@ -214,10 +214,14 @@ async def test_establishments_and_certifications(db: str) -> None:
     subprocessors = set(
         await Recipient.filter(engaged_by_id__isnull=False).values_list("id", flat=True)
     )
+    sentinel = await recipient_by_slug("sentinel-finch")
+    assert sentinel is not None
     for recipient_id, exporter_id in await Disclosure.all().values_list(
         "recipient_id", "exporter_id"
     ):
-        assert exporter_id == (None if recipient_id in subprocessors else us.id)
+        # Sentinel Finch's disclosure names the UK company; the others name none (the main).
+        named = uk.id if recipient_id == sentinel["id"] else us.id
+        assert exporter_id == (None if recipient_id in subprocessors else named)
     eu, ext = DataPrivacyFramework.EU_US, DataPrivacyFramework.UK_EXTENSION
     stratus = await recipient_by_slug("stratus-harbor-cloud")
     assert stratus is not None

@@ -185,33 +185,35 @@ class ChainRegimes:
         self.lives_in = lives_in
         self._memo: dict[int, frozenset[Jurisdiction]] = {}
 
-    def reaching(
-        self, recipient_id: int, visiting: frozenset[int] = frozenset()
-    ) -> frozenset[Jurisdiction]:
-        if recipient_id in self._memo:
-            return self._memo[recipient_id]
-        if recipient_id in visiting:
-            return frozenset()
-        engager = self.engager_of.get(recipient_id)
-        found: set[Jurisdiction] = set()
-        for exporter in self.exporters_of.get(recipient_id, ()):
-            upstream = (
-                self.reaching(engager, visiting | {recipient_id})
-                if engager is not None and not exporter.establishment
-                else frozenset()
-            )
-            found.update(
-                j for j, _ in regimes_applying(exporter, upstream, self.day, self.lives_in)
-            )
-        result = frozenset(found)
-        if not visiting:
-            self._memo[recipient_id] = result
-        return result
+    def reaching(self, recipient_id: int) -> frozenset[Jurisdiction]:
+        """Walked without recursion (a chain may be deeper than Python's stack): up the
+        engaging chain to its top, a cycle or a recipient already known, then down."""
+        chain: list[int] = []
+        seen: set[int] = set()
+        current: int | None = recipient_id
+        while current is not None and current not in seen and current not in self._memo:
+            chain.append(current)
+            seen.add(current)
+            current = self.engager_of.get(current)
+        above = (
+            self._memo.get(current, frozenset())
+            if current is not None and current not in seen
+            else frozenset()
+        )
+        for rid in reversed(chain):
+            found: set[Jurisdiction] = set()
+            for exporter in self.exporters_of.get(rid, ()):
+                upstream = frozenset() if exporter.establishment else above
+                found.update(
+                    j for j, _ in regimes_applying(exporter, upstream, self.day, self.lives_in)
+                )
+            above = self._memo[rid] = frozenset(found)
+        return self._memo[recipient_id]
 
     def upstream_of(self, recipient_id: int) -> frozenset[Jurisdiction]:
         """What reached the processor that engaged this recipient (nothing when none did)."""
         engager = self.engager_of.get(recipient_id)
-        return frozenset() if engager is None else self.reaching(engager, frozenset({recipient_id}))
+        return frozenset() if engager is None else self.reaching(engager)
 
 
 def no_regime_note(day: date) -> str | None:
@@ -475,7 +477,9 @@ def _judge_one(
                     f"Lawful under {law} on {name}, {since}, an appropriate safeguard for "
                     f"{jurisdiction} data ({law} {article})."
                 ),
-                f"under {name.removeprefix('the ')}",
+                "under standard contractual clauses"
+                if mechanism is M.STANDARD_CONTRACTUAL_CLAUSES
+                else f"under {name}",
             )
     elif mechanism in regimes.DEROGATION_MECHANISMS:
         obstacle = regimes.derogation_obstacle(

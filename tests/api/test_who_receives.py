@@ -585,7 +585,14 @@ async def test_recipients_by_name_and_reasons_by_first_purpose(client: httpx.Asy
 # --- rule 8: the explanation ----------------------------------------------------------------------
 
 
+ORGANISATION = """
+mutation { registerEstablishment(input: {name: "Lumora Works, Inc.", country: "US",
+  targets: [EEA, UK], main: true}) { userErrors { message } } }
+"""
+
+
 async def test_explanation_names_everything(client: httpx.AsyncClient) -> None:
+    await gql(client, ORGANISATION)
     await person(client, categories=["user.contact"])
     await active(
         client,
@@ -609,14 +616,16 @@ async def test_explanation_names_everything(client: httpx.AsyncClient) -> None:
     assert reason["explanation"] == (
         "Acme Mail receives your email address and phone number to provide the platform, "
         "as a provider of services to us, on the legal basis of the performance of a contract; "
-        "the data is transferred to the United States (under the UK Addendum to the "
-        "standard contractual clauses) and the Netherlands (under an adequacy decision)."
+        "the data goes to the United States (under the UK Addendum to the standard contractual "
+        "clauses), where the recipient is based, and is transferred to the Netherlands (under an "
+        "adequacy decision)."
     )
 
 
-async def test_explanation_without_transfers_says_where_data_stays(
+async def test_explanation_without_transfers_says_where_the_recipient_is(
     client: httpx.AsyncClient,
 ) -> None:
+    await gql(client, ORGANISATION)
     await person(client)
     await active(
         client,
@@ -636,7 +645,7 @@ async def test_explanation_without_transfers_says_where_data_stays(
     assert reason["explanation"] == (
         "Berlin Backup receives your name to store data for us, as a company in our group, "
         "on the legal basis of legitimate interests; "
-        "the data stays in Germany, where the recipient is based."
+        "the data goes to Germany (under an adequacy decision), where the recipient is based."
     )
 
 
