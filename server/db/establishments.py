@@ -3,8 +3,10 @@ request by whatever needs an exporter (a report, Disclosure.exporter)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from server.db.models import Establishment
 from server.db.sql import Statement, connection, fetch
 from server.domain.establishments import targets_of
 from server.domain.regimes import Jurisdiction
@@ -40,6 +42,20 @@ async def establishments_by_id() -> dict[int, EstablishmentRow]:
     }
 
 
-def main_establishment(found: dict[int, EstablishmentRow]) -> EstablishmentRow | None:
+def establishment_row(model: Establishment) -> EstablishmentRow:
+    """A row a write read through the ORM, in the shape every read gives."""
+    return EstablishmentRow(
+        model.id,
+        model.slug,
+        model.name,
+        model.legal_name,
+        model.country,
+        tuple(targets_of(model.targets_text)),
+        model.main,
+        model.version,
+    )
+
+
+def main_establishment(found: Mapping[int, EstablishmentRow]) -> EstablishmentRow | None:
     """The main one of `establishments_by_id()`'s answer (None while there is none)."""
     return next((row for row in found.values() if row.main), None)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import strawberry
 from strawberry.types import Info
 
-from server.db.establishments import EstablishmentRow
+from server.db.establishments import EstablishmentRow, establishment_row
 from server.db.models import Establishment as EstablishmentModel
 from server.domain import establishments as rules
 from server.graphql.context import Context
@@ -49,16 +49,7 @@ class Establishment(Node):
 
     @classmethod
     def from_model(cls, row: EstablishmentModel) -> Establishment:
-        return cls(
-            id=global_id("Establishment", row.id),
-            slug=row.slug,
-            name=row.name,
-            legal_name=row.legal_name,
-            country=row.country,
-            targets=rules.targets_of(row.targets_text),
-            main=row.main,
-            version=row.version,
-        )
+        return cls.from_row(establishment_row(row))
 
     @classmethod
     def from_row(cls, row: EstablishmentRow) -> Establishment:

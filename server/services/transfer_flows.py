@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from server.db.disclosures import DisclosureRow
-from server.db.establishments import EstablishmentRow
+from server.db.establishments import EstablishmentRow, main_establishment
 from server.domain import transfers
 from server.domain.enums import DisclosureFrequency, RecipientKind, TransferMechanism
 from server.domain.transfers import ChainRegimes, Exporter, Flow
@@ -56,7 +56,7 @@ class Flows:
         recipients: Mapping[int, Mapping[str, Any]],
     ) -> None:
         self.establishments = establishments
-        self.main = next((e for e in establishments.values() if e.main), None)
+        self.main = main_establishment(establishments)
         self.recipients = recipients
         self._profiles: dict[int, transfers.RecipientProfile] = {}
         self._exporters: dict[int, Exporter] = {}
