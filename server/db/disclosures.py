@@ -83,8 +83,10 @@ class DisclosureRow:
     legal_basis: str
     ground: str
     retention: str | None
-    effective_from: date
-    effective_to: date | None
+    # Its days and the moments it was recorded as the driver gives them (SQLite's text,
+    # PostgreSQL's dates), converted on first use: a page of hundreds of disclosures shows few.
+    effective_from_stored: date | str
+    effective_to_stored: date | str | None
     categories_text: str | None
     subject_types_text: str | None
     purposes_text: str | None
@@ -92,10 +94,28 @@ class DisclosureRow:
     frequency: str = "CONTINUOUS"
     special_category_condition: str | None = None
     # This service's clock: when the disclosure was recorded, and when its end was.
-    recorded_at: datetime | None = None
-    ended_recorded_at: datetime | None = None
+    recorded_at_stored: datetime | str | None = None
+    ended_recorded_at_stored: datetime | str | None = None
     # The establishment it is disclosed from, as recorded (see models.Disclosure.exporter).
     exporter_id: int | None = None
+
+    @parsed_once
+    def effective_from(self) -> date:
+        day = to_date(self.effective_from_stored)
+        assert day is not None  # the column is NOT NULL
+        return day
+
+    @parsed_once
+    def effective_to(self) -> date | None:
+        return to_date(self.effective_to_stored)
+
+    @parsed_once
+    def recorded_at(self) -> datetime | None:
+        return to_datetime(self.recorded_at_stored)
+
+    @parsed_once
+    def ended_recorded_at(self) -> datetime | None:
+        return to_datetime(self.ended_recorded_at_stored)
 
     @parsed_once
     def data_categories(self) -> list[str]:
@@ -137,16 +157,16 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 basis,
                 ground,
                 retention,
-                to_date(start),  # type: ignore[arg-type]
-                to_date(end),
+                start,
+                end,
                 categories,
                 subject_types,
                 purposes,
                 transfers,
                 frequency,
                 condition,
-                to_datetime(recorded),
-                to_datetime(ended),
+                recorded,
+                ended,
                 exporter,
             )
             for (

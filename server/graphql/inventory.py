@@ -386,8 +386,12 @@ class Disclosure(Node):
 
     @strawberry.field
     def data_categories(self) -> list[DataCategory]:
+        # From the stored text, not the row's parsed list: a page reads it once per disclosure.
+        text = self.row.categories_text
+        if not text:
+            return []
         terms = self.terms.categories
-        return [terms[k] for k in self.row.data_categories]
+        return [terms[k] for k in text.split(",")]
 
     @strawberry.field
     def subject_types(self) -> list[SubjectType]:
