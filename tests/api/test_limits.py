@@ -214,7 +214,7 @@ async def test_batches_are_refused_with_a_clear_message(
     assert "one operation per request" in body["errors"][0]["message"]
 
 
-# -- production: no introspection, no query console --------------------------------------------------
+# -- production: no introspection, no query console ------------------------------------------
 
 PRODUCTION = Settings(environment="production")
 INTROSPECTION = [
