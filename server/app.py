@@ -351,9 +351,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         anonymous = TokenBuckets(settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst)
     middleware = [Middleware(CollectBetweenRequests)]
     if settings.cors_origins:
-        # Outside everything else: a preflight is answered before the key and the rate limit,
-        # and every answer to a listed origin, a 401, 429 or 503 refusal too, carries the
-        # headers that let its page read it.
+        # Outside everything else: a preflight is answered before the key and the rate limit
+        # (and so without a request id or an access log line), and every answer to a listed
+        # origin, a 401, 429 or 503 refusal too, carries the headers that let its page read it.
         middleware.append(
             Middleware(
                 CORSMiddleware,

@@ -145,7 +145,7 @@ def console_response(request: Request, name: str) -> Response:
         return _error_response(404, CONSOLE_OFF, JSON)
     file = console_files().get(name)
     if file is None:
-        return _error_response(404, f"No console file {name[:100]!r}.", JSON)
+        return _error_response(404, "No such file in the query console.", JSON)
     headers = {
         "ETag": file.etag,
         "Cache-Control": "no-cache",
