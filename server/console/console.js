@@ -264,6 +264,10 @@ fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType 
     listTypes();
   }
 
+  function kindName(type) {
+    return type.kind.toLowerCase().replace("_", " "); // input_object: input object
+  }
+
   function typeButton(name) {
     return element("button", { type: "button", className: "type-link", data: { type: name } }, name);
   }
@@ -280,7 +284,7 @@ fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType 
           {},
           typeButton(name),
           " ",
-          element("span", { className: "kind" }, types.get(name).kind.toLowerCase()),
+          element("span", { className: "kind" }, kindName(types.get(name))),
         ),
       );
     ui.types.replaceChildren(...items);
@@ -327,7 +331,7 @@ fragment Ref on __Type { kind name ofType { kind name ofType { kind name ofType 
   function showType(name) {
     const type = types.get(name);
     if (!type) return;
-    const parts = [element("h3", {}, name, " ", element("span", { className: "kind" }, type.kind.toLowerCase()))];
+    const parts = [element("h3", {}, name, " ", element("span", { className: "kind" }, kindName(type)))];
     if (type.description) parts.push(element("p", {}, type.description));
     const fields = type.fields || type.inputFields || [];
     if (fields.length) parts.push(element("h4", {}, "Fields"), fieldList(fields));
