@@ -154,6 +154,7 @@ def console_response(request: Request, name: str) -> Response:
     if name == CONSOLE_PAGE:
         headers["Content-Security-Policy"] = CONSOLE_POLICY
         headers["Referrer-Policy"] = "no-referrer"
+        headers["Vary"] = "Accept"  # /graphql is the page only for a browser
     matches = request.headers.get("if-none-match", "")
     if file.etag in (tag.strip().removeprefix("W/") for tag in matches.split(",")):
         return Response(status_code=304, headers=headers)

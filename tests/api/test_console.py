@@ -147,6 +147,7 @@ async def test_the_page_runs_only_what_the_server_sends(anonymous: httpx.AsyncCl
     for field in ("key", "query", "variables", "operation", "type-filter"):
         assert f'<label for="{field}">' in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["vary"] == "Accept"
 
 
 async def test_the_files_are_revalidated_with_their_etag(anonymous: httpx.AsyncClient) -> None:
