@@ -1,4 +1,5 @@
-"""The starlette application: GraphQL at /graphql, liveness at /healthz, readiness at /readyz."""
+"""The starlette application: GraphQL at /graphql (the query console for a browser, its files at
+/console/), liveness at /healthz, readiness at /readyz."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,7 +25,7 @@ from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
 from server.db.errors import is_unavailable, note_unavailable
 from server.graphql.context import Context, Loaders
-from server.graphql.http import RETRY_AFTER, graphql_endpoint, unavailable_error
+from server.graphql.http import RETRY_AFTER, console_asset, graphql_endpoint, unavailable_error
 from server.graphql.schema import build_schema
 from server.ratelimit import RateLimitMiddleware, TokenBuckets
 from server.services import clock
@@ -347,8 +349,22 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     anonymous = None
     if settings.anonymous_rate_limit is not None:
         anonymous = TokenBuckets(settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst)
-    middleware = [
-        Middleware(CollectBetweenRequests),
+    middleware = [Middleware(CollectBetweenRequests)]
+    if settings.cors_origins:
+        # Outside everything else: a preflight is answered before the key and the rate limit
+        # (and so without a request id or an access log line), and every answer to a listed
+        # origin, a 401, 429 or 503 refusal too, carries the headers that let its page read it.
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id", "retry-after"],
+                max_age=600,
+            )
+        )
+    middleware += [
         Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
         Middleware(AuthenticationMiddleware, anonymous=anonymous),
     ]
@@ -367,11 +383,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/console/{name}", console_asset, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
-    app.state.graphiql = not settings.production
+    # The query console (GET /graphql from a browser, and /console/*): off in production.
+    app.state.console = not settings.production
     # Production names no fields a client did not ask for: no suggestions, like no introspection.
     app.state.hide_suggestions = settings.production
     app.state.schema = schema

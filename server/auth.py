@@ -2,8 +2,10 @@
 that is not revoked. The key's Principal (name, role) goes to `scope["state"]["principal"]`
 for the GraphQL context and for any middleware after this one (`request.state.principal`).
 
-Open without a key: /healthz, /readyz, and a browser's GET of the GraphiQL page itself (it holds
-no data and no token; GraphiQL sends the key as a header with each query).
+Open without a key: /healthz, /readyz, a browser's GET of the query console's page at /graphql,
+and the console's script and style under /console/ (this middleware guards `paths` only). They
+hold no data and no token: the console keeps the key in the browser and sends it as the header
+with each query.
 
 A request that presents no key, or one not seen to work lately, first takes a token from its
 address's anonymous bucket (`ANONYMOUS_RATE_LIMIT`); an empty bucket answers 429 before the key
@@ -23,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.domain.access import Principal
-from server.graphql.http import JSON, RequestProblem, response_media_type, wants_graphiql
+from server.graphql.http import JSON, RequestProblem, response_media_type, wants_console
 from server.ratelimit import TokenBuckets, client_address, too_many_requests
 from server.services import keys
 
@@ -102,7 +104,7 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if wants_graphiql(request):
+        if wants_console(request):
             await self.app(scope, receive, send)
             return
         token = bearer_token(request.headers.get("authorization"))

@@ -173,10 +173,7 @@ def _keys_ensure_local_admin(args: argparse.Namespace, settings: Settings) -> in
     token = _with_database(settings, ensure)
     host = args.host or settings.host
     port = args.port or settings.port
-    print(
-        f"GraphiQL: open http://{host}:{port}/graphql and add the header "
-        f'{{"Authorization": "Bearer {token}"}}'
-    )
+    print(f"Query console: open http://{host}:{port}/graphql and give it the API key {token}")
     return 0
 
 

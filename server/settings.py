@@ -5,10 +5,12 @@ server at start-up instead of quietly leaving a limit at its default."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
 DEFAULT_DATABASE_TIMEOUT_MS = 10_000
@@ -71,6 +73,8 @@ class Settings:
     anonymous_rate_limit_burst: int = 20
     # Seconds a request's body may take to arrive, whole, once the key is accepted.
     body_timeout_seconds: float = 10.0
+    # Origins (scheme://host[:port]) whose pages may call the API from a browser; none: no CORS.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -155,6 +159,7 @@ class Settings:
             anonymous_rate_limit=anonymous_rate,
             anonymous_rate_limit_burst=number("ANONYMOUS_RATE_LIMIT_BURST", 20, 1, 10**6),
             body_timeout_seconds=body_timeout,
+            cors_origins=parse_origins(get("CORS_ORIGINS") or ""),
         )
 
 
@@ -181,3 +186,68 @@ def _seconds(name: str, text: str | None, default: float) -> float:
     if not 0.1 <= value <= 3600:
         raise SettingsError(f"{name} must be between 0.1 and 3600 seconds; got {text!r}.")
     return value
+
+
+def parse_origins(text: str, name: str = "CORS_ORIGINS") -> tuple[str, ...]:
+    """A comma-separated list of origins, each as a browser sends it in `Origin`: lower case,
+    without the scheme's default port (https://Example.com:443 is https://example.com), so
+    that the comparison the CORS middleware makes, exact text, matches.
+
+    `*` is refused. The service runs on internal networks: with `*`, any web page a colleague
+    opens could use their browser to call it and read the answers (what needs no key, like
+    /readyz, and whatever a key the page holds reads). Naming the dashboards that may call it
+    keeps that to them."""
+    origins: list[str] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        if item == "*":
+            raise SettingsError(
+                f"{name} does not take '*': list each origin that may call the API, like "
+                "https://dashboard.example.com."
+            )
+        origin = _origin(item)
+        if origin is None:
+            raise SettingsError(
+                f"{name} must list origins as scheme://host[:port] (http or https, no path), "
+                f"like https://dashboard.example.com or http://localhost:3000; got {item!r}."
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+# A host name as browsers serialise it: dot-separated labels of letters, digits and hyphens.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(text: str) -> str | None:
+    """`text` as an origin in its serialised form, or None when it is not one."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an invalid IPv6 literal
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or parts.path or parts.query or parts.fragment:
+        return None
+    if "?" in text or "#" in text or "@" in parts.netloc:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if port == 0:
+        return None
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        try:
+            host = "[" + str(ipaddress.IPv6Address(host)) + "]"
+        except ValueError:
+            return None
+    elif not _HOST.fullmatch(host):
+        return None
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}:{port}"
+    return f"{scheme}://{host}"

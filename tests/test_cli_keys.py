@@ -139,8 +139,7 @@ def test_ensure_local_admin(url: str, tmp_path: Path, capsys: pytest.CaptureFixt
     assert TOKEN.fullmatch(token)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert out == (
-        "GraphiQL: open http://127.0.0.1:8123/graphql and add the header "
-        f'{{"Authorization": "Bearer {token}"}}\n'
+        f"Query console: open http://127.0.0.1:8123/graphql and give it the API key {token}\n"
     )
     assert authenticate(url, token) == Principal("local-admin", Role.ADMIN)
 

@@ -5,7 +5,8 @@
   validate or coerce their variables get a 4xx and no `data` entry. Clients that accept only
   `application/json`, or name no type (`*/*`), get application/json: 200 with the errors, as
   the specification asks for them.
-- A browser gets GraphiQL.
+- A browser gets the query console (server/console: our own page, script and style, all served
+  from here, so that it works on a network without internet access).
 - Unexpected exceptions are masked as "Internal error" with the request id; the log has the stack.
 - A database that is locked or unreachable is no bug: 503 SERVICE_UNAVAILABLE with Retry-After,
   and one warning per interval in the log (server/db/errors.py).
@@ -14,18 +15,20 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.resources
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from strawberry import Schema
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -93,11 +96,78 @@ def response_media_type(accept: str | None) -> str:
     return best[2]
 
 
-def wants_graphiql(request: Request) -> bool:
+def wants_console(request: Request) -> bool:
+    """A browser opening /graphql: it gets the query console instead of a GraphQL answer."""
     if request.method != "GET" or "query" in request.query_params:
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept
+
+
+# The console's page is /graphql itself; its script and style are /console/<name>.
+CONSOLE_PAGE = "console.html"
+CONSOLE_MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+# The page runs only what this server sends: no inline script or style, no other host, no
+# frame around it, no form posting anywhere (the key field must never become a URL).
+CONSOLE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'; require-trusted-types-for 'script'"
+)
+CONSOLE_OFF = "The query console is off in production."
+
+
+@dataclass(frozen=True)
+class ConsoleFile:
+    body: bytes
+    media_type: str
+    etag: str
+
+
+@functools.cache
+def console_files() -> dict[str, ConsoleFile]:
+    """The console's files by name, read once from the package (they ship with it)."""
+    files = {}
+    for entry in (importlib.resources.files("server") / "console").iterdir():
+        media_type = CONSOLE_MEDIA_TYPES.get("." + entry.name.rpartition(".")[2])
+        if media_type is None or not entry.is_file():
+            continue
+        body = entry.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        files[entry.name] = ConsoleFile(body, media_type, etag)
+    return files
+
+
+def console_response(request: Request, name: str) -> Response:
+    """A console file, revalidated on each use (`no-cache` with its ETag: a 304 costs a few
+    bytes, and a new release is picked up at once, the page and its script together)."""
+    if not getattr(request.app.state, "console", True):
+        return _error_response(404, CONSOLE_OFF, JSON)
+    file = console_files().get(name)
+    if file is None:
+        return _error_response(404, "No such file in the query console.", JSON)
+    headers = {
+        "ETag": file.etag,
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if name == CONSOLE_PAGE:
+        headers["Content-Security-Policy"] = CONSOLE_POLICY
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Vary"] = "Accept"  # /graphql is the page only for a browser
+    matches = request.headers.get("if-none-match", "")
+    if file.etag in (tag.strip().removeprefix("W/") for tag in matches.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(file.body, media_type=file.media_type, headers=headers)
+
+
+async def console_asset(request: Request) -> Response:
+    """GET /console/<name>: the console's script and style, open without a key (they hold no
+    data); the page itself is only at /graphql."""
+    name = request.path_params["name"]
+    if name == CONSOLE_PAGE:
+        return _error_response(404, "The query console is at /graphql.", JSON)
+    return console_response(request, name)
 
 
 def _error_response(
@@ -298,16 +368,12 @@ def is_request_error(result: ExecutionResult) -> bool:
 def graphql_endpoint(
     schema: Schema, make_context: Callable[[Request], Awaitable[Context]]
 ) -> Callable[[Request], Awaitable[Response]]:
-    graphiql_html = get_graphql_ide_html("graphiql")
-
     async def endpoint(request: Request) -> Response:
         # request.state is what the access log reads (server/app.py): operation and outcome.
         state = request.state
         request_id = getattr(state, "request_id", "")
-        if wants_graphiql(request):
-            if not getattr(request.app.state, "graphiql", True):
-                return _error_response(404, "GraphiQL is off in production.", JSON)
-            return HTMLResponse(graphiql_html)
+        if wants_console(request):
+            return console_response(request, CONSOLE_PAGE)
         try:
             media = response_media_type(request.headers.get("accept"))
         except RequestProblem as problem:

@@ -315,7 +315,7 @@ async def test_clients_sharing_a_new_key_wait_for_one_lookup(db: str) -> None:
     assert (await call(app)).status == 401  # the budget was given back
 
 
-async def test_health_checks_and_the_graphiql_page_need_no_budget(db: str) -> None:
+async def test_health_checks_and_the_query_console_need_no_budget(db: str) -> None:
     app = limited(burst=1)
     assert (await call(app)).status == 401
     assert (await call(app)).status == 429
@@ -326,6 +326,7 @@ async def test_health_checks_and_the_graphiql_page_need_no_budget(db: str) -> No
             assert (await http.get("/readyz")).status_code == 200
             page = await http.get("/graphql", headers={"accept": "text/html"})
             assert page.status_code == 200
+            assert (await http.get("/console/console.js")).status_code == 200
         assert (await http.post("/graphql", json={"query": "{ __typename }"})).status_code == 429
 
 

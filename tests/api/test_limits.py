@@ -1,5 +1,6 @@
 """Limits on queries and requests (issue 4 §2) through the ASGI app: the node-count cost limit,
-page sizes, batches, introspection and GraphiQL in production, and the per-key rate limit."""
+page sizes, batches, introspection and the query console in production, and the per-key rate
+limit."""
 
 from __future__ import annotations
 
@@ -213,7 +214,7 @@ async def test_batches_are_refused_with_a_clear_message(
     assert "one operation per request" in body["errors"][0]["message"]
 
 
-# -- production: no introspection, no GraphiQL --------------------------------------------------
+# -- production: no introspection, no query console ------------------------------------------
 
 PRODUCTION = Settings(environment="production")
 INTROSPECTION = [
@@ -263,16 +264,18 @@ async def test_typename_still_works_in_production(db: str) -> None:
         assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_graphiql_is_off_in_production_and_on_in_development(db: str) -> None:
+async def test_the_console_is_off_in_production_and_on_in_development(db: str) -> None:
     browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
     async with serve(PRODUCTION) as client:
         response = await client.get("/graphql", headers=browser)
         assert_sane(response)
         assert response.status_code == 404
-        assert "graphiql" not in response.text.lower().replace("graphiql is off", "")
+        assert response.json()["errors"][0]["message"] == "The query console is off in production."
+        assert (await client.get("/console/console.js")).status_code == 404
     async with serve(Settings()) as client:
         response = await client.get("/graphql", headers=browser)
-        assert response.status_code == 200 and "graphiql" in response.text.lower()
+        assert response.status_code == 200 and "query console" in response.text
+        assert (await client.get("/console/console.js")).status_code == 200
 
 
 def test_production_comes_from_inventory_env() -> None:
