@@ -83,8 +83,56 @@ def url_error(value: str) -> str | None:
     return None
 
 
+# Art. 5(1)(e): personal data is kept no longer than necessary, so a retention period sets a
+# limit. A duration longer than this is no limit in practice.
+RETENTION_YEARS_MAX = 100
+# Words that say the data is kept without limit, and words that bound a rule in words.
+_NO_LIMIT = re.compile(
+    r"\b(forever|indefinite(ly)?|permanent(ly)?|perpetu(al|ally|ity)|unlimited|"
+    r"no (time )?limit|never (deleted|erased|removed))",
+    re.IGNORECASE,
+)
+_BOUNDED = re.compile(
+    r"\b(until|after|within|when|once|upon|end of|deleted|erased|anonymi[sz]ed)\b|"
+    r"\bP\d|\b\d+\s*(hour|day|week|month|year)s?\b",
+    re.IGNORECASE,
+)
+# A whole value that is meant as a duration, and a duration inside a rule in words.
+_LOOKS_LIKE_DURATION = re.compile(r"P(?:[\dYMWDTHS.,]*|\d\S*)", re.IGNORECASE)
+_DURATION = re.compile(r"\bPT?\d[^\s,;)]*", re.IGNORECASE)
+
+
+def duration_days(text: str) -> float:
+    """An ISO 8601 duration's length in days, a year counted as 365.25 and a month as 1/12 of
+    one; raises isodate.ISO8601Error (or ValueError) when it is not one."""
+    parsed = isodate.parse_duration(text.upper())
+    if isinstance(parsed, isodate.Duration):
+        years = float(parsed.years) + float(parsed.months) / 12
+        return years * 365.25 + parsed.tdelta.total_seconds() / 86_400
+    return float(parsed.total_seconds()) / 86_400
+
+
+def _duration_error(text: str) -> str | None:
+    try:
+        days = duration_days(text)
+    except (isodate.ISO8601Error, ValueError):
+        return f'"{text}" looks like an ISO 8601 duration but is not one (for example P30D).'
+    if not any(ch.isdigit() for ch in text) or text.upper().endswith(("T", "P")):
+        return f'"{text}" looks like an ISO 8601 duration but is not complete (say P30D, PT12H).'
+    if days > RETENTION_YEARS_MAX * 365.25:
+        return (
+            f'"{text}" is longer than {RETENTION_YEARS_MAX} years, which sets no limit in '
+            "practice: Art. 5(1)(e) GDPR requires one. Give the real period."
+        )
+    return None
+
+
 def retention_error(value: str) -> str | None:
-    """Retention is an ISO 8601 duration (P30D, P2Y6M) or a short rule in words."""
+    """Retention is an ISO 8601 duration up to RETENTION_YEARS_MAX years (P30D, P2Y6M) or a
+    rule in words of up to RETENTION_MAX characters ("until the account is closed + P30D"),
+    and either sets a limit: Art. 5(1)(e) GDPR (storage limitation), Art. 30(1)(f) (the
+    envisaged time limits for erasure). A rule that keeps the data without one ("forever",
+    "indefinitely", "permanent") is refused; so is a duration inside a rule that is not one."""
     text = value.strip()
     if not text:
         return "Retention must not be empty; leave it out if unknown."
@@ -95,18 +143,19 @@ def retention_error(value: str) -> str | None:
         )
     if has_control_characters(text):
         return "Retention must not contain control characters."
-    if (text[0] in "Pp" and text[1:2].isdigit()) or text.upper().startswith("PT"):
-        try:
-            isodate.parse_duration(text.upper())
-        except (isodate.ISO8601Error, ValueError):
-            return f'"{text}" looks like an ISO 8601 duration but is not one (for example P30D).'
-        if not any(ch.isdigit() for ch in text) or text.upper().endswith(("T", "P")):
-            return (
-                f'"{text}" looks like an ISO 8601 duration but is not complete (say P30D, PT12H).'
-            )
-        return None
+    if _LOOKS_LIKE_DURATION.fullmatch(text):
+        return _duration_error(text)
     if not any(ch.isalpha() for ch in text):
         return "Retention must be an ISO 8601 duration (for example P30D) or a rule in words."
+    no_limit = _NO_LIMIT.search(text)
+    if no_limit and not _BOUNDED.search(f"{text[: no_limit.start()]} {text[no_limit.end() :]}"):
+        return (
+            f'"{text[:60]}" keeps the data without a time limit; Art. 5(1)(e) GDPR requires '
+            "one: give a period (P2Y) or the event that ends it (until the account is closed)."
+        )
+    for match in _DURATION.finditer(text):
+        if problem := _duration_error(match.group(0)):
+            return problem
     return None
 
 

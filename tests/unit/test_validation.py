@@ -137,6 +137,56 @@ def test_retention_rejects(retention: str, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("retention", "fragment"),
+    [
+        # Art. 5(1)(e) GDPR, storage limitation: a retention period sets a limit.
+        ("forever", "without a time limit; Art. 5(1)(e)"),
+        ("forever-ish", "without a time limit"),
+        ("Indefinitely", "without a time limit"),
+        ("permanent", "without a time limit"),
+        ("kept permanently", "without a time limit"),
+        ("in perpetuity", "without a time limit"),
+        ("for an unlimited time", "without a time limit"),
+        ("never deleted", "without a time limit"),
+        ("no limit", "without a time limit"),
+        # A duration of more than 100 years is no limit in practice, alone or inside a rule.
+        ("P1000Y", "longer than 100 years"),
+        ("P101Y", "longer than 100 years"),
+        ("P1201M", "longer than 100 years"),
+        ("until the account is closed + P1000Y", '"P1000Y" is longer than 100 years'),
+        ("until the account is closed + P30X", '"P30X" looks like an ISO 8601 duration'),
+        ("P", "looks like an ISO 8601 duration"),
+    ],
+)
+def test_retention_sets_a_limit(retention: str, fragment: str) -> None:
+    problem = retention_error(retention)
+    assert problem is not None
+    assert fragment in problem
+
+
+@pytest.mark.parametrize(
+    "retention",
+    [
+        "P100Y",
+        "P1200M",
+        "until the account is closed + P30D",
+        "permanently deleted 30 days after the account is closed",
+        "2 years after the last order, then anonymised",
+        "until the contract ends",
+    ],
+)
+def test_retention_limits_in_words_and_up_to_100_years(retention: str) -> None:
+    """A rule naming a no-limit word is fine when it also bounds the data (Art. 5(1)(e))."""
+    assert retention_error(retention) is None
+
+
+@given(st.integers(min_value=0, max_value=1200))
+def test_a_duration_in_months_is_refused_exactly_past_100_years(months: int) -> None:
+    assert retention_error(f"P{months}M") is None
+    assert retention_error(f"P{1201 + months}M") is not None
+
+
+@pytest.mark.parametrize(
     ("name", "slug"),
     [
         ("Acme Mail, Inc.", "acme-mail-inc"),
