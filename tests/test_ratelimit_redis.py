@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -237,7 +238,9 @@ def own_redis() -> Iterator[tuple[int, list[subprocess.Popen[bytes]]]]:
             process.wait()
 
 
-def start_redis(port: int, started: list[subprocess.Popen[bytes]]) -> None:
+def start_redis(
+    port: int, started: list[subprocess.Popen[bytes]], *options: str
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             "redis-server",
@@ -249,6 +252,7 @@ def start_redis(port: int, started: list[subprocess.Popen[bytes]]) -> None:
             "",
             "--appendonly",
             "no",
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -260,7 +264,7 @@ def start_redis(port: int, started: list[subprocess.Popen[bytes]]) -> None:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
                 s.sendall(b"PING\r\n")
                 if s.recv(16).startswith(b"+PONG"):
-                    return
+                    return process
         except OSError:
             time.sleep(0.05)
     raise AssertionError("redis-server did not start")
@@ -287,6 +291,20 @@ async def test_the_limit_comes_back_when_redis_does(
     assert len(messages) == 2, messages
     assert "did not answer" in messages[0]
     assert "answers again; 10 requests went through unlimited" in messages[1]
+
+
+async def test_a_unix_socket_url_reaches_redis(
+    own_redis: tuple[int, list[subprocess.Popen[bytes]]],
+    limits: list[SharedRateLimit],
+    tmp_path: Path,
+) -> None:
+    port, started = own_redis
+    sock = tmp_path / "redis.sock"
+    start_redis(port, started, "--unixsocket", str(sock))
+    url = f"unix://{sock}"
+    Settings.from_env({"REDIS_URL": url, "RATE_LIMIT": "1/m"})  # accepted
+    limit = shared(limits, url, 1 / 60, 1)
+    assert [await limit.take("k") > 0 for _ in range(2)] == [False, True]
 
 
 # -- in the app: two replicas in one process, over the machine's Redis ------------------------
