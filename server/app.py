@@ -27,8 +27,8 @@ from server.db.errors import is_unavailable, note_unavailable
 from server.graphql.context import Context, Loaders
 from server.graphql.http import RETRY_AFTER, console_asset, graphql_endpoint, unavailable_error
 from server.graphql.schema import build_schema
-from server.ratelimit import RateLimitMiddleware, TokenBuckets
-from server.services import clock
+from server.ratelimit import RateLimitMiddleware, SharedRateLimit, TokenBuckets
+from server.services import clock, keys
 from server.settings import Settings
 
 log = logging.getLogger("server")
@@ -330,6 +330,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if manage_database:
             config = tortoise_config(settings.database_url, settings.database_timeout_ms)
             async with RegisterTortoise(app, config=config):
+                if settings.admin_token_file is not None:
+                    await keys.ensure_admin_from_file(settings.admin_token_file)
                 # What start-up allocated lives as long as the process: keep the collector off
                 # it. From now on it runs between requests (CollectBetweenRequests).
                 gc.collect()
@@ -369,7 +371,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         Middleware(AuthenticationMiddleware, anonymous=anonymous),
     ]
     if settings.rate_limit is not None:
-        buckets = TokenBuckets(settings.rate_limit, settings.burst)
+        # With REDIS_URL every replica counts in Redis, so the limit holds across them.
+        buckets: TokenBuckets | SharedRateLimit = (
+            SharedRateLimit(settings.redis_url, settings.rate_limit, settings.burst)
+            if settings.redis_url is not None
+            else TokenBuckets(settings.rate_limit, settings.burst)
+        )
         middleware.append(Middleware(RateLimitMiddleware, buckets=buckets))
     middleware.append(
         Middleware(

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
@@ -18,6 +19,14 @@ ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([smh])\s*$")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+# A token an operator supplies (ADMIN_TOKEN_FILE) is held to what ours are worth: at least
+# ADMIN_TOKEN_MIN characters, ADMIN_TOKEN_DISTINCT_MIN of them different (no "aaaa…" or
+# "1234…" padding), of the characters a bearer token may hold, no longer than any key token.
+ADMIN_TOKEN_MIN = 32
+ADMIN_TOKEN_DISTINCT_MIN = 12
+ADMIN_TOKEN_MAX = 200
+_BEARER_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/=-]+")
 
 
 class SettingsError(ValueError):
@@ -75,6 +84,12 @@ class Settings:
     body_timeout_seconds: float = 10.0
     # Origins (scheme://host[:port]) whose pages may call the API from a browser; none: no CORS.
     cors_origins: tuple[str, ...] = ()
+    # Redis (redis://, rediss:// or unix://) where RATE_LIMIT is counted for all the replicas
+    # that name it (server/ratelimit.py:SharedRateLimit); None keeps each process's own count.
+    redis_url: str | None = None
+    # A file holding a token (a mounted secret): at start-up an admin key with that token is
+    # created if no key has it yet (server/services/keys.py:ensure_admin_from_file).
+    admin_token_file: str | None = None
 
     @property
     def production(self) -> bool:
@@ -127,6 +142,17 @@ class Settings:
                 "ANONYMOUS_RATE_LIMIT=off."
             )
         body_timeout = _seconds("BODY_TIMEOUT_SECONDS", get("BODY_TIMEOUT_SECONDS"), 10.0)
+        redis_url = get("REDIS_URL")
+        if redis_url is not None:
+            check_redis_url(redis_url)
+            if rate_limit is None:
+                raise SettingsError(
+                    "REDIS_URL shares RATE_LIMIT between replicas and has no effect without it: "
+                    "set RATE_LIMIT (like RATE_LIMIT=50/s) or unset REDIS_URL."
+                )
+        admin_token_file = get("ADMIN_TOKEN_FILE")
+        if admin_token_file is not None:
+            read_admin_token(admin_token_file)
         max_page_size = number("MAX_PAGE_SIZE", 100)
         default_page_size = number("DEFAULT_PAGE_SIZE", min(50, max_page_size))
         if default_page_size > max_page_size:
@@ -160,7 +186,78 @@ class Settings:
             anonymous_rate_limit_burst=number("ANONYMOUS_RATE_LIMIT_BURST", 20, 1, 10**6),
             body_timeout_seconds=body_timeout,
             cors_origins=parse_origins(get("CORS_ORIGINS") or ""),
+            redis_url=redis_url,
+            admin_token_file=admin_token_file,
         )
+
+
+def check_redis_url(url: str) -> None:
+    """redis://[:password@]host[:port][/db], rediss://… (TLS) or unix:///path/to/socket."""
+    shown = re.sub(r"//[^@/]*@", "//***@", url)  # never a password in a message
+    scheme, _, rest = url.partition("://")
+    if scheme not in REDIS_SCHEMES or not rest:
+        raise SettingsError(
+            "REDIS_URL must be redis://host:port/db, rediss://host:port/db (TLS) or "
+            f"unix:///path/to/redis.sock; got {shown!r}."
+        )
+    if scheme == "unix":
+        if not rest.startswith("/"):
+            raise SettingsError(
+                f"REDIS_URL: a unix socket URL needs an absolute path, like "
+                f"unix:///run/redis/redis.sock; got {shown!r}."
+            )
+        return
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise SettingsError(f"REDIS_URL's port must be a number from 1 to 65535: {shown!r}.")
+    if not parts.hostname:
+        raise SettingsError(f"REDIS_URL names no host: {shown!r}.")
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise SettingsError(f"REDIS_URL's database must be a number, like /0; got {shown!r}.")
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why a token an operator supplies is not good enough for an admin key, or None."""
+    if len(token) < ADMIN_TOKEN_MIN:
+        return (
+            f"the token is {len(token)} characters; it needs at least {ADMIN_TOKEN_MIN} "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if len(token) > ADMIN_TOKEN_MAX:
+        return f"the token is {len(token)} characters; at most {ADMIN_TOKEN_MAX}"
+    if not _BEARER_CHARACTERS.fullmatch(token):
+        return "the token may hold only letters, digits and . _ ~ + / = -"
+    if len(set(token)) < ADMIN_TOKEN_DISTINCT_MIN:
+        return (
+            f"the token repeats itself: {len(set(token))} different characters, at least "
+            f"{ADMIN_TOKEN_DISTINCT_MIN} needed; use a random one"
+        )
+    return None
+
+
+def read_admin_token(path: str) -> str:
+    """The token in ADMIN_TOKEN_FILE (surrounding whitespace and a final newline dropped), or a
+    SettingsError naming the file and what is wrong. The token never appears in the message."""
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r} does not exist.") from None
+    except IsADirectoryError:
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r} is a folder, not a file.") from None
+    except PermissionError:
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r} cannot be read by this user.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r} cannot be read: {exc}.") from None
+    if not token:
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r} is empty.")
+    if problem := admin_token_problem(token):
+        raise SettingsError(f"ADMIN_TOKEN_FILE {path!r}: {problem}.")
+    return token
 
 
 def _integer(name: str, text: str | None, default: int, low: int, high: int) -> int:

@@ -24,6 +24,7 @@ from server.db import sql
 from server.db.models import ApiKey
 from server.domain.access import Principal, Role
 from server.services import audit, clock
+from server.settings import SettingsError, read_admin_token
 
 log = logging.getLogger("server.keys")
 
@@ -61,6 +62,9 @@ def token_hash(token: str) -> str:
 
 # The names the service itself writes as the audit log's actor: a key must not pose as one.
 SYSTEM_ACTORS = frozenset({"cli", "fixtures", "anonymous", "system"})
+# The key ADMIN_TOKEN_FILE creates (bootstrap-admin-2, … when the name is taken), by this actor.
+BOOTSTRAP_ADMIN_NAME = "bootstrap-admin"
+BOOTSTRAP_ACTOR = "system"
 
 
 def name_error(name: str) -> str | None:
@@ -79,6 +83,11 @@ async def create_key(name: str, role: Role, *, actor: str) -> str:
     if problem := name_error(name):
         raise KeyProblem(problem)
     token = new_token()
+    await _store_key(name, role, token_hash(token), actor=actor)
+    return token
+
+
+async def _store_key(name: str, role: Role, digest: str, *, actor: str) -> None:
     at = clock.now()
     taken = (
         f"A key named {name} already exists, in this or another case (names of revoked keys "
@@ -90,7 +99,7 @@ async def create_key(name: str, role: Role, *, actor: str) -> str:
             raise KeyProblem(taken)
         try:
             key = await ApiKey.create(
-                name=name, role=role, token_hash=token_hash(token), created_at=at, using_db=conn
+                name=name, role=role, token_hash=digest, created_at=at, using_db=conn
             )
         except IntegrityError as exc:
             raise KeyProblem(taken) from exc
@@ -104,7 +113,42 @@ async def create_key(name: str, role: Role, *, actor: str) -> str:
             recipient_id=None,
             changes={"name": [None, name], "role": [None, role.value]},
         )
-    return token
+
+
+async def ensure_admin_from_file(path: str) -> str | None:
+    """The first admin key of a deployment, from a token an operator put in a file (a mounted
+    secret, ADMIN_TOKEN_FILE), so that a new container answers something besides 401. Creates
+    an admin key with that token's hash, audited, unless a key already has it: returns the new
+    key's name, else None. A key once revoked is not created again, though the file stays
+    mounted: revoking it is for good. Replicas starting together may all call it: one creates
+    the key, the others find it (the hash is unique)."""
+    try:
+        token = read_admin_token(path)
+    except SettingsError as exc:
+        raise KeyProblem(str(exc)) from None
+    digest = token_hash(token)
+    for _ in range(3):
+        existing = await ApiKey.filter(token_hash=digest).first()
+        if existing is not None:
+            if existing.revoked_at is not None:
+                log.info(
+                    "the key %s of ADMIN_TOKEN_FILE was revoked: not created again", existing.name
+                )
+            return None
+        names = await ApiKey.all().values_list("name", flat=True)
+        taken = {str(name).casefold() for name in names}
+        name = BOOTSTRAP_ADMIN_NAME
+        n = 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{BOOTSTRAP_ADMIN_NAME}-{n}"
+        try:
+            await _store_key(name, Role.ADMIN, digest, actor=BOOTSTRAP_ACTOR)
+        except (KeyProblem, IntegrityError):
+            continue  # another replica stored it (or took the name) first: look again
+        log.info("created the admin key %s from ADMIN_TOKEN_FILE %s", name, path)
+        return name
+    raise KeyProblem(f"Could not create the admin key of ADMIN_TOKEN_FILE {path!r}.")
 
 
 async def list_keys() -> list[KeyInfo]:
