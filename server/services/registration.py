@@ -38,6 +38,7 @@ async def register_recipient(
     recipient_details.check_new_details(
         errors,
         ["input"],
+        today=clock.today(),
         name=command.name,
         legal_name=command.legal_name,
         description=command.description,
