@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.models import Recipient, StatusChange
@@ -27,7 +26,7 @@ from server.services import audit, clock
 from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import UNSET, ChangeStatus, UpdateRecipient
 from server.services.engagement import check_engaged_by
-from server.services.recipient_versions import locked_recipient, stale_version
+from server.services.recipient_versions import last_move_at, locked_recipient, stale_version
 from server.services.results import RecipientResult
 
 
@@ -270,15 +269,3 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh)
-
-
-async def last_move_at(conn: BaseDBAsyncClient, recipient_id: int) -> datetime | None:
-    """When the recipient's latest move took effect (its registration at least)."""
-    latest = (
-        await StatusChange.filter(recipient_id=recipient_id)
-        .using_db(conn)
-        .order_by("-at", "-id")
-        .first()
-        .values_list("at", flat=True)
-    )
-    return latest  # type: ignore[return-value]

@@ -1,5 +1,6 @@
 """Issue 15 §3 through HTTP: a processor goes ACTIVE only with a signed DPA (Art. 28(3)), a
-DPA is not signed in the future, and an ACTIVE processor without one is a compliance gap."""
+DPA is not signed in the future, an ACTIVE processor without one is a compliance gap, and a
+disclosure starts no earlier than its recipient was registered (unless an admin imports)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 import httpx
 
 from tests.conftest import gql
-from tests.helpers import CHANGE_STATUS, register
+from tests.helpers import (
+    ADD_DISCLOSURE,
+    CHANGE_STATUS,
+    REGISTER,
+    disclosure_input,
+    recipient_input,
+    register,
+)
 
 GAPS = """
 query Gaps($kinds: [ComplianceGapKind!], $asOf: DateTime) {
@@ -131,3 +139,70 @@ async def test_an_active_processor_without_a_dpa_is_a_gap(
     assert body["data"]["updateRecipient"]["userErrors"] == []
     assert await gaps(viewer) == []
     assert late["status"] == "ACTIVE"
+
+
+# -- a disclosure starts no earlier than its recipient was registered -------------------------
+
+
+async def test_procurement_cannot_backdate_a_disclosure_before_registration(
+    client: httpx.AsyncClient, client_for: Any
+) -> None:
+    procurement = await client_for("procurement", "buyer")
+    body = await gql(
+        procurement,
+        REGISTER,
+        {"input": recipient_input(disclosures=[disclosure_input(effectiveFrom="2020-01-01")])},
+    )
+    payload = body["data"]["registerRecipient"]
+    assert payload["recipient"] is None
+    [error] = payload["userErrors"]
+    assert error["field"] == ["input", "disclosures", "0", "effectiveFrom"]
+    assert error["code"] == "FORBIDDEN"
+    assert "only an admin importing an existing inventory" in error["message"]
+    # Registered now with one from today, it may not add one that started last year either...
+    recipient = await register(procurement, disclosures=[disclosure_input()])
+    body = await gql(
+        procurement,
+        ADD_DISCLOSURE,
+        {
+            "input": {
+                "recipientId": recipient["id"],
+                "disclosure": disclosure_input(effectiveFrom="2025-01-01"),
+            }
+        },
+    )
+    payload = body["data"]["addDisclosure"]
+    assert payload["disclosure"] is None
+    assert [e["field"] for e in payload["userErrors"]] == [["input", "disclosure", "effectiveFrom"]]
+    # ...while an admin, bringing in an existing inventory's history, may.
+    body = await gql(
+        client,
+        ADD_DISCLOSURE,
+        {
+            "input": {
+                "recipientId": recipient["id"],
+                "disclosure": disclosure_input(effectiveFrom="2025-01-01"),
+            }
+        },
+    )
+    assert body["data"]["addDisclosure"]["userErrors"] == []
+
+
+async def test_registration_in_effective_time_counts(
+    client: httpx.AsyncClient, client_for: Any
+) -> None:
+    """Imported with its history (statusSince 2022), a recipient may get a 2023 disclosure
+    from any key that may add one."""
+    recipient = await register(client, status="ACTIVE", statusSince="2022-05-01T00:00:00Z")
+    procurement = await client_for("procurement", "buyer")
+    body = await gql(
+        procurement,
+        ADD_DISCLOSURE,
+        {
+            "input": {
+                "recipientId": recipient["id"],
+                "disclosure": disclosure_input(effectiveFrom="2023-01-01"),
+            }
+        },
+    )
+    assert body["data"]["addDisclosure"]["userErrors"] == []
