@@ -133,15 +133,17 @@ def test_ensure_local_admin(url: str, tmp_path: Path, capsys: pytest.CaptureFixt
     path = tmp_path / "data" / "local-admin.key"
     args = ["keys", "ensure-local-admin", "--file", str(path), "--port", "8123"]
 
-    code, out, _ = run(url, *args, capsys=capsys)
+    code, out, err = run(url, *args, capsys=capsys)
     assert code == 0
     token = path.read_text().strip()
     assert TOKEN.fullmatch(token)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # The hint names the file, never the token: `make run` prints it on every start.
     assert out == (
         "GraphiQL: open http://127.0.0.1:8123/graphql and add the header "
-        f'{{"Authorization": "Bearer {token}"}}\n'
+        f'{{"Authorization": "Bearer <token>"}} with the token kept in {path} (cat {path})\n'
     )
+    assert err == f"Created the admin key local-admin; its token is in {path}.\n"
     assert authenticate(url, token) == Principal("local-admin", Role.ADMIN)
 
     # Every start prints the hint again, with the same key.
@@ -154,5 +156,5 @@ def test_ensure_local_admin(url: str, tmp_path: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(url, *args, capsys=capsys)
     assert code == 0
     replaced = path.read_text().strip()
-    assert replaced != token and replaced in out
+    assert replaced != token and replaced not in out and str(path) in out
     assert authenticate(url, replaced) == Principal("local-admin-2", Role.ADMIN)

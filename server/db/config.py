@@ -22,30 +22,38 @@ def normalise_url(url: str) -> str:
 
 
 def ensure_sqlite_folder(url: str) -> None:
-    """SQLite creates the file on first use, but not the folder it lives in."""
-    if url.startswith("sqlite://") and not url.startswith("sqlite://:memory:"):
-        path = url[len("sqlite://") :].split("?", 1)[0]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """SQLite creates the file on first use, but not the folder it lives in: the default
+    database's folder (`make run`'s data/) is made here. Any other folder must exist: a
+    mistyped path is an error (server/db/preflight.py), not a new database somewhere else."""
+    if normalise_url(url) == DEFAULT_DATABASE_URL:
+        Path(sqlite_path(url)).parent.mkdir(parents=True, exist_ok=True)
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite://")
 
 
+def sqlite_path(url: str) -> str:
+    """The file of a sqlite:// URL (`:memory:` for an in-memory database)."""
+    return url[len("sqlite://") :].split("?", 1)[0]
+
+
 def tortoise_config(
-    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS
+    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS, *, create: bool = True
 ) -> dict[str, Any]:
     """`timeout_ms` bounds every wait for the database (DATABASE_TIMEOUT_MS): SQLite's write
     lock held by another process, and PostgreSQL's connection and lock waits. Past it the
-    request fails with DatabaseUnavailable (503) instead of waiting on."""
+    request fails with DatabaseUnavailable (503) instead of waiting on. `create=False` (the
+    server) opens only an existing SQLite file: one moved away while the server runs is
+    unavailable until it is back, not replaced by an empty one."""
     url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     connection: dict[str, Any]
     if is_sqlite(url):
-        path = url[len("sqlite://") :].split("?", 1)[0]
         connection = {
             "engine": "server.db.sqlite_engine",
             "credentials": {
-                "file_path": path,
+                "file_path": sqlite_path(url),
+                "create": create,
                 # First, so that the pragmas after it wait for a lock too.
                 "busy_timeout": timeout_ms,
                 "journal_mode": "WAL",

@@ -97,6 +97,10 @@ class ReleasingAsyncpgClient(AsyncpgDBClient):
     def acquire_connection(self) -> Any:
         return ReportingPoolConnectionWrapper(self, self._pool_init_lock)
 
+    async def check_ready(self) -> None:
+        """For /readyz: a round trip on a pooled connection (made afresh if need be)."""
+        await self.execute_query("SELECT 1")
+
     def _in_transaction(self) -> ReleasingTransactionContext:
         return ReleasingTransactionContext(TransactionWrapper(self), self._pool_init_lock)
 
