@@ -357,9 +357,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if not manage_database:
             yield
             return
-        # Only an existing SQLite file is opened: `migrate` creates it, and one moved away
-        # while the server runs is unavailable until it is back.
-        config = tortoise_config(settings.database_url, settings.database_timeout_ms, create=False)
+        # Only an existing SQLite file is opened (`migrate` creates it), and every PostgreSQL
+        # statement is bounded by the database timeout.
+        config = tortoise_config(settings.database_url, settings.database_timeout_ms, serving=True)
         await Tortoise.init(config=config, _enable_global_fallback=True)
         # What start-up allocated lives as long as the process: keep the collector off it.
         # From now on it runs between requests (CollectBetweenRequests).

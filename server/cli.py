@@ -83,7 +83,9 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 
     async def run() -> T:
         await Tortoise.init(
-            config=tortoise_config(settings.database_url, settings.database_timeout_ms)
+            config=tortoise_config(
+                settings.database_url, settings.database_timeout_ms, serving=True
+            )
         )
         try:
             return await work()

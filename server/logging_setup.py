@@ -69,4 +69,9 @@ def configure_logging(
             logging.getLogger(name).setLevel(
                 logging.NOTSET if level == "DEBUG" else logging.WARNING
             )
+        # While PostgreSQL is down, asyncpg's pool warns with a stack at every retry ("Failed
+        # to restore the pool connection floor"); server.db's one warning per interval says it.
+        logging.getLogger("asyncpg.pool").setLevel(
+            logging.NOTSET if level == "DEBUG" else logging.ERROR
+        )
     return handler

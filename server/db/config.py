@@ -39,13 +39,17 @@ def sqlite_path(url: str) -> str:
 
 
 def tortoise_config(
-    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS, *, create: bool = True
+    url: str | None = None, timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS, *, serving: bool = False
 ) -> dict[str, Any]:
     """`timeout_ms` bounds every wait for the database (DATABASE_TIMEOUT_MS): SQLite's write
     lock held by another process, and PostgreSQL's connection and lock waits. Past it the
-    request fails with DatabaseUnavailable (503) instead of waiting on. `create=False` (the
-    server) opens only an existing SQLite file: one moved away while the server runs is
-    unavailable until it is back, not replaced by an empty one."""
+    request fails with DatabaseUnavailable (503) instead of waiting on.
+
+    `serving` (the server, and the key commands) opens only an existing SQLite file, so one
+    moved away while the server runs is unavailable until it is back instead of replaced by an
+    empty one; and bounds each PostgreSQL statement by `timeout_ms` too (asyncpg's
+    command_timeout), so that a server that stopped answering mid-statement cannot hold a
+    request. Migrations and fixture loads keep unbounded statements: they may be long."""
     url = normalise_url(url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     connection: dict[str, Any]
     if is_sqlite(url):
@@ -53,7 +57,7 @@ def tortoise_config(
             "engine": "server.db.sqlite_engine",
             "credentials": {
                 "file_path": sqlite_path(url),
-                "create": create,
+                "create": not serving,
                 # First, so that the pragmas after it wait for a lock too.
                 "busy_timeout": timeout_ms,
                 "journal_mode": "WAL",
@@ -68,6 +72,8 @@ def tortoise_config(
         credentials = connection["credentials"]
         credentials["timeout"] = timeout_ms / 1000  # asyncpg's connect timeout, in seconds
         credentials["server_settings"] = {"lock_timeout": str(timeout_ms)}
+        if serving:
+            credentials["command_timeout"] = timeout_ms / 1000
     return {
         "connections": {"default": connection},
         "apps": {

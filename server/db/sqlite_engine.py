@@ -114,6 +114,16 @@ class ImmediateTransactionContext(SqliteTransactionContext):
         while True:
             await self._trxlock.acquire()
             try:
+                # A write goes only into the file at the configured path: one moved or replaced
+                # under the open connection (which would go on writing to the old one) fails.
+                parent = self.connection._parent
+                moved = parent.out_of_place() if parent.opened is not None else None
+                if moved is not None:
+                    await parent.close_quietly()
+                    raise DatabaseUnavailable(f"the SQLite database is out of reach: {moved}")
+                # The connection as it is now: it may have been closed and reopened while this
+                # transaction waited for the lock.
+                self.connection._connection = parent._connection
                 await self.ensure_connection()
                 began = await self.connection.try_begin(self.busy_timeout_ms)
             except BaseException:
@@ -170,6 +180,9 @@ class ReleasingConnectionWrapper(ConnectionWrapper[Any]):
 
     async def __aenter__(self) -> Any:
         await self._lock.acquire()
+        # The connection as it is now, not as it was when this wrapper was made: it may have
+        # been closed (its file out of reach) while this statement waited for the lock.
+        self.connection = self.client._connection
         try:
             await self.ensure_connection()
         except BaseException:
