@@ -88,6 +88,11 @@ def tortoise_config(
     }
 
 
-# For tortoise's command line:
-# python -m tortoise -c server.db.config.TORTOISE_ORM makemigrations
-TORTOISE_ORM = tortoise_config()
+def __getattr__(name: str) -> Any:
+    """TORTOISE_ORM, for tortoise's command line:
+    python -m tortoise -c server.db.config.TORTOISE_ORM makemigrations
+    Built when asked for, not on import: a bad DATABASE_URL must reach the start-up check
+    (server/db/preflight.py) and its one-line message, not fail every import with a traceback."""
+    if name == "TORTOISE_ORM":
+        return tortoise_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
