@@ -53,7 +53,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     added = asyncio.run(migrate(settings.database_url))
     print(
-        f"Migrated {settings.database_url}; taxonomy terms added: "
+        f"Migrated {shown_url(settings.database_url)}; taxonomy terms added: "
         + ", ".join(f"{k} {v}" for k, v in added.items())
     )
     return 0

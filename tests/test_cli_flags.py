@@ -78,3 +78,13 @@ def test_export_schema_takes_the_flag_and_needs_no_database(
     assert main(["export-schema", "--database-url", url]) == 0
     assert "type Query" in capsys.readouterr().out
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_password_in_the_url_is_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    """What the commands print lands in CI logs: the URL without its password."""
+    from server.db.preflight import shown_url
+
+    assert shown_url("postgres://app:s3cret@db:5433/inv") == "postgres://app:***@db:5433/inv"
+    assert shown_url("postgres://app@db/inv") == "postgres://app@db/inv"
+    assert main(["migrate", "--database-url", "mysql://app:s3cret@db/inv"]) == 2
+    assert "s3cret" not in capsys.readouterr().err
