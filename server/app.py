@@ -41,6 +41,9 @@ UNREAD_BODY_KEPT = 16 * 1024
 DISCARD_SECONDS = 1.0
 # /readyz answers within this many seconds, ready or not.
 READY_TIMEOUT_SECONDS = 2.0
+# At shutdown, after the requests (GRACEFUL_TIMEOUT_SECONDS), closing the database's connections
+# takes at most this long: more only when the database no longer answers.
+CLOSE_SECONDS = 2.0
 
 
 class CollectionSchedule:
@@ -370,7 +373,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
         finally:
             gc.enable()
-            await close_database(settings.graceful_timeout_seconds)
+            await close_database(min(settings.graceful_timeout_seconds, CLOSE_SECONDS))
 
     endpoint = graphql_endpoint(schema, make_context)
     # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log
