@@ -365,6 +365,34 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+def _set_outcome(state: Any, result: ExecutionResult, context: Context, unavailable: bool) -> None:
+    """What the access log says of an executed request: `unavailable` (the database), `error`
+    (a bug, masked), `forbidden` (a permission refused something), `rejected` (the query was
+    refused: it did not validate, cost too much, ...; its codes in `error_codes`),
+    `user_errors` (a mutation answered with userErrors; their codes in `user_error_codes`),
+    else `ok`."""
+    errors = result.errors or []
+    codes = sorted(
+        {str(e.extensions["code"]) for e in errors if e.extensions and "code" in e.extensions}
+    )
+    if codes:
+        state.error_codes = codes
+    if context.user_error_codes:
+        state.user_error_codes = sorted(set(context.user_error_codes))
+    if unavailable:
+        state.outcome = "unavailable"
+    elif any(is_unexpected(e) for e in errors):
+        state.outcome = "error"
+    elif context.forbidden or "FORBIDDEN" in codes:
+        state.outcome = "forbidden"
+    elif errors:
+        state.outcome = "rejected"
+    elif context.user_error_codes:
+        state.outcome = "user_errors"
+    else:
+        state.outcome = "ok"
+
+
 def graphql_endpoint(
     schema: Schema, make_context: Callable[[Request], Awaitable[Context]]
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -424,16 +452,7 @@ def graphql_endpoint(
                 hide_suggestions=getattr(request.app.state, "hide_suggestions", False),
             )
             unavailable = any(is_database_unavailable(e) for e in result.errors)
-            internal = any(is_unexpected(e) for e in result.errors)
-            state.outcome = (
-                "unavailable" if unavailable else "internal_error" if internal else "graphql_errors"
-            )
-        else:
-            state.outcome = "ok"
-        if context.forbidden or any(
-            (e.extensions or {}).get("code") == "FORBIDDEN" for e in result.errors or ()
-        ):
-            state.outcome = "forbidden"
+        _set_outcome(state, result, context, unavailable)
         if not request_error:
             body["data"] = result.data
         if result.extensions:
