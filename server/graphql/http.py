@@ -35,6 +35,7 @@ from strawberry.types.graphql import OperationType
 
 from server.db.errors import RETRY_AFTER_SECONDS, is_unavailable, note_unavailable
 from server.graphql.context import Context
+from server.graphql.errors import error_code
 
 log = logging.getLogger("server.graphql")
 
@@ -170,10 +171,20 @@ async def console_asset(request: Request) -> Response:
     return console_response(request, name)
 
 
+# The code of each refusal answered before GraphQL runs, by its HTTP status.
+REFUSAL_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
 def _error_response(
     status: int, message: str, media: str, headers: dict[str, str] | None = None
 ) -> Response:
-    body = {"errors": [{"message": message}]}
+    body = {"errors": [{"message": message, "extensions": {"code": REFUSAL_CODES[status]}}]}
     return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
 
 
@@ -349,6 +360,7 @@ def format_errors(
             out.append(formatted)
         else:
             formatted = dict(error.formatted)
+            formatted["extensions"] = {**formatted.get("extensions", {}), "code": error_code(error)}
             if hide_suggestions and error.path is None:
                 formatted["message"] = SUGGESTION.sub("", formatted["message"])
             out.append(formatted)
@@ -372,9 +384,7 @@ def _set_outcome(state: Any, result: ExecutionResult, context: Context, unavaila
     `user_errors` (a mutation answered with userErrors; their codes in `user_error_codes`),
     else `ok`."""
     errors = result.errors or []
-    codes = sorted(
-        {str(e.extensions["code"]) for e in errors if e.extensions and "code" in e.extensions}
-    )
+    codes = sorted({error_code(e) for e in errors if not is_unexpected(e)})
     if codes:
         state.error_codes = codes
     if context.user_error_codes:
