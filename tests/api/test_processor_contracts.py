@@ -206,3 +206,63 @@ async def test_registration_in_effective_time_counts(
         },
     )
     assert body["data"]["addDisclosure"]["userErrors"] == []
+
+
+# -- what a reviewer sees ------------------------------------------------------------------
+
+MOVE_WITH_WARNINGS = """
+mutation Move($input: ChangeRecipientStatusInput!) {
+  changeRecipientStatus(input: $input) { recipient { status } warnings userErrors { code } }
+}
+"""
+
+
+async def test_approving_shows_the_warnings_a_reviewer_must_see(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient
+) -> None:
+    # The organisation: one company in the US, its main establishment, serving the EEA and
+    # the UK (without one on record, no regime can be named for a flow).
+    body = await gql(
+        client,
+        "mutation E($input: EstablishmentInput!) { registerEstablishment(input: $input) "
+        "{ userErrors { code } } }",
+        {
+            "input": {
+                "name": "Lumora Inc",
+                "slug": "lumora-inc",
+                "country": "US",
+                "targets": ["EEA", "UK"],
+                "main": True,
+            }
+        },
+    )
+    assert body["data"]["registerEstablishment"]["userErrors"] == []
+    recipient = await register(
+        client,
+        name="Risky Clinic",
+        dpaSignedOn=None,
+        disclosures=[
+            disclosure_input(
+                dataCategories=["user.health_and_medical"],
+                specialCategoryCondition="EXPLICIT_CONSENT",
+                legalBasis="CONSENT",
+                ground="USER_PERMISSION",
+                transfers=[{"country": "IN", "mechanism": "NONE"}],
+            )
+        ],
+    )
+    moves = []
+    for status in ("UNDER_REVIEW", "APPROVED"):
+        body = await gql(
+            reviewer, MOVE_WITH_WARNINGS, {"input": {"id": recipient["id"], "status": status}}
+        )
+        moves.append(body["data"]["changeRecipientStatus"])
+    assert moves[0]["warnings"] == []  # under review: nothing decided yet
+    approved = moves[1]
+    assert approved["recipient"]["status"] == "APPROVED" and approved["userErrors"] == []
+    found = approved["warnings"]
+    assert found[0].startswith("Risky Clinic would receive special-category data (GDPR Art. 9)")
+    assert any(w.startswith("Transfer gap under the EEA regime, to India") for w in found)
+    assert any(w.startswith("Transfer gap under the UK regime, to India") for w in found)
+    assert any("no signed data processing agreement" in w for w in found)
+    assert found[-1].startswith("Risky Clinic has no privacy policy URL on record")
