@@ -427,3 +427,29 @@ class ApiKey(Model):
 
     class Meta:
         table = "api_key"
+
+
+class ChangeRequest(Model):
+    """A change to a recipient that waits for a second key (issue 15 §2): an import that
+    registered it straight into a later status (kind IMPORT, confirmed or rejected), and, as the
+    review of material changes grows, the changes themselves. Append-only but for its decision,
+    written once. `authors` is a JSON list of the keys that authored any part of it (none of
+    them may decide it); `changes` a JSON object of the fields it changes, each [before, after]."""
+
+    id = fields.IntField(primary_key=True)
+    recipient: fields.ForeignKeyRelation[Recipient] = fields.ForeignKeyField(
+        "models.Recipient", related_name="change_requests", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharField(max_length=40)
+    status = fields.CharField(max_length=16, default="PENDING")
+    authors = fields.TextField()
+    summary = fields.TextField()
+    changes = fields.TextField()
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+    decided_by = fields.CharField(max_length=200, null=True)
+    note = fields.TextField(null=True)
+
+    class Meta:
+        table = "change_request"
+        indexes = (("status", "created_at"), ("recipient_id", "created_at"))

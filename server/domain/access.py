@@ -30,6 +30,7 @@ class Capability(StrEnum):
     CHANGE_STATUS = "move recipients through their lifecycle"
     RECORD_DISCLOSURE_EVENTS = "record disclosures made on a lawful request"
     MANAGE_ESTABLISHMENTS = "register and change the organisation's own establishments"
+    DECIDE_CHANGES = "approve or reject changes that wait for a second key"
 
 
 C = Capability
@@ -46,6 +47,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         C.CHANGE_STATUS,
         C.RECORD_DISCLOSURE_EVENTS,
         C.MANAGE_ESTABLISHMENTS,
+        C.DECIDE_CHANGES,
     },
     Role.ADMIN: frozenset(Capability),
 }

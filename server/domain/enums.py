@@ -98,6 +98,23 @@ class ComplianceGapKind(StrEnum):
     SPECIAL_CATEGORY_WITHOUT_CONDITION = "SPECIAL_CATEGORY_WITHOUT_CONDITION"
     # An ACTIVE processor or subprocessor without a signed DPA (Art. 28(3)).
     PROCESSOR_WITHOUT_DPA = "PROCESSOR_WITHOUT_DPA"
+    # A recipient registered straight into a later status, not yet confirmed by a second key.
+    UNREVIEWED_IMPORT = "UNREVIEWED_IMPORT"
+
+
+class ChangeRequestStatus(StrEnum):
+    """Where a change waiting for a second key stands (the contract's ChangeStatus)."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class ChangeKind(StrEnum):
+    """What a change request is about. IMPORT: a recipient registered straight into a later
+    status (an existing inventory brought in), which a second key confirms or rejects."""
+
+    IMPORT = "IMPORT"
 
 
 class UserErrorCode(StrEnum):

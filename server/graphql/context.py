@@ -15,10 +15,11 @@ from strawberry.dataloader import DataLoader
 from server.db import disclosures, establishments, recipients
 from server.db.disclosures import DisclosureRow
 from server.db.establishments import EstablishmentRow
+from server.db.models import ChangeRequest
 from server.domain.access import Principal, Role
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.graphql.taxonomy import TermObjects, term_objects
-from server.services import clock
+from server.services import change_requests, clock
 from server.settings import Settings
 
 
@@ -64,6 +65,10 @@ class Loaders:
     @functools.cached_property
     def status_history(self) -> DataLoader[int, list[dict[str, Any]]]:
         return DataLoader(_status_history)
+
+    @functools.cached_property
+    def pending_changes(self) -> DataLoader[int, list[ChangeRequest]]:
+        return DataLoader(_pending_changes)
 
 
 K = TypeVar("K", bound=Hashable)
@@ -128,6 +133,11 @@ async def _establishments(keys: list[int]) -> list[dict[int, EstablishmentRow]]:
 
 async def _history(ids: list[int]) -> list[list[dict[str, Any]]]:
     found = await recipients.audit_events_of(ids)
+    return [found.get(i, []) for i in ids]
+
+
+async def _pending_changes(ids: list[int]) -> list[list[ChangeRequest]]:
+    found = await change_requests.pending_changes_of(ids)
     return [found.get(i, []) for i in ids]
 
 

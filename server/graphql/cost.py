@@ -110,8 +110,14 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     # One gap per disclosure and destination (its recipient's country and each transferred to).
     ("Query", "transferGaps"): ListBound("destinations"),
     ("Query", "establishments"): ListBound("establishments"),
-    # One gap per disclosure at most (the only kind so far is about a disclosure).
-    ("Query", "complianceGaps"): ListBound("disclosures"),
+    # One gap per disclosure (special categories), and two per recipient (its DPA, its import).
+    ("Query", "complianceGaps"): ListBound("compliance_gaps"),
+    # Changes waiting for a second key: so far one import review per recipient at most.
+    ("Query", "pendingChanges"): ListBound("recipients"),
+    ("Recipient", "pendingChanges"): ListBound("pending_changes_per_recipient"),
+    ("ChangeRequest", "authors"): ListBound("authors_per_change"),
+    ("ChangePayload", "userErrors"): ListBound("user_errors"),
+    ("RecipientPayload", "warnings"): ListBound("review_warnings"),
     ("RecipientConnection", "edges"): SAME_ITEMS,
     ("Recipient", "subprocessors"): ListBound(
         "subprocessors_per_recipient", "recipients", Items.OWNED
@@ -210,6 +216,12 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         user_errors=MAX_USER_ERRORS,
         # The most one write may record (server/domain/dpf.py).
         certifications_per_recipient=dpf.CERTIFICATIONS_MAX,
+        # An import review per recipient (domain/change_requests.py), authored by its importer.
+        pending_changes_per_recipient=1,
+        authors_per_change=1,
+        # domain/review.py: two about sensitive data, a DPA, a privacy policy, and one per
+        # regime and destination country (ISO 3166-1 lists 249).
+        review_warnings=4 + len(Jurisdiction) * 249,
     )
     if inventory is None:
         return counts
@@ -225,6 +237,7 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         # A disclosure's destinations: its recipient's country and each transfer's; judged under
         # every regime (domain/transfers.assess_flow).
         destinations=counts["transfers"] + counts["disclosures"],
+        compliance_gaps=counts["disclosures"] + 2 * counts["recipients"],
         assessments_per_reason=len(Jurisdiction) * (counts["transfers_per_disclosure"] + 1),
         assessments=len(Jurisdiction) * (counts["transfers"] + counts["disclosures"]),
         # A period starts at the subject's first version or after a change that stopped the

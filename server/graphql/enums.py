@@ -61,6 +61,8 @@ strawberry.enum(
 )
 UserErrorCode = enums.UserErrorCode
 strawberry.enum(UserErrorCode)
+ChangeStatus = enums.ChangeRequestStatus
+strawberry.enum(ChangeStatus, name="ChangeStatus")
 DataPrivacyFramework = regimes.DataPrivacyFramework
 strawberry.enum(DataPrivacyFramework)
 Jurisdiction = regimes.Jurisdiction

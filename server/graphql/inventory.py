@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import GraphQLObjectType, get_argument_values
 from strawberry.types import Info
 
 from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.establishments import EstablishmentRow, main_establishment
+from server.db.models import ChangeRequest as ChangeRequestModel
 from server.db.models import Recipient as RecipientModel
 from server.db.recipients import parse_certifications
 from server.domain import dpf, regimes
@@ -271,6 +273,14 @@ class Recipient(Node):
             lambda rows: [StatusChange.from_row(r) for r in rows],
         )
 
+    @strawberry.field(description="Its changes waiting for a second key, oldest first.")
+    def pending_changes(self) -> list[ChangeRequest]:
+        return loaded(
+            self.context.loaders.pending_changes,
+            self.pk,
+            lambda rows: [ChangeRequest.from_model(r) for r in rows],
+        )
+
 
 # Every other field of the type is copied from the column of the same name.
 _COPIED_COLUMNS = tuple(
@@ -410,3 +420,49 @@ def transfers_of(row: DisclosureRow) -> list[Transfer]:
 def purposes_of(row: DisclosureRow, terms: TermObjects) -> list[Purpose]:
     purposes = terms.purposes
     return [purposes[k] for k in row.purposes]
+
+
+@strawberry.type(
+    description="A material change to an APPROVED or ACTIVE recipient, waiting for a second key."
+)
+class ChangeRequest(Node):
+    recipient_pk: strawberry.Private[int]
+    status: enums.ChangeStatus
+    authors: list[str] = strawberry.field(
+        description="The keys that authored any part of it; none of them may decide it."
+    )
+    summary: str = strawberry.field(
+        description=(
+            "What the change adds, for the reviewer: categories (sensitive first), purposes, "
+            "countries and whether each transfer would be a gap, bases."
+        )
+    )
+    changes: str = strawberry.field(
+        description="JSON object of the fields that change, each as [before, after]."
+    )
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+
+    @classmethod
+    def from_model(cls, change: ChangeRequestModel) -> ChangeRequest:
+        authors = orjson.loads(change.authors)
+        return cls(
+            id=global_id("ChangeRequest", change.id),
+            recipient_pk=change.recipient_id,  # type: ignore[attr-defined]
+            status=enums.stored(enums.ChangeStatus, change.status),
+            authors=[str(a) for a in authors] if isinstance(authors, list) else [],
+            summary=change.summary,
+            changes=change.changes,
+            created_at=change.created_at,
+            decided_at=change.decided_at,
+            decided_by=change.decided_by,
+            note=change.note,
+        )
+
+    @strawberry.field
+    async def recipient(self, info: Info[Context, None]) -> Recipient:
+        row = await info.context.loaders.recipient.load(self.recipient_pk)
+        assert row is not None  # a recipient is never deleted
+        return Recipient.from_row(row, info.context)

@@ -11,10 +11,11 @@ from server.graphql.context import Context
 from server.graphql.disclosure_events import DisclosureEvent
 from server.graphql.errors import decode_id
 from server.graphql.establishments import Establishment
-from server.graphql.inventory import Disclosure, Recipient
+from server.graphql.inventory import ChangeRequest, Disclosure, Recipient
 from server.graphql.nodes import Node
 from server.graphql.permissions import CanReadInventory, CanReadSubjects, needs, require
 from server.graphql.subjects import DataSubject
+from server.services import change_requests
 
 
 @strawberry.type
@@ -43,4 +44,7 @@ class NodeQuery:
             return (await DisclosureEvent.load([pk]))[0]
         if type_name == "Establishment":
             return (await Establishment.load([pk]))[0]
+        if type_name == "ChangeRequest":
+            found = await change_requests.changes_by_id([pk])
+            return ChangeRequest.from_model(found[pk]) if pk in found else None
         return None

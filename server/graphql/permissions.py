@@ -77,6 +77,10 @@ class CanManageEstablishments(RolePermission):
     capability = Capability.MANAGE_ESTABLISHMENTS
 
 
+class CanDecideChanges(RolePermission):
+    capability = Capability.DECIDE_CHANGES
+
+
 class MutationPermission(PermissionExtension):
     """A refused mutation returns its payload type with every field null but `userErrors`,
     which holds one FORBIDDEN error; the resolver does not run. Every FORBIDDEN answer (this

@@ -24,6 +24,7 @@ from strawberry.tools import merge_types
 from server.db.errors import is_unavailable
 from server.domain.taxonomy import default_taxonomy
 from server.graphql.analysis import alias_rule, depth_rule
+from server.graphql.changes import ChangeMutation, ChangeQuery
 from server.graphql.compliance import ComplianceQuery
 from server.graphql.cost import LIST_BOUNDS, PlanCache, counts_for, plan_cost, unbounded_lists
 from server.graphql.disclosure_events import DisclosureEventMutation
@@ -52,6 +53,7 @@ Query = merge_types(
         TransferQuery,
         ComplianceQuery,
         EstablishmentQuery,
+        ChangeQuery,
     ),
 )
 Mutation = merge_types(
@@ -62,6 +64,7 @@ Mutation = merge_types(
         SubjectMutation,
         DisclosureEventMutation,
         EstablishmentMutation,
+        ChangeMutation,
     ),
 )
 

@@ -83,3 +83,10 @@ class AddDisclosure:
 class EndDisclosure:
     disclosure_id: int
     effective_to: date
+
+
+@dataclass
+class DecideChange:
+    change_id: int
+    approve: bool
+    note: str | None = None

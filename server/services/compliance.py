@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from server.db import disclosures as disclosure_rows
 from server.db import recipients as recipient_rows
 from server.db.disclosures import DisclosureRow
+from server.domain import change_requests as change_rules
 from server.domain import explain, processor_contracts, special_categories, who_receives
 from server.domain.enums import (
     ComplianceGapKind,
@@ -21,7 +24,7 @@ from server.domain.enums import (
     SpecialCategoryCondition,
 )
 from server.domain.taxonomy import Taxonomy, default_taxonomy
-from server.services import clock
+from server.services import change_requests, clock
 from server.services.subjects import as_utc
 
 
@@ -48,6 +51,8 @@ async def compliance_gaps(
         gaps += await _special_categories_without_condition(at, as_of, taxonomy)
     if kinds is None or ComplianceGapKind.PROCESSOR_WITHOUT_DPA in kinds:
         gaps += await _processors_without_dpa(at, as_of)
+    if kinds is None or ComplianceGapKind.UNREVIEWED_IMPORT in kinds:
+        gaps += await _unreviewed_imports(at, as_of)
     gaps.sort(key=_order)
     return gaps
 
@@ -79,6 +84,23 @@ async def _processors_without_dpa(at: datetime, as_of: datetime | None) -> list[
         gaps.append(
             ComplianceGap(ComplianceGapKind.PROCESSOR_WITHOUT_DPA, recipient, None, sentence)
         )
+    return gaps
+
+
+async def _unreviewed_imports(at: datetime, as_of: datetime | None) -> list[ComplianceGap]:
+    """Recipients registered straight into a later status that no second key had confirmed at
+    the moment (domain/change_requests.py), whatever their status since."""
+    found = await change_requests.imports_unreviewed_at(as_of and at)
+    rows = await recipient_rows.recipients_by_id(sorted({c.recipient_id for c, _ in found}))  # type: ignore[attr-defined]
+    gaps = []
+    for change, recipient in found:
+        row = rows[recipient.id]
+        registered = RecipientStatus(orjson.loads(change.changes)["status"][1])
+        [importer] = change_requests.authors_of(change)[:1] or ["?"]
+        sentence = change_rules.unreviewed_import_sentence(
+            name=row["name"], status=registered, importer=importer, since=change.created_at
+        )
+        gaps.append(ComplianceGap(ComplianceGapKind.UNREVIEWED_IMPORT, row, None, sentence))
     return gaps
 
 

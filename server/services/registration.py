@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from server.db.models import Recipient, StatusChange
 from server.db.recipients import stored_certifications
 from server.domain import access, dpf, recipient_details, subprocessors, validation
+from server.domain import change_requests as change_rules
 from server.domain.access import Role
 from server.domain.disclosure_terms import (
     DISCLOSURES_PER_REQUEST_MAX,
@@ -18,7 +19,7 @@ from server.domain.disclosure_terms import (
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
-from server.services import audit, clock
+from server.services import audit, change_requests, clock
 from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import RegisterRecipient
 from server.services.disclosures import exporters_for, record_disclosure
@@ -165,4 +166,8 @@ async def register_recipient(
         )
         for spec, exporter in zip(command.disclosures, exporters, strict=True):
             await record_disclosure(conn, recipient.id, spec, at=at, actor=actor, exporter=exporter)
+        if role is not None and change_rules.skips_review(command.status):
+            # A key's registration past PROPOSED skipped review: a second key confirms it. (A
+            # trusted import, role None, replays a history that was reviewed where it came from.)
+            await change_requests.open_import_review(conn, recipient, actor=actor, at=at)
     return RecipientResult(recipient)

@@ -80,8 +80,14 @@ async def test_legal_transition(
     assert after["recipient"]["status"] == target
     assert after["recipient"]["version"] == 2
     events = after["recipient"]["history"]
-    assert [e["action"] for e in events] == ["changeRecipientStatus", "registerRecipient"]
-    assert [e["actor"] for e in events] == ["test-reviewer", "test-admin"]
+    # Registered past PROPOSED, it skipped review: its import review was opened with it.
+    opened = ["openChange"] if source != "PROPOSED" else []
+    assert [e["action"] for e in events] == ["changeRecipientStatus", *opened, "registerRecipient"]
+    assert [e["actor"] for e in events] == [
+        "test-reviewer",
+        *(["test-admin"] * len(opened)),
+        "test-admin",
+    ]
     assert json.loads(events[0]["changes"]) == {
         "status": [source, target],
         "note": [None, note],

@@ -40,7 +40,13 @@ from graphql import (
 )
 from tortoise import Tortoise
 
+from server.db.models import ChangeRequest
+from server.domain.access import Role
+from server.domain.enums import ProcessingRole, RecipientKind, RecipientStatus
+from server.graphql.nodes import global_id
 from server.graphql.schema import schema_sdl
+from server.services import registration
+from server.services.commands import RegisterRecipient
 from server.settings import Settings
 from tests.conftest import INVENTORY_TABLES, gql
 from tests.fuzz.checks import check_answer, send, snapshot, tables
@@ -143,8 +149,12 @@ def mutation_document(name: str) -> str:
     )
 
 
-def read_back_selection(type_: GraphQLObjectType, depth: int) -> str:
-    """Every field without required arguments, objects `depth` levels down."""
+def read_back_selection(
+    type_: GraphQLObjectType, depth: int, alias: str = "", clashing: frozenset[str] = frozenset()
+) -> str:
+    """Every field without required arguments, objects `depth` levels down; the top level's
+    fields named in `clashing` under `<alias>_<field>` (types behind one interface may give a
+    field of the same name different types: ChangeRequest.status and Recipient.status)."""
     parts = []
     for name, field in type_.fields.items():
         if any(
@@ -153,19 +163,25 @@ def read_back_selection(type_: GraphQLObjectType, depth: int) -> str:
         ):
             continue
         named = get_named_type(field.type)
+        key = f"{alias}_{name}: {name}" if name in clashing else name
         if is_leaf_type(named):
-            parts.append(name)
+            parts.append(key)
         elif depth > 0 and isinstance(named, GraphQLObjectType):
-            parts.append(f"{name} {{ {read_back_selection(named, depth - 1)} }}")
+            parts.append(f"{key} {{ {read_back_selection(named, depth - 1)} }}")
     return " ".join(parts) or "__typename"
 
 
 def _read_back_query() -> str:
     node = SCHEMA.get_type("Node")
     assert node is not None
+    types = SCHEMA.get_possible_types(node)  # type: ignore[arg-type]
+    shapes: dict[str, set[str]] = {}
+    for t in types:
+        for name, field in t.fields.items():
+            shapes.setdefault(name, set()).add(str(field.type))
+    clashing = frozenset(name for name, found in shapes.items() if len(found) > 1)
     fragments = [
-        f"... on {t.name} {{ {read_back_selection(t, 2)} }}"
-        for t in SCHEMA.get_possible_types(node)  # type: ignore[arg-type]
+        f"... on {t.name} {{ {read_back_selection(t, 2, t.name, clashing)} }}" for t in types
     ]
     return f"query ReadBack($id: ID!) {{ node(id: $id) {{ {' '.join(fragments)} }} }}"
 
@@ -220,6 +236,7 @@ class World:
         self.target: dict[str, Any] = {}
         self.police: dict[str, Any] = {}
         self.establishment: dict[str, Any] = {}
+        self.change_id = ""
         self.ready_at = datetime.now(UTC)
 
     async def setup(self) -> None:
@@ -259,6 +276,21 @@ class World:
 
     async def renew(self) -> None:
         n = next(self.numbers)
+        # An import by another admin key: a change this world's key may decide.
+        imported = await registration.register_recipient(
+            RegisterRecipient(
+                name=f"Imported {n}",
+                slug=f"imported-{n}",
+                kind=RecipientKind.SERVICE_PROVIDER,
+                role=ProcessingRole.CONTROLLER,
+                country="DE",
+                status=RecipientStatus.ACTIVE,
+            ),
+            actor="importer",
+            role=Role.ADMIN,
+        )
+        change = await ChangeRequest.get(recipient_id=imported.recipient.id)
+        self.change_id = global_id("ChangeRequest", change.id)
         self.target = await register(
             self.client,
             name=f"Target {n}",
@@ -354,6 +386,8 @@ class World:
                 "reference": f"CASE-{n}",
                 "note": "Production order served.",
             }
+        if mutation == "decideChange":
+            return {"id": self.change_id, "approve": True, "note": "Checked against the contract."}
         pytest.fail(f"No base input for the mutation {mutation}: add one to World.base_input")
 
 

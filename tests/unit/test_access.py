@@ -31,6 +31,8 @@ CAPABILITY_TABLE = {
     C.CHANGE_STATUS: (False, True, True, True),
     C.RECORD_DISCLOSURE_EVENTS: (False, False, True, True),
     C.MANAGE_ESTABLISHMENTS: (False, False, True, True),
+    # Issue 15 §2: the privacy office (or an admin) is the second key.
+    C.DECIDE_CHANGES: (False, False, True, True),
 }
 
 
