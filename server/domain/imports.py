@@ -593,7 +593,7 @@ def country_code(text: str) -> tuple[str | None, str | None]:
 
 
 def _columns(
-    reader: CellReader, table: Table, allowed: Sequence[Column]
+    reader: CellReader, table: Table, allowed: Sequence[Column], required: Sequence[Column]
 ) -> dict[int, Column] | None:
     """Each header cell's column, by position; None when a required one is missing or a header
     is unknown (a typo must not pass silently: its column would be dropped)."""
@@ -627,7 +627,7 @@ def _columns(
             continue
         found[i] = column
     present = {c.api for c in found.values()}
-    for column in allowed:
+    for column in required:
         if column.required and column.api not in present:
             reader.problem(table.sheet, 1, None, None, f'The column "{column.header}" is missing.')
             failed = True
@@ -783,7 +783,9 @@ def plan_csv(table: Table) -> ImportPlan:
     """A CSV file: one row per disclosure, the recipient's columns repeated on each."""
     reader = CellReader()
     plan = ImportPlan(problems=reader.problems, notes=reader.notes)
-    columns = _columns(reader, table, (*RECIPIENT_COLUMNS, *DISCLOSURE_COLUMNS))
+    # A file of recipients alone needs no disclosure columns: a row that gives a disclosure
+    # without its legal basis or categories has that problem itself.
+    columns = _columns(reader, table, (*RECIPIENT_COLUMNS, *DISCLOSURE_COLUMNS), RECIPIENT_COLUMNS)
     if columns is None or _too_many_rows(reader, table):
         return plan
     given = {c.api for c in columns.values()}
@@ -839,7 +841,7 @@ def plan_workbook(tables: Iterable[Table]) -> ImportPlan:
     by_slug: dict[str, RecipientEntry] = {}
     if recipients is not None:
         sheet = recipients.sheet
-        columns = _columns(reader, recipients, RECIPIENT_COLUMNS)
+        columns = _columns(reader, recipients, RECIPIENT_COLUMNS, RECIPIENT_COLUMNS)
         if columns is not None and not _too_many_rows(reader, recipients):
             given = {c.api for c in columns.values()}
             for row, raw in recipients.rows:
@@ -863,7 +865,7 @@ def plan_workbook(tables: Iterable[Table]) -> ImportPlan:
     if disclosures is not None:
         sheet = disclosures.sheet
         allowed = (SLUG_COLUMN, *DISCLOSURE_COLUMNS)
-        columns = _columns(reader, disclosures, allowed)
+        columns = _columns(reader, disclosures, allowed, DISCLOSURE_COLUMNS)
         if columns is not None and SLUG_COLUMN not in columns.values():
             reader.problem(sheet, 1, None, None, 'The column "Slug" is missing.')
             columns = None
