@@ -229,15 +229,27 @@ async def imports_endpoint(request: Request) -> Response:
             vendor_ids = [int(v) for v in params["vendorIds"].split(",") if v.strip()]
         except ValueError:
             return _json(_errors("vendorIds is a list of numbers: 1,2,4.", "vendorIds"), 400)
-    report = await import_inventory(
-        ImportRequest(
-            format=format,
-            content=await request.body(),
-            dry_run=dry_run_text in ("true", "1"),
-            vendor_ids=vendor_ids,
-            default_country=params.get("defaultCountry"),
-        ),
-        actor=principal.name,
-        role=principal.role,
-    )
+    try:
+        report = await import_inventory(
+            ImportRequest(
+                format=format,
+                content=await request.body(),
+                dry_run=dry_run_text in ("true", "1"),
+                vendor_ids=vendor_ids,
+                default_country=params.get("defaultCountry"),
+            ),
+            actor=principal.name,
+            role=principal.role,
+        )
+    except UserErrors as exc:
+        # The arguments, named as this endpoint takes them (query parameters).
+        errors = [
+            {
+                "field": ["query", *e.field[1:]] if e.field else None,
+                "message": e.message,
+                "code": e.code.value,
+            }
+            for e in exc.errors
+        ]
+        return _json({"report": None, "userErrors": errors}, 400)
     return _json({"report": report_json(report), "userErrors": []})

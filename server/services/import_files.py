@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from server.domain import imports
 from server.domain.enums import (
@@ -36,25 +34,31 @@ def xlsx_tables(content: bytes) -> list[Table]:
     """Every sheet of a workbook, its first row the header."""
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # any file openpyxl cannot open is not a workbook to us
         raise UnreadableFile(
             "The file is not an XLSX workbook (send its bytes in base64 through GraphQL)."
         ) from exc
     try:
-        tables = []
-        for sheet in workbook.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header = list(next(rows, ()) or ())
-            body: list[tuple[int, list[Any]]] = []
-            for number, row in enumerate(rows, start=2):
-                if any(cell is not None and str(cell).strip() for cell in row):
-                    body.append((number, list(row)))
-                if len(body) > imports.ROWS_MAX:
-                    break
-            tables.append(Table(sheet.title, header, body))
-        return tables
+        return _sheets(workbook)
+    except Exception as exc:  # a broken part inside the archive: not a workbook either
+        raise UnreadableFile(f"The workbook cannot be read: {str(exc)[:200]}") from exc
     finally:
         workbook.close()
+
+
+def _sheets(workbook: Any) -> list[Table]:
+    tables = []
+    for sheet in workbook.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        header = list(next(rows, ()) or ())
+        body: list[tuple[int, list[Any]]] = []
+        for number, row in enumerate(rows, start=2):
+            if any(cell is not None and str(cell).strip() for cell in row):
+                body.append((number, list(row)))
+            if len(body) > imports.ROWS_MAX:
+                break
+        tables.append(Table(sheet.title, header, body))
+    return tables
 
 
 def csv_table(content: bytes) -> Table:

@@ -17,7 +17,7 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from server.db.models import Disclosure, Establishment, Recipient
-from server.domain import access, imports
+from server.domain import access, imports, validation
 from server.domain.access import Role
 from server.domain.disclosure_terms import DISCLOSURES_PER_REQUEST_MAX, check_disclosure
 from server.domain.enums import RecipientStatus, UserErrorCode
@@ -70,6 +70,25 @@ def plan_file(request: ImportRequest) -> ImportPlan:
     return _refused(f"{request.format.value} imports are not available in this version.")
 
 
+# The most vendors one IAB GVL import may choose (a GVL lists about a thousand).
+VENDOR_IDS_MAX = 5_000
+
+
+def check_request(request: ImportRequest) -> None:
+    """The request's own arguments, before the file: UserErrors naming the argument."""
+    errors = ErrorCollector()
+    if request.default_country is not None and (
+        problem := validation.country_error(request.default_country)
+    ):
+        errors.add(["input", "defaultCountry"], problem)
+    if request.vendor_ids is not None:
+        if len(request.vendor_ids) > VENDOR_IDS_MAX:
+            errors.add(["input", "vendorIds"], f"At most {VENDOR_IDS_MAX:,} vendor ids.")
+        elif any(not 0 < v < 2**31 for v in request.vendor_ids):
+            errors.add(["input", "vendorIds"], "A GVL vendor id is a positive number.")
+    errors.raise_if_any()
+
+
 def _refused(message: str) -> ImportPlan:
     plan = ImportPlan()
     plan.problems.append(ImportProblem(None, None, None, None, UserErrorCode.INVALID, message))
@@ -81,6 +100,7 @@ async def import_inventory(
 ) -> ImportReport:
     """`role` is the importing key's (None for a trusted loader): which statuses the file may
     name (procurement: PROPOSED only; a file naming another is refused whole)."""
+    check_request(request)
     plan = plan_file(request)
     report = ImportReport(dry_run=request.dry_run)
     report.problems.extend(plan.problems)

@@ -353,3 +353,22 @@ async def test_post_imports_refuses_over_20_mb(client: httpx.AsyncClient) -> Non
     response = await client.post("/imports?format=CSV", content=b"x" * (20 * 1024 * 1024 + 1))
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_the_arguments_are_checked(client: httpx.AsyncClient) -> None:
+    body = await gql(
+        client,
+        IMPORT,
+        {"input": {"format": "CSV", "content": to_csv(GOOD), "defaultCountry": "Deutschland"}},
+    )
+    payload = body["data"]["importInventory"]
+    assert payload["report"] is None
+    assert payload["userErrors"][0]["field"] == ["input", "defaultCountry"]
+    body = await gql(
+        client, IMPORT, {"input": {"format": "IAB_GVL", "content": "{}", "vendorIds": [0]}}
+    )
+    assert body["data"]["importInventory"]["userErrors"][0]["field"] == ["input", "vendorIds"]
+    response = await client.post("/imports?format=CSV&defaultCountry=ZZ", content=b"Name\n")
+    assert response.status_code == 400
+    assert response.json()["userErrors"][0]["field"] == ["query", "defaultCountry"]
+    assert await Recipient.all().count() == 0
