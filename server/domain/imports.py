@@ -315,7 +315,8 @@ class Table:
 @dataclass
 class DisclosureEntry:
     sheet: str | None
-    row: int
+    # None where the source has no rows (a Fides manifest, a vendor list).
+    row: int | None
     slug: str
     # The text of each column the row has, by the API's field name (for error reports).
     cells: dict[str, str]
@@ -332,7 +333,7 @@ class RecipientEntry:
     those only (an empty cell clears an optional one), and leaves the others alone."""
 
     sheet: str | None
-    row: int
+    row: int | None
     slug: str
     cells: dict[str, str]
     given: set[str]
@@ -443,7 +444,7 @@ class CellReader:
         column = column_for(api) if api else None
         self.problems.append(ImportProblem(sheet, row, column, value, code, message))
 
-    def note(self, sheet: str | None, row: int, api: str, message: str) -> None:
+    def note(self, sheet: str | None, row: int | None, api: str, message: str) -> None:
         self.notes.append(ImportNote(sheet, row, column_for(api), message))
 
     def enum(self, cls: type[E], text: str, at: tuple[str | None, int, str]) -> E | None:
@@ -955,6 +956,20 @@ def matching_disclosure(
         if entry.ends_on is not None and candidate.effective_to == entry.ends_on:
             return candidate
     return None
+
+
+def fold_keys(keys: Sequence[str], most: int) -> list[str]:
+    """At most `most` taxonomy keys covering `keys`: the deepest ones replaced by their parent
+    until they fit (a broader key covers its descendants, rule 4)."""
+    current = list(dict.fromkeys(keys))
+    while len(current) > most:
+        deepest = max(k.count(".") for k in current)
+        if deepest == 0:
+            break
+        current = list(
+            dict.fromkeys(k.rsplit(".", 1)[0] if k.count(".") == deepest else k for k in current)
+        )
+    return current
 
 
 def forbidden_statuses(

@@ -32,7 +32,14 @@ from server.domain.imports import (
     StoredDisclosure,
 )
 from server.domain.taxonomy import default_taxonomy
-from server.services import audit, clock, disclosures, recipient_changes, registration
+from server.services import (
+    audit,
+    clock,
+    disclosures,
+    import_sources,
+    recipient_changes,
+    registration,
+)
 from server.services.commands import (
     AddDisclosure,
     EndDisclosure,
@@ -67,7 +74,9 @@ def plan_file(request: ImportRequest) -> ImportPlan:
             return imports.plan_workbook(xlsx_tables(request.content))
     except UnreadableFile as exc:
         return _refused(str(exc))
-    return _refused(f"{request.format.value} imports are not available in this version.")
+    if request.format == ImportFormat.FIDES_YAML:
+        return import_sources.plan_fides(request.content, request.default_country)
+    return import_sources.plan_gvl(request.content, request.vendor_ids, request.default_country)
 
 
 # The most vendors one IAB GVL import may choose (a GVL lists about a thousand).
@@ -167,7 +176,12 @@ class _Run:
         self.reported = {(p.sheet, p.row, p.column) for p in report.problems}
 
     def _problem(
-        self, sheet: str | None, row: int, column: str | None, value: str | None, error: UserError
+        self,
+        sheet: str | None,
+        row: int | None,
+        column: str | None,
+        value: str | None,
+        error: UserError,
     ) -> None:
         if (sheet, row, column) in self.reported:
             return
