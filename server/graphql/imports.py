@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Any
 
 import orjson
@@ -144,6 +145,11 @@ class ImportMutation:
     async def import_inventory(
         self, info: Info[Context, None], input: ImportInput
     ) -> ImportPayload:
+        # Commit only while the answer can still be given (MAX_EXECUTION_MS), with a fifth of
+        # it left for the answer; larger files go to POST /imports, which has no such limit.
+        budget = info.context.settings.max_execution_ms / 1000
+        deadline = time.monotonic() + budget * 0.8
+
         async def work() -> ImportReport:
             request = ImportRequest(
                 format=input.format,
@@ -151,6 +157,7 @@ class ImportMutation:
                 dry_run=bool(input.dry_run),
                 vendor_ids=list(input.vendor_ids) if input.vendor_ids is not None else None,
                 default_country=input.default_country,
+                deadline=deadline,
             )
             report = await import_inventory(
                 request, actor=info.context.actor, role=info.context.role

@@ -10,6 +10,7 @@ file changes nothing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -59,6 +60,9 @@ class ImportRequest:
     dry_run: bool = False
     vendor_ids: list[int] | None = None
     default_country: str | None = None
+    # When the caller's answer must be ready (time.monotonic()): an import that would commit
+    # later rolls back instead, so that no caller is told of a timeout after its write.
+    deadline: float | None = None
 
 
 class _Undo(Exception):
@@ -118,10 +122,22 @@ async def import_inventory(
         report.problems.extend(
             imports.forbidden_statuses(plan.recipients, access.INITIAL_STATUSES[role], role.value)
         )
-    run = _Run(report, actor, role)
+    run = _Run(report, actor, role, request.deadline)
     try:
         async with in_transaction():
             await run.apply(plan)
+            if run.out_of_time():
+                report.problems.append(
+                    ImportProblem(
+                        None,
+                        None,
+                        None,
+                        None,
+                        UserErrorCode.INVALID,
+                        "The import takes longer than this request may: nothing was written. "
+                        "Send the file to POST /imports (or python -m server import).",
+                    )
+                )
             if report.problems or request.dry_run:
                 raise _Undo
             report.applied = True
@@ -166,10 +182,13 @@ def _engagers_first(entries: list[RecipientEntry]) -> list[RecipientEntry]:
 class _Run:
     """One import: the report it fills, and who imports."""
 
-    def __init__(self, report: ImportReport, actor: str, role: Role | None) -> None:
+    def __init__(
+        self, report: ImportReport, actor: str, role: Role | None, deadline: float | None
+    ) -> None:
         self.report = report
         self.actor = actor
         self.role = role
+        self.deadline = deadline
         self.today = clock.today()
         # Places already reported by the reading of the cells: the use cases' errors there say
         # the same again.
@@ -212,6 +231,9 @@ class _Run:
             value = items[index] if index < len(items) else value
         self._problem(entry.sheet, entry.row, column, value, error)
 
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
     async def apply(self, plan: ImportPlan) -> None:
         slugs = sorted(
             {e.slug for e in plan.recipients if e.slug} | {d.slug for d in plan.other_disclosures}
@@ -222,6 +244,8 @@ class _Run:
                 existing[recipient.slug] = recipient
         stored = await self._stored([r.id for r in existing.values()])
         for entry in _engagers_first(plan.recipients):
+            if self.out_of_time():
+                return  # rolled back by the caller, with its problem
             if not entry.usable:
                 self._check_only(entry.disclosures)
                 continue

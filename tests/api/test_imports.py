@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 from typing import Any
 
@@ -12,9 +13,12 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
+from server.app import create_app
 from server.db.models import AuditEvent, Disclosure, Recipient
+from server.domain.access import Role
+from server.services import keys
 from server.settings import Settings
-from tests.conftest import MakeClient, gql
+from tests.conftest import MakeClient, gql, http_client
 
 IMPORT = """
 mutation Import($input: ImportInput!) {
@@ -371,4 +375,27 @@ async def test_the_arguments_are_checked(client: httpx.AsyncClient) -> None:
     response = await client.post("/imports?format=CSV&defaultCountry=ZZ", content=b"Name\n")
     assert response.status_code == 400
     assert response.json()["userErrors"][0]["field"] == ["query", "defaultCountry"]
+    assert await Recipient.all().count() == 0
+
+
+async def test_an_import_past_the_time_budget_writes_nothing(db: str) -> None:
+    """Committed only while the answer can still be given: no caller hears of a timeout after
+    its file was written."""
+    settings = dataclasses.replace(Settings(), max_execution_ms=1)
+    token = await keys.create_key("slow-admin", Role.ADMIN, actor="tests")
+    async with http_client(create_app(settings, manage_database=False), token) as slow:
+        response = await slow.post(
+            "/graphql",
+            json={
+                "query": IMPORT,
+                "variables": {"input": {"format": "CSV", "content": to_csv(GOOD)}},
+            },
+        )
+    body = response.json()
+    payload = (body.get("data") or {}).get("importInventory")
+    if payload is not None:
+        assert payload["report"]["applied"] is False
+        assert "POST /imports" in payload["report"]["problems"][-1]["message"]
+    else:
+        assert body["errors"][0]["extensions"]["code"] == "EXECUTION_TIMEOUT"
     assert await Recipient.all().count() == 0
