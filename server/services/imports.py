@@ -143,6 +143,18 @@ async def import_inventory(
             report.applied = True
     except _Undo:
         pass
+    refusals = [p for p in report.problems if p.code == UserErrorCode.FORBIDDEN]
+    if refusals:
+        # As every FORBIDDEN answer: who tried what, and why it was refused.
+        await audit.record_refusal(
+            at=clock.now(),
+            actor=actor,
+            operation="importInventory",
+            entity_type="Mutation",
+            entity_id=0,
+            recipient_id=None,
+            reason=f"{len(refusals)} row(s): {refusals[0].message}",
+        )
     if report.problems:
         report.created = report.updated = report.unchanged = 0
     report.problems.sort(key=imports.reading_order)

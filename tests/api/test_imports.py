@@ -217,6 +217,8 @@ async def test_procurement_imports_proposals_only(client_for: MakeClient) -> Non
     ]
     assert report["applied"] is False
     assert await Recipient.all().count() == 0
+    refusal = await AuditEvent.get(action="forbidden:importInventory")
+    assert refusal.actor == "buyer" and "2 row(s)" in refusal.changes
 
     allowed = (await run_import(procurement, to_csv([rows[2]])))["report"]
     assert allowed["applied"] is True and allowed["created"] == 1
@@ -232,6 +234,12 @@ async def test_an_admin_imports_a_later_status_and_the_audit_says_so(
     assert acme.status.value == "ACTIVE"
     event = await AuditEvent.get(action="importInventory", recipient_id=acme.id)
     assert event.actor == "test-admin" and '"ACTIVE"' in event.changes
+    # A status in the file never moves an existing recipient: that is review's work.
+    rows = [[*ACME[:6], "Proposed", *ACME_EMAIL]]
+    again = (await run_import(client, to_csv(rows)))["report"]
+    assert (again["unchanged"], again["problems"]) == (1, [])
+    assert "stays so" in again["notes"][0]["message"]
+    assert (await Recipient.get(slug="acme-mail")).status.value == "ACTIVE"
 
 
 async def test_a_viewer_may_not_import(client_for: MakeClient) -> None:
