@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Protocol, cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -19,7 +20,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise import Tortoise
-from tortoise.contrib.starlette import RegisterTortoise
 
 from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
@@ -44,6 +44,9 @@ UNREAD_BODY_KEPT = 16 * 1024
 DISCARD_SECONDS = 1.0
 # /readyz answers within this many seconds, ready or not.
 READY_TIMEOUT_SECONDS = 2.0
+# At shutdown, after the requests (GRACEFUL_TIMEOUT_SECONDS), closing the database's connections
+# takes at most this long: more only when the database no longer answers.
+CLOSE_SECONDS = 2.0
 
 
 class CollectionSchedule:
@@ -151,7 +154,7 @@ class RequestGuardMiddleware:
                 note_unavailable(exc)
             else:
                 log.exception("unhandled error", extra={"request_id": request_id})
-            state["outcome"] = "unavailable" if unavailable else "internal_error"
+            state["outcome"] = "unavailable" if unavailable else "error"
             if status == 0:
                 response: Response
                 if unavailable:
@@ -181,6 +184,11 @@ class RequestGuardMiddleware:
                         "operation": state.get("operation"),
                         "status": status,
                         "outcome": state.get("outcome") or _outcome(status),
+                        **{
+                            name: state[name]
+                            for name in ("user_error_codes", "error_codes")
+                            if name in state
+                        },
                         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                     },
                 )
@@ -295,8 +303,15 @@ def refusal(
 
 
 def _outcome(status: int) -> str:
+    """For an answer GraphQL did not give (a 401, a 429, a 413, a probe...)."""
     if status == 0:
         return "disconnected"  # the client went away before an answer
+    if status == 429:
+        return "rate_limited"
+    if status == 503:
+        return "unavailable"
+    if status >= 500:
+        return "error"
     return "rejected" if status >= 400 else "ok"
 
 
@@ -304,11 +319,18 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+class CheckedConnection(Protocol):
+    """Our engines' clients (server/db/sqlite_engine.py, postgres_engine.py)."""
+
+    async def check_ready(self) -> None: ...
+
+
 async def readyz(request: Request) -> Response:
-    """Ready when the database answers within READY_TIMEOUT_SECONDS; a probe never hangs."""
+    """Ready when the database answers within READY_TIMEOUT_SECONDS (and, for SQLite, its file
+    is still where it was opened, readable and writable); a probe never hangs."""
     try:
-        connection = Tortoise.get_connection("default")
-        await asyncio.wait_for(connection.execute_query("SELECT 1"), READY_TIMEOUT_SECONDS)
+        connection = cast(CheckedConnection, Tortoise.get_connection("default"))
+        await asyncio.wait_for(connection.check_ready(), READY_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure means not ready
         if is_unavailable(exc) or isinstance(exc, TimeoutError):
             note_unavailable(exc)  # probes come every few seconds: one warning per interval
@@ -320,6 +342,16 @@ async def readyz(request: Request) -> Response:
             headers=RETRY_AFTER,
         )
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def close_database(timeout: float) -> None:
+    """Close the database's connections at shutdown, giving up after `timeout` seconds: a
+    connection stuck on an unreachable server must not keep the process from stopping."""
+    try:
+        async with asyncio.timeout(timeout):
+            await Tortoise.close_connections()
+    except TimeoutError:
+        log.warning("database connections not closed within %g s; stopping anyway", timeout)
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
@@ -337,22 +369,25 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if manage_database:
-            config = tortoise_config(settings.database_url, settings.database_timeout_ms)
-            async with RegisterTortoise(app, config=config):
-                if settings.admin_token_file is not None:
-                    await keys.ensure_admin_from_file(settings.admin_token_file)
-                # What start-up allocated lives as long as the process: keep the collector off
-                # it. From now on it runs between requests (CollectBetweenRequests).
-                gc.collect()
-                gc.freeze()
-                gc.disable()
-                try:
-                    yield
-                finally:
-                    gc.enable()
-        else:
+        if not manage_database:
             yield
+            return
+        # Only an existing SQLite file is opened (`migrate` creates it), and every PostgreSQL
+        # statement is bounded by the database timeout.
+        config = tortoise_config(settings.database_url, settings.database_timeout_ms, serving=True)
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+        if settings.admin_token_file is not None:
+            await keys.ensure_admin_from_file(settings.admin_token_file)
+        # What start-up allocated lives as long as the process: keep the collector off it.
+        # From now on it runs between requests (CollectBetweenRequests).
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
+            await close_database(min(settings.graceful_timeout_seconds, CLOSE_SECONDS))
 
     endpoint = graphql_endpoint(schema, make_context)
     # The guard first (so every answer, a 401 or a 429 too, has its X-Request-Id and access log

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from server.db.errors import is_unavailable
+from server.db.preflight import DatabaseProblem, Need, check_database, shown_url
 from server.logging_setup import configure_logging
 from server.settings import Settings, SettingsError
 
@@ -38,6 +40,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # log (server.access, with request id, key, operation, outcome) instead of uvicorn's.
         log_config=None,
         access_log=False,
+        # After SIGTERM, requests in flight get this long; then they are cancelled.
+        timeout_graceful_shutdown=settings.graceful_timeout_seconds,  # type: ignore[arg-type]
         proxy_headers=False,
         server_header=False,
     )
@@ -49,7 +53,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     added = asyncio.run(migrate(settings.database_url))
     print(
-        f"Migrated {settings.database_url}; taxonomy terms added: "
+        f"Migrated {shown_url(settings.database_url)}; taxonomy terms added: "
         + ", ".join(f"{k} {v}" for k, v in added.items())
     )
     return 0
@@ -79,7 +83,9 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 
     async def run() -> T:
         await Tortoise.init(
-            config=tortoise_config(settings.database_url, settings.database_timeout_ms)
+            config=tortoise_config(
+                settings.database_url, settings.database_timeout_ms, serving=True
+            )
         )
         try:
             return await work()
@@ -153,12 +159,11 @@ def _keys_ensure_local_admin(args: argparse.Namespace, settings: Settings) -> in
 
     path = Path(args.file)
 
-    async def ensure() -> str:
+    async def ensure() -> None:
         if path.exists():
-            token = path.read_text().strip()
-            principal = await keys.authenticate(token)
+            principal = await keys.authenticate(path.read_text().strip())
             if principal is not None and principal.role == Role.ADMIN:
-                return token
+                return
         taken = {k.name for k in await keys.list_keys()}
         name = LOCAL_ADMIN_NAME
         n = 1
@@ -168,13 +173,29 @@ def _keys_ensure_local_admin(args: argparse.Namespace, settings: Settings) -> in
         token = await keys.create_key(name, Role.ADMIN, actor=CLI_ACTOR)
         _write_secret(path, token)
         print(f"Created the admin key {name}; its token is in {path}.", file=sys.stderr)
-        return token
 
-    token = _with_database(settings, ensure)
+    _with_database(settings, ensure)
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"Query console: open http://{host}:{port}/graphql and give it the API key {token}")
+    # The file, not the token: this line lands in terminals, CI logs and scrollback.
+    print(
+        f"Query console: open http://{host}:{port}/graphql and give it the API key kept in "
+        f"{path} (cat {path})"
+    )
     return 0
+
+
+def _global_flags(default: object) -> argparse.ArgumentParser:
+    """The flags every command takes, before or after its name: the main parser's default None,
+    each subcommand's SUPPRESS, so that a flag given after the name overrides one before it and
+    none given leaves it alone."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument(
+        "--database-url",
+        default=default,
+        help="Overrides DATABASE_URL (default sqlite://data/inventory.sqlite3).",
+    )
+    return flags
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,25 +204,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m server",
         description="Recipient Inventory: who gets this user's data, and why.",
+        parents=[_global_flags(None)],
     )
-    parser.add_argument(
-        "--database-url", help="Overrides DATABASE_URL (default sqlite://data/inventory.sqlite3)."
-    )
+    common = [_global_flags(argparse.SUPPRESS)]
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="Serve GraphQL over HTTP with uvicorn.")
+    serve = commands.add_parser(
+        "serve", help="Serve GraphQL over HTTP with uvicorn.", parents=common
+    )
     serve.add_argument("--host", help="Overrides HOST (default 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Overrides PORT (default 8000).")
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, need=Need.MIGRATED)
 
     migrate = commands.add_parser(
-        "migrate", help="Apply the database migrations and install the default taxonomy."
+        "migrate",
+        help="Apply the database migrations and install the default taxonomy.",
+        parents=common,
     )
-    migrate.set_defaults(run=_migrate)
+    migrate.set_defaults(run=_migrate, need=Need.WRITABLE)
 
     fixtures = commands.add_parser(
         "load-fixtures",
         help="Load YAML fixtures through the same validation as the API; idempotent.",
+        parents=common,
     )
     fixtures.add_argument(
         "path", nargs="?", default=str(DEFAULT_FIXTURES), help="A YAML file or a folder of them."
@@ -209,29 +234,38 @@ def build_parser() -> argparse.ArgumentParser:
     fixtures.add_argument(
         "--if-empty", action="store_true", help="Load only into an inventory with no recipients."
     )
-    fixtures.set_defaults(run=_load_fixtures)
+    fixtures.set_defaults(run=_load_fixtures, need=Need.MIGRATED)
 
-    export = commands.add_parser("export-schema", help="Print the served schema as SDL.")
-    export.set_defaults(run=_export_schema)
+    export = commands.add_parser(
+        "export-schema", help="Print the served schema as SDL.", parents=common
+    )
+    export.set_defaults(run=_export_schema, need=None)
 
-    keys = commands.add_parser("keys", help="Manage API keys.")
+    keys = commands.add_parser("keys", help="Manage API keys.", parents=common)
+    keys.set_defaults(need=Need.MIGRATED)
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser(
-        "create", help="Create a key and print its token (only the token, shown only once)."
+        "create",
+        help="Create a key and print its token (only the token, shown only once).",
+        parents=common,
     )
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", required=True, help="Unique; the audit log's actor.")
     create.set_defaults(run=_keys_create)
     listing = key_commands.add_parser(
-        "list", help="Name, role, created, last used, revoked (never the token)."
+        "list", help="Name, role, created, last used, revoked (never the token).", parents=common
     )
     listing.set_defaults(run=_keys_list)
-    revoke = key_commands.add_parser("revoke", help="Revoke a key; it stops working at once.")
+    revoke = key_commands.add_parser(
+        "revoke", help="Revoke a key; it stops working at once.", parents=common
+    )
     revoke.add_argument("name")
     revoke.set_defaults(run=_keys_revoke)
     local = key_commands.add_parser(
         "ensure-local-admin",
-        help="For make run: create a local admin key on first start and print a GraphiQL hint.",
+        help="For make run: create a local admin key on first start and print a query console hint "
+        "naming the file that holds it.",
+        parents=common,
     )
     local.add_argument("--file", default=str(LOCAL_ADMIN_FILE), help="Where the token is kept.")
     local.add_argument("--host", help="For the hint (default HOST).")
@@ -246,14 +280,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit status 2, with one line on stderr, for a setting or a database that cannot be
+    used: checked before the command does anything (server/db/preflight.py)."""
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"python -m server: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, quiet_libraries=True)
     if args.database_url:
         settings = dataclasses.replace(settings, database_url=args.database_url)
-    result: int = args.run(args, settings)
+    if args.need is not None:
+        try:
+            check_database(settings.database_url, args.need, settings.database_timeout_ms)
+        except DatabaseProblem as problem:
+            print(f"python -m server: {problem}", file=sys.stderr)
+            return 2
+    try:
+        result: int = args.run(args, settings)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # The database went away after the check: say so, without a stack.
+        print(
+            f"python -m server: DATABASE_URL {shown_url(settings.database_url)}: the database "
+            f"stopped answering ({type(exc).__name__}: {str(exc)[:200]})",
+            file=sys.stderr,
+        )
+        return 2
     return result

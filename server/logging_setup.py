@@ -22,6 +22,9 @@ _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
     "color_message",
 }
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+# Libraries whose INFO lines ("Tortoise-ORM shutdown" after every command) say nothing a person
+# running the service needs: only their warnings, unless LOG_LEVEL=DEBUG.
+QUIET_LIBRARIES = ("tortoise", "aiosqlite", "asyncpg")
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,9 +47,12 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
-def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    level: str = "INFO", stream: IO[str] | None = None, *, quiet_libraries: bool = False
+) -> logging.Handler:
     """JSON lines on `stream` (stderr) from the root logger; uvicorn's loggers pass theirs up to
-    it. Returns the handler (tests remove it again)."""
+    it. `quiet_libraries` (the command line) keeps QUIET_LIBRARIES to their warnings unless
+    `level` is DEBUG. Returns the handler (tests remove it again)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -58,4 +64,14 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> log
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    if quiet_libraries:
+        for name in QUIET_LIBRARIES:
+            logging.getLogger(name).setLevel(
+                logging.NOTSET if level == "DEBUG" else logging.WARNING
+            )
+        # While PostgreSQL is down, asyncpg's pool warns with a stack at every retry ("Failed
+        # to restore the pool connection floor"); server.db's one warning per interval says it.
+        logging.getLogger("asyncpg.pool").setLevel(
+            logging.NOTSET if level == "DEBUG" else logging.ERROR
+        )
     return handler

@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
-DEFAULT_DATABASE_TIMEOUT_MS = 10_000
+DEFAULT_DATABASE_TIMEOUT_MS = 5_000
+DEFAULT_GRACEFUL_TIMEOUT_SECONDS = 10.0
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -54,6 +55,8 @@ class Settings:
     # How long a request waits for the database (a lock another process holds, a connection)
     # before it is answered 503.
     database_timeout_ms: int = DEFAULT_DATABASE_TIMEOUT_MS
+    # After SIGTERM, how long requests in flight may take before the server stops anyway.
+    graceful_timeout_seconds: float = DEFAULT_GRACEFUL_TIMEOUT_SECONDS
     # Limits on what one request may ask for.
     max_page_size: int = 100
     default_page_size: int = 50
@@ -168,6 +171,11 @@ class Settings:
             log_level=log_level,
             database_timeout_ms=number(
                 "DATABASE_TIMEOUT_MS", DEFAULT_DATABASE_TIMEOUT_MS, 1, 10 * 60 * 1000
+            ),
+            graceful_timeout_seconds=_seconds(
+                "GRACEFUL_TIMEOUT_SECONDS",
+                get("GRACEFUL_TIMEOUT_SECONDS"),
+                DEFAULT_GRACEFUL_TIMEOUT_SECONDS,
             ),
             max_page_size=max_page_size,
             default_page_size=default_page_size,

@@ -87,6 +87,8 @@ def recipient_input(**overrides: Any) -> dict[str, Any]:
         "country": "US",
         "services": ["email-delivery"],
         "website": "https://acme-mail.example",
+        # A processor goes ACTIVE only with a signed DPA (Art. 28(3)).
+        "dpaSignedOn": "2024-01-15",
     }
     base.update(overrides)
     return base

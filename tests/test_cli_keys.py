@@ -9,18 +9,21 @@ import re
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from server.cli import main
+from server.cli import LOCAL_ADMIN_FILE, main
 from server.db.config import tortoise_config
 from server.db.models import ApiKey
 from server.domain.access import Principal, Role
 from server.services import keys
+from tests.load.harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CREATE = ("keys", "create", "--role", "viewer")
@@ -133,14 +136,17 @@ def test_ensure_local_admin(url: str, tmp_path: Path, capsys: pytest.CaptureFixt
     path = tmp_path / "data" / "local-admin.key"
     args = ["keys", "ensure-local-admin", "--file", str(path), "--port", "8123"]
 
-    code, out, _ = run(url, *args, capsys=capsys)
+    code, out, err = run(url, *args, capsys=capsys)
     assert code == 0
     token = path.read_text().strip()
     assert TOKEN.fullmatch(token)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # The hint names the file, never the token: `make run` prints it on every start.
     assert out == (
-        f"Query console: open http://127.0.0.1:8123/graphql and give it the API key {token}\n"
+        "Query console: open http://127.0.0.1:8123/graphql and give it the API key kept in "
+        f"{path} (cat {path})\n"
     )
+    assert err == f"Created the admin key local-admin; its token is in {path}.\n"
     assert authenticate(url, token) == Principal("local-admin", Role.ADMIN)
 
     # Every start prints the hint again, with the same key.
@@ -153,5 +159,69 @@ def test_ensure_local_admin(url: str, tmp_path: Path, capsys: pytest.CaptureFixt
     code, out, _ = run(url, *args, capsys=capsys)
     assert code == 0
     replaced = path.read_text().strip()
-    assert replaced != token and replaced in out
+    assert replaced != token and replaced not in out and str(path) in out
     assert authenticate(url, replaced) == Principal("local-admin-2", Role.ADMIN)
+
+
+def test_make_run_prints_no_token_and_no_library_noise(tmp_path: Path) -> None:
+    """`make run`'s steps as it runs them (the default DATABASE_URL, in a fresh checkout's
+    folder): the token is in data/local-admin.key (0600) and nowhere in what they print, the
+    server's log included, and no library's INFO lines ("Tortoise-ORM shutdown") are there."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["PYTHONPATH"] = str(ROOT)
+    port = free_port()
+    output: list[str] = []
+    for args in (
+        ["migrate"],
+        ["keys", "ensure-local-admin", "--port", str(port)],
+        ["keys", "ensure-local-admin", "--port", str(port)],  # every start prints the hint
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "server", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        output += [done.stdout, done.stderr]
+    key_file = tmp_path / "data" / "local-admin.key"
+    token = key_file.read_text().strip()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert f"its token is in {LOCAL_ADMIN_FILE}" in output[3]
+    assert output[-2].count(str(LOCAL_ADMIN_FILE)) == 2  # the hint, twice: the file, not the key
+    log = tmp_path / "server.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=sink,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+            time.sleep(0.1)
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ recipients { totalCount } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output.append(log.read_text())
+    everything = "\n".join(output)
+    assert token not in everything
+    assert token[:12] not in everything
+    assert "Tortoise-ORM" not in everything
+    assert '"logger":"server.access"' in everything  # the server's own lines stay

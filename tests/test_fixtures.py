@@ -11,9 +11,10 @@ import pytest
 from server.db.establishments import establishments_by_id
 from server.db.models import DataSubject, Disclosure, Establishment, Recipient
 from server.db.recipients import recipient_by_slug
+from server.domain.enums import ComplianceGapKind
 from server.domain.regimes import DataPrivacyFramework, DpfCertification, Jurisdiction
 from server.domain.who_receives import WithheldReason
-from server.services import reports
+from server.services import compliance, reports
 from server.services.fixtures import LoadReport, load_fixtures
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -315,3 +316,11 @@ async def test_unknown_keys_in_a_fixture_are_errors(db: str, tmp_path: Path, whe
     assert result.created == [] and result.subjects_created == []
     assert await Recipient.all().count() == 0
     assert await DataSubject.all().count() == 0
+
+
+async def test_saffron_loop_is_the_fixtures_processor_without_a_dpa(db: str) -> None:
+    """Art. 28(4): the one ACTIVE subprocessor of the fixtures with no DPA on record."""
+    await loaded()
+    found = await compliance.compliance_gaps([ComplianceGapKind.PROCESSOR_WITHOUT_DPA])
+    assert [gap.recipient["slug"] for gap in found] == ["saffron-loop"]
+    assert "Art. 28(4) GDPR" in found[0].explanation

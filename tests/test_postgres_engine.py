@@ -42,7 +42,7 @@ async def test_a_transaction_that_cannot_begin_gives_its_connection_back(
     if db.startswith("sqlite://"):
         pytest.skip("PostgreSQL only")
     client = Tortoise.get_connection("default")
-    assert await client.execute_query_dict("SHOW lock_timeout") == [{"lock_timeout": "10s"}]
+    assert await client.execute_query_dict("SHOW lock_timeout") == [{"lock_timeout": "5s"}]
 
     async def lost(self: TransactionWrapper) -> None:
         raise asyncpg.ConnectionDoesNotExistError(

@@ -27,6 +27,11 @@ WARNING_INTERVAL_SECONDS = 30.0
 # What SQLite says when another process holds the lock past the busy timeout, or the file is
 # out of reach.
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database")
+# SQLite's primary result codes for a file it can no longer open, write (read-only, or moved
+# away while open: SQLITE_READONLY_DBMOVED) or read.
+SQLITE_OUT_OF_REACH = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR}
+)
 _BROKEN_PROTOCOL = re.compile(r"another operation \(2\) is in progress|\"failed\" state")
 _UNAVAILABLE_TYPES = (
     asyncpg.PostgresConnectionError,  # class 08: the connection failed or was lost
@@ -47,7 +52,7 @@ def _unavailable_here(exc: BaseException) -> bool:
         return True
     if isinstance(exc, sqlite3.OperationalError):
         message = str(exc).lower()
-        return any(text in message for text in _SQLITE_UNAVAILABLE)
+        return any(text in message for text in _SQLITE_UNAVAILABLE) or sqlite_out_of_reach(exc)
     if isinstance(exc, asyncpg_base.InterfaceError):
         return "closed" in str(exc)  # "connection is closed", "pool is closed"
     if isinstance(exc, asyncpg_base.InternalClientError):
@@ -57,6 +62,10 @@ def _unavailable_here(exc: BaseException) -> bool:
     # A refused, reset or unreachable connection. Not a bare timeout: the engines turn their
     # own connection timeouts into DatabaseUnavailable, and other timeouts are not ours to judge.
     return isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
+
+
+def sqlite_out_of_reach(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in SQLITE_OUT_OF_REACH
 
 
 def is_unavailable(exc: BaseException | None) -> bool:

@@ -158,6 +158,20 @@ async def recipients_with_status_at(
     return out
 
 
+async def without_dpa_on(roles: Sequence[str], day: date) -> list[int]:
+    """Ids of the recipients in these roles with no data processing agreement signed by `day`
+    (none recorded, or one signed later): what Art. 28(3) asks of a processor."""
+    conn = connection()
+    st = Statement(conn)
+    rows = await fetch(
+        conn,
+        st,
+        f"SELECT id FROM recipient WHERE {st.is_in('role', list(roles))} AND "
+        f"(dpa_signed_on IS NULL OR dpa_signed_on > {st.param(day)}) ORDER BY id",
+    )
+    return [int(row[0]) for row in rows]
+
+
 # By value, looked up: calling the enum costs 3 µs a row, and a report reads hundreds of moves.
 _STATUSES = {status.value: status for status in RecipientStatus}
 

@@ -16,15 +16,27 @@ opened on the connection and raises. While another process holds the write lock,
 is tried without waiting (busy timeout 0), and between tries the connection is free for the
 process's other queries, so reads go on while a write waits, a waiting request gives up after
 the busy timeout (DATABASE_TIMEOUT_MS) with DatabaseUnavailable, and a cancelled one at once.
+
+Tortoise's one-statement wrapper kept the same lock when the connection could not be opened (a
+read-only or missing folder): its first query raised "unable to open database file" and every
+later one waited for the lock forever (aiosqlite alone raises each time). Here the lock is given
+back, and a connection whose file went out of reach (moved away, made read-only, an I/O error)
+is closed, so that the next query opens the file afresh and works as soon as it is back. The
+server opens only an existing file (`create=False`): a file moved away is not replaced by an
+empty one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import aiosqlite
 from tortoise.backends.base.client import ConnectionWrapper, TransactionalDBClient
 from tortoise.backends.sqlite.client import (
     SqliteClient,
@@ -34,7 +46,7 @@ from tortoise.backends.sqlite.client import (
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from server.db.errors import DatabaseUnavailable
+from server.db.errors import DatabaseUnavailable, sqlite_out_of_reach
 
 # Pauses between tries for the write lock, doubling from the first up to the last: SQLite's own
 # busy handler sleeps 1, 2, 5, ... 25 ms between its tries too.
@@ -44,6 +56,19 @@ LONGEST_PAUSE = 0.025
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def out_of_reach(exc: BaseException | None) -> bool:
+    """Whether `exc`, or the driver error tortoise wrapped in it, says the file cannot be used
+    any more (as opposed to a lock, or a bad statement)."""
+    seen = 0
+    while exc is not None and seen < 4:
+        if isinstance(exc, sqlite3.Error):
+            return sqlite_out_of_reach(exc)
+        wrapped = [a for a in exc.args if isinstance(a, BaseException)]
+        exc = wrapped[0] if wrapped else exc.__cause__
+        seen += 1
+    return False
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -89,6 +114,16 @@ class ImmediateTransactionContext(SqliteTransactionContext):
         while True:
             await self._trxlock.acquire()
             try:
+                # A write goes only into the file at the configured path: one moved or replaced
+                # under the open connection (which would go on writing to the old one) fails.
+                parent = self.connection._parent
+                moved = parent.out_of_place() if parent.opened is not None else None
+                if moved is not None:
+                    await parent.close_quietly()
+                    raise DatabaseUnavailable(f"the SQLite database is out of reach: {moved}")
+                # The connection as it is now: it may have been closed and reopened while this
+                # transaction waited for the lock.
+                self.connection._connection = parent._connection
                 await self.ensure_connection()
                 began = await self.connection.try_begin(self.busy_timeout_ms)
             except BaseException:
@@ -115,20 +150,25 @@ class ImmediateTransactionContext(SqliteTransactionContext):
                     await self.connection.commit()
                 else:
                     await self.connection.rollback()
-        except BaseException:
-            await self._give_back()
+        except BaseException as exc:
+            await self._give_back(exc)
             raise
         else:
+            if out_of_reach(exc_val):
+                await self.connection._parent.close_quietly()
             self._trxlock.release()
         finally:
             get_connections().reset(self.token)
 
-    async def _give_back(self) -> None:
-        """End whatever this transaction opened on the connection, then free the connection."""
+    async def _give_back(self, exc: BaseException | None = None) -> None:
+        """End whatever this transaction opened on the connection (closing it when its file is
+        out of reach), then free the connection."""
         try:
             if self.connection._connection is not None:
                 with contextlib.suppress(Exception):
                     await self.connection._connection.rollback()
+            if out_of_reach(exc):
+                await self.connection._parent.close_quietly()
         finally:
             self._trxlock.release()
 
@@ -140,6 +180,9 @@ class ReleasingConnectionWrapper(ConnectionWrapper[Any]):
 
     async def __aenter__(self) -> Any:
         await self._lock.acquire()
+        # The connection as it is now, not as it was when this wrapper was made: it may have
+        # been closed (its file out of reach) while this statement waited for the lock.
+        self.connection = self.client._connection
         try:
             await self.ensure_connection()
         except BaseException:
@@ -147,23 +190,92 @@ class ReleasingConnectionWrapper(ConnectionWrapper[Any]):
             raise
         return self.connection
 
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        try:
+            if out_of_reach(exc_val) and isinstance(self.client, ImmediateSqliteClient):
+                await self.client.close_quietly()
+        finally:
+            self._lock.release()
+
 
 class ImmediateSqliteClient(SqliteClient):
+    def __init__(self, file_path: str, **kwargs: Any) -> None:
+        self.create = bool(kwargs.pop("create", True))
+        super().__init__(file_path, **kwargs)
+        # The file the connection has open (device, inode): whether it is still at its path.
+        self.opened: tuple[int, int] | None = None
+
     @property
     def busy_timeout_ms(self) -> int:
         return int(self.pragmas.get("busy_timeout", 0))
 
+    @property
+    def in_memory(self) -> bool:
+        return self.filename == ":memory:" or self.filename.startswith("file::memory:")
+
     async def create_connection(self, with_db: bool) -> None:
+        if self._connection:
+            return
         try:
-            await super().create_connection(with_db)
+            if self.create or self.in_memory:
+                target, uri = self.filename, False
+            else:  # never create the file: it must exist
+                target, uri = f"file:{quote(os.path.abspath(self.filename))}?mode=rw", True
+            pending = aiosqlite.connect(target, isolation_level=None, uri=uri)
+            # A statement stuck in SQLite (its busy handler) must not hold the process at exit:
+            # SIGTERM stops the server within its graceful timeout whatever the database does.
+            pending._thread.daemon = True
+            self._connection = await pending
+            self._connection._conn.row_factory = sqlite3.Row
+            for pragma, value in self.pragmas.items():
+                cursor = await self._connection.execute(f"PRAGMA {pragma}={value}")
+                await cursor.close()
+            await self._post_connect()
+            if not self.in_memory:
+                found = os.stat(self.filename)
+                self.opened = (found.st_dev, found.st_ino)
         except BaseException:
             # A connection whose pragmas were not all applied (no busy timeout, say) would be
             # used as it is from now on: close it, and the next query connects afresh.
-            connection, self._connection = self._connection, None
-            if connection is not None:
-                with contextlib.suppress(Exception):
-                    await connection.close()
+            await self.close_quietly()
             raise
+
+    async def close_quietly(self) -> None:
+        """Close the connection, if any, whatever state it is in; the next query reopens."""
+        connection, self._connection, self.opened = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    def out_of_place(self) -> str | None:
+        """Why the database file cannot be used at its path any more (gone, replaced, not
+        readable and writable, in a folder not writable), or None. The open connection would
+        go on reading the old file, and fail only at a write."""
+        if self.in_memory:
+            return None
+        path = Path(self.filename)
+        try:
+            found = path.stat()
+        except OSError as exc:
+            return f"{path}: {exc.strerror}"
+        if self.opened is not None and (found.st_dev, found.st_ino) != self.opened:
+            return f"{path} is not the file that was opened (moved or replaced)"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return f"{path} is not readable and writable"
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            return f"the folder {path.parent} is not writable"
+        return None
+
+    async def check_ready(self) -> None:
+        """For /readyz: the file is where it was opened and usable, and answers a read of its
+        schema. When it is not, the connection is closed, so that requests too find out and
+        reopen it once it is back."""
+        problem = self.out_of_place()
+        if problem is not None:
+            async with self._lock:
+                await self.close_quietly()
+            raise DatabaseUnavailable(f"the SQLite database is out of reach: {problem}")
+        await self.execute_query("SELECT count(*) FROM sqlite_master")
 
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return ReleasingConnectionWrapper(self._lock, self)

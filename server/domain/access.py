@@ -5,6 +5,7 @@ permission classes and the services ask these questions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from server.domain import lifecycle
@@ -117,6 +118,24 @@ def transition_error(
             f"({registered_by})."
         )
     return None
+
+
+def before_registration_error(
+    role: Role | None, effective_from: date | None, registered_on: date
+) -> str | None:
+    """A disclosure starts no earlier than its recipient was registered (in effective time: an
+    import's statusSince), unless an admin brings in an existing inventory's history, or a
+    trusted import (role None) replays one: otherwise a key could make a vendor appear to have
+    received data before anyone reviewed it."""
+    if role is None or role is Role.ADMIN or effective_from is None:
+        return None
+    if effective_from >= registered_on:
+        return None
+    return (
+        f"effectiveFrom {effective_from.isoformat()} is before the recipient was registered "
+        f"({registered_on.isoformat()}): only an admin importing an existing inventory may "
+        "record a disclosure that began earlier."
+    )
 
 
 def past_dating_error(role: Role, what: str) -> str | None:

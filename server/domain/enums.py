@@ -96,6 +96,8 @@ class ComplianceGapKind(StrEnum):
     special-category or criminal-offence data without an Art. 9(2) or Art. 10 condition."""
 
     SPECIAL_CATEGORY_WITHOUT_CONDITION = "SPECIAL_CATEGORY_WITHOUT_CONDITION"
+    # An ACTIVE processor or subprocessor without a signed DPA (Art. 28(3)).
+    PROCESSOR_WITHOUT_DPA = "PROCESSOR_WITHOUT_DPA"
 
 
 class UserErrorCode(StrEnum):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import cache
 
-from server.domain.enums import DisclosureGround, LegalBasis
+from server.domain.enums import DisclosureGround, LegalBasis, ProcessingRole
 from server.domain.taxonomy import TAXONOMY_DIR, Term
 
 LEGAL_BASIS_PHRASES = {
@@ -143,6 +143,24 @@ def special_category_gap_sentence(
     return (
         f"{recipient} receives {join_words(categories)}, {kind}, on the legal basis of "
         f"{LEGAL_BASIS_PHRASES[legal_basis]} with no {missing} recorded for the disclosure."
+    )
+
+
+def processor_without_dpa_sentence(
+    *, recipient: str, role: ProcessingRole, signed_on: date | None
+) -> str:
+    """A compliance gap: an ACTIVE processor or subprocessor without a signed DPA on the day
+    judged (none on record, or one signed only later)."""
+    what = "subprocessor" if role is ProcessingRole.SUBPROCESSOR else "processor"
+    article = "Art. 28(4)" if role is ProcessingRole.SUBPROCESSOR else "Art. 28(3)"
+    missing = (
+        "no signed data processing agreement on record"
+        if signed_on is None
+        else f"no data processing agreement signed yet (it was signed on {signed_on.isoformat()})"
+    )
+    return (
+        f"{recipient} is an ACTIVE {what} with {missing}: {article} GDPR requires its "
+        "processing to be governed by a contract with the controller's terms."
     )
 
 

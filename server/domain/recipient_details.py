@@ -18,6 +18,7 @@ def check_details(
     errors: ErrorCollector,
     path: list[str],
     *,
+    today: date,
     name: str | None = None,
     legal_name: str | None = None,
     description: str | None = None,
@@ -49,11 +50,24 @@ def check_details(
     for field_name, value in (("website", website), ("privacyPolicyUrl", privacy_policy_url)):
         if value is not None and (problem := validation.url_error(value)):
             errors.add([*path, field_name], problem)
-    if dpa_signed_on is not None and (problem := validation.moment_error(dpa_signed_on)):
+    if dpa_signed_on is not None and (problem := dpa_signed_on_error(dpa_signed_on, today)):
         errors.add([*path, "dpaSignedOn"], problem)
     # Binding corporate rules hold only within one group (Art. 47): a name, like the others.
     if corporate_group is not None and (problem := corporate_group_error(corporate_group)):
         errors.add([*path, "corporateGroup"], problem)
+
+
+def dpa_signed_on_error(signed_on: date, today: date) -> str | None:
+    """The day the data processing agreement was signed (Art. 28(3)): a fact, so never after
+    today; a DPA to be signed later is not one yet."""
+    if problem := validation.moment_error(signed_on):
+        return problem
+    if signed_on > today:
+        return (
+            f"dpaSignedOn {signed_on.isoformat()} is after today ({today.isoformat()}): record "
+            "the day the DPA was signed, once it is (Art. 28(3) GDPR)."
+        )
+    return None
 
 
 def corporate_group_error(value: str) -> str | None:
@@ -72,6 +86,7 @@ def check_new_details(
     errors: ErrorCollector,
     path: list[str],
     *,
+    today: date,
     name: str | None,
     legal_name: str | None = None,
     description: str | None = None,
@@ -89,6 +104,7 @@ def check_new_details(
     check_details(
         errors,
         path,
+        today=today,
         name=name,
         legal_name=legal_name,
         description=description,

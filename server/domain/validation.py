@@ -208,10 +208,14 @@ def distinct(keys: list[str]) -> list[str]:
 
 
 def period_error(effective_from: date, effective_to: date) -> str | None:
-    if effective_to <= effective_from:
+    """effectiveTo is the first day a disclosure no longer applies: never before it starts. On
+    the day it starts, it never applied (a disclosure recorded by mistake is ended so, and every
+    report at every moment leaves it out, while its history keeps it)."""
+    if effective_to < effective_from:
         return (
-            f"effectiveTo ({effective_to.isoformat()}) must be after effectiveFrom "
-            f"({effective_from.isoformat()}): it is the first day the disclosure no longer applies."
+            f"effectiveTo ({effective_to.isoformat()}) must not be before effectiveFrom "
+            f"({effective_from.isoformat()}): it is the first day the disclosure no longer "
+            "applies (the same day: it never applied)."
         )
     return None
 

@@ -156,6 +156,9 @@ class Context:
     request_id: str = ""
     # Set when a permission refused something in this request: the access log says `forbidden`.
     forbidden: bool = False
+    # The codes of every userError a mutation of this request answered with, for the access
+    # log (`user_errors`), whether or not the client selected them.
+    user_error_codes: list[str] = field(default_factory=list)
     tally: AnswerTally = field(default_factory=AnswerTally)
 
     @property

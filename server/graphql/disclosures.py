@@ -115,7 +115,9 @@ class DisclosureMutation:
                 recipient_id=decode_id(input.recipient_id, "Recipient", ["input", "recipientId"]),
                 disclosure=disclosure_spec(input.disclosure),
             )
-            result = await disclosures.add_disclosure(command, actor=info.context.actor)
+            result = await disclosures.add_disclosure(
+                command, actor=info.context.actor, role=info.context.role
+            )
             return await _disclosure(info, result.disclosure.id)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)

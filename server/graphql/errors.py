@@ -1,16 +1,60 @@
-"""User errors as the contract shows them, and global-ID parsing that reports instead of raising."""
+"""User errors as the contract shows them, global-ID parsing that reports instead of raising, and
+the one list of codes a GraphQL error's `extensions.code` may hold."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.relay import GlobalID
 
 from server.domain import errors as domain
 from server.domain import validation
 from server.graphql import enums
+
+# Every GraphQL error an answer holds carries one of these codes in `extensions.code` (as
+# Apollo's and GitHub's do), so a client can branch on it without reading messages. README
+# "Error codes" lists them with their HTTP statuses.
+ERROR_CODES = (
+    "GRAPHQL_PARSE_FAILED",  # the document is not GraphQL
+    "GRAPHQL_VALIDATION_FAILED",  # not valid against the schema, or too deep / too many aliases
+    "BAD_USER_INPUT",  # an argument, variable, cursor or filter that cannot be used
+    "COST_LIMIT_EXCEEDED",  # the query could return more than MAX_QUERY_COST nodes
+    "ANSWER_TOO_LARGE",  # the answer grew past MAX_ANSWER_NODES
+    "EXECUTION_TIMEOUT",  # execution took longer than MAX_EXECUTION_MS
+    "UNAUTHENTICATED",  # no key, or one the service does not know
+    "FORBIDDEN",  # the key's role may not do this
+    "RATE_LIMITED",  # over the key's (or the address's) rate
+    "SERVICE_UNAVAILABLE",  # the database did not answer in time: retry after Retry-After
+    "BAD_REQUEST",  # the HTTP request is not a GraphQL request (no query, bad JSON, ...)
+    "NOT_FOUND",  # no such file of the query console (or the console is off: production)
+    "METHOD_NOT_ALLOWED",  # a mutation over GET, or a method other than GET and POST
+    "NOT_ACCEPTABLE",  # an Accept header naming no media type the service writes
+    "UNSUPPORTED_MEDIA_TYPE",  # a body that is not JSON
+    "PAYLOAD_TOO_LARGE",  # a body over MAX_BODY_BYTES
+    "REQUEST_TIMEOUT",  # a body that did not arrive within BODY_TIMEOUT_SECONDS
+    "INTERNAL",  # a bug: masked, logged with its stack under the request id
+)
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code of an error that names none itself: a syntax error is a parse failure; before
+    execution (no path), a variable that cannot be coerced is bad input and anything else failed
+    validation; during execution, a GraphQLError our resolvers raise is about their arguments."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if isinstance(error, GraphQLSyntaxError) or isinstance(
+        error.original_error, GraphQLSyntaxError
+    ):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        # graphql-core's coerce_variable_values words every such error this way.
+        if error.message.startswith("Variable '$"):
+            return "BAD_USER_INPUT"
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"
 
 
 @strawberry.type

@@ -35,6 +35,7 @@ from strawberry.types.graphql import OperationType
 
 from server.db.errors import RETRY_AFTER_SECONDS, is_unavailable, note_unavailable
 from server.graphql.context import Context
+from server.graphql.errors import error_code
 
 log = logging.getLogger("server.graphql")
 
@@ -170,10 +171,20 @@ async def console_asset(request: Request) -> Response:
     return console_response(request, name)
 
 
+# The code of each refusal answered before GraphQL runs, by its HTTP status.
+REFUSAL_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
 def _error_response(
     status: int, message: str, media: str, headers: dict[str, str] | None = None
 ) -> Response:
-    body = {"errors": [{"message": message}]}
+    body = {"errors": [{"message": message, "extensions": {"code": REFUSAL_CODES[status]}}]}
     return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
 
 
@@ -349,6 +360,7 @@ def format_errors(
             out.append(formatted)
         else:
             formatted = dict(error.formatted)
+            formatted["extensions"] = {**formatted.get("extensions", {}), "code": error_code(error)}
             if hide_suggestions and error.path is None:
                 formatted["message"] = SUGGESTION.sub("", formatted["message"])
             out.append(formatted)
@@ -363,6 +375,32 @@ def is_request_error(result: ExecutionResult) -> bool:
         and bool(result.errors)
         and all(e.path is None for e in result.errors or [])
     )
+
+
+def _set_outcome(state: Any, result: ExecutionResult, context: Context, unavailable: bool) -> None:
+    """What the access log says of an executed request: `unavailable` (the database), `error`
+    (a bug, masked), `forbidden` (a permission refused something), `rejected` (the query was
+    refused: it did not validate, cost too much, ...; its codes in `error_codes`),
+    `user_errors` (a mutation answered with userErrors; their codes in `user_error_codes`),
+    else `ok`."""
+    errors = result.errors or []
+    codes = sorted({error_code(e) for e in errors if not is_unexpected(e)})
+    if codes:
+        state.error_codes = codes
+    if context.user_error_codes:
+        state.user_error_codes = sorted(set(context.user_error_codes))
+    if unavailable:
+        state.outcome = "unavailable"
+    elif any(is_unexpected(e) for e in errors):
+        state.outcome = "error"
+    elif context.forbidden or "FORBIDDEN" in codes:
+        state.outcome = "forbidden"
+    elif errors:
+        state.outcome = "rejected"
+    elif context.user_error_codes:
+        state.outcome = "user_errors"
+    else:
+        state.outcome = "ok"
 
 
 def graphql_endpoint(
@@ -424,16 +462,7 @@ def graphql_endpoint(
                 hide_suggestions=getattr(request.app.state, "hide_suggestions", False),
             )
             unavailable = any(is_database_unavailable(e) for e in result.errors)
-            internal = any(is_unexpected(e) for e in result.errors)
-            state.outcome = (
-                "unavailable" if unavailable else "internal_error" if internal else "graphql_errors"
-            )
-        else:
-            state.outcome = "ok"
-        if context.forbidden or any(
-            (e.extensions or {}).get("code") == "FORBIDDEN" for e in result.errors or ()
-        ):
-            state.outcome = "forbidden"
+        _set_outcome(state, result, context, unavailable)
         if not request_error:
             body["data"] = result.data
         if result.extensions:

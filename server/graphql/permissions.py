@@ -95,9 +95,9 @@ class MutationPermission(PermissionExtension):
         self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any
     ) -> Any:
         payload = await super().resolve_async(next_, source, info, **kwargs)
-        refusals = [
-            e for e in getattr(payload, "user_errors", None) or [] if e.code == FORBIDDEN_CODE
-        ]
+        errors = getattr(payload, "user_errors", None) or []
+        info.context.user_error_codes.extend(e.code.value for e in errors)
+        refusals = [e for e in errors if e.code == FORBIDDEN_CODE]
         if refusals:
             context = info.context
             context.forbidden = True

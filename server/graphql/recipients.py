@@ -14,6 +14,8 @@ from strawberry.types import Info
 from server.db import recipients as recipient_rows
 from server.domain import errors as domain_errors
 from server.domain import regimes, validation
+from server.domain.enums import RecipientStatus
+from server.domain.review import REVIEWED_STATUSES
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
@@ -28,7 +30,7 @@ from server.graphql.permissions import (
     mutation_needs,
     needs,
 )
-from server.services import clock, recipient_changes, registration
+from server.services import clock, recipient_changes, registration, review
 from server.services.commands import UNSET, ChangeStatus, RegisterRecipient, UpdateRecipient
 from server.services.results import RecipientResult
 
@@ -189,6 +191,19 @@ class RecipientQueries:
 class RecipientPayload:
     recipient: Recipient | None
     user_errors: list[UserError]
+
+    @strawberry.field(
+        description=(
+            "What a reviewer must see before approving or activating (transfer gaps this "
+            "recipient would open, sensitive categories, a missing DPA or privacy policy)."
+        )
+    )
+    async def warnings(self, info: Info[Context, None]) -> list[str]:
+        """For a recipient APPROVED or ACTIVE as the mutation leaves it; read only when asked."""
+        recipient = self.recipient
+        if recipient is None or RecipientStatus(recipient.status) not in REVIEWED_STATUSES:
+            return []
+        return await review.review_warnings(recipient.pk, info.context.taxonomy)
 
 
 @strawberry.input

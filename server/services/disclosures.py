@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -28,7 +28,7 @@ from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, clock
 from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import AddDisclosure, EndDisclosure
-from server.services.recipient_versions import bump_version, locked_recipient
+from server.services.recipient_versions import bump_version, first_move_at, locked_recipient
 from server.services.results import DisclosureResult
 
 
@@ -128,8 +128,10 @@ async def record_disclosure(
 
 
 async def add_disclosure(
-    command: AddDisclosure, *, actor: str, taxonomy: Taxonomy | None = None
+    command: AddDisclosure, *, actor: str, role: Role | None, taxonomy: Taxonomy | None = None
 ) -> DisclosureResult:
+    """`role` is the calling key's (None only for a trusted import): whether the disclosure may
+    start before its recipient was registered."""
     taxonomy = taxonomy or default_taxonomy()
     errors = ErrorCollector()
     path = ["input", "disclosure"]
@@ -147,6 +149,13 @@ async def add_disclosure(
             [command.disclosure],
             subprocessor=recipient.engaged_by_id is not None,
         )
+        if role is not None and role is not Role.ADMIN:
+            registered = await first_move_at(conn, recipient.id)
+            registered_on = (registered or recipient.created_at).astimezone(UTC).date()
+            if problem := access.before_registration_error(
+                role, command.disclosure.effective_from, registered_on
+            ):
+                errors.add([*path, "effectiveFrom"], problem, UserErrorCode.FORBIDDEN)
         errors.raise_if_any()
         held = (
             await Disclosure.filter(recipient_id=recipient.id, effective_to=None)

@@ -6,20 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from server.db.models import Recipient, StatusChange
 from server.db.recipients import parse_certifications, stored_certifications
-from server.domain import access, dpf, lifecycle, recipient_details, subprocessors, validation
+from server.domain import (
+    access,
+    dpf,
+    lifecycle,
+    processor_contracts,
+    recipient_details,
+    subprocessors,
+    validation,
+)
 from server.domain.access import Role
-from server.domain.enums import UserErrorCode
+from server.domain.enums import ProcessingRole, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.services import audit, clock
 from server.services.audit_snapshots import recipient_snapshot
 from server.services.commands import UNSET, ChangeStatus, UpdateRecipient
 from server.services.engagement import check_engaged_by
-from server.services.recipient_versions import locked_recipient, stale_version
+from server.services.recipient_versions import last_move_at, locked_recipient, stale_version
 from server.services.results import RecipientResult
 
 
@@ -33,6 +40,7 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
     recipient_details.check_details(
         errors,
         ["input"],
+        today=clock.today(),
         name=_given(command.name),
         legal_name=_given(command.legal_name),
         description=_given(command.description),
@@ -212,6 +220,17 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             )
         ):
             errors.add(["input", "status"], problem, UserErrorCode.FORBIDDEN)
+        elif role is not None and (
+            problem := processor_contracts.activation_error(
+                name=recipient.name,
+                role=ProcessingRole(recipient.role),
+                target=command.status,
+                dpa_signed_on=recipient.dpa_signed_on,
+            )
+        ):
+            # A key's move; a recorded history replayed (role None) is not refused, and the
+            # processor it leaves ACTIVE without a DPA is a compliance gap instead.
+            errors.add(["input", "status"], problem)
         if command.at is not None and not errors:
             previous = await last_move_at(conn, recipient.id)
             if problem := lifecycle.before_previous_move_error(at, previous):
@@ -250,15 +269,3 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh)
-
-
-async def last_move_at(conn: BaseDBAsyncClient, recipient_id: int) -> datetime | None:
-    """When the recipient's latest move took effect (its registration at least)."""
-    latest = (
-        await StatusChange.filter(recipient_id=recipient_id)
-        .using_db(conn)
-        .order_by("-at", "-id")
-        .first()
-        .values_list("at", flat=True)
-    )
-    return latest  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from server.db.models import Recipient
+from server.db.models import Recipient, StatusChange
 from server.domain.enums import UserErrorCode
 from server.domain.errors import UserError, UserErrors
 
@@ -44,3 +44,27 @@ async def bump_version(conn: BaseDBAsyncClient, recipient: Recipient, at: dateti
     )
     if updated != 1:
         raise stale_version(await Recipient.get(id=recipient.id, using_db=conn))
+
+
+async def last_move_at(conn: BaseDBAsyncClient, recipient_id: int) -> datetime | None:
+    """When the recipient's latest move took effect (its registration at least)."""
+    latest = (
+        await StatusChange.filter(recipient_id=recipient_id)
+        .using_db(conn)
+        .order_by("-at", "-id")
+        .first()
+        .values_list("at", flat=True)
+    )
+    return latest  # type: ignore[return-value]
+
+
+async def first_move_at(conn: BaseDBAsyncClient, recipient_id: int) -> datetime | None:
+    """When the recipient was registered, in effective time (an import's statusSince)."""
+    first = (
+        await StatusChange.filter(recipient_id=recipient_id)
+        .using_db(conn)
+        .order_by("at", "id")
+        .first()
+        .values_list("at", flat=True)
+    )
+    return first  # type: ignore[return-value]

@@ -38,6 +38,7 @@ async def register_recipient(
     recipient_details.check_new_details(
         errors,
         ["input"],
+        today=clock.today(),
         name=command.name,
         legal_name=command.legal_name,
         description=command.description,
@@ -83,6 +84,11 @@ async def register_recipient(
             errors.add(["input", "statusSince"], problem)
         else:
             status_since = clock.as_utc(command.status_since)
+    registered_on = (status_since or at).date()
+    for i, spec in enumerate(command.disclosures[:DISCLOSURES_PER_REQUEST_MAX]):
+        if problem := access.before_registration_error(role, spec.effective_from, registered_on):
+            path = ["input", "disclosures", str(i), "effectiveFrom"]
+            errors.add(path, problem, UserErrorCode.FORBIDDEN)
 
     # The checks that need the database run even when the input has other errors, so that
     # the caller hears about everything at once.

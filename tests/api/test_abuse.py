@@ -246,7 +246,7 @@ async def test_keyless_requests_are_refused_429_once_the_budget_is_spent(
     assert refused.body["errors"][0]["extensions"]["retryAfter"] in (59, 60)
     assert refused.reads == 0
     line = access_line(access_log, refused)
-    assert (line["status"], line["outcome"], line["key"]) == (429, "rejected", None)
+    assert (line["status"], line["outcome"], line["key"]) == (429, "rate_limited", None)
     # No key, nothing to hash or look up, refused or not.
     assert (lookups.hashes, lookups.queries) == (0, 0)
 

@@ -94,7 +94,7 @@ async def test_registration_records_every_detail(client: httpx.AsyncClient) -> N
 
 
 async def test_registration_leaves_out_what_was_not_given(client: httpx.AsyncClient) -> None:
-    await register(client, name="Acme Mail", services=[], website=None)
+    await register(client, name="Acme Mail", services=[], website=None, dpaSignedOn=None)
     assert await changes(client, "acme-mail") == [
         (
             "registerRecipient",
@@ -114,7 +114,7 @@ async def test_registration_leaves_out_what_was_not_given(client: httpx.AsyncCli
 
 
 async def test_an_update_records_what_changed(client: httpx.AsyncClient) -> None:
-    recipient = await register(client, legalName="Acme Mail, Inc.")
+    recipient = await register(client, legalName="Acme Mail, Inc.", dpaSignedOn=None)
     body = await gql(
         client,
         UPDATE,

@@ -285,8 +285,9 @@ async def test_procurement_cannot_end_a_disclosure_on_a_past_day(
     client_for: MakeClient, client: httpx.AsyncClient
 ) -> None:
     buyer = await client_for("procurement", "buyer")
+    # Registered with its history by the admin: procurement may not backdate a disclosure.
     recipient = await register(
-        buyer, disclosures=[{**_disclosure(), "effectiveFrom": "2020-01-01"}]
+        client, disclosures=[{**_disclosure(), "effectiveFrom": "2020-01-01"}]
     )
     disclosure_id = recipient["disclosures"][0]["id"]
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
@@ -298,7 +299,7 @@ async def test_procurement_cannot_end_a_disclosure_on_a_past_day(
     # The admin may; procurement may end one from today on.
     assert (await end(client, disclosure_id, yesterday))["userErrors"] == []
     other = await register(
-        buyer, name="Other", disclosures=[{**_disclosure(), "effectiveFrom": "2020-01-01"}]
+        client, name="Other", disclosures=[{**_disclosure(), "effectiveFrom": "2020-01-01"}]
     )
     today = datetime.now(UTC).date()
     assert (await end(buyer, other["disclosures"][0]["id"], today))["userErrors"] == []

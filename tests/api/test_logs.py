@@ -26,6 +26,7 @@ from server.logging_setup import JsonFormatter
 from server.services import keys
 from server.settings import Settings
 from tests.api.test_http import GRAPHQL_RESPONSE, JSON, OVERSIZED, TYPENAME
+from tests.conftest import MakeClient
 
 pytestmark = pytest.mark.usefixtures("access_records")
 
@@ -107,7 +108,7 @@ async def test_operation_is_the_name_else_the_type(
         pytest.param(
             lambda c: c.post("/graphql", json={"query": "{ nope }"}, headers={"accept": JSON}),
             200,
-            "graphql_errors",
+            "rejected",
             id="validation-error-as-json",
         ),
         pytest.param(
@@ -115,13 +116,13 @@ async def test_operation_is_the_name_else_the_type(
                 "/graphql", json={"query": "{ nope }"}, headers={"accept": GRAPHQL_RESPONSE}
             ),
             400,
-            "graphql_errors",
+            "rejected",
             id="validation-error-as-graphql-response",
         ),
         pytest.param(
             lambda c: c.post("/graphql", json={"query": "{ recipient { id } }"}),
             200,
-            "graphql_errors",
+            "rejected",
             id="field-error",
         ),
         pytest.param(
@@ -158,6 +159,56 @@ async def test_outcomes(
     assert (line["status"], line["outcome"]) == (status, outcome)
 
 
+UPSERT_SUBJECT = """mutation Upsert($country: String!) {
+  upsertDataSubject(input: {externalRef: "log-1", subjectType: "platform_user",
+                            country: $country, dataCategories: ["user.contact.email"]}) {
+    dataSubject { externalRef } %s
+  }
+}"""
+
+
+@pytest.mark.parametrize("selected", ["userErrors { code message }", ""])
+async def test_a_mutation_refused_with_user_errors_logs_their_codes(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, selected: str
+) -> None:
+    """Logged `ok` before: the HTTP answer is a 200 with data. Whether or not the client asked
+    for the userErrors, the log says the mutation was refused and why."""
+    query = UPSERT_SUBJECT % selected
+    refused = await client.post("/graphql", json={"query": query, "variables": {"country": "ZZ"}})
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["data"]["upsertDataSubject"]["dataSubject"] is None
+    line = only_line(caplog, refused)
+    assert (line["status"], line["outcome"], line["operation"]) == (200, "user_errors", "Upsert")
+    assert line["user_error_codes"] == ["INVALID"]
+    done = await client.post("/graphql", json={"query": query, "variables": {"country": "DE"}})
+    assert done.json()["data"]["upsertDataSubject"]["dataSubject"] == {"externalRef": "log-1"}
+    line = only_line(caplog, done)
+    assert (line["status"], line["outcome"]) == (200, "ok")
+    assert "user_error_codes" not in line
+
+
+async def test_a_permission_refusal_is_forbidden_with_its_code(
+    client_for: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    viewer = await client_for("viewer", "log-viewer")
+    query = UPSERT_SUBJECT % "userErrors { code }"
+    response = await viewer.post("/graphql", json={"query": query, "variables": {"country": "DE"}})
+    assert response.json()["data"]["upsertDataSubject"]["userErrors"] == [{"code": "FORBIDDEN"}]
+    line = only_line(caplog, response)
+    assert (line["outcome"], line["user_error_codes"]) == ("forbidden", ["FORBIDDEN"])
+
+
+async def test_a_refused_query_logs_its_error_codes(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    aliases = " ".join(f"a{n}: __typename" for n in range(40))  # MAX_ALIASES is 30
+    response = await client.post("/graphql", json={"query": "{ " + aliases + " }"})
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    line = only_line(caplog, response)
+    assert (line["outcome"], line["error_codes"]) == ("rejected", ["GRAPHQL_VALIDATION_FAILED"])
+
+
 async def test_health_checks_are_not_in_the_access_log(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -177,7 +228,7 @@ async def test_key_is_the_principal_name(db: str, caplog: pytest.LogCaptureFixtu
         limited = await client.post("/graphql", json={"query": TYPENAME})
     assert only_line(caplog, first)["key"] == "reporting"
     line = only_line(caplog, limited)
-    assert (line["key"], line["status"], line["outcome"]) == ("reporting", 429, "rejected")
+    assert (line["key"], line["status"], line["outcome"]) == ("reporting", 429, "rate_limited")
 
 
 # -- unexpected exceptions ----------------------------------------------------------------------
@@ -215,7 +266,7 @@ async def test_a_resolver_exception_is_masked_and_logged_with_its_stack(
     assert errors[0]["request_id"] == request_id
     assert "Traceback" in errors[0]["exc_info"]
     assert "RuntimeError: boom: SELECT secret FROM recipient" in errors[0]["exc_info"]
-    assert only_line(caplog, response)["outcome"] == "internal_error"
+    assert only_line(caplog, response)["outcome"] == "error"
 
 
 async def test_an_exception_outside_graphql_is_a_masked_500_with_the_request_id(
@@ -248,7 +299,7 @@ async def test_an_exception_outside_graphql_is_a_masked_500_with_the_request_id(
     assert [s["request_id"] for s in stacks] == [request_id]
     assert "RuntimeError: boom" in stacks[0]["exc_info"]
     line = only_line(caplog, response)
-    assert (line["status"], line["outcome"]) == (500, "internal_error")
+    assert (line["status"], line["outcome"]) == (500, "error")
 
 
 # -- a database that does not answer (issue 11 §3) ----------------------------------------------
@@ -362,7 +413,7 @@ async def test_readyz_answers_503_in_time_when_the_database_hangs(
     from server import app as app_module
 
     class Hanging:
-        async def execute_query(self, query: str) -> None:
+        async def check_ready(self) -> None:
             await asyncio.sleep(60)
 
     monkeypatch.setattr(app_module, "READY_TIMEOUT_SECONDS", 0.2)

@@ -910,3 +910,30 @@ async def test_report_answers_fragments_aliases_and_directives(client: httpx.Asy
         assert set(reason) == {"legalBasis", "text", "disclosure"}
         assert reason["text"].startswith("Backup receives your email address through Host ")
         assert reason["disclosure"] == {"effectiveFrom": PAST, "owner": {"slug": "backup"}}
+
+
+async def test_a_disclosure_ended_on_its_first_day_never_applied(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 15 §2: `effectiveTo` equal to `effectiveFrom` means the disclosure never applied,
+    so a disclosure recorded by mistake can be ended the day it was recorded. No report at any
+    moment names it, past receipts included; its history keeps it."""
+    today = datetime.now(UTC).date()
+    recipient = await active(client, "Oops Mail", flow(effectiveFrom=today.isoformat()))
+    await person(client)
+    assert await receivers(client) == ["oops-mail"]
+    disclosure_id = recipient["disclosures"][0]["id"]
+    body = await gql(
+        client, END_DISCLOSURE, {"input": {"id": disclosure_id, "effectiveTo": today.isoformat()}}
+    )
+    assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    assert await receivers(client) == []
+    body = await gql(
+        client,
+        "query P($s: SubjectRef!) { whoReceives(subject: $s) { pastRecipients { "
+        "recipient { slug } } } }",
+        {"s": {"externalRef": "priya"}},
+    )
+    assert body["data"]["whoReceives"]["pastRecipients"] == []
+    for moment in ("2023-06-01T00:00:00Z", f"{today.isoformat()}T23:59:59Z"):
+        assert await receivers(client, as_of=moment) == []

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 from tortoise import Tortoise
 
+from server.graphql.errors import ERROR_CODES
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 # No request may take longer than this (a hang is a finding, not a slow test).
@@ -82,6 +84,8 @@ def check_answer(response: httpx.Response) -> dict[str, Any]:
             assert isinstance(error.get("message"), str) and error["message"].strip(), shown
             code = (error.get("extensions") or {}).get("code")
             assert code != "INTERNAL", ("an unexpected exception", shown)
+            # Issue 15 §4: every error names its code, from the one documented list.
+            assert code in ERROR_CODES, ("no code from the documented list", shown)
     else:
         assert response.status_code == 200, (response.status_code, shown)
     for user_error in user_errors(body.get("data")):

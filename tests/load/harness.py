@@ -389,6 +389,7 @@ class Load:
                     "country": "US",
                     "services": ["load"],
                     "website": f"https://load-{i:02d}.example",
+                    "dpaSignedOn": "2024-01-15",
                     "status": "ACTIVE",
                 }
                 op = self.journal("register", actor, None, fields)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -28,7 +29,7 @@ import orjson
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from tests.load.harness import Server, cli
+from tests.load.harness import Server, cli, free_port
 
 pytestmark = pytest.mark.load
 
@@ -229,14 +230,23 @@ async def test_sigterm_stops_a_server_whose_request_waits_on_the_database(
     assert_no_stack_or_error(server)
 
 
-async def test_postgres_unreachable_is_a_503_and_one_warning(tmp_path: Path) -> None:
-    """Nothing listens on port 1: every request, /readyz too, is a quick 503, and the log has
-    one warning for them all (it had a stack trace per request: 680 in 8 s)."""
-    url = "postgres://postgres@127.0.0.1:1/inventory"
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs TEST_POSTGRES_URL")
+@pytest.mark.parametrize("load_database", ["postgres"], indirect=True)
+async def test_postgres_unreachable_is_a_503_and_one_warning(
+    load_database: str, tmp_path: Path
+) -> None:
+    """PostgreSQL stops listening once the server is up (the server refuses to start without
+    it: tests/test_startup.py): every request, /readyz too, is a quick 503, and the log has one
+    warning for them all (it had a stack trace per request: 680 in 8 s)."""
+    parts = urlsplit(load_database)
+    proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.up()
+    url = through(proxy, load_database)
     # The key cannot be looked up, so each request also spends the address's anonymous budget
     # (20 at once): off here, where what is measured is the database's answer.
     server = Server(url, tmp_path / "server.log", env=SETTINGS | {"ANONYMOUS_RATE_LIMIT": "off"})
-    await server.start(probe="/healthz")
+    await server.start()
+    await proxy.down()
     headers = {"Authorization": "Bearer ri_" + "x" * 43}
     try:
         async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
@@ -254,10 +264,68 @@ async def test_postgres_unreachable_is_a_503_and_one_warning(tmp_path: Path) -> 
                     assert_unavailable((await upsert(http, f"down-{n}", timeout=5))[0])
             assert time.monotonic() - started < 10
     finally:
-        server.stop()
+        server.stop()  # nothing goes through the proxy any more: blocking is harmless
     [warning] = unavailable_warnings(server)
     assert "Connect call failed" in warning["detail"] or "refused" in warning["detail"].lower()
     assert_no_stack_or_error(server)
+
+
+class Proxy:
+    """A TCP proxy on a loopback port in front of `target`: `down()` closes its listener and cuts
+    every connection through it (the database stopped), `up()` listens again on the same port
+    (the database is back). With `black_hole`, it accepts connections and never answers (a
+    database that hangs)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.listener: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
+        self.black_hole = False  # new connections are accepted and never answered
+        self.frozen = False  # what the open connections carry is dropped
+
+    async def up(self) -> None:
+        self.listener = await asyncio.start_server(self._link, "127.0.0.1", self.port)
+
+    async def down(self) -> None:
+        assert self.listener is not None
+        self.listener.close()
+        for writer in list(self.links):
+            writer.transport.abort()
+        self.links.clear()
+        await self.listener.wait_closed()
+        self.listener = None
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.links.add(writer)
+        if self.black_hole:
+            return  # held open, never answered, until down()
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.links.add(upstream_writer)
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while chunk := await reader.read(65536):
+                if not self.frozen:
+                    writer.write(chunk)
+                    await writer.drain()
+        writer.transport.abort()
+        self.links.discard(writer)
+
+
+def through(proxy: Proxy, url: str) -> str:
+    parts = urlsplit(url)
+    netloc = f"{parts.username}@" if parts.username else ""
+    if parts.password:
+        netloc = f"{parts.username}:{parts.password}@"
+    return parts._replace(netloc=f"{netloc}127.0.0.1:{proxy.port}").geturl()
 
 
 def _pg_dsn(url: str) -> str:

@@ -3,11 +3,14 @@ statuses, and separation of duties."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from server.domain.access import (
     Capability,
     Role,
+    before_registration_error,
     can,
     past_dating_error,
     registration_error,
@@ -112,3 +115,31 @@ def test_past_dating(role: Role) -> None:
         assert problem is not None
         assert role.value in problem and "a status move" in problem
         assert "privacy and admin" in problem
+
+
+REGISTERED = date(2025, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("role", "effective_from", "refused"),
+    [
+        # Issue 15 §3: a disclosure starts no earlier than its recipient was registered...
+        (Role.PROCUREMENT, date(2025, 2, 28), True),
+        (Role.PRIVACY, date(2024, 1, 1), True),
+        (Role.VIEWER, date(2025, 2, 28), True),
+        (Role.PROCUREMENT, REGISTERED, False),
+        (Role.PROCUREMENT, date(2025, 3, 2), False),
+        (Role.PROCUREMENT, None, False),  # left out: the day it is recorded
+        # ...unless an admin brings in an existing inventory's history, or a trusted import
+        # (the fixture loader, role None) replays one.
+        (Role.ADMIN, date(2020, 1, 1), False),
+        (None, date(2020, 1, 1), False),
+    ],
+)
+def test_a_disclosure_starts_after_its_recipient_was_registered(
+    role: Role | None, effective_from: date | None, refused: bool
+) -> None:
+    problem = before_registration_error(role, effective_from, REGISTERED)
+    assert (problem is not None) is refused
+    if problem:
+        assert problem.startswith(f"effectiveFrom {effective_from} is before the recipient")

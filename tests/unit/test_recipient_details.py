@@ -3,7 +3,7 @@ slug a new recipient gets."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,11 +20,12 @@ from server.domain.recipient_details import (
 from server.domain.validation import DESCRIPTION_MAX, LEGAL_NAME_MAX, SERVICES_MAX
 
 PATH = ["input"]
+TODAY = date(2026, 12, 3)
 
 
 def details(**values: Any) -> list[tuple[list[str] | None, str]]:
     errors = ErrorCollector()
-    check_details(errors, PATH, **values)
+    check_details(errors, PATH, today=TODAY, **values)
     return [(e.field, e.message) for e in errors.errors]
 
 
@@ -117,12 +118,12 @@ def test_every_problem_is_reported_in_order() -> None:
 
 def test_a_new_recipient_needs_a_name() -> None:
     errors = ErrorCollector()
-    check_new_details(errors, PATH, name=None, country="US")
+    check_new_details(errors, PATH, today=TODAY, name=None, country="US")
     assert [(e.field, e.message) for e in errors.errors] == [
         (["input", "name"], "Name must not be empty.")
     ]
     errors = ErrorCollector()
-    check_new_details(errors, PATH, name="", country="UK")
+    check_new_details(errors, PATH, today=TODAY, name="", country="UK")
     assert [e.field for e in errors.errors] == [["input", "name"], ["input", "country"]]
 
 
@@ -173,3 +174,23 @@ def test_a_naive_status_since_is_read_as_utc() -> None:
     assert status_since_error(datetime(2025, 1, 1, 0, 1), now) == (
         "statusSince must not be in the future."
     )
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "refused"),
+    [
+        (TODAY, False),
+        (TODAY - timedelta(days=400), False),
+        (TODAY + timedelta(days=1), True),
+        (date(2031, 1, 1), True),
+    ],
+)
+def test_a_dpa_is_signed_on_or_before_today(signed_on: date, refused: bool) -> None:
+    """Art. 28(3) GDPR: processing by a processor is governed by a contract; the day it was
+    signed is a fact, never in the future (a DPA 'signed' in 2031 was accepted before)."""
+    found = details(dpa_signed_on=signed_on)
+    if refused:
+        [(field, message)] = found
+        assert field == ["input", "dpaSignedOn"] and "after today" in message
+    else:
+        assert found == []

@@ -24,7 +24,8 @@ def test_defaults() -> None:
     assert settings.environment == "development"
     assert not settings.production
     assert settings.log_level == "INFO"
-    assert settings.database_timeout_ms == 10_000
+    assert settings.database_timeout_ms == 5_000
+    assert settings.graceful_timeout_seconds == 10.0
 
 
 def test_every_limit_is_read() -> None:
@@ -46,6 +47,7 @@ def test_every_limit_is_read() -> None:
             "LOG_LEVEL": "warning",
             "PORT": "9000",
             "DATABASE_TIMEOUT_MS": "2500",
+            "GRACEFUL_TIMEOUT_SECONDS": "1.5",
         }
     )
     assert (settings.max_query_cost, settings.max_query_depth, settings.max_aliases) == (
@@ -63,6 +65,7 @@ def test_every_limit_is_read() -> None:
     assert settings.log_level == "WARNING"
     assert settings.port == 9000
     assert settings.database_timeout_ms == 2500
+    assert settings.graceful_timeout_seconds == 1.5
 
 
 def test_burst_defaults_to_twice_the_rate() -> None:
@@ -120,6 +123,8 @@ def test_parse_rate(text: str, per_second: float) -> None:
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"DATABASE_TIMEOUT_MS": "0"}, "DATABASE_TIMEOUT_MS"),
         ({"DATABASE_TIMEOUT_MS": "10s"}, "DATABASE_TIMEOUT_MS"),
+        ({"GRACEFUL_TIMEOUT_SECONDS": "soon"}, "GRACEFUL_TIMEOUT_SECONDS"),
+        ({"GRACEFUL_TIMEOUT_SECONDS": "0"}, "GRACEFUL_TIMEOUT_SECONDS"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(environ: dict[str, str], mentions: str) -> None:

@@ -284,10 +284,10 @@ def test_check_name_uses_label_and_maximum() -> None:
 def test_period_error() -> None:
     start = date(2024, 1, 1)
     assert period_error(start, date(2024, 1, 2)) is None
-    same = period_error(start, start)
-    assert same is not None and "must be after effectiveFrom (2024-01-01)" in same
+    # Issue 15 §2: ending a disclosure on the day it starts means it never applied.
+    assert period_error(start, start) is None
     before = period_error(start, date(2023, 12, 31))
-    assert before is not None and "effectiveTo (2023-12-31)" in before
+    assert before is not None and "must not be before effectiveFrom (2024-01-01)" in before
 
 
 def test_description_error() -> None:
