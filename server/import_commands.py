@@ -9,6 +9,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from server.db.preflight import Need
 from server.settings import Settings
 
 # The audit log's actor for an import from the command line (a name no key may take).
@@ -99,7 +100,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "column and its allowed values).",
     )
     template.add_argument("file", help="FILE.xlsx or FILE.csv")
-    template.set_defaults(run=_template)
+    template.set_defaults(run=_template, need=None)
     imported = commands.add_parser(
         "import",
         help="Import recipients and disclosures from a file, all or nothing; exit 1 on problems.",
@@ -113,4 +114,4 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     imported.add_argument(
         "--default-country", help="For FIDES_YAML and IAB_GVL: new recipients' country."
     )
-    imported.set_defaults(run=_import)
+    imported.set_defaults(run=_import, need=Need.MIGRATED)

@@ -394,7 +394,9 @@ class _Run:
         assert row.spec is not None
         try:
             result = await disclosures.add_disclosure(
-                AddDisclosure(recipient_id=recipient_id, disclosure=row.spec), actor=self.actor
+                AddDisclosure(recipient_id=recipient_id, disclosure=row.spec),
+                actor=self.actor,
+                role=self.role,
             )
         except UserErrors as exc:
             for error in exc.errors:
