@@ -4,6 +4,7 @@ permission classes and the services ask these questions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -101,13 +102,20 @@ def registration_error(role: Role, status: S) -> str | None:
 
 
 def transition_error(
-    role: Role, actor: str, registered_by: str, current: S, target: S
+    role: Role,
+    actor: str,
+    registered_by: str,
+    current: S,
+    target: S,
+    *,
+    edited_by: Collection[str] = (),
 ) -> str | None:
     """Why this key may not make this (legal) status move; None if it may.
 
     Separation of duties holds for every role, admin included: a recipient cannot be approved
-    by the key that registered it (an admin importing an inventory registers with its status
-    instead)."""
+    by the key that registered it, nor by one that edited it before approval (`edited_by`),
+    since the approval would then be of its own work (an admin importing an inventory registers
+    with its status instead)."""
     if (current, target) not in TRANSITIONS[role]:
         return (
             f"The {role.value} role cannot move a recipient from {current.value} to {target.value}."
@@ -116,6 +124,11 @@ def transition_error(
         return (
             "Separation of duties: a recipient cannot be approved by the key that registered it "
             f"({registered_by})."
+        )
+    if target == S.APPROVED and actor in edited_by:
+        return (
+            "Separation of duties: a recipient cannot be approved by a key that edited it "
+            f"before approval ({actor})."
         )
     return None
 

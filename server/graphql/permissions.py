@@ -117,7 +117,9 @@ class MutationPermission(PermissionExtension):
         assert self.field is not None
         payload_type: Any = self.field.type
         values: dict[str, Any] = {
-            f.name: None for f in dataclasses.fields(payload_type) if f.name != "user_errors"
+            f.name: None
+            for f in dataclasses.fields(payload_type)
+            if f.init and f.name != "user_errors"  # a field with a resolver is no argument
         }
         error = UserError(
             field=None, message=permission.message or FORBIDDEN, code=enums.UserErrorCode.FORBIDDEN

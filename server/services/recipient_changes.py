@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from server.db.models import Recipient, StatusChange
+from server.db.models import AuditEvent, Recipient, StatusChange
 from server.db.recipients import parse_certifications, stored_certifications
 from server.domain import (
     access,
@@ -20,7 +21,7 @@ from server.domain import (
     validation,
 )
 from server.domain.access import Role
-from server.domain.enums import ProcessingRole, UserErrorCode
+from server.domain.enums import ProcessingRole, RecipientStatus, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.services import audit, clock
 from server.services.audit_snapshots import recipient_snapshot
@@ -216,7 +217,14 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
             errors.add(["input", "status"], problem, UserErrorCode.INVALID_TRANSITION)
         elif role is not None and (
             problem := access.transition_error(
-                role, actor, recipient.registered_by, current, command.status
+                role,
+                actor,
+                recipient.registered_by,
+                current,
+                command.status,
+                edited_by=await editors(conn, recipient.id)
+                if command.status is RecipientStatus.APPROVED
+                else (),
             )
         ):
             errors.add(["input", "status"], problem, UserErrorCode.FORBIDDEN)
@@ -269,3 +277,20 @@ async def change_status(command: ChangeStatus, *, actor: str, role: Role | None)
         )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
     return RecipientResult(fresh)
+
+
+# Audit actions that are not edits of a recipient: moving it through its lifecycle.
+NOT_EDITS = ("changeRecipientStatus",)
+
+
+async def editors(conn: BaseDBAsyncClient, recipient_id: int) -> set[str]:
+    """The keys that changed the recipient or its disclosures (registration included), from the
+    audit log: none of them may approve it (separation of duties)."""
+    actors = (
+        await AuditEvent.filter(recipient_id=recipient_id)
+        .exclude(action__in=NOT_EDITS)
+        .using_db(conn)
+        .distinct()
+        .values_list("actor", flat=True)
+    )
+    return {str(actor) for actor in actors}

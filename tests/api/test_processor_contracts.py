@@ -266,3 +266,24 @@ async def test_approving_shows_the_warnings_a_reviewer_must_see(
     assert any(w.startswith("Transfer gap under the UK regime, to India") for w in found)
     assert any("no signed data processing agreement" in w for w in found)
     assert found[-1].startswith("Risky Clinic has no privacy policy URL on record")
+
+
+async def test_a_key_that_edited_a_proposal_cannot_approve_it(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient, client_for: Any
+) -> None:
+    """Issue 15 §2: an admin edited someone else's proposal and then approved the result, its
+    own edits. Now the edit makes it an author."""
+    buyer = await client_for("procurement", "buyer")
+    recipient = await register(buyer)
+    body = await gql(
+        reviewer,
+        UPDATE,
+        {"input": {"id": recipient["id"], "expectedVersion": 1, "country": "CN"}},
+    )
+    assert body["data"]["updateRecipient"]["userErrors"] == []
+    assert (await change(buyer, recipient["id"], "UNDER_REVIEW"))["userErrors"] == []
+    refused = await change(reviewer, recipient["id"], "APPROVED")
+    assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
+    assert "edited it before approval (test-reviewer)" in refused["userErrors"][0]["message"]
+    # A key that took no part approves it.
+    assert (await change(client, recipient["id"], "APPROVED"))["userErrors"] == []

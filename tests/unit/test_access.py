@@ -143,3 +143,16 @@ def test_a_disclosure_starts_after_its_recipient_was_registered(
     assert (problem is not None) is refused
     if problem:
         assert problem.startswith(f"effectiveFrom {effective_from} is before the recipient")
+
+
+@pytest.mark.parametrize("role", [PRIV, ADMIN])
+def test_a_key_cannot_approve_what_it_edited(role: Role) -> None:
+    """Issue 15 §2: approving a proposal one edited is approving one's own work."""
+    problem = transition_error(
+        role, "carol", "alice", S.UNDER_REVIEW, S.APPROVED, edited_by={"alice", "carol"}
+    )
+    assert problem is not None and "edited it before approval (carol)" in problem
+    assert (
+        transition_error(role, "bob", "alice", S.UNDER_REVIEW, S.APPROVED, edited_by={"carol"})
+        is None
+    )
