@@ -26,6 +26,7 @@ from server.db.config import tortoise_config
 from server.db.errors import is_unavailable, note_unavailable
 from server.graphql.context import Context, Loaders
 from server.graphql.http import RETRY_AFTER, console_asset, graphql_endpoint, unavailable_error
+from server.graphql.imports import IMPORT_BODY_BYTES, imports_endpoint
 from server.graphql.schema import build_schema
 from server.ratelimit import RateLimitMiddleware, SharedRateLimit, TokenBuckets
 from server.services import clock, keys
@@ -218,25 +219,34 @@ class BodyLimitMiddleware:
     could otherwise hold a buffer each for as long as they like. Both close the connection, so
     what the client still sends is not read."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float,
+        path_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # Paths with a limit of their own (POST /imports takes whole files).
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > max_bytes:
+            await self._too_large(scope, receive, send, max_bytes)
             return
         chunks: list[bytes] = []
         size = 0
         more = True
         try:
             async with asyncio.timeout(self.timeout):
-                while more and size <= self.max_bytes:
+                while more and size <= max_bytes:
                     message = await receive()
                     if message["type"] == "http.disconnect":
                         return
@@ -254,9 +264,9 @@ class BodyLimitMiddleware:
             )
             await response(scope, receive, send)
             return
-        if size > self.max_bytes:
+        if size > max_bytes:
             chunks.clear()
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, max_bytes)
             return
         body = b"".join(chunks)
         chunks.clear()
@@ -272,11 +282,11 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         response = refusal(
             413,
             "PAYLOAD_TOO_LARGE",
-            f"The request body is over {self.max_bytes} bytes.",
+            f"The request body is over {max_bytes} bytes.",
             close=True,
         )
         await response(scope, receive, send)
@@ -403,7 +413,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
     middleware += [
         Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
-        Middleware(AuthenticationMiddleware, anonymous=anonymous),
+        Middleware(AuthenticationMiddleware, anonymous=anonymous, paths=("/graphql", "/imports")),
     ]
     if settings.rate_limit is not None:
         # With REDIS_URL every replica counts in Redis, so the limit holds across them.
@@ -418,6 +428,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             BodyLimitMiddleware,
             max_bytes=settings.max_body_bytes,
             timeout=settings.body_timeout_seconds,
+            path_limits={"/imports": IMPORT_BODY_BYTES},
         )
     )
     app = Starlette(
@@ -426,6 +437,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/console/{name}", console_asset, methods=["GET"]),
+            Route("/imports", imports_endpoint, methods=["POST"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -271,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--host", help="For the hint (default HOST).")
     local.add_argument("--port", type=int, help="For the hint (default PORT).")
     local.set_defaults(run=_keys_ensure_local_admin)
+
+    # Issue 15 §1: `template FILE` and `import FILE` (server/import_commands.py).
+    from server.import_commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

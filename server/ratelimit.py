@@ -29,7 +29,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-LIMITED_PATHS = frozenset({"/graphql"})
+LIMITED_PATHS = frozenset({"/graphql", "/imports"})
 log = logging.getLogger("server.ratelimit")
 
 

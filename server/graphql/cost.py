@@ -57,7 +57,7 @@ from graphql import (
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
 
-from server.domain import adequacy, dpf
+from server.domain import adequacy, dpf, imports
 from server.domain.regimes import Jurisdiction
 from server.domain.taxonomy import Taxonomy
 from server.graphql.errors import MAX_USER_ERRORS
@@ -181,6 +181,10 @@ LIST_BOUNDS: dict[tuple[str, str], ListBound] = {
     ("DataSubjectPayload", "userErrors"): ListBound("user_errors"),
     ("EstablishmentPayload", "userErrors"): ListBound("user_errors"),
     ("DisclosureEventPayload", "userErrors"): ListBound("user_errors"),
+    ("ImportPayload", "userErrors"): ListBound("user_errors"),
+    # A report lists at most so many (server/domain/imports.py).
+    ("ImportReport", "problems"): ListBound("import_problems"),
+    ("ImportReport", "notes"): ListBound("import_notes"),
 }
 # Object fields that give each parent an object of its own: distinct parents, distinct objects.
 ONE_TO_ONE = frozenset(
@@ -214,6 +218,8 @@ def counts_for(inventory: Mapping[str, int] | None, taxonomy: Taxonomy) -> dict[
         children_per_category=max(children.values(), default=0),
         adequacy_decisions=most_decisions(),
         user_errors=MAX_USER_ERRORS,
+        import_problems=imports.PROBLEMS_MAX,
+        import_notes=imports.NOTES_MAX,
         # The most one write may record (server/domain/dpf.py).
         certifications_per_recipient=dpf.CERTIFICATIONS_MAX,
         # An import review per recipient (domain/change_requests.py), authored by its importer.
@@ -307,6 +313,8 @@ AT_HAND = frozenset(
         "children_per_category",
         "adequacy_decisions",
         "user_errors",
+        "import_problems",
+        "import_notes",
         "certifications_per_recipient",
     }
 )

@@ -31,6 +31,7 @@ from server.graphql.disclosure_events import DisclosureEventMutation
 from server.graphql.disclosures import DisclosureMutation
 from server.graphql.establishments import EstablishmentMutation, EstablishmentQuery
 from server.graphql.execution import PlainFieldsExecutionContext
+from server.graphql.imports import ImportMutation
 from server.graphql.lookup import NodeQuery
 from server.graphql.recipients import RecipientMutation, RecipientQueries
 from server.graphql.reports import ReportQuery
@@ -65,6 +66,7 @@ Mutation = merge_types(
         DisclosureEventMutation,
         EstablishmentMutation,
         ChangeMutation,
+        ImportMutation,
     ),
 )
 

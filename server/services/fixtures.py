@@ -1,5 +1,7 @@
 """Load the inventory from human-editable YAML through the same services (and validation) as the
-API. Idempotent: a recipient whose slug exists is left as it is."""
+API, and spreadsheets in the import's documented layout (CSV, XLSX) through the import itself.
+Idempotent: a recipient whose slug exists is left as it is (a spreadsheet's re-import changes
+nothing)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from server.domain.enums import (
     TransferMechanism,
 )
 from server.domain.errors import UserErrors
+from server.domain.imports import ImportFormat
 from server.domain.regimes import DataPrivacyFramework, DpfCertification, Jurisdiction
 from server.services import (
     disclosure_events,
@@ -37,6 +40,7 @@ from server.services import (
     subjects,
 )
 from server.services.commands import ChangeStatus, EndDisclosure, RegisterRecipient
+from server.services.imports import ImportRequest, import_inventory
 
 ACTOR = "fixtures"
 RECIPIENT_KEYS = {
@@ -95,6 +99,9 @@ class LoadReport:
     subjects_created: list[str] = field(default_factory=list)
     subjects_skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Spreadsheets in the import's layout (server/domain/imports.py), each loaded through the
+    # import, all or nothing: its file name with the import's summary.
+    spreadsheets: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
@@ -104,6 +111,7 @@ class LoadReport:
             f"{len(self.subjects_created)}; already present: {len(self.subjects_skipped)}; "
             f"errors: {len(self.errors)}."
         ]
+        lines += [f"  spreadsheet {s}" for s in self.spreadsheets]
         lines += [f"  error: {e}" for e in self.errors]
         return "\n".join(lines)
 
@@ -176,7 +184,29 @@ def _certifications(raw: Any, slug: str) -> list[DpfCertification] | None:
     return out
 
 
+SPREADSHEETS = {".csv": ImportFormat.CSV, ".xlsx": ImportFormat.XLSX}
+
+
+def spreadsheets_in(path: Path) -> list[Path]:
+    """The files in the import's layout: the path itself, or those in the folder."""
+    if not path.is_dir():
+        return [path] if path.suffix.lower() in SPREADSHEETS else []
+    return sorted(p for p in path.iterdir() if p.suffix.lower() in SPREADSHEETS)
+
+
+async def _load_spreadsheet(file: Path, report: LoadReport) -> None:
+    """One spreadsheet through the import (a trusted loader: any status), all or nothing;
+    re-loading it changes nothing, as the YAML fixtures' loading does."""
+    result = await import_inventory(
+        ImportRequest(SPREADSHEETS[file.suffix.lower()], file.read_bytes()), actor=ACTOR, role=None
+    )
+    report.errors.extend(f"{file.name}: {problem.line()}" for problem in result.problems)
+    report.spreadsheets.append(f"{file.name}: {result.summary()}")
+
+
 def read_documents(path: Path) -> list[dict[str, Any]]:
+    if not path.is_dir() and path.suffix.lower() in SPREADSHEETS:
+        return []
     files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
     documents = []
     for file in files:
@@ -397,6 +427,13 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
     unique = []
     for raw in pending:
         slug = raw.get("slug") if isinstance(raw, dict) else None
+        if slug is None:
+            name = raw.get("name") if isinstance(raw, dict) else None
+            report.errors.append(
+                f"a recipient without a slug ({f'name {name!r}' if name else 'and no name'}): "
+                "give each recipient its slug"
+            )
+            continue
         if slug in seen:
             report.errors.append(f"{slug}: the slug appears more than once in the fixtures")
             continue
@@ -437,6 +474,9 @@ async def load_fixtures(path: Path, *, only_if_empty: bool = False) -> LoadRepor
             )
             break
         pending = waiting
+    # The import's layout last: its rows may add disclosures to recipients loaded above.
+    for file in spreadsheets_in(path):
+        await _load_spreadsheet(file, report)
     for document in documents:
         for raw in document.get("data_subjects") or []:
             try:

@@ -98,6 +98,8 @@ FREE_TEXT = {
     "corporateGroup",
 }
 CONTROL_FREE = {"control"}  # values some free-text fields refuse (names, retention)
+# Mutations that refuse a file in a report (each problem placed in the file), not userErrors.
+REPORTED = {"importInventory": "report { applied problems { row column message } }"}
 # Mutations whose success leaves World.target as it was (others get a fresh target after).
 LEAVE_THE_TARGET = {"registerRecipient", "addDisclosure", "upsertDataSubject", "recordConsent"}
 
@@ -138,6 +140,8 @@ def mutation_document(name: str) -> str:
     payload = get_named_type(field.type)
     assert isinstance(payload, GraphQLObjectType)
     selections = ["userErrors { field message code }"]
+    if name in REPORTED:
+        selections.append(REPORTED[name])
     for key, sub in payload.fields.items():
         target = get_named_type(sub.type)
         if key != "userErrors" and isinstance(target, GraphQLObjectType) and "id" in target.fields:
@@ -378,6 +382,15 @@ class World:
                 "expectedVersion": self.establishment["version"],
                 "name": f"Office {n} (London)",
             }
+        if mutation == "importInventory":
+            # A dry run: the file is checked against the inventory and nothing is written.
+            return {
+                "format": "CSV",
+                "content": "Slug,Name,Kind,Role,Country,Services\n"
+                f"gamma-mail-{n},Gamma Mail {n},Service provider,Processor,Germany,email\n",
+                "dryRun": True,
+                "defaultCountry": "DE",
+            }
         if mutation == "recordDisclosureEvent":
             return {
                 "subject": {"externalRef": "subject-1"},
@@ -433,6 +446,12 @@ def refusal(body: dict[str, Any], status: int, mutation: str, path: Path) -> Non
         return
     payload = body["data"][mutation]
     found = payload["userErrors"]
+    if mutation in REPORTED and not found:
+        # The file itself (`content`) was refused: its problems are in the report, and
+        # nothing was applied.
+        report = payload["report"]
+        assert path == ("content",) and report["problems"] and not report["applied"], payload
+        return
     assert found, (path, "accepted", payload)
     assert all(v is None for k, v in payload.items() if k != "userErrors"), payload
     wanted = ["input", *map(str, path)]
@@ -529,7 +548,11 @@ async def test_fragments_are_refused_or_stored_verbatim(world: World, mutation: 
             where = (mutation, path, label, response.status_code, response.text[:500])
             payload = (body.get("data") or {}).get(mutation) or {}
             after = await snapshot(INVENTORY_TABLES)
-            if body.get("errors") or payload.get("userErrors"):
+            if (
+                body.get("errors")
+                or payload.get("userErrors")
+                or (payload.get("report") or {}).get("problems")
+            ):
                 refusal(body, response.status_code, mutation, path)
                 assert after == before, where
                 continue
