@@ -261,6 +261,7 @@ class Verifier:
         events_by_recipient: dict[int, list[dict[str, Any]]] = defaultdict(list)
         events_by_subject: dict[int, list[dict[str, Any]]] = defaultdict(list)
         consent_events: list[dict[str, Any]] = []
+        change_events: list[dict[str, Any]] = []
         for event in self.snap.audit:
             kind = event["entity_type"]
             if kind in ("Recipient", "Disclosure"):
@@ -271,6 +272,8 @@ class Verifier:
                 consent_events.append(event)
             elif kind == "ApiKey" and event["action"] == "createApiKey":
                 self.owner[event["id"]] = Op("key", "cli", None, {})
+            elif kind == "ChangeRequest" and event["action"] == "openChange":
+                change_events.append(event)
             else:
                 self.problem(f"unexpected audit event {event}")
 
@@ -301,10 +304,40 @@ class Verifier:
         consents = [op for op in self.load.ops if op.kind == "consent"]
         self.consents(consents, consent_events)
 
+        self.import_reviews(change_events, events_by_recipient)
+
         unowned = [e for e in self.snap.audit if e["id"] not in self.owner]
         if unowned:
             self.problem(f"{len(unowned)} audit events belong to no request: {unowned[:5]}")
         return self.problems
+
+    def import_reviews(
+        self,
+        change_events: list[dict[str, Any]],
+        events_by_recipient: dict[int, list[dict[str, Any]]],
+    ) -> None:
+        """A registration straight into a later status opens one import review in its own
+        transaction (domain/change_requests.py): its event belongs to that registration."""
+        opened: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for event in change_events:
+            opened[event["recipient_id"]].append(event)
+        for rid, events in events_by_recipient.items():
+            registration = events[0] if events else None
+            if registration is None or registration["action"] != "registerRecipient":
+                continue
+            status = (_json(registration["changes"]).get("status") or [None, None])[1]
+            expected = 0 if status in (None, "PROPOSED") else 1
+            reviews = opened.pop(rid, [])
+            if len(reviews) != expected:
+                self.problem(f"recipient {rid}: {len(reviews)} import reviews, {expected} expected")
+            op = self.owner.get(registration["id"])
+            for review in reviews:
+                if review["actor"] != registration["actor"] or op is None:
+                    self.problem(f"recipient {rid}: an import review no registration opened")
+                else:
+                    self.claim(review, op)
+        for rid, events in opened.items():
+            self.problem(f"import reviews of a recipient that is not there ({rid}): {events}")
 
     def recipient(self, rid: int, ops: list[Op], events: list[dict[str, Any]]) -> None:
         what = f"recipient {rid}"
