@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -10,18 +12,24 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from server.db.bulk_inserts import insert_rows
 from server.db.models import AuditEvent
+
+# Values recorded as they are (exact types: an enum member, a str too, is recorded by value).
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _AS_THEY_ARE else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _AS_THEY_ARE else _plain(v) for k, v in value.items()}
     return value
 
 
@@ -35,6 +43,53 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class Event:
+    """One entry of the log: who did what to which entity, and its changes as [before, after]."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int
+    recipient_id: int | None
+    changes: dict[str, list[Any]]
+
+    def changes_text(self) -> str:
+        return orjson.dumps(self.changes, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def record_event(connection: BaseDBAsyncClient, event: Event) -> None:
+    await AuditEvent.create(
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        recipient_id=event.recipient_id,
+        changes=event.changes_text(),
+        using_db=connection,
+    )
+
+
+# The columns record_all writes, in the order of its rows.
+EVENT_FIELDS = ("at", "actor", "action", "entity_type", "entity_id", "recipient_id", "changes")
+
+
+async def record_all(connection: BaseDBAsyncClient, events: Sequence[Event]) -> None:
+    """Many events in one statement, in their order (an import's thousands): the same rows
+    record_event writes one by one."""
+    await insert_rows(
+        connection,
+        AuditEvent,
+        EVENT_FIELDS,
+        [
+            (e.at, e.actor, e.action, e.entity_type, e.entity_id, e.recipient_id, e.changes_text())
+            for e in events
+        ],
+    )
+
+
 async def record(
     *,
     connection: BaseDBAsyncClient,
@@ -46,15 +101,8 @@ async def record(
     recipient_id: int | None,
     changes: dict[str, list[Any]],
 ) -> None:
-    await AuditEvent.create(
-        at=at,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        recipient_id=recipient_id,
-        changes=orjson.dumps(changes, option=orjson.OPT_SORT_KEYS).decode(),
-        using_db=connection,
+    await record_event(
+        connection, Event(at, actor, action, entity_type, entity_id, recipient_id, changes)
     )
 
 

@@ -13,16 +13,39 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.models import Disclosure, Establishment, Recipient
-from server.domain import access, imports, validation
+from server.db.bulk_inserts import reserve_ids
+from server.db.disclosure_writes import NewDisclosure, insert_disclosures
+from server.db.models import (
+    ChangeRequest,
+    Disclosure,
+    Establishment,
+    Recipient,
+    StatusChange,
+)
+from server.domain import access, imports, subprocessors, validation
+from server.domain import change_requests as change_rules
 from server.domain.access import Role
-from server.domain.disclosure_terms import DISCLOSURES_PER_REQUEST_MAX, check_disclosure
-from server.domain.enums import RecipientStatus, UserErrorCode
+from server.domain.disclosure_terms import (
+    DISCLOSURES_PER_RECIPIENT_MAX,
+    DISCLOSURES_PER_REQUEST_MAX,
+    check_disclosure,
+    disclosure_count_error,
+)
+from server.domain.enums import (
+    ChangeKind,
+    ChangeRequestStatus,
+    ProcessingRole,
+    RecipientStatus,
+    UserErrorCode,
+)
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.imports import (
     DisclosureEntry,
@@ -42,16 +65,23 @@ from server.services import (
     recipient_changes,
     registration,
 )
+from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import (
     AddDisclosure,
     EndDisclosure,
     RegisterRecipient,
     UpdateRecipient,
 )
+from server.services.disclosures import Exporter, exporters_for
+from server.services.engagement import Engager, judge_engagement
 from server.services.import_files import UnreadableFile, csv_table, xlsx_tables
 
 # SQLite allows 32,766 variables in one statement: reads by slug or id go in chunks.
 CHUNK = 500
+# A batch hands the event loop back after judging this many recipients, and writes this many
+# at a time (while it judges the next ones).
+YIELD_EVERY = 100
+WRITE_EVERY = 500
 
 
 @dataclass
@@ -124,10 +154,10 @@ async def import_inventory(
         report.problems.extend(
             imports.forbidden_statuses(plan.recipients, access.INITIAL_STATUSES[role], role.value)
         )
-    run = _Run(report, actor, role, request.deadline)
     try:
-        async with in_transaction():
-            await run.apply(plan)
+        async with in_transaction() as conn:
+            run = _Run(report, actor, role, request.deadline, conn)
+            await run.apply(plan, dry_run=request.dry_run)
             if run.out_of_time():
                 report.problems.append(
                     ImportProblem(
@@ -193,20 +223,179 @@ def _engagers_first(entries: list[RecipientEntry]) -> list[RecipientEntry]:
     return out
 
 
+@dataclass
+class _Phase:
+    """Recipients judged together: new ones (`batch`: judged in memory, written in bulk), or
+    ones already in the inventory (each through the mutations' use cases)."""
+
+    batch: bool
+    entries: list[RecipientEntry]
+
+
+def _phases(ordered: list[RecipientEntry], existing: dict[str, Recipient]) -> list[_Phase]:
+    """The recipients in as few phases as the engagements between them allow, batches and use
+    cases alternating: each recipient comes after the one that engages it (in an earlier phase,
+    or earlier in its own), as the file's order with engagers first has it. A file of new
+    recipients is one batch; a re-import, one phase of use cases."""
+    by_slug = {e.slug: e for e in ordered}
+    numbers: dict[int, int] = {}
+    phases: dict[int, list[RecipientEntry]] = {}
+    for entry in ordered:
+        batch = not entry.usable or entry.slug not in existing
+        engager = by_slug.get(entry.engaged_by or "")
+        after = numbers.get(id(engager), 0) if engager is not None else 0
+        # Batches take the even phases, use cases the odd ones.
+        number = after if (after % 2 == 0) == batch else after + 1
+        numbers[id(entry)] = number
+        phases.setdefault(number, []).append(entry)
+    return [_Phase(n % 2 == 0, phases[n]) for n in sorted(phases)]
+
+
+class _Engagements:
+    """What a batch's engagements are judged against (services/engagement.py): the stored
+    recipients its rows name as engagers, with the chains above them, read once; and the
+    batch's own recipients, each from the moment it is judged valid (a negative id until it is
+    written), as the use cases would see them registered one after the other."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, Engager] = {}
+        self.above: dict[int, int | None] = {}
+
+    @classmethod
+    async def load(cls, conn: BaseDBAsyncClient, slugs: set[str]) -> _Engagements:
+        view = cls()
+        wanted = sorted(s for s in slugs if validation.slug_error(s) is None)
+        found: list[tuple[int, str, str, str, int | None]] = []
+        for chunk in _chunks(wanted):
+            found.extend(
+                await Recipient.filter(slug__in=chunk)
+                .using_db(conn)
+                .values_list("id", "slug", "name", "role", "engaged_by_id")  # type: ignore[arg-type]
+            )
+        for rid, slug, name, role, engaged_by_id in found:
+            view.named[slug] = Engager(rid, name, ProcessingRole(role), engaged_by_id)
+            view.above[rid] = engaged_by_id
+        # The chains above them, a level a statement, as far as a walk may go.
+        level = {e for e in view.above.values() if e is not None and e not in view.above}
+        for _ in range(subprocessors.MAX_CHAIN_LINKS + 2):
+            if not level:
+                break
+            rows: list[tuple[int, int | None]] = []
+            for chunk in _chunks(sorted(level)):
+                rows.extend(
+                    await Recipient.filter(id__in=chunk)
+                    .using_db(conn)
+                    .values_list("id", "engaged_by_id")  # type: ignore[arg-type]
+                )
+            for rid, engaged_by_id in rows:
+                view.above[rid] = engaged_by_id
+            level = {e for _, e in rows if e is not None and e not in view.above}
+        return view
+
+    def register(self, slug: str, engager: Engager) -> None:
+        self.named[slug] = engager
+        self.above[engager.id] = engager.engaged_by_id
+
+    async def by_slug(self, slug: str) -> Engager | None:
+        return self.named.get(slug)
+
+    async def engager_of(self, recipient_id: int) -> int | None:
+        return self.above.get(recipient_id)
+
+    async def levels_below(self, recipient_id: int) -> int:
+        """Asked only of a recipient already registered: a batch registers new ones."""
+        raise AssertionError("a batch judges new recipients only")
+
+
+@dataclass
+class _NewDisclosure:
+    row: DisclosureEntry
+    exporter: Exporter | None
+    # Ended by its "Ends on" cell in the same import.
+    ends: bool = False
+
+
+@dataclass
+class _Registered:
+    """A new recipient judged valid: what its registration, and the use cases the per-row
+    import ran after it, write."""
+
+    entry: RecipientEntry
+    command: RegisterRecipient
+    judged: registration.Registration
+    # A stored recipient's id, or the negative id of one of the batch (until written).
+    engaged_by_id: int | None
+    placeholder: int
+    # Its registration's disclosures, then those added after it (over the per-request cap).
+    first: list[_NewDisclosure]
+    rest: list[_NewDisclosure]
+
+    @property
+    def version(self) -> int:
+        """Each disclosure added after the registration, and each end, moved it on."""
+        return 1 + len(self.rest) + sum(d.ends for d in (*self.first, *self.rest))
+
+
+@dataclass
+class _BatchRows:
+    """A chunk of a batch, as rows to insert."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    moves: list[StatusChange] = field(default_factory=list)
+    reviews: list[ChangeRequest] = field(default_factory=list)
+    disclosures: list[NewDisclosure] = field(default_factory=list)
+    events: list[audit.Event] = field(default_factory=list)
+
+
+class _Writes:
+    """A batch's writes, a chunk at a time, in order: each chunk's rows are built, then inserted
+    while the import judges the next chunk (the database works meanwhile, in SQLite's thread or
+    PostgreSQL's process). Only one chunk is in flight, and in memory as rows."""
+
+    def __init__(self, run: _Run, at: datetime) -> None:
+        self.run = run
+        self.at = at
+        # The batch's negative ids, each with the id reserved for it when its chunk was built.
+        self.real: dict[int, int] = {}
+        self.pending: asyncio.Task[None] | None = None
+
+    async def send(self, registered: list[_Registered]) -> None:
+        await self.wait()
+        rows = await self.run._batch_rows(registered, self.at, self.real)
+        self.pending = asyncio.create_task(self.run._insert_batch(rows, self.at))
+
+    async def wait(self) -> None:
+        """Until the chunk in flight is written (its failure raised here)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            await pending
+
+
 class _Run:
     """One import: the report it fills, and who imports."""
 
     def __init__(
-        self, report: ImportReport, actor: str, role: Role | None, deadline: float | None
+        self,
+        report: ImportReport,
+        actor: str,
+        role: Role | None,
+        deadline: float | None,
+        conn: BaseDBAsyncClient,
     ) -> None:
         self.report = report
         self.actor = actor
         self.role = role
         self.deadline = deadline
+        self.conn = conn
         self.today = clock.today()
+        self.taxonomy = default_taxonomy()
         # Places already reported by the reading of the cells: the use cases' errors there say
         # the same again.
         self.reported = {(p.sheet, p.row, p.column) for p in report.problems}
+        # Slugs in the inventory or registered by this import (a Fides manifest may repeat one).
+        self.taken: set[str] = set()
+        # Recipients already in the inventory, with the version they had before the import.
+        self.counted: list[tuple[int, int]] = []
 
     def _problem(
         self,
@@ -248,25 +437,31 @@ class _Run:
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
 
-    async def apply(self, plan: ImportPlan) -> None:
+    async def apply(self, plan: ImportPlan, *, dry_run: bool) -> None:
         slugs = sorted(
             {e.slug for e in plan.recipients if e.slug} | {d.slug for d in plan.other_disclosures}
         )
         existing: dict[str, Recipient] = {}
         for chunk in _chunks(slugs):
-            for recipient in await Recipient.filter(slug__in=chunk):
+            for recipient in await Recipient.filter(slug__in=chunk).using_db(self.conn):
                 existing[recipient.slug] = recipient
+        self.taken = set(existing)
         stored = await self._stored([r.id for r in existing.values()])
-        for entry in _engagers_first(plan.recipients):
+        phases = _phases(_engagers_first(plan.recipients), existing)
+        for number, phase in enumerate(phases):
             if self.out_of_time():
                 return  # rolled back by the caller, with its problem
-            if not entry.usable:
-                self._check_only(entry.disclosures)
+            if phase.batch:
+                # A later phase's use cases read the recipients of this batch they name: those
+                # are written even in a dry run, even when other rows have problems.
+                named = {e.engaged_by for later in phases[number + 1 :] for e in later.entries}
+                read_later = any(e.slug in named for e in phase.entries)
+                await self._register_batch(phase.entries, write=not dry_run, read_later=read_later)
                 continue
-            known = existing.get(entry.slug)
-            if known is None:
-                await self._create(entry)
-            else:
+            for entry in phase.entries:
+                if self.out_of_time():
+                    return
+                known = existing[entry.slug]
                 await self._update(entry, known, stored.get(known.id, []))
         others: dict[str, list[DisclosureEntry]] = {}
         for disclosure in plan.other_disclosures:
@@ -290,16 +485,18 @@ class _Run:
                 self._check_only(rows)
                 continue
             await self._disclosures(owner.id, rows, stored.get(owner.id, []))
-            await self._count(owner.id, owner.version)
+            self._count(owner.id, owner.version)
+        await self._tally()
 
     async def _stored(self, recipient_ids: list[int]) -> dict[int, list[StoredDisclosure]]:
         """The disclosures of these recipients that a row may match: not ended before today."""
         out: dict[int, list[StoredDisclosure]] = {}
         if not recipient_ids:
             return out
-        exporters = dict(await Establishment.all().values_list("id", "slug"))
+        exporters = dict(await Establishment.all().using_db(self.conn).values_list("id", "slug"))
         for chunk in _chunks(recipient_ids):
-            for row in await Disclosure.filter(recipient_id__in=chunk).order_by("id"):
+            query = Disclosure.filter(recipient_id__in=chunk).using_db(self.conn)
+            for row in await query.order_by("id"):
                 out.setdefault(row.recipient_id, []).append(
                     StoredDisclosure(
                         id=row.id,
@@ -314,27 +511,23 @@ class _Run:
     def _check_only(self, rows: list[DisclosureEntry]) -> None:
         """A recipient whose own row could not be read: its disclosures still get the
         mutations' checks on their terms, so that the file's problems come at once."""
-        taxonomy = default_taxonomy()
         for row in rows:
             terms = row.spec or row.draft
             if terms is None:
                 continue
             errors = ErrorCollector()
-            check_disclosure(errors, [], terms, taxonomy)
+            check_disclosure(errors, [], terms, self.taxonomy)
             for error in errors.errors:
                 self._disclosure_error(row, error.field or [], error)
 
-    async def _create(self, entry: RecipientEntry) -> None:
+    def _command(self, entry: RecipientEntry, first: list[DisclosureEntry]) -> RegisterRecipient:
         assert entry.kind is not None and entry.role is not None and entry.country is not None
-        self._check_only([d for d in entry.disclosures if d.spec is None])
-        rows = [d for d in entry.disclosures if d.spec is not None]
-        first, rest = rows[:DISCLOSURES_PER_REQUEST_MAX], rows[DISCLOSURES_PER_REQUEST_MAX:]
         status = entry.status or RecipientStatus.PROPOSED
         if self.role is not None and access.registration_error(self.role, status):
             # Already reported FORBIDDEN (the file is refused whole): the rest of the row is
             # still checked, as a proposal.
             status = RecipientStatus.PROPOSED
-        command = RegisterRecipient(
+        return RegisterRecipient(
             name=entry.name or "",
             slug=entry.slug,
             legal_name=entry.legal_name,
@@ -353,42 +546,344 @@ class _Run:
             corporate_group=entry.corporate_group,
             international_organisation=entry.international_organisation,
         )
+
+    async def _register_batch(
+        self, entries: list[RecipientEntry], *, write: bool, read_later: bool
+    ) -> None:
+        """New recipients judged by the checks registerRecipient, addDisclosure and
+        endDisclosure run (the domain's, and those that read the database asked once for the
+        whole batch), each in the file's order as if registered one after the other. Written
+        (`write`, while no row has a problem, or always when `read_later`) in chunks, one
+        statement per table each, while the next chunk is judged."""
+        at = clock.now()
+        engagements = await _Engagements.load(
+            self.conn, {e.engaged_by for e in entries if e.usable and e.engaged_by}
+        )
+        rows_of: dict[int, list[DisclosureEntry]] = {
+            id(e): [d for d in e.disclosures if d.spec is not None] for e in entries if e.usable
+        }
+        exporters, exporter_errors = await self._exporters(entries, rows_of)
+        writes = _Writes(self, at)
         try:
-            result = await registration.register_recipient(
-                command, actor=self.actor, role=self.role
+            await self._judge_batch(
+                entries,
+                rows_of,
+                engagements,
+                exporters,
+                exporter_errors,
+                at,
+                writes,
+                write=write,
+                read_later=read_later,
             )
-        except UserErrors as exc:
-            for error in exc.errors:
-                path = error.field or []
-                if len(path) > 2 and path[1] == "disclosures" and path[2].isdigit():
-                    self._disclosure_error(first[int(path[2])], path[3:], error)
-                else:
-                    self._recipient_error(entry, error)
-            self._check_only(rest)
-            return
-        recipient_id = result.recipient.id
-        self.report.created += 1
-        if status != RecipientStatus.PROPOSED:
-            async with in_transaction() as conn:
-                await audit.record(
-                    connection=conn,
-                    at=clock.now(),
-                    actor=self.actor,
-                    action="importInventory",
-                    entity_type="Recipient",
-                    entity_id=recipient_id,
-                    recipient_id=recipient_id,
-                    changes={
-                        "status": [None, status.value],
-                        "note": [None, f"imported straight as {status.value}, not reviewed here"],
-                    },
+        finally:
+            await writes.wait()
+
+    async def _judge_batch(
+        self,
+        entries: list[RecipientEntry],
+        rows_of: dict[int, list[DisclosureEntry]],
+        engagements: _Engagements,
+        exporters: dict[int, Exporter | None],
+        exporter_errors: dict[int, list[UserError]],
+        at: datetime,
+        writes: _Writes,
+        *,
+        write: bool,
+        read_later: bool,
+    ) -> None:
+        registered: list[_Registered] = []
+        placed = 0
+        for count, entry in enumerate(entries):
+            if count % YIELD_EVERY == 0:
+                if self.out_of_time():
+                    return
+                # Judging thousands of rows is work for the CPU alone: let other requests in.
+                await asyncio.sleep(0)
+            if len(registered) >= WRITE_EVERY:
+                if read_later or (write and not self.report.problems):
+                    await writes.send(registered)
+                registered = []
+            if not entry.usable:
+                self._check_only(entry.disclosures)
+                continue
+            self._check_only([d for d in entry.disclosures if d.spec is None])
+            rows = rows_of[id(entry)]
+            first, rest = rows[:DISCLOSURES_PER_REQUEST_MAX], rows[DISCLOSURES_PER_REQUEST_MAX:]
+            command = self._command(entry, first)
+            judged = registration.judge_registration(
+                command, role=self.role, taxonomy=self.taxonomy, at=at
+            )
+            errors, slug = judged.errors, judged.slug
+            engaged_by_id = None
+            if command.engaged_by is not None and not judged.refused:
+                engaged_by_id = await judge_engagement(
+                    engagements, errors, command.engaged_by, role=command.role, recipient_id=None
                 )
-        written = await Disclosure.filter(recipient_id=recipient_id).order_by("id")
-        for row, disclosure in zip(first, written, strict=True):
-            if row.ends_on is not None:
-                await self._end(row, disclosure.id)
+            if slug and validation.slug_error(slug) is None and slug in self.taken:
+                errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
+            # What is wrong with the exporters its disclosures name (unheard of when refused).
+            exporter_problems = [
+                (row, error)
+                for row in ([] if judged.refused else first)
+                for error in exporter_errors.get(id(row), [])
+            ]
+            if errors or exporter_problems:
+                for error in errors.errors:
+                    path = error.field or []
+                    if len(path) > 2 and path[1] == "disclosures" and path[2].isdigit():
+                        self._disclosure_error(first[int(path[2])], path[3:], error)
+                    else:
+                        self._recipient_error(entry, error)
+                for row, error in exporter_problems:
+                    self._disclosure_error(row, ["exporter"], error)
+                self._check_only(rest)
+                continue
+            self.taken.add(slug)
+            self.report.created += 1
+            new = _Registered(
+                entry,
+                command,
+                judged,
+                engaged_by_id,
+                placeholder=-1 - placed,
+                first=[_NewDisclosure(d, exporters[id(d)]) for d in first],
+                rest=[],
+            )
+            engagements.register(
+                slug, Engager(new.placeholder, command.name.strip(), command.role, engaged_by_id)
+            )
+            self._judge_later_writes(new, rest, exporters, exporter_errors)
+            registered.append(new)
+            placed += 1
+        if registered and (read_later or (write and not self.report.problems)):
+            await writes.send(registered)
+
+    async def _exporters(
+        self, entries: list[RecipientEntry], rows_of: dict[int, list[DisclosureEntry]]
+    ) -> tuple[dict[int, Exporter | None], dict[int, list[UserError]]]:
+        """Each disclosure row's exporter and the problems with the one it names, by the row's
+        id(): the use cases' own exporters_for, once for the batch's subprocessors and once
+        for the others."""
+        exporters: dict[int, Exporter | None] = {}
+        problems: dict[int, list[UserError]] = {}
+        for subprocessor in (False, True):
+            rows = [
+                d
+                for e in entries
+                if e.usable and (e.engaged_by is not None) == subprocessor
+                for d in rows_of[id(e)]
+            ]
+            errors = ErrorCollector()
+            found = await exporters_for(
+                self.conn,
+                errors,
+                [[str(i)] for i in range(len(rows))],
+                [d.spec for d in rows if d.spec is not None],
+                subprocessor=subprocessor,
+            )
+            for row, exporter in zip(rows, found, strict=True):
+                exporters[id(row)] = exporter
+            for error in errors.errors:
+                assert error.field is not None
+                problems.setdefault(id(rows[int(error.field[0])]), []).append(error)
+        return exporters, problems
+
+    def _judge_later_writes(
+        self,
+        new: _Registered,
+        rest: list[DisclosureEntry],
+        exporters: dict[int, Exporter | None],
+        exporter_errors: dict[int, list[UserError]],
+    ) -> None:
+        """What the per-row import did after a registration, judged by the same checks: each
+        "Ends on" of its disclosures (endDisclosure), then each disclosure past the per-request
+        cap (addDisclosure, then endDisclosure when it has an "Ends on")."""
+        at = new.judged.at
+        registered_on = (new.judged.status_since or at).date()
+        for disclosure in new.first:
+            self._judge_end(disclosure, at)
+        held = sum(not d.ends for d in new.first)
         for row in rest:
-            await self._add(recipient_id, row)
+            assert row.spec is not None
+            errors = ErrorCollector()
+            check_disclosure(errors, [], row.spec, self.taxonomy)
+            for error in exporter_errors.get(id(row), []):
+                errors.add(["exporter"], error.message, error.code)
+            if (
+                self.role is not None
+                and self.role is not Role.ADMIN
+                and (
+                    problem := access.before_registration_error(
+                        self.role, row.spec.effective_from, registered_on
+                    )
+                )
+            ):
+                errors.add(["effectiveFrom"], problem, UserErrorCode.FORBIDDEN)
+            if not errors and (
+                problem := disclosure_count_error(
+                    held + 1, DISCLOSURES_PER_RECIPIENT_MAX, "open at one recipient"
+                )
+            ):
+                errors.add([], problem)
+            if errors:
+                for error in errors.errors:
+                    self._disclosure_error(row, error.field or [], error)
+                continue
+            disclosure = _NewDisclosure(row, exporters[id(row)])
+            new.rest.append(disclosure)
+            self._judge_end(disclosure, at)
+            held += 0 if disclosure.ends else 1
+
+    def _judge_end(self, disclosure: _NewDisclosure, at: datetime) -> None:
+        """endDisclosure's checks, for a disclosure this import records and its "Ends on"
+        ends (the first that fails is the problem, as there)."""
+        row = disclosure.row
+        if row.ends_on is None:
+            return
+        assert row.spec is not None
+        problem: UserError | None = None
+        if text := validation.moment_error(row.ends_on):
+            problem = UserError(["input", "effectiveTo"], text)
+        elif (
+            self.role is not None
+            and row.ends_on < self.today
+            and (text := access.past_dating_error(self.role, "a disclosure's end"))
+        ):
+            problem = UserError(["input", "effectiveTo"], text, UserErrorCode.FORBIDDEN)
+        elif text := validation.period_error(row.spec.effective_from or at.date(), row.ends_on):
+            problem = UserError(["input", "effectiveTo"], text)
+        if problem is not None:
+            self._disclosure_error(row, ["effectiveTo"], problem)
+        else:
+            disclosure.ends = True
+
+    async def _batch_rows(
+        self, registered: list[_Registered], at: datetime, real: dict[int, int]
+    ) -> _BatchRows:
+        """Everything these recipients' use cases would have written: recipients (engagers
+        first), their first status moves, import reviews, disclosures with their parts, and
+        the audit events in the order the use cases record them. `real` maps the batch's
+        negative ids to the ids reserved for them, these recipients' added."""
+        conn = self.conn
+        recipient_ids = await reserve_ids(conn, Recipient, len(registered))
+        pairs = zip(registered, recipient_ids, strict=True)
+        real.update((new.placeholder, rid) for new, rid in pairs)
+        reviewed = sum(self._reviewed(new) for new in registered)
+        review_ids = iter(await reserve_ids(conn, ChangeRequest, reviewed))
+        disclosure_ids = iter(
+            await reserve_ids(conn, Disclosure, sum(len(n.first) + len(n.rest) for n in registered))
+        )
+        rows = _BatchRows()
+        events = rows.events
+        for new, rid in zip(registered, recipient_ids, strict=True):
+            engaged_by_id = new.engaged_by_id
+            if engaged_by_id is not None and engaged_by_id < 0:
+                engaged_by_id = real[engaged_by_id]
+            recipient = registration.new_recipient(
+                new.command,
+                new.judged,
+                actor=self.actor,
+                engaged_by_id=engaged_by_id,
+                recipient_id=rid,
+            )
+            rows.moves.append(registration.first_move(recipient, new.judged, actor=self.actor))
+            events.append(registration.registration_event(recipient, new.judged, actor=self.actor))
+            written: list[tuple[_NewDisclosure, int]] = []
+            for disclosure in new.first:
+                written.append((disclosure, next(disclosure_ids)))
+                events.append(self._added_event(disclosure, written[-1][1], rid, at))
+            status = new.command.status
+            if self._reviewed(new):
+                review = _import_review(recipient, next(review_ids), actor=self.actor, at=at)
+                rows.reviews.append(review)
+                events.append(_review_event(review, actor=self.actor))
+            if status != RecipientStatus.PROPOSED:
+                events.append(_import_event(rid, status, actor=self.actor, at=at))
+            for disclosure, did in written:
+                if disclosure.ends:
+                    events.append(self._ended_event(disclosure, did, rid, at))
+            for disclosure in new.rest:
+                did = next(disclosure_ids)
+                written.append((disclosure, did))
+                events.append(self._added_event(disclosure, did, rid, at))
+                if disclosure.ends:
+                    events.append(self._ended_event(disclosure, did, rid, at))
+            recipient.version = new.version
+            rows.recipients.append(recipient)
+            rows.disclosures.extend(
+                NewDisclosure(
+                    did,
+                    rid,
+                    d.row.spec,  # type: ignore[arg-type]
+                    d.exporter.id if d.exporter else None,
+                    d.row.ends_on if d.ends else None,
+                )
+                for d, did in written
+            )
+        return rows
+
+    async def _insert_batch(self, rows: _BatchRows, at: datetime) -> None:
+        conn = self.conn
+        try:
+            await Recipient.bulk_create(rows.recipients, using_db=conn)
+        except IntegrityError:
+            # Another request registered one of these slugs since they were read.
+            self.report.problems.append(
+                ImportProblem(
+                    None,
+                    None,
+                    None,
+                    None,
+                    UserErrorCode.DUPLICATE,
+                    "A recipient with one of the file's slugs was registered meanwhile: nothing "
+                    "was written. Import the file again.",
+                )
+            )
+            raise _Undo from None
+        await StatusChange.bulk_create(rows.moves, using_db=conn)
+        await ChangeRequest.bulk_create(rows.reviews, using_db=conn)
+        await insert_disclosures(conn, rows.disclosures, at)
+        await audit.record_all(conn, rows.events)
+
+    def _reviewed(self, new: _Registered) -> bool:
+        """registerRecipient opens an import review for this one (a key's, past PROPOSED)."""
+        return self.role is not None and change_rules.skips_review(new.command.status)
+
+    def _added_event(
+        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int, at: datetime
+    ) -> audit.Event:
+        """record_disclosure's event."""
+        spec = disclosure.row.spec
+        assert spec is not None
+        exporter = disclosure.exporter
+        snapshot = disclosure_snapshot(
+            spec, spec.effective_from or at.date(), exporter.slug if exporter else None
+        )
+        return audit.Event(
+            at,
+            self.actor,
+            "addDisclosure",
+            "Disclosure",
+            disclosure_id,
+            recipient_id,
+            audit.diff({}, snapshot),
+        )
+
+    def _ended_event(
+        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int, at: datetime
+    ) -> audit.Event:
+        """endDisclosure's event."""
+        assert disclosure.row.ends_on is not None
+        return audit.Event(
+            at,
+            self.actor,
+            "endDisclosure",
+            "Disclosure",
+            disclosure_id,
+            recipient_id,
+            {"effectiveTo": [None, disclosure.row.ends_on.isoformat()]},
+        )
 
     async def _add(self, recipient_id: int, row: DisclosureEntry) -> None:
         assert row.spec is not None
@@ -465,7 +960,7 @@ class _Run:
                 for error in exc.errors:
                     self._recipient_error(entry, error)
         await self._disclosures(recipient.id, entry.disclosures, stored)
-        await self._count(recipient.id, version)
+        self._count(recipient.id, version)
 
     async def _disclosures(
         self, recipient_id: int, rows: list[DisclosureEntry], stored: list[StoredDisclosure]
@@ -485,13 +980,70 @@ class _Run:
             if row.ends_on is not None and match.effective_to != row.ends_on:
                 await self._end(row, match.id)
 
-    async def _count(self, recipient_id: int, version: int) -> None:
-        """Updated when any change moved the recipient's version on, else unchanged."""
-        current = await Recipient.filter(id=recipient_id).values_list("version", flat=True)
-        if current and current[0] != version:
-            self.report.updated += 1
-        else:
-            self.report.unchanged += 1
+    def _count(self, recipient_id: int, version: int) -> None:
+        """A recipient already in the inventory, read at `version`: counted by _tally."""
+        self.counted.append((recipient_id, version))
+
+    async def _tally(self) -> None:
+        """Each counted recipient: updated when any change moved its version on, else
+        unchanged (their versions read in one statement per chunk)."""
+        current: dict[int, int] = {}
+        for chunk in _chunks([rid for rid, _ in self.counted]):
+            query = Recipient.filter(id__in=chunk).using_db(self.conn)
+            current.update(await query.values_list("id", "version"))  # type: ignore[arg-type]
+        for rid, version in self.counted:
+            if rid in current and current[rid] != version:
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
+
+
+def _import_review(
+    recipient: Recipient, review_id: int, *, actor: str, at: datetime
+) -> ChangeRequest:
+    """change_requests.open_import_review's change, for a recipient registered by a batch."""
+    status = RecipientStatus(recipient.status)
+    return ChangeRequest(
+        id=review_id,
+        recipient_id=recipient.id,
+        kind=ChangeKind.IMPORT.value,
+        status=ChangeRequestStatus.PENDING.value,
+        authors=orjson.dumps([actor]).decode(),
+        summary=change_rules.import_summary(name=recipient.name, status=status, importer=actor),
+        changes=orjson.dumps({"status": [None, status.value]}).decode(),
+        created_at=at,
+    )
+
+
+def _review_event(review: ChangeRequest, *, actor: str) -> audit.Event:
+    """change_requests.open_import_review's event."""
+    return audit.Event(
+        review.created_at,
+        actor,
+        "openChange",
+        "ChangeRequest",
+        review.id,
+        review.recipient_id,  # type: ignore[attr-defined]
+        {"kind": [None, ChangeKind.IMPORT.value], "status": [None, "PENDING"]},
+    )
+
+
+def _import_event(
+    recipient_id: int, status: RecipientStatus, *, actor: str, at: datetime
+) -> audit.Event:
+    """An import straight into a later status says so in the audit log."""
+    return audit.Event(
+        at,
+        actor,
+        "importInventory",
+        "Recipient",
+        recipient_id,
+        recipient_id,
+        {
+            "status": [None, status.value],
+            "note": [None, f"imported straight as {status.value}, not reviewed here"],
+        },
+    )
 
 
 def _stored_terms(row: Disclosure) -> imports.Terms:
