@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from server.db.sql import sqlite_value
+
+M = TypeVar("M", bound=Model)
 
 
 def _is_postgres(conn: BaseDBAsyncClient) -> bool:
@@ -51,11 +54,10 @@ def _binder(field: fields.Field[Any], postgres: bool) -> Callable[[Any], Any] | 
         field.enum_type, str
     ):
         return _enum_value
-    if not postgres and isinstance(field, fields.DatetimeField):
-        # A write's rows share a few moments (when it was recorded): each converted once.
-        return functools.lru_cache(maxsize=64)(sqlite_value)
-    if not postgres and isinstance(field, fields.DateField):
-        return sqlite_value
+    if not postgres and isinstance(field, fields.DatetimeField | fields.DateField):
+        # A write's rows share a few moments (when it was recorded) and days: each converted
+        # once.
+        return functools.lru_cache(maxsize=4096)(sqlite_value)
     return None
 
 
@@ -63,16 +65,24 @@ def _enum_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-async def insert_rows(
+@dataclass(frozen=True)
+class Insert:
+    """One table's rows ready for one executemany: the statement, and each row's values as the
+    driver binds them. Preparing one is Python's work; running it is the database's, which a
+    caller can let go on while it prepares the next."""
+
+    sql: str
+    rows: list[Any]
+
+
+def rows_insert(
     conn: BaseDBAsyncClient,
     model: type[Model],
     field_names: Sequence[str],
     rows: Sequence[Sequence[Any]],
-) -> None:
-    """Insert `rows` (values in the order of `field_names`, a foreign key by its `<name>_id`)
-    into `model`'s table in one executemany."""
-    if not rows:
-        return
+) -> Insert:
+    """`rows` (values in the order of `field_names`, a foreign key by its `<name>_id`) for
+    `model`'s table."""
     meta = model._meta
     postgres = _is_postgres(conn)
     columns = [meta.fields_db_projection[name] for name in field_names]
@@ -90,4 +100,38 @@ async def insert_rows(
         values = converted
     marks = ", ".join(f"${i}" if postgres else "?" for i in range(1, len(columns) + 1))
     names = ", ".join(f'"{column}"' for column in columns)
-    await conn.execute_many(f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks})', values)
+    return Insert(f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks})', values)
+
+
+def models_insert(conn: BaseDBAsyncClient, model: type[M], instances: Sequence[M]) -> Insert:
+    """Model instances not yet saved, each field's value as tortoise's save binds it (its
+    to_db_value); the primary key when they have one set (a reserved id)."""
+    meta = model._meta
+    names = [
+        name
+        for name in meta.fields_db_projection
+        if not (meta.fields_map[name].pk and instances and getattr(instances[0], name) is None)
+    ]
+    named = [(name, meta.fields_map[name]) for name in names]
+    rows = [
+        [field.to_db_value(getattr(instance, name), instance) for name, field in named]
+        for instance in instances
+    ]
+    return rows_insert(conn, model, names, rows)
+
+
+async def execute(conn: BaseDBAsyncClient, inserts: Sequence[Insert]) -> None:
+    """Each insert in one executemany, in order."""
+    for insert in inserts:
+        if insert.rows:
+            await conn.execute_many(insert.sql, insert.rows)
+
+
+async def insert_rows(
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    field_names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert `rows` into `model`'s table in one executemany (see rows_insert)."""
+    await execute(conn, [rows_insert(conn, model, field_names, rows)])

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from server.db.bulk_inserts import insert_rows
+from server.db.bulk_inserts import Insert, execute, rows_insert
 from server.db.models import (
     Disclosure,
     DisclosureAudience,
@@ -157,11 +157,11 @@ TRANSFER_FIELDS = (
 )
 
 
-async def insert_disclosures(
+def disclosures_inserts(
     conn: BaseDBAsyncClient, disclosures: Sequence[NewDisclosure], at: datetime
-) -> None:
-    """Write many disclosures recorded at `at`, each as insert_disclosure writes one (and, where
-    the write ends it, as endDisclosure leaves it), in one statement per table."""
+) -> list[Insert]:
+    """Many disclosures recorded at `at`, each as insert_disclosure writes one (and, where the
+    write ends it, as endDisclosure leaves it): one insert per table."""
     field_names: tuple[str, ...] = ()
     rows: list[list[Any]] = []
     categories: list[tuple[int, str]] = []
@@ -185,15 +185,24 @@ async def insert_disclosures(
             (new.id, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)
             for t in new.spec.transfers
         )
-    await insert_rows(conn, Disclosure, field_names, rows)
-    await insert_rows(conn, DisclosureCategory, ("disclosure_id", "category_id"), categories)
-    await insert_rows(
-        conn, DisclosureSubjectType, ("disclosure_id", "subject_type_id"), subject_types
-    )
-    await insert_rows(
-        conn, DisclosureAudience, ("disclosure_id", "subject_type_id", "category_id"), audience
-    )
-    await insert_rows(
-        conn, DisclosurePurpose, ("disclosure_id", "purpose_id", "position"), purposes
-    )
-    await insert_rows(conn, Transfer, TRANSFER_FIELDS, transfers)
+    if not rows:
+        return []
+    return [
+        rows_insert(conn, Disclosure, field_names, rows),
+        rows_insert(conn, DisclosureCategory, ("disclosure_id", "category_id"), categories),
+        rows_insert(
+            conn, DisclosureSubjectType, ("disclosure_id", "subject_type_id"), subject_types
+        ),
+        rows_insert(
+            conn, DisclosureAudience, ("disclosure_id", "subject_type_id", "category_id"), audience
+        ),
+        rows_insert(conn, DisclosurePurpose, ("disclosure_id", "purpose_id", "position"), purposes),
+        rows_insert(conn, Transfer, TRANSFER_FIELDS, transfers),
+    ]
+
+
+async def insert_disclosures(
+    conn: BaseDBAsyncClient, disclosures: Sequence[NewDisclosure], at: datetime
+) -> None:
+    """Write many disclosures (disclosures_inserts), one statement per table."""
+    await execute(conn, disclosures_inserts(conn, disclosures, at))

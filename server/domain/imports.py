@@ -650,8 +650,13 @@ def _columns(
 
 def _row_cells(columns: dict[int, Column], cells: list[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
+    count = len(cells)
     for i, column in columns.items():
-        text = cell_text(cells[i]) if i < len(cells) else None
+        if i >= count:
+            continue
+        raw = cells[i]
+        # cell_text, its commonest case inline: a file's tens of thousands of rows.
+        text = (raw.strip() or None) if type(raw) is str else cell_text(raw)
         if text is not None:
             out[column.api] = text
     return out
@@ -816,7 +821,7 @@ def plan_csv(table: Table) -> ImportPlan:
             if entry.slug:
                 by_slug[entry.slug] = entry
             plan.recipients.append(entry)
-        else:
+        elif recipient_cells != entry.cells:
             for api, text in recipient_cells.items():
                 if api != "slug" and entry.cells.get(api) != text:
                     reader.problem(

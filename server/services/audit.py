@@ -12,7 +12,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import insert_rows
+from server.db.bulk_inserts import Insert, execute, rows_insert
 from server.db.models import AuditEvent
 
 # Values recorded as they are (exact types: an enum member, a str too, is recorded by value).
@@ -20,10 +20,17 @@ _AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
-    if type(value) in _AS_THEY_ARE:
+    kind = type(value)
+    if kind in _AS_THEY_ARE:
         return value
+    # The exact containers first: a snapshot's lists and transfers, tens of thousands of them
+    # in an import.
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_THEY_ARE else _plain(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _AS_THEY_ARE else _plain(v) for k, v in value.items()}
     if isinstance(value, Enum):
-        return value.value
+        return value._value_
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -36,8 +43,11 @@ def _plain(value: Any) -> Any:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """The fields whose values differ, each as [before, after]."""
     out: dict[str, list[Any]] = {}
-    for key in after:
-        old, new = _plain(before.get(key)), _plain(after[key])
+    for key, value in after.items():
+        new = value if type(value) in _AS_THEY_ARE else _plain(value)
+        old = before.get(key)
+        if type(old) not in _AS_THEY_ARE:
+            old = _plain(old)
         if old != new:
             out[key] = [old, new]
     return out
@@ -76,10 +86,10 @@ async def record_event(connection: BaseDBAsyncClient, event: Event) -> None:
 EVENT_FIELDS = ("at", "actor", "action", "entity_type", "entity_id", "recipient_id", "changes")
 
 
-async def record_all(connection: BaseDBAsyncClient, events: Sequence[Event]) -> None:
-    """Many events in one statement, in their order (an import's thousands): the same rows
+def events_insert(connection: BaseDBAsyncClient, events: Sequence[Event]) -> Insert:
+    """Many events for one statement, in their order (an import's thousands): the same rows
     record_event writes one by one."""
-    await insert_rows(
+    return rows_insert(
         connection,
         AuditEvent,
         EVENT_FIELDS,
@@ -88,6 +98,10 @@ async def record_all(connection: BaseDBAsyncClient, events: Sequence[Event]) -> 
             for e in events
         ],
     )
+
+
+async def record_all(connection: BaseDBAsyncClient, events: Sequence[Event]) -> None:
+    await execute(connection, [events_insert(connection, events)])
 
 
 async def record(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,8 +21,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import reserve_ids
-from server.db.disclosure_writes import NewDisclosure, insert_disclosures
+from server.db.bulk_inserts import Insert, execute, models_insert, reserve_ids
+from server.db.disclosure_writes import NewDisclosure, disclosures_inserts
 from server.db.models import (
     ChangeRequest,
     Disclosure,
@@ -320,7 +320,6 @@ class _Registered:
     """A new recipient judged valid: what its registration, and the use cases the per-row
     import ran after it, write."""
 
-    entry: RecipientEntry
     command: RegisterRecipient
     judged: registration.Registration
     # A stored recipient's id, or the negative id of one of the batch (until written).
@@ -334,41 +333,6 @@ class _Registered:
     def version(self) -> int:
         """Each disclosure added after the registration, and each end, moved it on."""
         return 1 + len(self.rest) + sum(d.ends for d in (*self.first, *self.rest))
-
-
-@dataclass
-class _BatchRows:
-    """A chunk of a batch, as rows to insert."""
-
-    recipients: list[Recipient] = field(default_factory=list)
-    moves: list[StatusChange] = field(default_factory=list)
-    reviews: list[ChangeRequest] = field(default_factory=list)
-    disclosures: list[NewDisclosure] = field(default_factory=list)
-    events: list[audit.Event] = field(default_factory=list)
-
-
-class _Writes:
-    """A batch's writes, a chunk at a time, in order: each chunk's rows are built, then inserted
-    while the import judges the next chunk (the database works meanwhile, in SQLite's thread or
-    PostgreSQL's process). Only one chunk is in flight, and in memory as rows."""
-
-    def __init__(self, run: _Run, at: datetime) -> None:
-        self.run = run
-        self.at = at
-        # The batch's negative ids, each with the id reserved for it when its chunk was built.
-        self.real: dict[int, int] = {}
-        self.pending: asyncio.Task[None] | None = None
-
-    async def send(self, registered: list[_Registered]) -> None:
-        await self.wait()
-        rows = await self.run._batch_rows(registered, self.at, self.real)
-        self.pending = asyncio.create_task(self.run._insert_batch(rows, self.at))
-
-    async def wait(self) -> None:
-        """Until the chunk in flight is written (its failure raised here)."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            await pending
 
 
 class _Run:
@@ -456,7 +420,8 @@ class _Run:
                 # are written even in a dry run, even when other rows have problems.
                 named = {e.engaged_by for later in phases[number + 1 :] for e in later.entries}
                 read_later = any(e.slug in named for e in phase.entries)
-                await self._register_batch(phase.entries, write=not dry_run, read_later=read_later)
+                batch = await _Batch.start(self, phase.entries, write=not dry_run or read_later)
+                await batch.judge(read_later=read_later)
                 continue
             for entry in phase.entries:
                 if self.out_of_time():
@@ -519,371 +484,6 @@ class _Run:
             check_disclosure(errors, [], terms, self.taxonomy)
             for error in errors.errors:
                 self._disclosure_error(row, error.field or [], error)
-
-    def _command(self, entry: RecipientEntry, first: list[DisclosureEntry]) -> RegisterRecipient:
-        assert entry.kind is not None and entry.role is not None and entry.country is not None
-        status = entry.status or RecipientStatus.PROPOSED
-        if self.role is not None and access.registration_error(self.role, status):
-            # Already reported FORBIDDEN (the file is refused whole): the rest of the row is
-            # still checked, as a proposal.
-            status = RecipientStatus.PROPOSED
-        return RegisterRecipient(
-            name=entry.name or "",
-            slug=entry.slug,
-            legal_name=entry.legal_name,
-            description=entry.description,
-            kind=entry.kind,
-            role=entry.role,
-            country=entry.country,
-            services=entry.services,
-            website=entry.website,
-            privacy_policy_url=entry.privacy_policy_url,
-            dpa_signed_on=entry.dpa_signed_on,
-            engaged_by=entry.engaged_by,
-            status=status,
-            status_since=entry.status_since,
-            disclosures=[d.spec for d in first if d.spec is not None],
-            corporate_group=entry.corporate_group,
-            international_organisation=entry.international_organisation,
-        )
-
-    async def _register_batch(
-        self, entries: list[RecipientEntry], *, write: bool, read_later: bool
-    ) -> None:
-        """New recipients judged by the checks registerRecipient, addDisclosure and
-        endDisclosure run (the domain's, and those that read the database asked once for the
-        whole batch), each in the file's order as if registered one after the other. Written
-        (`write`, while no row has a problem, or always when `read_later`) in chunks, one
-        statement per table each, while the next chunk is judged."""
-        at = clock.now()
-        engagements = await _Engagements.load(
-            self.conn, {e.engaged_by for e in entries if e.usable and e.engaged_by}
-        )
-        rows_of: dict[int, list[DisclosureEntry]] = {
-            id(e): [d for d in e.disclosures if d.spec is not None] for e in entries if e.usable
-        }
-        exporters, exporter_errors = await self._exporters(entries, rows_of)
-        writes = _Writes(self, at)
-        try:
-            await self._judge_batch(
-                entries,
-                rows_of,
-                engagements,
-                exporters,
-                exporter_errors,
-                at,
-                writes,
-                write=write,
-                read_later=read_later,
-            )
-        finally:
-            await writes.wait()
-
-    async def _judge_batch(
-        self,
-        entries: list[RecipientEntry],
-        rows_of: dict[int, list[DisclosureEntry]],
-        engagements: _Engagements,
-        exporters: dict[int, Exporter | None],
-        exporter_errors: dict[int, list[UserError]],
-        at: datetime,
-        writes: _Writes,
-        *,
-        write: bool,
-        read_later: bool,
-    ) -> None:
-        registered: list[_Registered] = []
-        placed = 0
-        for count, entry in enumerate(entries):
-            if count % YIELD_EVERY == 0:
-                if self.out_of_time():
-                    return
-                # Judging thousands of rows is work for the CPU alone: let other requests in.
-                await asyncio.sleep(0)
-            if len(registered) >= WRITE_EVERY:
-                if read_later or (write and not self.report.problems):
-                    await writes.send(registered)
-                registered = []
-            if not entry.usable:
-                self._check_only(entry.disclosures)
-                continue
-            self._check_only([d for d in entry.disclosures if d.spec is None])
-            rows = rows_of[id(entry)]
-            first, rest = rows[:DISCLOSURES_PER_REQUEST_MAX], rows[DISCLOSURES_PER_REQUEST_MAX:]
-            command = self._command(entry, first)
-            judged = registration.judge_registration(
-                command, role=self.role, taxonomy=self.taxonomy, at=at
-            )
-            errors, slug = judged.errors, judged.slug
-            engaged_by_id = None
-            if command.engaged_by is not None and not judged.refused:
-                engaged_by_id = await judge_engagement(
-                    engagements, errors, command.engaged_by, role=command.role, recipient_id=None
-                )
-            if slug and validation.slug_error(slug) is None and slug in self.taken:
-                errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
-            # What is wrong with the exporters its disclosures name (unheard of when refused).
-            exporter_problems = [
-                (row, error)
-                for row in ([] if judged.refused else first)
-                for error in exporter_errors.get(id(row), [])
-            ]
-            if errors or exporter_problems:
-                for error in errors.errors:
-                    path = error.field or []
-                    if len(path) > 2 and path[1] == "disclosures" and path[2].isdigit():
-                        self._disclosure_error(first[int(path[2])], path[3:], error)
-                    else:
-                        self._recipient_error(entry, error)
-                for row, error in exporter_problems:
-                    self._disclosure_error(row, ["exporter"], error)
-                self._check_only(rest)
-                continue
-            self.taken.add(slug)
-            self.report.created += 1
-            new = _Registered(
-                entry,
-                command,
-                judged,
-                engaged_by_id,
-                placeholder=-1 - placed,
-                first=[_NewDisclosure(d, exporters[id(d)]) for d in first],
-                rest=[],
-            )
-            engagements.register(
-                slug, Engager(new.placeholder, command.name.strip(), command.role, engaged_by_id)
-            )
-            self._judge_later_writes(new, rest, exporters, exporter_errors)
-            registered.append(new)
-            placed += 1
-        if registered and (read_later or (write and not self.report.problems)):
-            await writes.send(registered)
-
-    async def _exporters(
-        self, entries: list[RecipientEntry], rows_of: dict[int, list[DisclosureEntry]]
-    ) -> tuple[dict[int, Exporter | None], dict[int, list[UserError]]]:
-        """Each disclosure row's exporter and the problems with the one it names, by the row's
-        id(): the use cases' own exporters_for, once for the batch's subprocessors and once
-        for the others."""
-        exporters: dict[int, Exporter | None] = {}
-        problems: dict[int, list[UserError]] = {}
-        for subprocessor in (False, True):
-            rows = [
-                d
-                for e in entries
-                if e.usable and (e.engaged_by is not None) == subprocessor
-                for d in rows_of[id(e)]
-            ]
-            errors = ErrorCollector()
-            found = await exporters_for(
-                self.conn,
-                errors,
-                [[str(i)] for i in range(len(rows))],
-                [d.spec for d in rows if d.spec is not None],
-                subprocessor=subprocessor,
-            )
-            for row, exporter in zip(rows, found, strict=True):
-                exporters[id(row)] = exporter
-            for error in errors.errors:
-                assert error.field is not None
-                problems.setdefault(id(rows[int(error.field[0])]), []).append(error)
-        return exporters, problems
-
-    def _judge_later_writes(
-        self,
-        new: _Registered,
-        rest: list[DisclosureEntry],
-        exporters: dict[int, Exporter | None],
-        exporter_errors: dict[int, list[UserError]],
-    ) -> None:
-        """What the per-row import did after a registration, judged by the same checks: each
-        "Ends on" of its disclosures (endDisclosure), then each disclosure past the per-request
-        cap (addDisclosure, then endDisclosure when it has an "Ends on")."""
-        at = new.judged.at
-        registered_on = (new.judged.status_since or at).date()
-        for disclosure in new.first:
-            self._judge_end(disclosure, at)
-        held = sum(not d.ends for d in new.first)
-        for row in rest:
-            assert row.spec is not None
-            errors = ErrorCollector()
-            check_disclosure(errors, [], row.spec, self.taxonomy)
-            for error in exporter_errors.get(id(row), []):
-                errors.add(["exporter"], error.message, error.code)
-            if (
-                self.role is not None
-                and self.role is not Role.ADMIN
-                and (
-                    problem := access.before_registration_error(
-                        self.role, row.spec.effective_from, registered_on
-                    )
-                )
-            ):
-                errors.add(["effectiveFrom"], problem, UserErrorCode.FORBIDDEN)
-            if not errors and (
-                problem := disclosure_count_error(
-                    held + 1, DISCLOSURES_PER_RECIPIENT_MAX, "open at one recipient"
-                )
-            ):
-                errors.add([], problem)
-            if errors:
-                for error in errors.errors:
-                    self._disclosure_error(row, error.field or [], error)
-                continue
-            disclosure = _NewDisclosure(row, exporters[id(row)])
-            new.rest.append(disclosure)
-            self._judge_end(disclosure, at)
-            held += 0 if disclosure.ends else 1
-
-    def _judge_end(self, disclosure: _NewDisclosure, at: datetime) -> None:
-        """endDisclosure's checks, for a disclosure this import records and its "Ends on"
-        ends (the first that fails is the problem, as there)."""
-        row = disclosure.row
-        if row.ends_on is None:
-            return
-        assert row.spec is not None
-        problem: UserError | None = None
-        if text := validation.moment_error(row.ends_on):
-            problem = UserError(["input", "effectiveTo"], text)
-        elif (
-            self.role is not None
-            and row.ends_on < self.today
-            and (text := access.past_dating_error(self.role, "a disclosure's end"))
-        ):
-            problem = UserError(["input", "effectiveTo"], text, UserErrorCode.FORBIDDEN)
-        elif text := validation.period_error(row.spec.effective_from or at.date(), row.ends_on):
-            problem = UserError(["input", "effectiveTo"], text)
-        if problem is not None:
-            self._disclosure_error(row, ["effectiveTo"], problem)
-        else:
-            disclosure.ends = True
-
-    async def _batch_rows(
-        self, registered: list[_Registered], at: datetime, real: dict[int, int]
-    ) -> _BatchRows:
-        """Everything these recipients' use cases would have written: recipients (engagers
-        first), their first status moves, import reviews, disclosures with their parts, and
-        the audit events in the order the use cases record them. `real` maps the batch's
-        negative ids to the ids reserved for them, these recipients' added."""
-        conn = self.conn
-        recipient_ids = await reserve_ids(conn, Recipient, len(registered))
-        pairs = zip(registered, recipient_ids, strict=True)
-        real.update((new.placeholder, rid) for new, rid in pairs)
-        reviewed = sum(self._reviewed(new) for new in registered)
-        review_ids = iter(await reserve_ids(conn, ChangeRequest, reviewed))
-        disclosure_ids = iter(
-            await reserve_ids(conn, Disclosure, sum(len(n.first) + len(n.rest) for n in registered))
-        )
-        rows = _BatchRows()
-        events = rows.events
-        for new, rid in zip(registered, recipient_ids, strict=True):
-            engaged_by_id = new.engaged_by_id
-            if engaged_by_id is not None and engaged_by_id < 0:
-                engaged_by_id = real[engaged_by_id]
-            recipient = registration.new_recipient(
-                new.command,
-                new.judged,
-                actor=self.actor,
-                engaged_by_id=engaged_by_id,
-                recipient_id=rid,
-            )
-            rows.moves.append(registration.first_move(recipient, new.judged, actor=self.actor))
-            events.append(registration.registration_event(recipient, new.judged, actor=self.actor))
-            written: list[tuple[_NewDisclosure, int]] = []
-            for disclosure in new.first:
-                written.append((disclosure, next(disclosure_ids)))
-                events.append(self._added_event(disclosure, written[-1][1], rid, at))
-            status = new.command.status
-            if self._reviewed(new):
-                review = _import_review(recipient, next(review_ids), actor=self.actor, at=at)
-                rows.reviews.append(review)
-                events.append(_review_event(review, actor=self.actor))
-            if status != RecipientStatus.PROPOSED:
-                events.append(_import_event(rid, status, actor=self.actor, at=at))
-            for disclosure, did in written:
-                if disclosure.ends:
-                    events.append(self._ended_event(disclosure, did, rid, at))
-            for disclosure in new.rest:
-                did = next(disclosure_ids)
-                written.append((disclosure, did))
-                events.append(self._added_event(disclosure, did, rid, at))
-                if disclosure.ends:
-                    events.append(self._ended_event(disclosure, did, rid, at))
-            recipient.version = new.version
-            rows.recipients.append(recipient)
-            rows.disclosures.extend(
-                NewDisclosure(
-                    did,
-                    rid,
-                    d.row.spec,  # type: ignore[arg-type]
-                    d.exporter.id if d.exporter else None,
-                    d.row.ends_on if d.ends else None,
-                )
-                for d, did in written
-            )
-        return rows
-
-    async def _insert_batch(self, rows: _BatchRows, at: datetime) -> None:
-        conn = self.conn
-        try:
-            await Recipient.bulk_create(rows.recipients, using_db=conn)
-        except IntegrityError:
-            # Another request registered one of these slugs since they were read.
-            self.report.problems.append(
-                ImportProblem(
-                    None,
-                    None,
-                    None,
-                    None,
-                    UserErrorCode.DUPLICATE,
-                    "A recipient with one of the file's slugs was registered meanwhile: nothing "
-                    "was written. Import the file again.",
-                )
-            )
-            raise _Undo from None
-        await StatusChange.bulk_create(rows.moves, using_db=conn)
-        await ChangeRequest.bulk_create(rows.reviews, using_db=conn)
-        await insert_disclosures(conn, rows.disclosures, at)
-        await audit.record_all(conn, rows.events)
-
-    def _reviewed(self, new: _Registered) -> bool:
-        """registerRecipient opens an import review for this one (a key's, past PROPOSED)."""
-        return self.role is not None and change_rules.skips_review(new.command.status)
-
-    def _added_event(
-        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int, at: datetime
-    ) -> audit.Event:
-        """record_disclosure's event."""
-        spec = disclosure.row.spec
-        assert spec is not None
-        exporter = disclosure.exporter
-        snapshot = disclosure_snapshot(
-            spec, spec.effective_from or at.date(), exporter.slug if exporter else None
-        )
-        return audit.Event(
-            at,
-            self.actor,
-            "addDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            audit.diff({}, snapshot),
-        )
-
-    def _ended_event(
-        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int, at: datetime
-    ) -> audit.Event:
-        """endDisclosure's event."""
-        assert disclosure.row.ends_on is not None
-        return audit.Event(
-            at,
-            self.actor,
-            "endDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            {"effectiveTo": [None, disclosure.row.ends_on.isoformat()]},
-        )
 
     async def _add(self, recipient_id: int, row: DisclosureEntry) -> None:
         assert row.spec is not None
@@ -996,6 +596,399 @@ class _Run:
                 self.report.updated += 1
             else:
                 self.report.unchanged += 1
+
+
+class _Batch:
+    """New recipients judged together by the checks registerRecipient, addDisclosure and
+    endDisclosure run (the domain's; those that read the database asked once for the whole
+    batch), each in the file's order as if registered one after the other. When it writes, a
+    chunk at a time in one statement per table, each chunk's rows inserted while the next is
+    judged (the database works meanwhile, in SQLite's thread or PostgreSQL's process), one chunk
+    in flight and in memory as rows at a time."""
+
+    def __init__(
+        self,
+        run: _Run,
+        entries: list[RecipientEntry],
+        rows_of: dict[int, list[DisclosureEntry]],
+        engagements: _Engagements,
+    ) -> None:
+        self.run = run
+        self.entries = entries
+        self.rows_of = rows_of
+        self.engagements = engagements
+        self.at = clock.now()
+        self.exporters: dict[int, Exporter | None] = {}
+        self.exporter_errors: dict[int, list[UserError]] = {}
+        # Ids reserved for the rows it may write (as many as it could need), handed out in order.
+        self.recipient_ids: Iterator[int] = iter(())
+        self.review_ids: Iterator[int] = iter(())
+        self.disclosure_ids: Iterator[int] = iter(())
+        # The negative id each valid recipient has until written, with the id it gets then.
+        self.real: dict[int, int] = {}
+        # Whether it writes: an import, or a dry run whose later phases read the batch.
+        self.writes = False
+        self.pending: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, run: _Run, entries: list[RecipientEntry], *, write: bool) -> _Batch:
+        """What the batch's judging reads from the database, read once; and, when it may
+        write, ids for every row it could write."""
+        rows_of = {
+            id(e): [d for d in e.disclosures if d.spec is not None] for e in entries if e.usable
+        }
+        engaged = {e.engaged_by for e in entries if e.usable and e.engaged_by}
+        batch = cls(run, entries, rows_of, await _Engagements.load(run.conn, engaged))
+        await batch._exporters()
+        batch.writes = write
+        if write:
+            usable = [e for e in entries if e.usable]
+            batch.recipient_ids = iter(await reserve_ids(run.conn, Recipient, len(usable)))
+            reviews = len(usable) if run.role is not None else 0
+            batch.review_ids = iter(await reserve_ids(run.conn, ChangeRequest, reviews))
+            disclosures = sum(len(rows_of[id(e)]) for e in usable)
+            batch.disclosure_ids = iter(await reserve_ids(run.conn, Disclosure, disclosures))
+        return batch
+
+    async def _exporters(self) -> None:
+        """Each disclosure row's exporter and the problems with the one it names, by the row's
+        id(): the use cases' own exporters_for, once for the batch's subprocessors and once
+        for the others."""
+        for subprocessor in (False, True):
+            rows = [
+                d
+                for e in self.entries
+                if e.usable and (e.engaged_by is not None) == subprocessor
+                for d in self.rows_of[id(e)]
+            ]
+            errors = ErrorCollector()
+            found = await exporters_for(
+                self.run.conn,
+                errors,
+                [[str(i)] for i in range(len(rows))],
+                [d.spec for d in rows if d.spec is not None],
+                subprocessor=subprocessor,
+            )
+            for row, exporter in zip(rows, found, strict=True):
+                self.exporters[id(row)] = exporter
+            for error in errors.errors:
+                assert error.field is not None
+                self.exporter_errors.setdefault(id(rows[int(error.field[0])]), []).append(error)
+
+    async def judge(self, *, read_later: bool) -> None:
+        """Judge every recipient, and write the valid ones while no row of the import has a
+        problem (`read_later`: whatever the problems, a later phase reads them)."""
+        run = self.run
+
+        def sending() -> bool:
+            return self.writes and (read_later or not run.report.problems)
+
+        chunk: list[_Registered] = []
+        try:
+            for count, entry in enumerate(self.entries):
+                if count % YIELD_EVERY == 0:
+                    if run.out_of_time():
+                        return
+                    # Judging thousands of rows is work for the CPU alone: let other requests in.
+                    await asyncio.sleep(0)
+                if len(chunk) >= WRITE_EVERY:
+                    if sending():
+                        await self._send(chunk)
+                    chunk = []
+                new = await self._judge(entry)
+                if new is not None:
+                    chunk.append(new)
+            if chunk and sending():
+                await self._send(chunk)
+        finally:
+            await self._wait()
+
+    def _command(self, entry: RecipientEntry, first: list[DisclosureEntry]) -> RegisterRecipient:
+        assert entry.kind is not None and entry.role is not None and entry.country is not None
+        status = entry.status or RecipientStatus.PROPOSED
+        if self.run.role is not None and access.registration_error(self.run.role, status):
+            # Already reported FORBIDDEN (the file is refused whole): the rest of the row is
+            # still checked, as a proposal.
+            status = RecipientStatus.PROPOSED
+        return RegisterRecipient(
+            name=entry.name or "",
+            slug=entry.slug,
+            legal_name=entry.legal_name,
+            description=entry.description,
+            kind=entry.kind,
+            role=entry.role,
+            country=entry.country,
+            services=entry.services,
+            website=entry.website,
+            privacy_policy_url=entry.privacy_policy_url,
+            dpa_signed_on=entry.dpa_signed_on,
+            engaged_by=entry.engaged_by,
+            status=status,
+            status_since=entry.status_since,
+            disclosures=[d.spec for d in first if d.spec is not None],
+            corporate_group=entry.corporate_group,
+            international_organisation=entry.international_organisation,
+        )
+
+    async def _judge(self, entry: RecipientEntry) -> _Registered | None:
+        """registerRecipient's checks on one recipient and its first disclosures, then those of
+        the use cases the per-row import ran after it; the recipient when it is valid."""
+        run = self.run
+        if not entry.usable:
+            run._check_only(entry.disclosures)
+            return None
+        run._check_only([d for d in entry.disclosures if d.spec is None])
+        rows = self.rows_of[id(entry)]
+        first, rest = rows[:DISCLOSURES_PER_REQUEST_MAX], rows[DISCLOSURES_PER_REQUEST_MAX:]
+        command = self._command(entry, first)
+        judged = registration.judge_registration(
+            command, role=run.role, taxonomy=run.taxonomy, at=self.at
+        )
+        errors, slug = judged.errors, judged.slug
+        engaged_by_id = None
+        if command.engaged_by is not None and not judged.refused:
+            engaged_by_id = await judge_engagement(
+                self.engagements, errors, command.engaged_by, role=command.role, recipient_id=None
+            )
+        if slug and validation.slug_error(slug) is None and slug in run.taken:
+            errors.add(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)
+        # What is wrong with the exporters its disclosures name (unheard of when refused).
+        exporter_problems = [
+            (row, error)
+            for row in ([] if judged.refused else first)
+            for error in self.exporter_errors.get(id(row), [])
+        ]
+        if errors or exporter_problems:
+            for error in errors.errors:
+                path = error.field or []
+                if len(path) > 2 and path[1] == "disclosures" and path[2].isdigit():
+                    run._disclosure_error(first[int(path[2])], path[3:], error)
+                else:
+                    run._recipient_error(entry, error)
+            for row, error in exporter_problems:
+                run._disclosure_error(row, ["exporter"], error)
+            run._check_only(rest)
+            return None
+        run.taken.add(slug)
+        run.report.created += 1
+        new = _Registered(
+            command,
+            judged,
+            engaged_by_id,
+            placeholder=-1 - len(self.real),
+            first=[_NewDisclosure(d, self.exporters[id(d)]) for d in first],
+            rest=[],
+        )
+        self.real[new.placeholder] = 0  # counts it; its id once its chunk is built
+        self.engagements.register(
+            slug, Engager(new.placeholder, command.name.strip(), command.role, engaged_by_id)
+        )
+        self._judge_later_writes(new, rest)
+        return new
+
+    def _judge_later_writes(self, new: _Registered, rest: list[DisclosureEntry]) -> None:
+        """What the per-row import did after a registration, judged by the same checks: each
+        "Ends on" of its disclosures (endDisclosure), then each disclosure past the per-request
+        cap (addDisclosure, then endDisclosure when it has an "Ends on")."""
+        run = self.run
+        registered_on = (new.judged.status_since or self.at).date()
+        for disclosure in new.first:
+            self._judge_end(disclosure)
+        held = sum(not d.ends for d in new.first)
+        for row in rest:
+            assert row.spec is not None
+            errors = ErrorCollector()
+            check_disclosure(errors, [], row.spec, run.taxonomy)
+            for error in self.exporter_errors.get(id(row), []):
+                errors.add(["exporter"], error.message, error.code)
+            if (
+                run.role is not None
+                and run.role is not Role.ADMIN
+                and (
+                    problem := access.before_registration_error(
+                        run.role, row.spec.effective_from, registered_on
+                    )
+                )
+            ):
+                errors.add(["effectiveFrom"], problem, UserErrorCode.FORBIDDEN)
+            if not errors and (
+                problem := disclosure_count_error(
+                    held + 1, DISCLOSURES_PER_RECIPIENT_MAX, "open at one recipient"
+                )
+            ):
+                errors.add([], problem)
+            if errors:
+                for error in errors.errors:
+                    run._disclosure_error(row, error.field or [], error)
+                continue
+            disclosure = _NewDisclosure(row, self.exporters[id(row)])
+            new.rest.append(disclosure)
+            self._judge_end(disclosure)
+            held += 0 if disclosure.ends else 1
+
+    def _judge_end(self, disclosure: _NewDisclosure) -> None:
+        """endDisclosure's checks, for a disclosure this import records and its "Ends on"
+        ends (the first that fails is the problem, as there)."""
+        run = self.run
+        row = disclosure.row
+        if row.ends_on is None:
+            return
+        assert row.spec is not None
+        problem: UserError | None = None
+        if text := validation.moment_error(row.ends_on):
+            problem = UserError(["input", "effectiveTo"], text)
+        elif (
+            run.role is not None
+            and row.ends_on < run.today
+            and (text := access.past_dating_error(run.role, "a disclosure's end"))
+        ):
+            problem = UserError(["input", "effectiveTo"], text, UserErrorCode.FORBIDDEN)
+        elif text := validation.period_error(
+            row.spec.effective_from or self.at.date(), row.ends_on
+        ):
+            problem = UserError(["input", "effectiveTo"], text)
+        if problem is not None:
+            run._disclosure_error(row, ["effectiveTo"], problem)
+        else:
+            disclosure.ends = True
+
+    async def _send(self, chunk: list[_Registered]) -> None:
+        """Prepare the chunk's rows (while the one before is being inserted), then insert them
+        once that one is done: the task that does only waits for the database."""
+        inserts = self._inserts(chunk)
+        await self._wait()
+        self.pending = asyncio.create_task(self._insert(inserts))
+
+    async def _wait(self) -> None:
+        """Until the chunk in flight is written (its failure raised here)."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            await pending
+
+    def _inserts(self, chunk: list[_Registered]) -> list[Insert]:
+        """Everything these recipients' use cases would have written, ready to insert:
+        recipients (engagers first), their first status moves, import reviews, disclosures with
+        their parts, and the audit events in the order the use cases record them."""
+        actor, at = self.run.actor, self.at
+        rows = _Rows()
+        events = rows.events
+        for new in chunk:
+            rid = self.real[new.placeholder] = next(self.recipient_ids)
+            engaged_by_id = new.engaged_by_id
+            if engaged_by_id is not None and engaged_by_id < 0:
+                engaged_by_id = self.real[engaged_by_id]
+            recipient = registration.new_recipient(
+                new.command, new.judged, actor=actor, engaged_by_id=engaged_by_id, recipient_id=rid
+            )
+            rows.moves.append(registration.first_move(recipient, new.judged, actor=actor))
+            events.append(registration.registration_event(recipient, new.judged, actor=actor))
+            written: list[tuple[_NewDisclosure, int]] = []
+            for disclosure in new.first:
+                written.append((disclosure, next(self.disclosure_ids)))
+                events.append(self._added_event(disclosure, written[-1][1], rid))
+            status = new.command.status
+            if self.run.role is not None and change_rules.skips_review(status):
+                review = _import_review(recipient, next(self.review_ids), actor=actor, at=at)
+                rows.reviews.append(review)
+                events.append(_review_event(review, actor=actor))
+            if status != RecipientStatus.PROPOSED:
+                events.append(_import_event(rid, status, actor=actor, at=at))
+            for disclosure, did in written:
+                if disclosure.ends:
+                    events.append(self._ended_event(disclosure, did, rid))
+            for disclosure in new.rest:
+                did = next(self.disclosure_ids)
+                written.append((disclosure, did))
+                events.append(self._added_event(disclosure, did, rid))
+                if disclosure.ends:
+                    events.append(self._ended_event(disclosure, did, rid))
+            recipient.version = new.version
+            rows.recipients.append(recipient)
+            rows.disclosures.extend(
+                NewDisclosure(
+                    did,
+                    rid,
+                    d.row.spec,  # type: ignore[arg-type]
+                    d.exporter.id if d.exporter else None,
+                    d.row.ends_on if d.ends else None,
+                )
+                for d, did in written
+            )
+        conn = self.run.conn
+        return [
+            models_insert(conn, Recipient, rows.recipients),
+            models_insert(conn, StatusChange, rows.moves),
+            models_insert(conn, ChangeRequest, rows.reviews),
+            *disclosures_inserts(conn, rows.disclosures, at),
+            audit.events_insert(conn, rows.events),
+        ]
+
+    async def _insert(self, inserts: list[Insert]) -> None:
+        conn = self.run.conn
+        recipients, others = inserts[0], inserts[1:]
+        try:
+            await execute(conn, [recipients])
+        except IntegrityError:
+            # Another request registered one of these slugs since they were read.
+            self.run.report.problems.append(
+                ImportProblem(
+                    None,
+                    None,
+                    None,
+                    None,
+                    UserErrorCode.DUPLICATE,
+                    "A recipient with one of the file's slugs was registered meanwhile: nothing "
+                    "was written. Import the file again.",
+                )
+            )
+            raise _Undo from None
+        await execute(conn, others)
+
+    def _added_event(
+        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int
+    ) -> audit.Event:
+        """record_disclosure's event."""
+        spec = disclosure.row.spec
+        assert spec is not None
+        exporter = disclosure.exporter
+        snapshot = disclosure_snapshot(
+            spec, spec.effective_from or self.at.date(), exporter.slug if exporter else None
+        )
+        return audit.Event(
+            self.at,
+            self.run.actor,
+            "addDisclosure",
+            "Disclosure",
+            disclosure_id,
+            recipient_id,
+            audit.diff({}, snapshot),
+        )
+
+    def _ended_event(
+        self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int
+    ) -> audit.Event:
+        """endDisclosure's event."""
+        assert disclosure.row.ends_on is not None
+        return audit.Event(
+            self.at,
+            self.run.actor,
+            "endDisclosure",
+            "Disclosure",
+            disclosure_id,
+            recipient_id,
+            {"effectiveTo": [None, disclosure.row.ends_on.isoformat()]},
+        )
+
+
+@dataclass
+class _Rows:
+    """A chunk of a batch, as rows to insert."""
+
+    recipients: list[Recipient] = field(default_factory=list)
+    moves: list[StatusChange] = field(default_factory=list)
+    reviews: list[ChangeRequest] = field(default_factory=list)
+    disclosures: list[NewDisclosure] = field(default_factory=list)
+    events: list[audit.Event] = field(default_factory=list)
 
 
 def _import_review(
