@@ -536,6 +536,14 @@ class Launcher:
         result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
         return result
 
+    def import_run(
+        self, url: str, path: Path, format_name: str, *, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """One import of the file, as the command line runs it."""
+        dry = ["--dry-run"] if dry_run else []
+        args = ["--database-url", url, "--file", str(path), "--format", format_name, *dry]
+        return self.run("import", *args)
+
     def close(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -650,16 +658,7 @@ async def measure(
         floor_a.append(launcher.run("floor-read", "--file", str(files["CSV"])))
         for format_name in ("CSV", "XLSX"):
             dry[format_name].append(
-                launcher.run(
-                    "import",
-                    "--database-url",
-                    url,
-                    "--file",
-                    str(files[format_name]),
-                    "--format",
-                    format_name,
-                    "--dry-run",
-                )
+                launcher.import_run(url, files[format_name], format_name, dry_run=True)
             )
             print(f"  {backend.name} {format_name} dry run: {dry[format_name][-1]}", flush=True)
     out["floor_read"] = best(floor_a)
@@ -674,17 +673,7 @@ async def measure(
         for format_name in ("CSV", "XLSX"):
             url = await backend.fresh()
             before = await backend.highest_ids()
-            applies[format_name].append(
-                launcher.run(
-                    "import",
-                    "--database-url",
-                    url,
-                    "--file",
-                    str(files[format_name]),
-                    "--format",
-                    format_name,
-                )
-            )
+            applies[format_name].append(launcher.import_run(url, files[format_name], format_name))
             print(f"  {backend.name} {format_name} apply: {applies[format_name][-1]}", flush=True)
             if format_name == "CSV":
                 if i == 0:
@@ -693,17 +682,7 @@ async def measure(
                     with open(rows_file, "wb") as f:
                         pickle.dump(rows, f)
                     del rows
-                again.append(
-                    launcher.run(
-                        "import",
-                        "--database-url",
-                        url,
-                        "--file",
-                        str(files["CSV"]),
-                        "--format",
-                        "CSV",
-                    )
-                )
+                again.append(launcher.import_run(url, files["CSV"], "CSV"))
                 print(f"  {backend.name} CSV again: {again[-1]}", flush=True)
         url = await backend.fresh()
         floor_b.append(

@@ -16,6 +16,7 @@ import pytest
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
+from server.db.bulk_inserts import reserve_ids
 from server.db.disclosure_writes import NewDisclosure, insert_disclosure, insert_disclosures
 from server.db.models import (
     AuditEvent,
@@ -302,7 +303,7 @@ async def test_bulk_rows_read_back_as_the_orm_writes_them(db: str) -> None:
             .using_db(conn)
             .update(effective_to=ends, ended_recorded_at=at)
         )
-        many_id = one.id + 1
+        (many_id,) = await reserve_ids(conn, Disclosure, 1)
         await insert_disclosures(conn, [NewDisclosure(many_id, recipient.id, spec, None, ends)], at)
         await audit.record_event(conn, event)
         await audit.record_all(conn, [event])
