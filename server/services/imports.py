@@ -1,12 +1,17 @@
 """Importing an inventory from a file, all or nothing (issue 15 §1).
 
-Every recipient of the file goes through the mutations' own use cases (registerRecipient,
-updateRecipient, addDisclosure, endDisclosure) inside one transaction, each call in a savepoint
-of its own, so that the same validation judges every row and every problem of every row is
-reported at once. Then, unless the run is dry and every row was valid, the transaction commits
-with the use cases' audit events; otherwise it rolls back and nothing is written. A recipient is
-matched by slug; a disclosure row identical to one in effect is unchanged; re-importing the same
-file changes nothing."""
+One validation judges imports and mutations alike, inside one transaction, and every problem of
+every row is reported at once; unless the run is dry and every row was valid, the transaction
+commits with the audit events the use cases record, otherwise it rolls back and nothing is
+written. A recipient is matched by slug; a disclosure row identical to one in effect is
+unchanged; re-importing the same file changes nothing.
+
+The file's new recipients are judged in batches by the checks registerRecipient, addDisclosure
+and endDisclosure run (the same functions; those that read the database asked once per batch),
+as if registered one after the other, and written in chunks of one statement per table: the
+rows and audit events the use cases would have written (bench/imports.py measures both
+against floors: issue 15 §5). Recipients already in the inventory go through the use cases themselves
+(updateRecipient, addDisclosure, endDisclosure), each call in a savepoint."""
 
 from __future__ import annotations
 
