@@ -402,7 +402,8 @@ class _Run:
             for error in exc.errors:
                 self._disclosure_error(row, (error.field or [])[2:], error)
             return
-        if row.ends_on is not None:
+        # An addition waiting for review (domain/change_requests.py) has nothing to end yet.
+        if row.ends_on is not None and result.disclosure is not None:
             await self._end(row, result.disclosure.id)
 
     async def _end(self, row: DisclosureEntry, disclosure_id: int) -> None:
@@ -460,7 +461,7 @@ class _Run:
                 setattr(command, attributes.get(api, api), value)
         if set(fields) & entry.given:
             try:
-                await recipient_changes.update_recipient(command, actor=self.actor)
+                await recipient_changes.update_recipient(command, actor=self.actor, role=self.role)
             except UserErrors as exc:
                 for error in exc.errors:
                     self._recipient_error(entry, error)
