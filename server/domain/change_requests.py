@@ -51,6 +51,19 @@ class Destination:
 
     country: str  # its name, as a person reads it
     gap: str | None
+    # False when the law that governs it cannot be known: no establishment is registered to
+    # be its exporter (Art. 3), so no regime can judge it.
+    judged: bool = True
+
+    def sentence(self) -> str:
+        if not self.judged:
+            return (
+                f"To {self.country}: cannot be judged until the organisation's establishments "
+                "are registered (registerEstablishment)."
+            )
+        if self.gap is None:
+            return f"To {self.country}: no transfer gap."
+        return f"To {self.country}: transfer gap. {self.gap}"
 
 
 def disclosure_summary(
@@ -78,11 +91,7 @@ def disclosure_summary(
     if purposes:
         parts.append(f"New purposes: {join_words(purposes)}.")
     parts.append(f"Legal basis: {legal_basis}.")
-    for destination in destinations:
-        if destination.gap is None:
-            parts.append(f"To {destination.country}: no transfer gap.")
-        else:
-            parts.append(f"To {destination.country}: transfer gap. {destination.gap}")
+    parts += [destination.sentence() for destination in destinations]
     return " ".join(parts)
 
 
@@ -104,10 +113,9 @@ def recipient_summary(
         + "; ".join(f"{field} {before} → {after}" for field, (before, after) in changes.items())
         + "."
     ]
-    gaps = [d for d in destinations if d.gap is not None]
-    for destination in gaps:
-        parts.append(f"To {destination.country}: transfer gap. {destination.gap}")
-    if destinations and not gaps:
+    flagged = [d for d in destinations if d.gap is not None or not d.judged]
+    parts += [destination.sentence() for destination in flagged]
+    if destinations and not flagged:
         parts.append("Its disclosures would open no transfer gap.")
     return " ".join(parts)
 

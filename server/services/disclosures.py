@@ -267,7 +267,6 @@ async def update_disclosure(
                     taxonomy,
                     verb="corrects a disclosure",
                     exporter_id=disclosure.exporter_id,
-                    replacing=disclosure.id,
                 ),
                 changes=delta,
                 proposal={"expectedVersion": disclosure.version, "terms": terms_record(after)},

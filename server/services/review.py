@@ -55,24 +55,27 @@ async def _judged(
     found: dict[int, list[DisclosureRow]],
     own: Sequence[DisclosureRow],
     day: date,
-) -> dict[str, list[review.OpenTransfer]]:
+) -> dict[str, list[review.OpenTransfer] | None]:
     """Each destination of `own` (by country code, in order) with the transfer gaps it would
-    be, one per regime (none: lawful everywhere). An upcoming disclosure is judged on the day
-    it starts."""
+    be, one per regime (none: lawful everywhere; None: it cannot be judged, its exporter being
+    unknown). An upcoming disclosure is judged on the day it starts."""
     flows = Flows(await establishment_rows.establishments_by_id(), recipients)
     chain = flows.chain([row for rows in found.values() for row in rows], day, None)
-    judged: dict[str, list[review.OpenTransfer]] = {}
+    judged: dict[str, list[review.OpenTransfer] | None] = {}
     for row in own:
         flow = flows.flow(row, chain)
+        for country in [
+            recipients[row.recipient_id]["country"],
+            *(t.country for t in row.transfers),
+        ]:
+            judged.setdefault(country, None if flow is None else [])
         if flow is None:
             continue
-        judged.setdefault(recipients[row.recipient_id]["country"], [])
-        for transfer in row.transfers:
-            judged.setdefault(transfer.country, [])
         judged_on = max(day, row.effective_from)
         for jurisdiction in Jurisdiction:
             for assessment in transfers.gaps(flow, jurisdiction, judged_on):
-                gaps = judged.setdefault(assessment.country, [])
+                gaps = judged.get(assessment.country) or []
+                judged[assessment.country] = gaps
                 if all(g.jurisdiction != jurisdiction.value for g in gaps):
                     gaps.append(
                         review.OpenTransfer(
@@ -85,12 +88,15 @@ async def _judged(
 
 
 def _destinations(
-    judged: dict[str, list[review.OpenTransfer]],
+    judged: dict[str, list[review.OpenTransfer] | None],
 ) -> list[change_requests.Destination]:
     return [
         change_requests.Destination(
             validation.country_name(country),
-            " ".join(f"Under the {g.jurisdiction} regime: {g.explanation}" for g in gaps) or None,
+            None
+            if gaps is None
+            else " ".join(f"Under the {g.jurisdiction} regime: {g.explanation}" for g in gaps),
+            judged=gaps is not None,
         )
         for country, gaps in judged.items()
     ]
@@ -117,7 +123,7 @@ async def review_warnings(recipient_id: int, taxonomy: Taxonomy) -> list[str]:
         privacy_policy_url=recipient["privacy_policy_url"],
         art_9=_phrased_categories(coverage.art_9_keys, taxonomy),
         art_10=_phrased_categories(coverage.art_10_keys, taxonomy),
-        transfers=[gap for gaps in judged.values() for gap in gaps],
+        transfers=[gap for gaps in judged.values() for gap in gaps or ()],
     )
 
 
@@ -128,13 +134,12 @@ async def disclosure_change_summary(
     *,
     verb: str,
     exporter_id: int | None,
-    replacing: int | None = None,
 ) -> str:
-    """A disclosure of terms `spec` added to the recipient (or replacing disclosure `replacing`,
-    a correction), as the reviewer reads it: what it adds to what the recipient receives."""
+    """A disclosure of terms `spec` added to the recipient (or a correction's terms), as the
+    reviewer reads it: what it adds to what the recipient receives now."""
     day = clock.today()
     recipients, found = await _surroundings(recipient_id, day)
-    own = [row for row in found.get(recipient_id, []) if row.id != replacing]
+    own = found.get(recipient_id, [])
     held_categories = {key for row in own for key in row.data_categories}
     held_purposes = {key for row in own for key in row.purposes}
     new_categories = [
