@@ -67,7 +67,10 @@ query R($slug: String!) {
 REPORT = """
 query Who($asOf: DateTime) {
   whoReceives(subject: {externalRef: "priya"}, asOf: $asOf) {
-    recipients { recipient { slug } reasons { disclosure { id } dataCategories { key } } }
+    recipients {
+      recipient { slug } reasons { disclosure { id } since dataCategories { key } }
+    }
+    pastRecipients { recipient { slug } }
   }
 }
 """
@@ -386,6 +389,10 @@ async def test_reports_at_past_moments_read_the_terms_as_they_stood(
 
     now = await gql(client, REPORT)
     assert categories(now) == ["user.contact.phone_number"]
+    # A correction does not end what the person receives: one receipt, since it began.
+    assert now["data"]["whoReceives"]["pastRecipients"] == []
+    [found] = now["data"]["whoReceives"]["recipients"]
+    assert found["reasons"][0]["since"].startswith("2024-06-01")
     yesterday = datetime.now(UTC) - timedelta(days=1)
     past = await gql(client, REPORT, {"asOf": yesterday.isoformat()})
     assert categories(past) == ["user.contact.email"]
