@@ -57,7 +57,12 @@ async def open_change(
         entity_type="ChangeRequest",
         entity_id=change.id,
         recipient_id=recipient.id,
-        changes={"kind": [None, kind.value], "status": [None, "PENDING"]},
+        changes={
+            "kind": [None, kind.value],
+            "status": [None, "PENDING"],
+            # What it would change, so that the audit log alone tells what was proposed.
+            "proposed": [None, changes],
+        },
     )
     return change
 
