@@ -411,6 +411,17 @@ async def _endable(conn: BaseDBAsyncClient, command: EndDisclosure) -> tuple[Dis
                 )
             ]
         )
+    if disclosure.started_on is not None and command.effective_to < disclosure.effective_from:
+        raise UserErrors(
+            [
+                UserError(
+                    ["input", "effectiveTo"],
+                    f"This disclosure was corrected to its current terms from "
+                    f"{disclosure.effective_from.isoformat()}, and the terms before are history: "
+                    "it can end on that day or later.",
+                )
+            ]
+        )
     if problem := validation.period_error(disclosure.effective_from, command.effective_to):
         raise UserErrors([UserError(["input", "effectiveTo"], problem)])
     recipient = await locked_recipient(conn, disclosure.recipient_id)

@@ -304,6 +304,12 @@ async def test_a_proposal_is_corrected_at_once_and_keeps_its_history(
     # The recipient lists the disclosure once: the terms before are its history.
     listed = (await recipient(client, "acme-mail"))["disclosures"]
     assert [d["id"] for d in listed] == [disclosure["id"]]
+    # It ends from the day of its correction on, not within the terms before.
+    early = await gql(
+        client, END_DISCLOSURE, {"input": {"id": disclosure["id"], "effectiveTo": "2024-06-01"}}
+    )
+    [error] = early["data"]["endDisclosure"]["userErrors"]
+    assert error["field"] == ["input", "effectiveTo"] and "corrected" in error["message"]
 
     stale = await gql(
         client,
