@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from server.domain import special_categories, validation
@@ -170,8 +170,15 @@ def terms_record(spec: DisclosureSpec) -> dict[str, Any]:
 
 
 def terms_from_record(record: dict[str, Any]) -> DisclosureSpec:
-    def day(value: str | None) -> date | None:
-        return date.fromisoformat(value) if value else None
+    """Terms from snake_case values: a change's proposal (terms_record) or a fixture file's
+    entry, whose days may already be dates."""
+
+    def day(value: Any) -> date | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
 
     condition = record.get("special_category_condition")
     return DisclosureSpec(
@@ -183,16 +190,16 @@ def terms_from_record(record: dict[str, Any]) -> DisclosureSpec:
         retention=record.get("retention"),
         transfers=[
             TransferSpec(
-                country=t["country"],
+                country=str(t["country"]),
                 mechanism=TransferMechanism(t["mechanism"]),
                 reference=t.get("reference"),
                 signed_on=day(t.get("signed_on")),
                 within_adequacy_scope=t.get("within_adequacy_scope"),
             )
-            for t in record.get("transfers", [])
+            for t in record.get("transfers") or []
         ],
         effective_from=day(record.get("effective_from")),
-        frequency=DisclosureFrequency(record.get("frequency", DisclosureFrequency.CONTINUOUS)),
+        frequency=DisclosureFrequency(record.get("frequency") or DisclosureFrequency.CONTINUOUS),
         special_category_condition=SpecialCategoryCondition(condition) if condition else None,
         exporter=record.get("exporter"),
     )
