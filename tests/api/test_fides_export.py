@@ -39,7 +39,7 @@ from server.domain.fides import SPECIAL_CONDITIONS
 from server.domain.imports import ImportFormat, ImportReport
 from server.domain.taxonomy import extensions
 from server.services import clock, import_sources
-from server.services.fides_export import fides_manifest
+from server.services.fides_export import DUMPER, fides_manifest, manifest_yaml
 from server.services.fixtures import load_fixtures
 from server.services.imports import ImportRequest, import_inventory
 from tests.conftest import INVENTORY_TABLES
@@ -298,6 +298,44 @@ async def test_a_past_manifest_holds_the_recipients_active_then(
 
 
 # ---------------------------------------------------------------------------------------------
+# The manifest's YAML is yaml.safe_dump's (with the same emitter), without its representer.
+
+# Names YAML would read as something else, or that need quoting: valid recipient names.
+NAMES = ["yes", "null", "Acme: Ltd", "O'Brien & Co", "#1 Hosting", "- Dash", "Ünïcode GmbH", "42"]
+# And text no name may hold: line breaks YAML folds, a byte-order mark, characters beyond the BMP.
+ODD = ["", "~", "2024-01-01", "1.0", "a\nb", " lead", "x\u2028y", "\x85", "\ufeffbom", "😀"]
+SCALARS = st.one_of(st.text(max_size=30), st.booleans(), st.sampled_from(NAMES + ODD))
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def safe_dump(document: Any) -> str:
+    """yaml.safe_dump with the manifest's emitter (libyaml's where PyYAML has it)."""
+    return yaml.dump(document, Dumper=DUMPER, sort_keys=False, allow_unicode=True, width=100)
+
+
+@settings(max_examples=300)
+@given(document=st.dictionaries(st.text(max_size=12), DOCUMENTS, max_size=5))
+def test_the_manifest_yaml_is_what_safe_dump_writes(document: dict[str, Any]) -> None:
+    text = manifest_yaml(document)
+    assert text == safe_dump(document)
+    assert yaml.safe_load(text) == document
+
+
+async def test_the_fixtures_manifest_is_safe_dumps_text(db: str) -> None:
+    assert (await load_fixtures(FIXTURES)).errors == []
+    content = (await fides_manifest()).decode("utf-8")
+    header, body = content.split("\n", 1)
+    assert header.startswith("# ") and yaml.safe_load(header) is None
+    assert body == safe_dump(yaml.safe_load(body))
+
+
+# ---------------------------------------------------------------------------------------------
 # Random inventories, in the fixtures' own format and loaded by their loader.
 
 ORDINARY = [
@@ -326,8 +364,6 @@ PURPOSES = [
     "train_ai_system",
     "employment.recruitment",
 ]
-# Names YAML would read as something else, or that need quoting.
-NAMES = ["yes", "null", "Acme: Ltd", "O'Brien & Co", "#1 Hosting", "- Dash", "Ünïcode GmbH", "42"]
 HISTORIES = [
     [ACTIVE],
     [ACTIVE],
