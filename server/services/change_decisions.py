@@ -12,7 +12,7 @@ import orjson
 from tortoise.transactions import in_transaction
 
 from server.db.models import ChangeRequest, Recipient
-from server.domain import change_requests as rules
+from server.domain import change_requests as change_rules
 from server.domain import validation
 from server.domain.access import Role
 from server.domain.disclosure_terms import terms_from_record
@@ -46,7 +46,7 @@ async def decide_change(command: DecideChange, *, actor: str, role: Role) -> Cha
             errors.add(["input", "id"], "No such change.", UserErrorCode.NOT_FOUND)
             errors.raise_if_any()
         assert change is not None
-        refused = rules.decision_error(
+        refused = change_rules.decision_error(
             role=role,
             actor=actor,
             authors=authors_of(change),

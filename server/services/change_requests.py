@@ -12,7 +12,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.db.models import ChangeRequest, Recipient
-from server.domain import change_requests as rules
+from server.domain import change_requests as change_rules
 from server.domain.enums import ChangeKind, ChangeRequestStatus, RecipientStatus
 from server.services import audit, clock
 
@@ -78,7 +78,7 @@ async def open_import_review(
         ChangeKind.IMPORT,
         actor=actor,
         at=at,
-        summary=rules.import_summary(name=recipient.name, status=status, importer=actor),
+        summary=change_rules.import_summary(name=recipient.name, status=status, importer=actor),
         changes={"status": [None, status.value]},
     )
 
