@@ -32,9 +32,9 @@ def exports_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
     async def endpoint(request: Request) -> Response:
         name = request.path_params["name"]
         request.state.operation = f"export {name[:60]}"
-        if request.method != "GET":
+        if request.method not in ("GET", "HEAD"):
             response = _refused(request, 405, "METHOD_NOT_ALLOWED", "An export is read with GET.")
-            response.headers["Allow"] = "GET"
+            response.headers["Allow"] = "GET, HEAD"
             return response
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None or not access.can(principal.role, Capability.READ_INVENTORY):

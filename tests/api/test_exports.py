@@ -255,7 +255,7 @@ async def test_an_export_needs_a_key(anonymous: httpx.AsyncClient) -> None:
 async def test_only_get(viewer: httpx.AsyncClient) -> None:
     response = await viewer.post("/exports/ropa.csv", content=b"")
     body = await refused(response, 405, "METHOD_NOT_ALLOWED")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert "GET" in body["errors"][0]["message"]
 
 
