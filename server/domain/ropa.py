@@ -58,7 +58,7 @@ class Column:
 
 
 # The ICO's "Documentation template for controllers", sheet "Template", its 30 headings in
-# order (as published; not every one is filled from the inventory).
+# order: taken from a transcription of the template, not checked against the ICO's own file.
 COLUMNS: tuple[Column, ...] = (
     Column("Business function"),
     Column("Purpose of processing", 34),
@@ -250,12 +250,10 @@ class Record:
 
 
 def _entity(name: str, legal_name: str | None, country: str) -> str:
-    named = legal_name if legal_name and legal_name != name else None
-    return (
-        f"{name} ({named}, {country_name(country)})"
-        if named
-        else (f"{name} ({country_name(country)})")
-    )
+    """An organisation by name, with its legal name where that differs, and its country."""
+    if legal_name and legal_name != name:
+        return f"{name} ({legal_name}, {country_name(country)})"
+    return f"{name} ({country_name(country)})"
 
 
 def controller_block(
