@@ -5,6 +5,7 @@ is on both at once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,7 +64,8 @@ class Export:
 
 
 async def _ropa_xlsx(request: ExportRequest) -> bytes:
-    return ropa.record_xlsx(await ropa.record_of_processing(request.as_of, request.contact))
+    record = await ropa.record_of_processing(request.as_of, request.contact)
+    return await asyncio.to_thread(ropa.record_xlsx, record)
 
 
 async def _ropa_csv(request: ExportRequest) -> bytes:

@@ -5,6 +5,7 @@ and as HTML: the record's read of the inventory (`ropa.disclosures_in_use`) and 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime
 from typing import Any
@@ -18,13 +19,17 @@ from server.services.ropa import disclosures_in_use
 
 async def notice_section(as_of: datetime | None, *, named: bool) -> notice.NoticeSection:
     found = await disclosures_in_use(as_of)
-    return notice.notice_section(
-        [notice.NoticeDisclosure(d, ground) for d, ground in found.disclosures],
-        found.day,
-        default_taxonomy(),
-        at=found.at,
-        generated=clock.now(),
-        named=named,
+    # Off the event loop, as the record's rows (it judges the same transfers).
+    return await asyncio.to_thread(
+        functools.partial(
+            notice.notice_section,
+            [notice.NoticeDisclosure(d, ground) for d, ground in found.disclosures],
+            found.day,
+            default_taxonomy(),
+            at=found.at,
+            generated=clock.now(),
+            named=named,
+        )
     )
 
 

@@ -4,6 +4,7 @@ the rules of `server/domain/ropa.py`, and openpyxl's write-only mode."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Mapping
@@ -105,8 +106,13 @@ async def record_of_processing(
     as_of: datetime | None, contact: ropa.ControllerContact
 ) -> ropa.Record:
     found = await disclosures_in_use(as_of)
-    activities = ropa.processing_activities(
-        (d for d, _ in found.disclosures), found.day, default_taxonomy()
+    # Judging tens of thousands of transfers takes seconds of CPU: off the event loop, which
+    # keeps serving.
+    activities = await asyncio.to_thread(
+        ropa.processing_activities,
+        [d for d, _ in found.disclosures],
+        found.day,
+        default_taxonomy(),
     )
     return ropa.Record(
         found.at, ropa.controller_block(found.establishments, contact), tuple(activities)
