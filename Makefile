@@ -52,6 +52,7 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.exports
 
 schema: setup
 	$(PY) -m server export-schema > schema.graphql

@@ -1,5 +1,5 @@
 """Command line: python -m server serve | migrate | load-fixtures [PATH] | export-schema |
-keys create|list|revoke|ensure-local-admin."""
+keys create|list|revoke|ensure-local-admin | template | import | export."""
 
 from __future__ import annotations
 
@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     from server.import_commands import add_commands
 
     add_commands(commands)
+    # Issue 16: `export KIND` (server/export_commands.py).
+    from server import export_commands
+
+    export_commands.add_commands(commands, common, _with_database)
     return parser
 
 
