@@ -106,3 +106,14 @@ def test_an_unwritable_file_is_one_line(
     )
     assert "No such file or directory" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_the_fides_manifest_to_a_file(url: str, tmp_path: Path) -> None:
+    """`export fides -o FILE`: the manifest PyYAML reads, with a system per recipient."""
+    import yaml
+
+    path = tmp_path / "fides.yaml"
+    assert main(["--database-url", url, "export", "fides", "--as-of", PAST, "-o", str(path)]) == 0
+    document = yaml.safe_load(path.read_text())
+    assert {"system", "data_category", "data_use", "data_subject"} <= set(document)
+    assert all(system["fides_key"] for system in document["system"])

@@ -13,7 +13,7 @@ from datetime import datetime
 from server.domain import ropa as record_rules
 from server.domain import validation
 from server.domain.history import as_utc
-from server.services import notice, ropa
+from server.services import fides_export, notice, ropa
 from server.settings import Settings
 
 
@@ -85,12 +85,17 @@ async def _notice_html(request: ExportRequest) -> bytes:
     return await _notice(request, markdown=False)
 
 
+async def _fides(request: ExportRequest) -> bytes:
+    return await fides_export.fides_manifest(as_of=request.as_of)
+
+
 # A kind's first format is its default on the command line.
 EXPORTS: tuple[Export, ...] = (
     Export("ropa", "xlsx", ropa.XLSX, _ropa_xlsx, binary=True),
     Export("ropa", "csv", "text/csv; charset=utf-8", _ropa_csv),
     Export("notice", "md", "text/markdown; charset=utf-8", _notice_md),
     Export("notice", "html", "text/html; charset=utf-8", _notice_html),
+    Export("fides", "yaml", "application/yaml", _fides),
 )
 
 

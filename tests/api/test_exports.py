@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from server.domain import notice, ropa
@@ -267,3 +268,22 @@ class TestRateLimit:
     async def test_exports_share_the_keys_rate_limit(self, viewer: httpx.AsyncClient) -> None:
         assert (await viewer.get("/exports/notice.md")).status_code == 200
         await refused(await viewer.get("/exports/notice.md"), 429, "RATE_LIMITED")
+
+
+async def test_the_fides_manifest_over_http_is_the_export_and_fides_reads_it(
+    viewer: httpx.AsyncClient,
+) -> None:
+    """Issue 16 §3 through the table of exports: GET /exports/fides.yaml?asOf= is the manifest
+    of that moment, which PyYAML and fideslang's manifest loader read."""
+    from server.services.fides_export import fides_manifest
+    from tests.api.test_fides_export import fides_push_reads
+
+    response = await viewer.get("/exports/fides.yaml", params={"asOf": PAST})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/yaml")
+    assert 'filename="fides-2023-06-01.yaml"' in response.headers["content-disposition"]
+    assert response.content == await fides_manifest(as_of=PAST_AT)
+    taxonomy = fides_push_reads(response.content)
+    systems = {system.fides_key for system in taxonomy.system or []}
+    recipients = yaml.safe_load((FIXTURES / "inventory.yaml").read_text())["recipients"]
+    assert systems and systems <= {r["slug"] for r in recipients}
