@@ -64,7 +64,9 @@ def _export_backup(args: argparse.Namespace, settings: Settings) -> int:
     # Into a sibling first, renamed when complete: FILE is never a backup cut short.
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with open(partial, "wb", buffering=WRITE_BUFFER) as out:
+        # Readable by its owner only: a backup holds personal data (Art. 32).
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "wb", buffering=WRITE_BUFFER) as out:
             status = _backed_up(settings, out, str(target))
         if status == 0:
             os.replace(partial, target)

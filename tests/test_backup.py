@@ -534,6 +534,7 @@ def test_backup_and_restore_from_the_command_line(
     assert code == 0, err
     assert "Backed up 1" in err and "recipients: 31, data subjects: 6" in err
     assert [p.name for p in tmp_path.iterdir() if "backup" in p.name] == [file.name]
+    assert file.stat().st_mode & 0o777 == 0o600
     prepared(restored, fixtures=False)
     code, out, err = run(restored, "restore", str(file), capsys=capsys)
     assert (code, err) == (0, ""), err
