@@ -27,7 +27,8 @@ from server.app import create_app
 from server.cli import main
 from server.db import backup as store
 from server.db.config import tortoise_config
-from server.db.models import ApiKey, AuditEvent, DataSubject, Recipient
+from server.db.models import ApiKey, AuditEvent, DataSubject, Disclosure, Recipient
+from server.db.preflight import committed_migrations
 from server.domain import backup as rules
 from server.domain.access import Principal, Role
 from server.domain.backup import BackupRefused
@@ -36,8 +37,14 @@ from server.services.backup import restore_backup, write_backup
 from server.services.fixtures import load_fixtures
 from server.settings import Settings
 from tests.api.test_who_receives import gid
-from tests.conftest import INVENTORY_TABLES, gql, http_client
-from tests.helpers import CHANGE_STATUS, END_DISCLOSURE, RECORD_CONSENT, register
+from tests.conftest import gql, http_client, open_database
+from tests.helpers import (
+    CHANGE_STATUS,
+    END_DISCLOSURE,
+    RECORD_CONSENT,
+    approve_change,
+    register,
+)
 from tests.test_fixtures import FIXTURES, SUBJECTS
 
 # Room for the whole answers below: the default limits are for clients, not for a comparison.
@@ -113,17 +120,6 @@ query Inventory($after: String) {
 """
 
 
-async def open_database(url: str) -> None:
-    """Tortoise on `url`, as the suite's `db` fixture opens it (PostgreSQL emptied first)."""
-    EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
-    if not url.startswith("sqlite"):
-        conn = Tortoise.get_connection("default")
-        await conn.execute_script(
-            f"TRUNCATE {', '.join(INVENTORY_TABLES)} RESTART IDENTITY CASCADE"
-        )
-
-
 def sqlite_copy(template: Path, folder: Path, name: str) -> str:
     path = folder / name
     shutil.copy(template, path)
@@ -131,7 +127,7 @@ def sqlite_copy(template: Path, folder: Path, name: str) -> str:
 
 
 @pytest.fixture
-def databases(sqlite_template: Path, postgres_ready: str | None, tmp_path: Path) -> Any:
+def databases(postgres_ready: str | None, sqlite_template: Path, tmp_path: Path) -> Any:
     """`databases(kind)`: the URL of an empty migrated database of that kind, a new SQLite
     file each time (PostgreSQL is the one TEST_POSTGRES_URL names, emptied when opened)."""
     made = iter(range(100))
@@ -168,9 +164,35 @@ async def number_from(table: str, start: int) -> None:
         )
 
 
-async def history_written_after(admin: httpx.AsyncClient) -> None:
-    """Changes recorded after the fixtures: a consent withdrawn, a disclosure ended, a
-    recipient suspended; so that answers as known at an earlier moment differ from now's."""
+UPDATE_DISCLOSURE = """
+mutation U($input: UpdateDisclosureInput!) {
+  updateDisclosure(input: $input) {
+    change { id status }
+    userErrors { field code message }
+  }
+}
+"""
+UPDATE_RECIPIENT = """
+mutation U($input: UpdateRecipientInput!) {
+  updateRecipient(input: $input) {
+    change { id status }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+async def approved(reviewer: httpx.AsyncClient, payload: dict[str, Any]) -> None:
+    assert payload["userErrors"] == [], payload
+    if payload["change"] is not None:
+        await approve_change(reviewer, payload["change"]["id"])
+
+
+async def history_written_after(admin: httpx.AsyncClient, reviewer: httpx.AsyncClient) -> None:
+    """Changes recorded after the fixtures: a consent withdrawn, a disclosure corrected (its
+    terms before kept in a row of their own) and one ended, both approved by a second key, a
+    recipient suspended, and a change left waiting; so that answers as known at an earlier
+    moment differ from now's, and the backup carries every kind of row."""
     body = await gql(
         admin,
         RECORD_CONSENT,
@@ -183,14 +205,26 @@ async def history_written_after(admin: httpx.AsyncClient) -> None:
         },
     )
     assert body["data"]["recordConsent"]["userErrors"] == []
-    crm = await Recipient.get(slug="bramblefield-crm")
-    disclosures = await crm.disclosures.all().order_by("id")
+    kestrel = await (await Recipient.get(slug="kestrel-post")).disclosures.all().order_by("id")
+    body = await gql(
+        admin,
+        UPDATE_DISCLOSURE,
+        {
+            "input": {
+                "id": gid("Disclosure", kestrel[0].id),
+                "expectedVersion": 1,
+                "dataCategories": ["user.name", "user.contact.email", "user.contact.phone_number"],
+            }
+        },
+    )
+    await approved(reviewer, body["data"]["updateDisclosure"])
+    crm = await (await Recipient.get(slug="bramblefield-crm")).disclosures.all().order_by("id")
     body = await gql(
         admin,
         END_DISCLOSURE,
-        {"input": {"id": gid("Disclosure", disclosures[0].id), "effectiveTo": "2025-01-31"}},
+        {"input": {"id": gid("Disclosure", crm[0].id), "effectiveTo": "2025-01-31"}},
     )
-    assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    await approved(reviewer, body["data"]["endDisclosure"])
     sentinel = await Recipient.get(slug="sentinel-finch")
     body = await gql(
         admin,
@@ -198,6 +232,15 @@ async def history_written_after(admin: httpx.AsyncClient) -> None:
         {"input": {"id": gid("Recipient", sentinel.id), "status": "SUSPENDED"}},
     )
     assert body["data"]["changeRecipientStatus"]["userErrors"] == [], body
+    orbitly = await Recipient.get(slug="orbitly-analytics")
+    body = await gql(
+        admin,
+        UPDATE_RECIPIENT,
+        {"input": {"id": gid("Recipient", orbitly.id), "expectedVersion": orbitly.version,
+                   "country": "IN"}},
+    )  # fmt: skip
+    payload = body["data"]["updateRecipient"]
+    assert payload["userErrors"] == [] and payload["change"]["status"] == "PENDING", payload
 
 
 async def answers(admin: httpx.AsyncClient, now: str, known_at: str) -> dict[str, Any]:
@@ -256,12 +299,13 @@ async def test_a_restored_backup_answers_as_the_original(
     loaded = await load_fixtures(FIXTURES)
     assert loaded.errors == [], loaded.summary()
     token = await keys.create_key("test-admin", Role.ADMIN, actor="tests")
+    second = await keys.create_key("test-reviewer", Role.ADMIN, actor="tests")
     await keys.create_key("left-early", Role.VIEWER, actor="tests")
     await keys.revoke_key("left-early", actor="tests")
     known_at = clock.now().isoformat()
     app = create_app(SETTINGS, manage_database=False)
-    async with http_client(app, token) as admin:
-        await history_written_after(admin)
+    async with http_client(app, token) as admin, http_client(app, second) as reviewer:
+        await history_written_after(admin, reviewer)
         now = clock.now().isoformat()
         before = await answers(admin, now, known_at)
     # What was written after `known_at` shows in the answers compared, as it should.
@@ -271,6 +315,9 @@ async def test_a_restored_backup_answers_as_the_original(
     out = BytesIO()
     written = await write_backup(out.write)
     assert written.rows["recipient"] == 31 and written.rows["data_subject"] == len(SUBJECTS)
+    # Rows that point at rows of their own table, and changes decided and waiting.
+    assert await Disclosure.filter(corrected_into_id__not_isnull=True).count() == 1
+    assert written.rows["change_request"] >= 3
     source_events = await AuditEvent.all().count()
     await Tortoise.close_connections()
 
@@ -279,7 +326,7 @@ async def test_a_restored_backup_answers_as_the_original(
     local = await keys.create_key("local-admin", Role.ADMIN, actor="cli")
     summary = await restored_from(out.getvalue())
     assert summary.rows == written.rows
-    assert summary.keys_without_token == ["left-early", "test-admin"]
+    assert summary.keys_without_token == ["left-early", "test-admin", "test-reviewer"]
     app = create_app(SETTINGS, manage_database=False)
     async with http_client(app, local) as admin:
         after = await answers(admin, now, known_at)
@@ -301,9 +348,12 @@ async def test_a_restored_backup_answers_as_the_original(
     assert (await keys.authenticate(local)) is not None
     # One audit event says what the restore did, and nothing else was added to the log.
     [event] = await AuditEvent.filter(action=rules.RESTORE_ACTION)
-    assert orjson.loads(event.changes)["keysWithoutToken"] == [None, ["left-early", "test-admin"]]
+    without = ["left-early", "test-admin", "test-reviewer"]
+    assert orjson.loads(event.changes)["keysWithoutToken"] == [None, without]
     assert await AuditEvent.all().count() == source_events + 2  # local-admin's creation, restore
     # New rows take the ids after the restored ones (sequences reset on PostgreSQL).
+    with pytest.raises(keys.KeyProblem, match="left-early was revoked"):
+        await keys.reissue_key("left-early", actor="cli")
     key = await keys.reissue_key("test-admin", actor="cli")
     principal = await keys.authenticate(key)
     assert principal is not None and (principal.name, principal.role) == ("test-admin", Role.ADMIN)
@@ -358,6 +408,7 @@ def row_line(backup: bytes, table: str) -> int:
     return opening + 1
 
 
+HEAD = max(committed_migrations())
 REFUSALS: list[tuple[str, Any, str]] = [
     ("empty", lambda b: b"", "is empty"),
     ("not JSON", lambda b: b"SQLite format 3\x00\x01\x02", "is not a backup of this service"),
@@ -366,7 +417,7 @@ REFUSALS: list[tuple[str, Any, str]] = [
     (
         "another schema",
         lambda b: edited(b, 0, header_with(schema="0009_transfer_regimes")),
-        "written at schema 0009_transfer_regimes; this database is at 0010",
+        f"written at schema 0009_transfer_regimes; this database is at {HEAD}: restore it",
     ),
     ("cut short", lambda b: b[: b.rindex(b'\n{"end"')], "without its end line"),
     ("cut in a table", lambda b: b"\n".join(b.split(b"\n")[:200]), "without its end line"),
@@ -591,3 +642,21 @@ def test_refusals_are_one_line_and_exit_2(
         assert code == 2, (args, err)
         assert message in err, (args, err)
         assert err.count("\n") == 1 and "Traceback" not in err and out == "", (args, err)
+
+
+async def test_a_row_may_come_before_the_row_of_its_table_it_points_at(
+    databases: Any, closing: None
+) -> None:
+    """A subprocessor's row before its engager's (the format allows it): written without its
+    engager first, then given it once the table is complete."""
+    backup = await a_backup(databases("sqlite"))
+    lines = backup.split(b"\n")
+    first = row_line(backup, "recipient")
+    last = next(i for i in range(first, len(lines)) if not lines[i].startswith(b"["))
+    lines[first:last] = reversed(lines[first:last])
+    source = {orjson.loads(line)[0]: orjson.loads(line)[-1] for line in lines[first:last]}
+    assert sum(engager is not None for engager in source.values()) >= 3
+    await open_database(databases("sqlite"))
+    await restored_from(b"\n".join(lines))
+    restored = dict(await Recipient.all().values_list("id", "engaged_by_id"))
+    assert restored == source

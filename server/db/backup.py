@@ -138,6 +138,17 @@ def _readers(table: Table, postgres: bool) -> list[tuple[int, Callable[[Any], An
     return converting
 
 
+def _convert(rows: Sequence[list[Any]], converting: list[tuple[int, Callable[[Any], Any]]]) -> None:
+    """Convert, in place, the values at the positions `converting` names; None stays None."""
+    if not converting:
+        return
+    for values in rows:
+        for position, convert in converting:
+            value = values[position]
+            if value is not None:
+                values[position] = convert(value)
+
+
 def select_all(table: Table) -> str:
     """The statement that reads a table's carried columns, without order or page."""
     listed = ", ".join(_quoted(c.name) for c in table.columns)
@@ -172,12 +183,7 @@ async def read_pages(
             return
         last = rows[-1][key]
         page = [list(row) for row in rows]
-        if converting:
-            for values in page:
-                for position, convert in converting:
-                    value = values[position]
-                    if value is not None:
-                        values[position] = convert(value)
+        _convert(page, converting)
         yield page
         if len(rows) < page_rows:
             return
@@ -257,13 +263,7 @@ async def insert_rows(
     there already replaces it."""
     if not rows:
         return
-    converting = _writers(table, conn.capabilities.dialect == "postgres")
-    if converting:
-        for values in rows:
-            for position, convert in converting:
-                value = values[position]
-                if value is not None:
-                    values[position] = convert(value)
+    _convert(rows, _writers(table, conn.capabilities.dialect == "postgres"))
     listed = ", ".join(_quoted(c.name) for c in table.columns)
     text = (
         f"INSERT INTO {_quoted(table.name)} ({listed}) VALUES ({_marks(conn, len(table.columns))})"
