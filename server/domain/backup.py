@@ -383,4 +383,4 @@ def read_value(kind: ColumnKind, value: Any) -> Any:
             return date.fromisoformat(value)
     else:
         return value
-    raise ValueError(f"{value!r} is not a {kind.value} value")
+    raise ValueError(f"{value!r} is not of the kind {kind.value}")

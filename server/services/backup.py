@@ -294,8 +294,9 @@ async def _restore_rows(
                 raise BackupRefused(f"line {number}: the end comes before the table {missing.name}")
             if problem := rules.count_problem(raw.get("rows"), summary.rows):
                 raise BackupRefused(problem)
-            if (extra := next(lines, None)) is not None:
-                raise BackupRefused(f"line {extra[0]} comes after the end line")
+            for after, extra in lines:
+                if extra.strip():
+                    raise BackupRefused(f"line {after} comes after the end line")
             return
         table = next(waiting, None)
         if table is None:
