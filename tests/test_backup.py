@@ -29,7 +29,7 @@ from server.db import backup as store
 from server.db.config import tortoise_config
 from server.db.models import ApiKey, AuditEvent, DataSubject, Disclosure, Recipient
 from server.db.preflight import committed_migrations
-from server.domain import backup as rules
+from server.domain import backup as backup_rules
 from server.domain.access import Principal, Role
 from server.domain.backup import BackupRefused
 from server.services import clock, keys
@@ -347,7 +347,7 @@ async def test_a_restored_backup_answers_as_the_original(
     assert restored["local-admin"].id > restored["test-admin"].id
     assert (await keys.authenticate(local)) is not None
     # One audit event says what the restore did, and nothing else was added to the log.
-    [event] = await AuditEvent.filter(action=rules.RESTORE_ACTION)
+    [event] = await AuditEvent.filter(action=backup_rules.RESTORE_ACTION)
     without = ["left-early", "test-admin", "test-reviewer"]
     assert orjson.loads(event.changes)["keysWithoutToken"] == [None, without]
     assert await AuditEvent.all().count() == source_events + 2  # local-admin's creation, restore
@@ -475,14 +475,14 @@ async def test_every_model_is_carried_or_excluded_with_a_reason(db: str) -> None
     """A table added later is carried without a change to the backup, or listed with the
     reason it is not: a model neither (or a column of a kind the backup cannot write) fails."""
     models = store.model_tables()
-    carried = {t.name for t in rules.carried_tables(models)}
+    carried = {t.name for t in backup_rules.carried_tables(models)}
     for table in models:
-        reason = rules.EXCLUDED_TABLES.get(table.name)
+        reason = backup_rules.EXCLUDED_TABLES.get(table.name)
         assert table.name in carried or reason, table.name
         for column in table.columns:
-            withheld = rules.EXCLUDED_COLUMNS.get((table.name, column.name))
+            withheld = backup_rules.EXCLUDED_COLUMNS.get((table.name, column.name))
             assert table.name not in carried or withheld is None or withheld.reason
-    assert carried == {t.name for t in models} - set(rules.EXCLUDED_TABLES)
+    assert carried == {t.name for t in models} - set(backup_rules.EXCLUDED_TABLES)
     # The backup of the fixtures holds a section for each, in foreign-key order.
     await load_fixtures(FIXTURES)
     out = BytesIO()
@@ -494,7 +494,7 @@ async def test_every_model_is_carried_or_excluded_with_a_reason(db: str) -> None
     ]
     assert set(sections) == carried
     seen: set[str] = set()
-    for table in rules.carried_tables(models):
+    for table in backup_rules.carried_tables(models):
         for column in table.columns:
             assert column.references in seen | {table.name, None}
         seen.add(table.name)
@@ -612,7 +612,8 @@ def test_a_backup_goes_to_standard_output_without_a_file(
     assert main(["--database-url", url, "export", "backup"]) == 0
     out, err = capsysbinary.readouterr()
     header = orjson.loads(out.split(b"\n", 1)[0])
-    assert (header["format"], header["version"]) == (rules.FORMAT, rules.FORMAT_VERSION)
+    assert header["format"] == backup_rules.FORMAT
+    assert header["version"] == backup_rules.FORMAT_VERSION
     assert out.rstrip().rsplit(b"\n", 1)[1].startswith(b'{"end":true')
     assert b"Backed up" in err
 

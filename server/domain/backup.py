@@ -74,11 +74,12 @@ MERGED_TABLES: Mapping[str, str] = {
 }
 
 # Rows a database may hold and still take a restore: its API keys (`make run` and
-# ADMIN_TOKEN_FILE create one before anyone could restore) and the audit events about them
-# (table, column, value). They are kept, working, and numbered after the backup's rows so that
-# the backup's own keep their ids.
+# ADMIN_TOKEN_FILE create one before anyone could restore) and the audit events about them,
+# those whose (column, value) is KEY_EVENTS. They are kept, working, and numbered after the
+# backup's rows so that the backup's own keep their ids.
 KEY_TABLE = "api_key"
-KEY_EVENTS = ("audit_event", "entity_type", "ApiKey")
+EVENTS_TABLE = "audit_event"
+KEY_EVENTS = ("entity_type", "ApiKey")
 
 # The audit event a restore adds, about the restore itself (no entity of its own, as an import).
 RESTORE_ACTION = "restoreBackup"

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from server.db import backup as store
 from server.db.errors import is_unavailable
-from server.domain import backup as rules
+from server.domain import backup as backup_rules
 from server.domain.backup import BackupRefused, Header, Table
 from server.services import audit, clock, keys
 
@@ -73,16 +73,16 @@ class RestoreSummary:
 
 def carried() -> list[Table]:
     """The tables a backup carries, in the order they come (tortoise initialised)."""
-    return rules.carried_tables(store.model_tables())
+    return backup_rules.carried_tables(store.model_tables())
 
 
 async def write_backup(write: Callable[[bytes], Any]) -> BackupSummary:
     """Write the whole inventory to `write`, a line at a time, from one snapshot."""
     tables = carried()
     async with store.snapshot() as conn:
-        schema = rules.latest_migration(await store.applied_migrations(conn))
+        schema = backup_rules.latest_migration(await store.applied_migrations(conn))
         summary = BackupSummary(schema=schema)
-        opening = rules.header(
+        opening = backup_rules.header(
             schema=schema, created_at=clock.now(), source=store.dialect(conn), tables=tables
         )
         write(orjson.dumps(opening) + b"\n")
@@ -124,12 +124,12 @@ def read_opening(lines: Iterator[tuple[int, bytes]]) -> Header:
     """The backup's header, from its first line: refused unless this release reads it."""
     first = next(lines, None)
     if first is None or not first[1].strip():
-        raise BackupRefused(f"is empty; {rules.NOT_A_BACKUP}")
+        raise BackupRefused(f"is empty; {backup_rules.NOT_A_BACKUP}")
     try:
         raw = orjson.loads(first[1])
     except orjson.JSONDecodeError:
-        raise BackupRefused(rules.NOT_A_BACKUP) from None
-    return rules.read_header(raw)
+        raise BackupRefused(backup_rules.NOT_A_BACKUP) from None
+    return backup_rules.read_header(raw)
 
 
 async def restore_backup(lines: Iterable[bytes], *, actor: str) -> RestoreSummary:
@@ -140,23 +140,24 @@ async def restore_backup(lines: Iterable[bytes], *, actor: str) -> RestoreSummar
     numbered = _numbered(lines)
     backup = read_opening(numbered)
     full = {t.name: t for t in store.model_tables()}
-    tables = rules.carried_tables(list(full.values()))
+    tables = backup_rules.carried_tables(list(full.values()))
     summary = RestoreSummary(backup=backup)
     async with in_transaction() as conn:
-        here = rules.latest_migration(await store.applied_migrations(conn))
-        if problem := rules.schema_problem(backup, here, tables):
+        here = backup_rules.latest_migration(await store.applied_migrations(conn))
+        if problem := backup_rules.schema_problem(backup, here, tables):
             raise BackupRefused(problem)
         held: dict[str, int] = {}
         for table in tables:
-            if rules.counted_toward_inventory(table):
-                unless = rules.KEY_EVENTS[1:] if table.name == rules.KEY_EVENTS[0] else None
+            if backup_rules.counted_toward_inventory(table):
+                events = table.name == backup_rules.EVENTS_TABLE
+                unless = backup_rules.KEY_EVENTS if events else None
                 held[table.name] = await store.count_rows(conn, table.name, unless)
-        if problem := rules.inventory_problem(held):
+        if problem := backup_rules.inventory_problem(held):
             raise BackupRefused(problem)
         # This database's keys whole, token hashes included: they go on working.
-        key_table, events_table = full[rules.KEY_TABLE], full[rules.KEY_EVENTS[0]]
+        key_table, events_table = full[backup_rules.KEY_TABLE], full[backup_rules.EVENTS_TABLE]
         kept_keys = await _take(conn, key_table, None)
-        kept_events = await _take(conn, events_table, rules.KEY_EVENTS[1:])
+        kept_events = await _take(conn, events_table, backup_rules.KEY_EVENTS)
         await _restore_rows(conn, numbered, tables, full, summary)
         name_at = [c.name for c in key_table.columns].index("name")
         summary.keys_without_token = await _names(conn, key_table, name_at)
@@ -167,11 +168,13 @@ async def restore_backup(lines: Iterable[bytes], *, actor: str) -> RestoreSummar
             connection=conn,
             at=clock.now(),
             actor=actor,
-            action=rules.RESTORE_ACTION,
-            entity_type=rules.RESTORE_ENTITY,
+            action=backup_rules.RESTORE_ACTION,
+            entity_type=backup_rules.RESTORE_ENTITY,
             entity_id=0,
             recipient_id=None,
-            changes=rules.restore_changes(backup, summary.keys_without_token, summary.renamed),
+            changes=backup_rules.restore_changes(
+                backup, summary.keys_without_token, summary.renamed
+            ),
         )
     return summary
 
@@ -199,7 +202,7 @@ def _as_read(table: Table, raw: Any) -> list[Any]:
     """A backup's row as Python values in the table's column order; ValueError if it is not."""
     if not isinstance(raw, list) or len(raw) != len(table.columns):
         raise ValueError(f"not a row of {len(table.columns)} values")
-    return [rules.read_value(c.kind, v) for c, v in zip(table.columns, raw, strict=True)]
+    return [backup_rules.read_value(c.kind, v) for c, v in zip(table.columns, raw, strict=True)]
 
 
 def _refused_write(table: Table, number: int, exc: Exception) -> BackupRefused:
@@ -218,8 +221,8 @@ class _TableWriter:
         self.conn = conn
         self.table = table
         # The columns written: the carried ones, then the withheld ones the restore fills.
-        self.written, self.withheld = rules.restored_table(model_table)
-        self.merge = table.name in rules.MERGED_TABLES
+        self.written, self.withheld = backup_rules.restored_table(model_table)
+        self.merge = table.name in backup_rules.MERGED_TABLES
         self.self_references = table.self_references()
         self.key_at = table.key_position()
         self.known = known
@@ -292,7 +295,7 @@ async def _restore_rows(
         if isinstance(raw, dict) and raw.get("end") is True:
             if (missing := next(waiting, None)) is not None:
                 raise BackupRefused(f"line {number}: the end comes before the table {missing.name}")
-            if problem := rules.count_problem(raw.get("rows"), summary.rows):
+            if problem := backup_rules.count_problem(raw.get("rows"), summary.rows):
                 raise BackupRefused(problem)
             for after, extra in lines:
                 if extra.strip():
@@ -301,7 +304,7 @@ async def _restore_rows(
         table = next(waiting, None)
         if table is None:
             raise BackupRefused(f"line {number} opens a table after the last one")
-        if problem := rules.section_problem(raw, table):
+        if problem := backup_rules.section_problem(raw, table):
             raise BackupRefused(f"line {number}: {problem}")
         known = await store.keys_of(conn, table) if table.self_references() else set()
         writer = _TableWriter(conn, table, full[table.name], known)

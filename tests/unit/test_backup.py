@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from server.domain import backup as rules
+from server.domain import backup as backup_rules
 from server.domain.backup import (
     BackupDesignError,
     BackupRefused,
@@ -51,9 +51,9 @@ def test_foreign_key_order(shape: dict[str, tuple[str, ...]], expected: list[str
     tables = [table(name, *targets) for name, targets in shape.items()]
     if isinstance(expected, str):
         with pytest.raises(BackupDesignError, match=expected):
-            rules.foreign_key_order(tables)
+            backup_rules.foreign_key_order(tables)
     else:
-        assert [t.name for t in rules.foreign_key_order(tables)] == expected
+        assert [t.name for t in backup_rules.foreign_key_order(tables)] == expected
 
 
 def api_key_table() -> Table:
@@ -71,12 +71,12 @@ def api_key_table() -> Table:
 
 
 def test_a_token_hash_is_never_carried_and_a_restore_fills_it() -> None:
-    [carried] = rules.carried_tables([api_key_table()])
+    [carried] = backup_rules.carried_tables([api_key_table()])
     assert [c.name for c in carried.columns] == ["id", "name", "role"]
-    written, withheld = rules.restored_table(api_key_table())
+    written, withheld = backup_rules.restored_table(api_key_table())
     assert [c.name for c in written.columns] == ["id", "name", "role", "token_hash"]
     assert [w.restored(7) for w in withheld] == ["restored:7"]
-    assert all(w.reason for w in rules.EXCLUDED_COLUMNS.values())
+    assert all(w.reason for w in backup_rules.EXCLUDED_COLUMNS.values())
 
 
 # (the exclusions patched in, the tables, the error's fragment)
@@ -91,11 +91,11 @@ DESIGN_ERRORS: list[tuple[str, Any, list[Table], str]] = [
 def test_an_exclusion_must_name_something_and_leave_nothing_dangling(
     monkeypatch: pytest.MonkeyPatch, name: str, excluded: Any, tables: list[Table], message: str
 ) -> None:
-    monkeypatch.setattr(rules, name, excluded)
+    monkeypatch.setattr(backup_rules, name, excluded)
     if name == "EXCLUDED_TABLES":
-        monkeypatch.setattr(rules, "EXCLUDED_COLUMNS", {})
+        monkeypatch.setattr(backup_rules, "EXCLUDED_COLUMNS", {})
     with pytest.raises(BackupDesignError, match=message):
-        rules.carried_tables(tables)
+        backup_rules.carried_tables(tables)
 
 
 def test_a_table_points_at_itself_where_it_does() -> None:
@@ -105,7 +105,7 @@ def test_a_table_points_at_itself_where_it_does() -> None:
 
 
 GOOD = {
-    "format": rules.FORMAT,
+    "format": backup_rules.FORMAT,
     "version": 1,
     "schema": "0010_change_requests",
     "createdAt": "2025-01-01T00:00:00+00:00",
@@ -131,21 +131,21 @@ HEADERS: list[tuple[Any, str | None]] = [
 @pytest.mark.parametrize(("raw", "refusal"), HEADERS)
 def test_read_header(raw: Any, refusal: str | None) -> None:
     if refusal is None:
-        read = rules.read_header(raw)
+        read = backup_rules.read_header(raw)
         assert (read.version, read.schema, read.tables) == (1, GOOD["schema"], ("recipient",))
     else:
         with pytest.raises(BackupRefused, match=refusal):
-            rules.read_header(raw)
+            backup_rules.read_header(raw)
 
 
 def test_a_header_says_what_a_reader_needs() -> None:
     moment = datetime(2025, 1, 1, 13, 0, tzinfo=UTC)
-    written = rules.header(
+    written = backup_rules.header(
         schema="0010_x", created_at=moment, source="sqlite", tables=[table("a"), table("b")]
     )
     assert written == {**GOOD, "schema": "0010_x", "createdAt": "2025-01-01T13:00:00+00:00",
                        "tables": ["a", "b"]}  # fmt: skip
-    assert rules.read_header(written).tables == ("a", "b")
+    assert backup_rules.read_header(written).tables == ("a", "b")
 
 
 HERE = "0010_change_requests"
@@ -164,7 +164,7 @@ def test_a_backup_is_restored_only_at_its_schema(
     schema: str, tables: tuple[str, ...], problem: str | None
 ) -> None:
     backup = Header(version=1, schema=schema, created_at="", tables=tables)
-    found = rules.schema_problem(backup, HERE, [table("a"), table("b")])
+    found = backup_rules.schema_problem(backup, HERE, [table("a"), table("b")])
     assert found == problem if problem is None else problem in (found or "")
 
 
@@ -176,12 +176,12 @@ def test_a_backup_is_restored_only_at_its_schema(
     ],
 )
 def test_the_schema_is_the_last_migration(applied: list[str], latest: str) -> None:
-    assert rules.latest_migration(applied) == latest
+    assert backup_rules.latest_migration(applied) == latest
 
 
 def test_an_unmigrated_database_has_no_schema() -> None:
     with pytest.raises(BackupRefused, match="not migrated"):
-        rules.latest_migration([])
+        backup_rules.latest_migration([])
 
 
 # (rows held per counted table, the problem's fragment or None)
@@ -202,7 +202,7 @@ HELD: list[tuple[dict[str, int], str | None]] = [
 def test_a_restore_needs_a_database_without_an_inventory(
     held: dict[str, int], problem: str | None
 ) -> None:
-    found = rules.inventory_problem(held)
+    found = backup_rules.inventory_problem(held)
     if problem is None:
         assert found is None
     else:
@@ -216,7 +216,7 @@ def test_a_restore_needs_a_database_without_an_inventory(
      ("data_category", False), ("purpose", False), ("subject_type", False)],
 )  # fmt: skip
 def test_keys_and_the_taxonomy_do_not_count(name: str, counted: bool) -> None:
-    assert rules.counted_toward_inventory(table(name)) is counted
+    assert backup_rules.counted_toward_inventory(table(name)) is counted
 
 
 # (the end line's counts, the rows read, the problem's fragment or None)
@@ -234,20 +234,20 @@ COUNTS: list[tuple[Any, dict[str, int], str | None]] = [
 def test_the_end_line_counts_every_table(
     expected: Any, restored: dict[str, int], problem: str | None
 ) -> None:
-    found = rules.count_problem(expected, restored)
+    found = backup_rules.count_problem(expected, restored)
     assert found == problem if problem is None else problem in (found or "")
 
 
 @pytest.mark.parametrize("key_id", [1, 42, 10**12])
 def test_no_token_hashes_to_a_restored_key(key_id: int) -> None:
-    stored = rules.restored_token_hash(key_id)
-    assert not rules.is_token_digest(stored)
-    assert stored != rules.restored_token_hash(key_id + 1)  # the column is unique
+    stored = backup_rules.restored_token_hash(key_id)
+    assert not backup_rules.is_token_digest(stored)
+    assert stored != backup_rules.restored_token_hash(key_id + 1)  # the column is unique
     assert len(stored) <= 64  # it fits the column
 
 
 def test_a_token_hash_is_a_digest() -> None:
-    assert rules.is_token_digest(hashlib.sha256(b"ri_anything").hexdigest())
+    assert backup_rules.is_token_digest(hashlib.sha256(b"ri_anything").hexdigest())
 
 
 # (kind, the backup's value, the Python value or ValueError)
@@ -280,9 +280,9 @@ VALUES: list[tuple[ColumnKind, Any, Any]] = [
 def test_read_value(kind: ColumnKind, value: Any, expected: Any) -> None:
     if expected is ValueError:
         with pytest.raises(ValueError):
-            rules.read_value(kind, value)
+            backup_rules.read_value(kind, value)
     else:
-        read = rules.read_value(kind, value)
+        read = backup_rules.read_value(kind, value)
         assert read == expected and type(read) is type(expected)
 
 
@@ -297,19 +297,19 @@ def test_a_table_opens_with_its_description() -> None:
             {"name": "recipient_id", "kind": "integer", "references": "recipient"},
         ],
     }
-    assert rules.section_problem(described, recipient) is None
+    assert backup_rules.section_problem(described, recipient) is None
     other = {**described, "columns": described["columns"][:1]}
-    assert rules.section_problem(other, recipient) == (
+    assert backup_rules.section_problem(other, recipient) == (
         "the description of recipient differs from this database's"
     )
 
 
 def test_the_restore_event_names_the_keys_without_a_token() -> None:
     backup = Header(version=1, schema=HERE, created_at="2025-01-01T00:00:00+00:00", tables=())
-    assert rules.restore_changes(backup, ["b", "a"], {}) == {
+    assert backup_rules.restore_changes(backup, ["b", "a"], {}) == {
         "backupCreatedAt": [None, "2025-01-01T00:00:00+00:00"],
         "schema": [None, HERE],
         "keysWithoutToken": [None, ["a", "b"]],
     }
-    renamed = rules.restore_changes(backup, ["a"], {"a": "a-2"})
+    renamed = backup_rules.restore_changes(backup, ["a"], {"a": "a-2"})
     assert renamed["keysRenamed"] == [["a"], ["a-2"]]
