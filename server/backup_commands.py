@@ -22,6 +22,9 @@ from server.settings import Settings
 
 # The audit log's actor for what the command line does (a name no key may take).
 CLI_ACTOR = "cli"
+# `export backup`: the kind's name and its one format.
+KIND = "backup"
+FORMAT = "jsonl"
 # A backup's first line is its header, a few hundred bytes: a file whose first line is longer
 # than this is not a backup, and is not read whole to find out.
 HEADER_LIMIT = 64 * 1024
@@ -57,7 +60,13 @@ class _WriteFailed(Exception):
     """The backup's output could not be written (a full disk, a closed pipe)."""
 
 
-def _export_backup(args: argparse.Namespace, settings: Settings) -> int:
+def export_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """`export backup [-o FILE]`, the kind of `export` (server/export_commands.py) that streams:
+    one JSON Lines format, for no moment but now."""
+    if args.format is not None and args.format.lower() != FORMAT:
+        return _say(f"export: a backup is written as {FORMAT}, not {args.format!r}")
+    if args.as_of is not None:
+        return _say("export: a backup holds every moment: no --as-of")
     if not args.output:
         return _backed_up(settings, sys.stdout.buffer, "standard output")
     target = Path(args.output)
@@ -135,21 +144,6 @@ def _keys_reissue(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(token)  # the token and nothing else, for scripts: it is not shown again
     return 0
-
-
-def add_export(kinds: argparse._SubParsersAction, common: list[argparse.ArgumentParser]) -> None:
-    """`export backup`, one kind of the command line's `export`."""
-    backup = kinds.add_parser(
-        "backup",
-        help="Write everything (recipients with their histories, disclosures, subjects with "
-        "their versions and consents, the audit log, keys without their tokens) as JSON Lines "
-        "(docs/backup.md).",
-        parents=common,
-    )
-    backup.add_argument(
-        "-o", "--output", metavar="FILE", help="Write to FILE (default: standard output)."
-    )
-    backup.set_defaults(run=_export_backup, need=Need.MIGRATED)
 
 
 def add_commands(

@@ -632,6 +632,8 @@ def cli_refusals(tmp_path: Path, backup: Path) -> list[tuple[list[str], str]]:
             "the database is not empty (rows in recipient: 31, data_subject: 6",
         ),
         (["export", "backup", "-o", str(tmp_path / "no" / "b.jsonl")], "No such file or directory"),
+        (["export", "backup", "--as-of", "2024-01-01"], "a backup holds every moment: no --as-of"),
+        (["export", "backup", "--format", "csv"], "a backup is written as jsonl, not 'csv'"),
     ]
 
 
