@@ -19,7 +19,11 @@ WithDatabase = Callable[[Settings, Callable[[], Awaitable[Any]]], Any]
 
 
 def _export(args: argparse.Namespace, settings: Settings, with_database: WithDatabase) -> int:
+    from server import backup_commands
     from server.services import exports
+
+    if args.kind == backup_commands.KIND:  # streamed, never whole in memory
+        return backup_commands.export_backup(args, settings)
 
     try:
         export = exports.export_for(args.kind, args.format)
@@ -61,9 +65,10 @@ def add_commands(
     with_database: WithDatabase,
 ) -> None:
     """The export command, on the command line's parser."""
+    from server import backup_commands
     from server.services import exports
 
-    kinds = exports.kinds()
+    kinds = [*exports.kinds(), backup_commands.KIND]
     export = commands.add_parser(
         "export",
         help="Write an export (" + ", ".join(kinds) + ") to stdout or a file.",
@@ -72,8 +77,8 @@ def add_commands(
     export.add_argument("kind", choices=kinds)
     export.add_argument(
         "--format",
-        help="; ".join(f"{k}: {', '.join(exports.formats_of(k))}" for k in kinds)
-        + " (default: the first).",
+        help="; ".join(f"{k}: {', '.join(exports.formats_of(k))}" for k in exports.kinds())
+        + f"; backup: {backup_commands.FORMAT} (default: the first).",
     )
     export.add_argument(
         "--as-of",
