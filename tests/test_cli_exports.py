@@ -92,9 +92,9 @@ def test_bad_arguments_exit_2_with_one_line(
 
 def test_an_unknown_kind_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["export", "fides"])
+        main(["export", "sbom"])
     assert exit_.value.code == 2
-    assert "invalid choice: 'fides'" in capsys.readouterr().err
+    assert "invalid choice: 'sbom'" in capsys.readouterr().err
 
 
 def test_an_unwritable_file_is_one_line(
