@@ -28,10 +28,7 @@ class Statement:
 
     def param(self, value: Any) -> str:
         if not self.postgres:
-            if isinstance(value, datetime):
-                value = sqlite_datetime(value)
-            elif isinstance(value, date):
-                value = value.isoformat()
+            value = sqlite_value(value)
         self.values.append(value)
         return f"${len(self.values)}" if self.postgres else "?"
 
@@ -48,6 +45,16 @@ class Statement:
 def sqlite_datetime(moment: datetime) -> str:
     """The text tortoise stores in SQLite, so that comparisons order correctly."""
     return str(moment.astimezone(UTC))
+
+
+def sqlite_value(value: Any) -> Any:
+    """A value bound as SQLite holds it where tortoise writes it: a moment as tortoise's text, a
+    day in ISO 8601; anything else as it is."""
+    if isinstance(value, datetime):
+        return sqlite_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def to_date(value: Any) -> date | None:

@@ -408,6 +408,8 @@ def enum_label(member: StrEnum) -> str:
 
 def cell_text(value: Any) -> str | None:
     """A cell as text: None for an empty one; numbers without a trailing .0; days as ISO dates."""
+    if type(value) is str:  # every cell of a CSV file, most of a workbook's
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -520,19 +522,30 @@ class CellReader:
 
 def enum_value(cls: type[E], text: str) -> E | None:
     """The member `text` names, by name or label, in any case, or by one of its aliases."""
-    wanted = _key(text.replace("-", " "))
+    found = _members_by_key(cls).get(_key(text.replace("-", " ")))
+    if found is None:
+        found = ENUM_ALIASES.get(cls, {}).get(_key(text))
+    return found  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=64)
+def _members_by_key(cls: type[StrEnum]) -> dict[str, StrEnum]:
+    """An enum's members by the key of their names (the first member, should two share one)."""
+    out: dict[str, StrEnum] = {}
     for member in cls:
-        if _key(member.value) == wanted:
-            return member
-    alias = ENUM_ALIASES.get(cls, {}).get(_key(text))
-    return alias if alias is not None else None  # type: ignore[return-value]
+        out.setdefault(_key(member.value), member)
+    return out
+
+
+# What separates the values of a cell.
+_SEPARATORS = re.compile(r"[;\n]")
 
 
 def split_list(text: str | None) -> list[str]:
     """The values of a cell: separated by semicolons (or line breaks), each trimmed."""
     if not text:
         return []
-    return [item.strip() for item in re.split(r"[;\n]", text) if item.strip()]
+    return [item for item in (part.strip() for part in _SEPARATORS.split(text)) if item]
 
 
 def _fold(text: str) -> str:
@@ -637,8 +650,13 @@ def _columns(
 
 def _row_cells(columns: dict[int, Column], cells: list[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
+    count = len(cells)
     for i, column in columns.items():
-        text = cell_text(cells[i]) if i < len(cells) else None
+        if i >= count:
+            continue
+        raw = cells[i]
+        # cell_text, its commonest case inline: a file's tens of thousands of rows.
+        text = (raw.strip() or None) if type(raw) is str else cell_text(raw)
         if text is not None:
             out[column.api] = text
     return out
@@ -803,7 +821,7 @@ def plan_csv(table: Table) -> ImportPlan:
             if entry.slug:
                 by_slug[entry.slug] = entry
             plan.recipients.append(entry)
-        else:
+        elif recipient_cells != entry.cells:
             for api, text in recipient_cells.items():
                 if api != "slug" and entry.cells.get(api) != text:
                     reader.problem(

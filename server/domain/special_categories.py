@@ -19,6 +19,7 @@ so one disclosure of both (`user` covers both) must be split in two, each with i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,15 +61,20 @@ def coverage(keys: Iterable[str]) -> SpecialCoverage:
     art_10: list[str] = []
     items: dict[str, None] = {}
     for key in dict.fromkeys(keys):
-        for root, item in _ITEM_OF_ROOT.items():
-            if not keys_match(key, root):
-                continue
+        for item in _items_matched(key):
             items[item] = None
             target = art_10 if item.startswith(ART_10_PREFIX) else art_9
             if key not in target:
                 target.append(key)
     ordered = tuple(i for i in SPECIAL_CATEGORIES if i in items)
     return SpecialCoverage(tuple(art_9), tuple(art_10), ordered)
+
+
+@functools.lru_cache(maxsize=4096)
+def _items_matched(key: str) -> tuple[str, ...]:
+    """The item of Art. 9(1) or Art. 10 of each special category `key` matches, in the order
+    of the categories (an import asks this of the same few keys tens of thousands of times)."""
+    return tuple(item for root, item in _ITEM_OF_ROOT.items() if keys_match(key, root))
 
 
 def special_keys(known: Iterable[str]) -> list[str]:

@@ -54,11 +54,18 @@ def country_error(code: str) -> str | None:
         return f'"{code}" is not a country: name the country the data goes to.'
     if len(code) == 2 and code.isascii() and code.isalpha():
         if code != code.upper():
-            if pycountry.countries.get(alpha_2=code.upper()):
+            if code.upper() in _alpha_2_codes():
                 return f'Country codes are upper case: use "{code.upper()}".'
-        elif pycountry.countries.get(alpha_2=code):
+        elif code in _alpha_2_codes():
             return None
     return f'"{code[:20]}" is not an ISO 3166-1 alpha-2 country code (for example GB, US, DE).'
+
+
+@functools.cache
+def _alpha_2_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code, read from pycountry once: an import checks tens of
+    thousands of countries."""
+    return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
 @functools.cache
@@ -127,6 +134,8 @@ def _duration_error(text: str) -> str | None:
     return None
 
 
+# An import judges tens of thousands of retention periods, most of them the same few.
+@functools.lru_cache(maxsize=4096)
 def retention_error(value: str) -> str | None:
     """Retention is an ISO 8601 duration up to RETENTION_YEARS_MAX years (P30D, P2Y6M) or a
     rule in words of up to RETENTION_MAX characters ("until the account is closed + P30D"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -10,29 +12,96 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from server.db.bulk_inserts import Insert, execute, rows_insert
 from server.db.models import AuditEvent
+
+# Values recorded as they are (exact types: an enum member, a str too, is recorded by value).
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_THEY_ARE:
+        return value
+    # The exact containers first: a snapshot's lists and transfers, tens of thousands of them
+    # in an import.
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_THEY_ARE else _plain(v) for v in value]
+    if kind is dict:
+        return {k: v if type(v) in _AS_THEY_ARE else _plain(v) for k, v in value.items()}
     if isinstance(value, Enum):
-        return value.value
+        return value._value_
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _AS_THEY_ARE else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _AS_THEY_ARE else _plain(v) for k, v in value.items()}
     return value
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """The fields whose values differ, each as [before, after]."""
     out: dict[str, list[Any]] = {}
-    for key in after:
-        old, new = _plain(before.get(key)), _plain(after[key])
+    for key, value in after.items():
+        new = value if type(value) in _AS_THEY_ARE else _plain(value)
+        old = before.get(key)
+        if type(old) not in _AS_THEY_ARE:
+            old = _plain(old)
         if old != new:
             out[key] = [old, new]
     return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the log: who did what to which entity, and its changes as [before, after]."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int
+    recipient_id: int | None
+    changes: dict[str, list[Any]]
+
+    def changes_text(self) -> str:
+        return orjson.dumps(self.changes, option=orjson.OPT_SORT_KEYS).decode()
+
+
+async def record_event(connection: BaseDBAsyncClient, event: Event) -> None:
+    await AuditEvent.create(
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        recipient_id=event.recipient_id,
+        changes=event.changes_text(),
+        using_db=connection,
+    )
+
+
+# The columns record_all writes, in the order of its rows.
+EVENT_FIELDS = ("at", "actor", "action", "entity_type", "entity_id", "recipient_id", "changes")
+
+
+def events_insert(connection: BaseDBAsyncClient, events: Sequence[Event]) -> Insert:
+    """Many events for one statement, in their order (an import's thousands): the same rows
+    record_event writes one by one."""
+    return rows_insert(
+        connection,
+        AuditEvent,
+        EVENT_FIELDS,
+        [
+            (e.at, e.actor, e.action, e.entity_type, e.entity_id, e.recipient_id, e.changes_text())
+            for e in events
+        ],
+    )
+
+
+async def record_all(connection: BaseDBAsyncClient, events: Sequence[Event]) -> None:
+    await execute(connection, [events_insert(connection, events)])
 
 
 async def record(
@@ -46,15 +115,8 @@ async def record(
     recipient_id: int | None,
     changes: dict[str, list[Any]],
 ) -> None:
-    await AuditEvent.create(
-        at=at,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        recipient_id=recipient_id,
-        changes=orjson.dumps(changes, option=orjson.OPT_SORT_KEYS).decode(),
-        using_db=connection,
+    await record_event(
+        connection, Event(at, actor, action, entity_type, entity_id, recipient_id, changes)
     )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+import functools
+from collections.abc import Hashable, Mapping
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, cast
 
 from tortoise.models import Model
 
@@ -78,22 +80,44 @@ def disclosure_snapshot(
     day the disclosure takes effect (today, when the terms do not say), and the slug of the
     establishment it was recorded as coming from (the main one, when the terms name none)."""
     snapshot: dict[str, Any] = {}
-    for term in dataclasses.fields(terms):
-        value = getattr(terms, term.name)
+    for name, key in _names_of(terms):
+        value = getattr(terms, name)
         if isinstance(value, list):
             if all(isinstance(item, str) for item in value):
                 value = validation.distinct(value)
             else:
-                value = [_item(dataclasses.asdict(item)) for item in value]
-        snapshot[camel_case(term.name)] = value
+                value = [_item(item) for item in value]
+        snapshot[key] = value
     snapshot["effectiveFrom"] = effective_from
     snapshot["exporter"] = exporter
     return snapshot
 
 
-def _item(fields: dict[str, Any]) -> dict[str, Any]:
+def _names_of(terms: Any) -> tuple[tuple[str, str], ...]:
+    """A dataclass's fields, each with the name the API gives it (an import snapshots tens of
+    thousands of disclosures). A class is hashable: mypy reads a dataclass's __hash__ = None as
+    its class's."""
+    return _api_names(cast("Hashable", type(terms)))
+
+
+@functools.lru_cache(maxsize=16)
+def _api_names(terms: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((term.name, camel_case(term.name)) for term in dataclasses.fields(terms))
+
+
+# Values dataclasses.asdict would copy unchanged: an item made of them is read field by field.
+_SCALARS = (str, int, float, bool, date, Enum, type(None))
+
+
+def _item(item: Any) -> dict[str, Any]:
+    """One item of a list of terms (a transfer): its fields, as dataclasses.asdict reads them."""
+    names = _names_of(item)
+    values = [getattr(item, name) for name, _ in names]
+    if not all(isinstance(value, _SCALARS) for value in values):
+        copied = dataclasses.asdict(item)
+        values = [copied[name] for name, _ in names]
     return {
-        camel_case(name): value
-        for name, value in fields.items()
+        key: value
+        for (name, key), value in zip(names, values, strict=True)
         if value is not None or name not in TRANSFER_TERMS_WHEN_GIVEN
     }

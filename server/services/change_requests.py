@@ -22,9 +22,8 @@ def authors_of(change: ChangeRequest) -> list[str]:
     return [str(a) for a in found] if isinstance(found, list) else []
 
 
-async def open_change(
-    conn: BaseDBAsyncClient,
-    recipient: Recipient,
+def new_change(
+    recipient_id: int,
     kind: ChangeKind,
     *,
     actor: str,
@@ -33,12 +32,14 @@ async def open_change(
     changes: dict[str, Any],
     proposal: dict[str, Any] | None = None,
     disclosure_id: int | None = None,
+    change_id: int | None = None,
 ) -> ChangeRequest:
-    """A change waiting for a second key, in `conn`'s transaction, with its audit event.
-    `changes` are the fields it changes, each [before, after], in the API's names; `proposal`
-    what applies on approval (services/change_decisions.py)."""
-    change = await ChangeRequest.create(
-        recipient_id=recipient.id,
+    """A change waiting for a second key, unsaved (`change_id`: an id reserved for a bulk
+    write). `changes` are the fields it changes, each [before, after], in the API's names;
+    `proposal` what applies on approval (services/change_decisions.py)."""
+    return ChangeRequest(
+        **({"id": change_id} if change_id is not None else {}),
+        recipient_id=recipient_id,
         kind=kind.value,
         status=ChangeRequestStatus.PENDING.value,
         authors=orjson.dumps([actor]).decode(),
@@ -47,40 +48,60 @@ async def open_change(
         proposal=orjson.dumps(proposal).decode() if proposal is not None else None,
         disclosure_id=disclosure_id,
         created_at=at,
-        using_db=conn,
     )
-    await audit.record(
-        connection=conn,
-        at=at,
-        actor=actor,
-        action="openChange",
-        entity_type="ChangeRequest",
-        entity_id=change.id,
-        recipient_id=recipient.id,
-        changes={
-            "kind": [None, kind.value],
-            "status": [None, "PENDING"],
-            # What it would change, so that the audit log alone tells what was proposed.
-            "proposed": [None, changes],
+
+
+def opened_event(change: ChangeRequest, *, actor: str) -> audit.Event:
+    """The audit event of a change opened, with what it proposes: the log alone tells it."""
+    return audit.Event(
+        change.created_at,
+        actor,
+        "openChange",
+        "ChangeRequest",
+        change.id,
+        change.recipient_id,  # type: ignore[attr-defined]
+        {
+            "kind": [None, change.kind],
+            "status": [None, ChangeRequestStatus.PENDING.value],
+            "proposed": [None, orjson.loads(change.changes)],
         },
     )
+
+
+async def open_change(
+    conn: BaseDBAsyncClient, recipient: Recipient, kind: ChangeKind, *, actor: str, **terms: Any
+) -> ChangeRequest:
+    """A change waiting for a second key (new_change's terms), written in `conn`'s transaction
+    with its audit event."""
+    change = new_change(recipient.id, kind, actor=actor, **terms)
+    await change.save(using_db=conn)
+    await audit.record_event(conn, opened_event(change, actor=actor))
     return change
 
 
-async def open_import_review(
-    conn: BaseDBAsyncClient, recipient: Recipient, *, actor: str, at: datetime
+def import_review(
+    recipient: Recipient, *, actor: str, at: datetime, change_id: int | None = None
 ) -> ChangeRequest:
     """For a recipient registered straight into a later status: the review it skipped."""
     status = RecipientStatus(recipient.status)
-    return await open_change(
-        conn,
-        recipient,
+    return new_change(
+        recipient.id,
         ChangeKind.IMPORT,
         actor=actor,
         at=at,
         summary=change_rules.import_summary(name=recipient.name, status=status, importer=actor),
         changes={"status": [None, status.value]},
+        change_id=change_id,
     )
+
+
+async def open_import_review(
+    conn: BaseDBAsyncClient, recipient: Recipient, *, actor: str, at: datetime
+) -> ChangeRequest:
+    change = import_review(recipient, actor=actor, at=at)
+    await change.save(using_db=conn)
+    await audit.record_event(conn, opened_event(change, actor=actor))
+    return change
 
 
 async def changes_by_id(ids: Sequence[int]) -> dict[int, ChangeRequest]:

@@ -1,10 +1,12 @@
-"""Who engaged a subprocessor, checked against the database: the engager named must exist and
+"""Who engaged a subprocessor, checked against the inventory: the engager named must exist and
 be a processor (server/domain/subprocessors.py has the rules), and following the engagements up
-from it must not come back to the recipient being changed."""
+from it must not come back to the recipient being changed. The walk asks an `Engagements`: the
+database (StoredEngagements), or an import's view of it with the recipients it is registering."""
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from typing import Protocol, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -12,6 +14,24 @@ from server.db.models import Recipient
 from server.domain import subprocessors, validation
 from server.domain.enums import ProcessingRole, UserErrorCode
 from server.domain.errors import ErrorCollector
+
+
+@dataclass(frozen=True)
+class Engager:
+    """What the check reads of a recipient named as engager."""
+
+    id: int
+    name: str
+    role: ProcessingRole
+    engaged_by_id: int | None
+
+
+class Engagements(Protocol):
+    async def by_slug(self, slug: str) -> Engager | None: ...
+
+    async def engager_of(self, recipient_id: int) -> int | None: ...
+
+    async def levels_below(self, recipient_id: int) -> int: ...
 
 
 async def check_engaged_by(
@@ -23,9 +43,23 @@ async def check_engaged_by(
     recipient_id: int | None,
 ) -> int | None:
     """The engaging processor's id, or None after recording why it cannot engage this one."""
+    return await judge_engagement(
+        StoredEngagements(conn), errors, engaged_by_slug, role=role, recipient_id=recipient_id
+    )
+
+
+async def judge_engagement(
+    engagements: Engagements,
+    errors: ErrorCollector,
+    engaged_by_slug: str,
+    *,
+    role: ProcessingRole,
+    recipient_id: int | None,
+) -> int | None:
+    """check_engaged_by over any view of the engagements."""
     path = ["input", "engagedBy"]
     engager = (
-        await Recipient.get_or_none(slug=engaged_by_slug, using_db=conn)
+        await engagements.by_slug(engaged_by_slug)
         if validation.slug_error(engaged_by_slug) is None
         else None
     )
@@ -52,40 +86,51 @@ async def check_engaged_by(
             return None
         seen.add(current)
         links_above += 1
-        current = await _engager_of(conn, current)
-    levels_below = 0 if recipient_id is None else await _levels_below(conn, recipient_id)
+        current = await engagements.engager_of(current)
+    levels_below = 0 if recipient_id is None else await engagements.levels_below(recipient_id)
     if problem := subprocessors.chain_length_error(engager.name, links_above, levels_below):
         errors.add(path, problem)
         return None
     return engager.id
 
 
-async def _engager_of(conn: BaseDBAsyncClient, recipient_id: int) -> int | None:
-    # Tortoise types values_list rows as tuples even with flat=True, which gives values.
-    row = cast(
-        "list[int | None]",
-        await Recipient.filter(id=recipient_id)
-        .using_db(conn)
-        .values_list("engaged_by_id", flat=True),
-    )
-    return row[0] if row else None
+class StoredEngagements:
+    """The engagements as the database holds them, read one step at a time."""
 
+    def __init__(self, conn: BaseDBAsyncClient) -> None:
+        self.conn = conn
 
-async def _levels_below(conn: BaseDBAsyncClient, recipient_id: int) -> int:
-    """How many levels of subprocessors hang under this recipient, one query a level, at most
-    MAX_CHAIN_LINKS + 1 levels (a deeper tree is refused anyway)."""
-    levels = 0
-    level = [recipient_id]
-    seen = {recipient_id}
-    while level and levels <= subprocessors.MAX_CHAIN_LINKS:
-        below = cast(
-            "list[int]",
-            await Recipient.filter(engaged_by_id__in=level)
-            .using_db(conn)
-            .values_list("id", flat=True),
+    async def by_slug(self, slug: str) -> Engager | None:
+        row = await Recipient.get_or_none(slug=slug, using_db=self.conn)
+        if row is None:
+            return None
+        return Engager(row.id, row.name, ProcessingRole(row.role), row.engaged_by_id)
+
+    async def engager_of(self, recipient_id: int) -> int | None:
+        # Tortoise types values_list rows as tuples even with flat=True, which gives values.
+        row = cast(
+            "list[int | None]",
+            await Recipient.filter(id=recipient_id)
+            .using_db(self.conn)
+            .values_list("engaged_by_id", flat=True),
         )
-        level = [r for r in below if r not in seen]
-        seen.update(level)
-        if level:
-            levels += 1
-    return levels
+        return row[0] if row else None
+
+    async def levels_below(self, recipient_id: int) -> int:
+        """How many levels of subprocessors hang under this recipient, one query a level, at
+        most MAX_CHAIN_LINKS + 1 levels (a deeper tree is refused anyway)."""
+        levels = 0
+        level = [recipient_id]
+        seen = {recipient_id}
+        while level and levels <= subprocessors.MAX_CHAIN_LINKS:
+            below = cast(
+                "list[int]",
+                await Recipient.filter(engaged_by_id__in=level)
+                .using_db(self.conn)
+                .values_list("id", flat=True),
+            )
+            level = [r for r in below if r not in seen]
+            seen.update(level)
+            if level:
+                levels += 1
+        return levels

@@ -3,6 +3,9 @@ admin's import of an existing inventory (which may start at a later status)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -18,6 +21,7 @@ from server.domain.disclosure_terms import (
 )
 from server.domain.enums import UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain.regimes import DpfCertification
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, change_requests, clock
 from server.services.audit_snapshots import recipient_snapshot
@@ -27,19 +31,33 @@ from server.services.engagement import check_engaged_by
 from server.services.results import RecipientResult
 
 
-async def register_recipient(
-    command: RegisterRecipient, *, actor: str, role: Role | None, taxonomy: Taxonomy | None = None
-) -> RecipientResult:
-    """`role` is the calling key's (None only for a trusted import such as the fixture loader):
-    which initial statuses it may register with."""
-    if role is not None and (problem := access.registration_error(role, command.status)):
-        raise UserErrors([UserError(["input", "status"], problem, UserErrorCode.FORBIDDEN)])
-    taxonomy = taxonomy or default_taxonomy()
+@dataclass
+class Registration:
+    """A registration judged on its input alone (no database): the errors found, and what its
+    write needs. The import judges thousands this way before it writes any of them."""
+
+    errors: ErrorCollector
+    slug: str
+    at: datetime
+    # When the recipient took its initial status (an import's statusSince), None: `at`.
+    status_since: datetime | None
+    certifications: list[DpfCertification]
+    # The key may not register with this status: that is all it hears (its FORBIDDEN error).
+    refused: bool = False
+
+
+def judge_registration(
+    command: RegisterRecipient, *, role: Role | None, taxonomy: Taxonomy, at: datetime
+) -> Registration:
+    """Every check of a registration that needs no database, in the order they report."""
     errors = ErrorCollector()
+    if role is not None and (problem := access.registration_error(role, command.status)):
+        errors.add(["input", "status"], problem, UserErrorCode.FORBIDDEN)
+        return Registration(errors, "", at, None, [], refused=True)
     recipient_details.check_new_details(
         errors,
         ["input"],
-        today=clock.today(),
+        today=at.date(),
         name=command.name,
         legal_name=command.legal_name,
         description=command.description,
@@ -71,7 +89,6 @@ async def register_recipient(
     else:
         for i, spec in enumerate(command.disclosures):
             check_disclosure(errors, ["input", "disclosures", str(i)], spec, taxonomy)
-    at = clock.now()
     certifications = list(command.dpf_certifications or [])
     if command.dpf_certified and command.dpf_certifications is None:
         certifications = dpf.certified(certifications, at.date())
@@ -90,6 +107,87 @@ async def register_recipient(
         if problem := access.before_registration_error(role, spec.effective_from, registered_on):
             path = ["input", "disclosures", str(i), "effectiveFrom"]
             errors.add(path, problem, UserErrorCode.FORBIDDEN)
+    return Registration(errors, slug, at, status_since, certifications)
+
+
+def new_recipient(
+    command: RegisterRecipient,
+    judged: Registration,
+    *,
+    actor: str,
+    engaged_by_id: int | None,
+    recipient_id: int | None = None,
+) -> Recipient:
+    """The recipient a registration writes, not yet saved (`recipient_id`: an id reserved for a
+    bulk write; None lets the database choose)."""
+    name = command.name.strip()
+    at = judged.at
+    # An id given to the constructor is written (tortoise's bulk_create leaves one set later).
+    reserved = {} if recipient_id is None else {"id": recipient_id}
+    return Recipient(
+        **reserved,
+        slug=judged.slug,
+        name=name,
+        sort_name=name.casefold(),
+        search_text=validation.search_text(name, command.legal_name, judged.slug),
+        legal_name=command.legal_name.strip() if command.legal_name else None,
+        description=command.description.strip() if command.description else None,
+        kind=command.kind,
+        role=command.role,
+        status=command.status,
+        country=command.country,
+        services=validation.distinct(command.services),
+        website=command.website,
+        privacy_policy_url=command.privacy_policy_url,
+        dpa_signed_on=command.dpa_signed_on,
+        engaged_by_id=engaged_by_id,
+        dpf_certified=dpf.eu_us_in_force(judged.certifications, at.date()),
+        dpf_certifications=stored_certifications(judged.certifications),
+        corporate_group=recipient_details.corporate_group(command.corporate_group),
+        international_organisation=command.international_organisation,
+        registered_by=actor,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def first_move(recipient: Recipient, judged: Registration, *, actor: str) -> StatusChange:
+    """The registration's status change (not yet saved): from nothing to its initial status."""
+    return StatusChange(
+        recipient_id=recipient.id,
+        from_status=None,
+        to_status=recipient.status,
+        at=judged.status_since or judged.at,
+        recorded_at=judged.at,
+        note="registered",
+        actor=actor,
+    )
+
+
+def registration_event(recipient: Recipient, judged: Registration, *, actor: str) -> audit.Event:
+    return audit.Event(
+        at=judged.at,
+        actor=actor,
+        action="registerRecipient",
+        entity_type="Recipient",
+        entity_id=recipient.id,
+        recipient_id=recipient.id,
+        changes=audit.diff({}, recipient_snapshot(recipient)),
+    )
+
+
+async def register_recipient(
+    command: RegisterRecipient, *, actor: str, role: Role | None, taxonomy: Taxonomy | None = None
+) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted import such as the fixture loader):
+    which initial statuses it may register with."""
+    judged = judge_registration(
+        command, role=role, taxonomy=taxonomy or default_taxonomy(), at=clock.now()
+    )
+    errors, slug = judged.errors, judged.slug
+    if judged.refused:
+        errors.raise_if_any()
 
     # The checks that need the database run even when the input has other errors, so that
     # the caller hears about everything at once.
@@ -113,57 +211,16 @@ async def register_recipient(
             subprocessor=command.engaged_by is not None,
         )
         errors.raise_if_any()
+        recipient = new_recipient(command, judged, actor=actor, engaged_by_id=engaged_by_id)
         try:
-            recipient = await Recipient.create(
-                slug=slug,
-                name=command.name.strip(),
-                sort_name=command.name.strip().casefold(),
-                search_text=validation.search_text(command.name.strip(), command.legal_name, slug),
-                legal_name=command.legal_name.strip() if command.legal_name else None,
-                description=command.description.strip() if command.description else None,
-                kind=command.kind,
-                role=command.role,
-                status=command.status,
-                country=command.country,
-                services=validation.distinct(command.services),
-                website=command.website,
-                privacy_policy_url=command.privacy_policy_url,
-                dpa_signed_on=command.dpa_signed_on,
-                engaged_by_id=engaged_by_id,
-                dpf_certified=dpf.eu_us_in_force(certifications, at.date()),
-                dpf_certifications=stored_certifications(certifications),
-                corporate_group=recipient_details.corporate_group(command.corporate_group),
-                international_organisation=command.international_organisation,
-                registered_by=actor,
-                version=1,
-                created_at=at,
-                updated_at=at,
-                using_db=conn,
-            )
+            await recipient.save(using_db=conn, force_create=True)
         except IntegrityError as exc:
             raise UserErrors(
                 [UserError(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)]
             ) from exc
-        await StatusChange.create(
-            recipient_id=recipient.id,
-            from_status=None,
-            to_status=command.status,
-            at=status_since or at,
-            recorded_at=at,
-            note="registered",
-            actor=actor,
-            using_db=conn,
-        )
-        await audit.record(
-            connection=conn,
-            at=at,
-            actor=actor,
-            action="registerRecipient",
-            entity_type="Recipient",
-            entity_id=recipient.id,
-            recipient_id=recipient.id,
-            changes=audit.diff({}, recipient_snapshot(recipient)),
-        )
+        await first_move(recipient, judged, actor=actor).save(using_db=conn, force_create=True)
+        await audit.record_event(conn, registration_event(recipient, judged, actor=actor))
+        at = judged.at
         for spec, exporter in zip(command.disclosures, exporters, strict=True):
             await record_disclosure(conn, recipient.id, spec, at=at, actor=actor, exporter=exporter)
         if role is not None and change_rules.skips_review(command.status):

@@ -1,0 +1,137 @@
+"""Writing many rows of a table in one statement (executemany): an import's thousands of
+recipients, disclosures and audit events in a few round trips instead of one each. Each value is
+bound as tortoise binds it for the same column, so that the ORM reads these rows back exactly as
+it reads its own; ids are reserved ahead where other rows of the same write refer to them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from server.db.sql import sqlite_value
+
+M = TypeVar("M", bound=Model)
+
+
+def _is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+async def reserve_ids(conn: BaseDBAsyncClient, model: type[Model], count: int) -> list[int]:
+    """`count` ids of `model`'s table that no other row has or will get, in increasing order.
+    `conn` is a transaction: on SQLite, which holds the write lock from its BEGIN IMMEDIATE to
+    its end, the ids after the highest ever given (AUTOINCREMENT reuses none) stay free until
+    it commits; PostgreSQL draws them from the table's sequence."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    if _is_postgres(conn):
+        _, rows = await conn.execute_query(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+            [table, count],
+        )
+        return sorted(int(row[0]) for row in rows)  # type: ignore[index]
+    _, rows = await conn.execute_query(
+        f'SELECT max(coalesce((SELECT max(id) FROM "{table}"), 0), '
+        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))",
+        [table],
+    )
+    first = int(rows[0][0]) + 1  # type: ignore[index]
+    return list(range(first, first + count))
+
+
+def _binder(field: fields.Field[Any], postgres: bool) -> Callable[[Any], Any] | None:
+    """How a value of this field is bound, where the driver would not take it as it is (a
+    member of a StrEnum is a str, its value, to both drivers)."""
+    if isinstance(field, fields.data.CharEnumFieldInstance) and not issubclass(
+        field.enum_type, str
+    ):
+        return _enum_value
+    if not postgres and isinstance(field, fields.DatetimeField | fields.DateField):
+        # A write's rows share a few moments (when it was recorded) and days: each converted
+        # once.
+        return functools.lru_cache(maxsize=4096)(sqlite_value)
+    return None
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+@dataclass(frozen=True)
+class Insert:
+    """One table's rows ready for one executemany: the statement, and each row's values as the
+    driver binds them. Preparing one is Python's work; running it is the database's, which a
+    caller can let go on while it prepares the next."""
+
+    sql: str
+    rows: list[Any]
+
+
+def rows_insert(
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    field_names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> Insert:
+    """`rows` (values in the order of `field_names`, a foreign key by its `<name>_id`) for
+    `model`'s table."""
+    meta = model._meta
+    postgres = _is_postgres(conn)
+    columns = [meta.fields_db_projection[name] for name in field_names]
+    binders = [(i, _binder(meta.fields_map[name], postgres)) for i, name in enumerate(field_names)]
+    bound = [(i, binder) for i, binder in binders if binder is not None]
+    # The drivers take any sequence as a row; tortoise's signature says lists.
+    values: list[Any] = list(rows)
+    if bound:
+        converted: list[Any] = []
+        for row in rows:
+            items = list(row)
+            for i, binder in bound:
+                items[i] = binder(items[i])
+            converted.append(items)
+        values = converted
+    marks = ", ".join(f"${i}" if postgres else "?" for i in range(1, len(columns) + 1))
+    names = ", ".join(f'"{column}"' for column in columns)
+    return Insert(f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks})', values)
+
+
+def models_insert(conn: BaseDBAsyncClient, model: type[M], instances: Sequence[M]) -> Insert:
+    """Model instances not yet saved, each field's value as tortoise's save binds it (its
+    to_db_value); the primary key when they have one set (a reserved id)."""
+    meta = model._meta
+    names = [
+        name
+        for name in meta.fields_db_projection
+        if not (meta.fields_map[name].pk and instances and getattr(instances[0], name) is None)
+    ]
+    named = [(name, meta.fields_map[name]) for name in names]
+    rows = [
+        [field.to_db_value(getattr(instance, name), instance) for name, field in named]
+        for instance in instances
+    ]
+    return rows_insert(conn, model, names, rows)
+
+
+async def execute(conn: BaseDBAsyncClient, inserts: Sequence[Insert]) -> None:
+    """Each insert in one executemany, in order."""
+    for insert in inserts:
+        if insert.rows:
+            await conn.execute_many(insert.sql, insert.rows)
+
+
+async def insert_rows(
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    field_names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert `rows` into `model`'s table in one executemany (see rows_insert)."""
+    await execute(conn, [rows_insert(conn, model, field_names, rows)])
