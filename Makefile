@@ -52,6 +52,8 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.exports
+	$(PY) -m bench.backup
 
 schema: setup
 	$(PY) -m server export-schema > schema.graphql

@@ -1,5 +1,6 @@
 """The starlette application: GraphQL at /graphql (the query console for a browser, its files at
-/console/), liveness at /healthz, readiness at /readyz."""
+/console/), liveness at /healthz, readiness at /readyz, and the exports at /exports/
+(server/exports_http.py)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ from tortoise import Tortoise
 from server.auth import AuthenticationMiddleware
 from server.db.config import tortoise_config
 from server.db.errors import is_unavailable, note_unavailable
+from server.exports_http import METHODS, exports_endpoint
 from server.graphql.context import Context, Loaders
 from server.graphql.http import RETRY_AFTER, console_asset, graphql_endpoint, unavailable_error
 from server.graphql.imports import IMPORT_BODY_BYTES, imports_endpoint
 from server.graphql.schema import build_schema
 from server.ratelimit import RateLimitMiddleware, SharedRateLimit, TokenBuckets
+from server.refusals import refusal
 from server.services import clock, keys
 from server.settings import Settings
 
@@ -292,16 +295,6 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
-def refusal(
-    status: int, code: str, message: str, *, close: bool = False, **extensions: str
-) -> Response:
-    """A GraphQL-shaped error answered before GraphQL runs. `close` ends the connection after
-    it, for refusals that leave part of a body unread."""
-    body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    headers = {"Connection": "close"} if close else None
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 def _outcome(status: int) -> str:
     """For an answer GraphQL did not give (a 401, a 429, a 413, a probe...)."""
     if status == 0:
@@ -413,7 +406,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
     middleware += [
         Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
-        Middleware(AuthenticationMiddleware, anonymous=anonymous, paths=("/graphql", "/imports")),
+        Middleware(
+            AuthenticationMiddleware,
+            anonymous=anonymous,
+            paths=("/graphql", "/imports", "/exports"),
+        ),
     ]
     if settings.rate_limit is not None:
         # With REDIS_URL every replica counts in Redis, so the limit holds across them.
@@ -438,6 +435,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/readyz", readyz, methods=["GET"]),
             Route("/console/{name}", console_asset, methods=["GET"]),
             Route("/imports", imports_endpoint, methods=["POST"]),
+            Route("/exports/{name}", exports_endpoint(settings), methods=METHODS),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -5,7 +5,7 @@ for the GraphQL context and for any middleware after this one (`request.state.pr
 Open without a key: /healthz, /readyz, a browser's GET of the query console's page at /graphql,
 and the console's script and style under /console/ (this middleware guards `paths` only). They
 hold no data and no token: the console keeps the key in the browser and sends it as the header
-with each query.
+with each query. A guarded path guards what is below it too (/exports/ropa.xlsx).
 
 A request that presents no key, or one not seen to work lately, first takes a token from its
 address's anonymous bucket (`ANONYMOUS_RATE_LIMIT`); an empty bucket answers 429 before the key
@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.domain.access import Principal
 from server.graphql.http import JSON, RequestProblem, response_media_type, wants_console
-from server.ratelimit import TokenBuckets, client_address, too_many_requests
+from server.ratelimit import TokenBuckets, client_address, is_under, too_many_requests
 from server.services import keys
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -100,7 +100,7 @@ class AuthenticationMiddleware:
         self._checking: dict[str, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.paths:
+        if scope["type"] != "http" or not is_under(scope["path"], self.paths):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

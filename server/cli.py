@@ -1,5 +1,5 @@
 """Command line: python -m server serve | migrate | load-fixtures [PATH] | export-schema |
-keys create|list|revoke|ensure-local-admin."""
+keys create|list|revoke|reissue|ensure-local-admin | template | import | export | restore."""
 
 from __future__ import annotations
 
@@ -164,12 +164,7 @@ def _keys_ensure_local_admin(args: argparse.Namespace, settings: Settings) -> in
             principal = await keys.authenticate(path.read_text().strip())
             if principal is not None and principal.role == Role.ADMIN:
                 return
-        taken = {k.name for k in await keys.list_keys()}
-        name = LOCAL_ADMIN_NAME
-        n = 1
-        while name in taken:
-            n += 1
-            name = f"{LOCAL_ADMIN_NAME}-{n}"
+        name = keys.unused_name(LOCAL_ADMIN_NAME, [k.name for k in await keys.list_keys()])
         token = await keys.create_key(name, Role.ADMIN, actor=CLI_ACTOR)
         _write_secret(path, token)
         print(f"Created the admin key {name}; its token is in {path}.", file=sys.stderr)
@@ -276,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     from server.import_commands import add_commands
 
     add_commands(commands)
+    # Issue 16: `export KIND` (server/export_commands.py; the backup kind streams from
+    # server/backup_commands.py), `restore FILE` and `keys reissue NAME`.
+    from server import backup_commands, export_commands
+
+    export_commands.add_commands(commands, common, _with_database)
+    backup_commands.add_commands(commands, key_commands, common)
     return parser
 
 

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,8 +29,13 @@ import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-LIMITED_PATHS = frozenset({"/graphql", "/imports"})
+LIMITED_PATHS = frozenset({"/graphql", "/imports", "/exports"})
 log = logging.getLogger("server.ratelimit")
+
+
+def is_under(path: str, roots: Iterable[str]) -> bool:
+    """The path is one of `roots` or below one (/exports/ropa.xlsx is under /exports)."""
+    return any(path == root or path.startswith(root + "/") for root in roots)
 
 
 class TokenBuckets:
@@ -262,7 +267,7 @@ class RateLimitMiddleware:
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in LIMITED_PATHS:
+        if scope["type"] != "http" or not is_under(scope["path"], LIMITED_PATHS):
             await self.app(scope, receive, send)
             return
         key = rate_limit_key(scope)

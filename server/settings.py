@@ -17,6 +17,8 @@ DEFAULT_DATABASE_URL = "sqlite://data/inventory.sqlite3"
 DEFAULT_DATABASE_TIMEOUT_MS = 5_000
 DEFAULT_GRACEFUL_TIMEOUT_SECONDS = 10.0
 ENVIRONMENTS = ("development", "production")
+# How the privacy notice lists recipients (Art. 13(1)(e)): by category only, or named.
+NOTICE_RECIPIENTS = ("categories", "named")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*([smh])\s*$")
@@ -93,6 +95,14 @@ class Settings:
     # A file holding a token (a mounted secret): at start-up an admin key with that token is
     # created if no key has it yet (server/services/keys.py:ensure_admin_from_file).
     admin_token_file: str | None = None
+    # What the exports say of the organisation that the inventory does not hold (issue 16): the
+    # record of processing's controller block (its name only while no establishment is on
+    # record), and whether the notice names its recipients or only their categories.
+    controller_name: str | None = None
+    controller_contact: str | None = None
+    dpo_contact: str | None = None
+    representative_contact: str | None = None
+    notice_names_recipients: bool = False
 
     @property
     def production(self) -> bool:
@@ -156,6 +166,12 @@ class Settings:
         admin_token_file = get("ADMIN_TOKEN_FILE")
         if admin_token_file is not None:
             read_admin_token(admin_token_file)
+        notice_recipients = (get("NOTICE_RECIPIENTS") or "categories").lower()
+        if notice_recipients not in NOTICE_RECIPIENTS:
+            raise SettingsError(
+                f"NOTICE_RECIPIENTS must be one of {', '.join(NOTICE_RECIPIENTS)}; got "
+                f"{notice_recipients!r}."
+            )
         max_page_size = number("MAX_PAGE_SIZE", 100)
         default_page_size = number("DEFAULT_PAGE_SIZE", min(50, max_page_size))
         if default_page_size > max_page_size:
@@ -196,6 +212,11 @@ class Settings:
             cors_origins=parse_origins(get("CORS_ORIGINS") or ""),
             redis_url=redis_url,
             admin_token_file=admin_token_file,
+            controller_name=get("CONTROLLER_NAME"),
+            controller_contact=get("CONTROLLER_CONTACT"),
+            dpo_contact=get("DPO_CONTACT"),
+            representative_contact=get("REPRESENTATIVE_CONTACT"),
+            notice_names_recipients=notice_recipients == "named",
         )
 
 

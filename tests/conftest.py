@@ -74,17 +74,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[str]:
+async def open_database(url: str) -> None:
+    """Tortoise on `url` with an empty inventory (PostgreSQL's emptied; a SQLite file is a
+    fresh copy already)."""
     # Tortoise caches prepared SQL per connection *name*, not per dialect: the suite switches
     # between SQLite and PostgreSQL under the name "default", so start each test afresh.
     EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=True)
-    if not db_url.startswith("sqlite"):
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    if not url.startswith("sqlite"):
         conn = Tortoise.get_connection("default")
         await conn.execute_script(
             f"TRUNCATE {', '.join(INVENTORY_TABLES)} RESTART IDENTITY CASCADE"
         )
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[str]:
+    await open_database(db_url)
     try:
         yield db_url
     finally:

@@ -59,10 +59,28 @@ END_DISCLOSURE = """
 mutation End($input: EndDisclosureInput!) {
   endDisclosure(input: $input) {
     disclosure { id effectiveFrom effectiveTo }
+    change { id status }
     userErrors { field message code }
   }
 }
 """
+
+DECIDE_CHANGE = """
+mutation Decide($input: DecideChangeInput!) {
+  decideChange(input: $input) {
+    change { id status decidedBy }
+    userErrors { field message code }
+  }
+}
+"""
+
+
+async def approve_change(reviewer: httpx.AsyncClient, change_id: str) -> None:
+    """A second key approves a change waiting for review; fails the test on any user error."""
+    body = await gql(reviewer, DECIDE_CHANGE, {"input": {"id": change_id, "approve": True}})
+    payload = body["data"]["decideChange"]
+    assert payload["userErrors"] == [], payload["userErrors"]
+    assert payload["change"]["status"] == "APPROVED"
 
 
 def disclosure_input(**overrides: Any) -> dict[str, Any]:

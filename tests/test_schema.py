@@ -18,6 +18,7 @@ IMPLEMENTED = [
     "transfers.graphql",
     "history.graphql",
     "regimes.graphql",
+    "procurement.graphql",
 ]
 
 

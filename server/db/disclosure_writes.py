@@ -1,8 +1,9 @@
 """Writing a disclosure: its row, the read model of its parts on that row, and the tables that
-link it to the taxonomy. A disclosure's parts never change once written, so they are written
-here, once, together; the caller holds the transaction and has checked the terms. One at a time
-(insert_disclosure), or an import's thousands in one statement per table (insert_disclosures),
-the same rows either way."""
+link it to the taxonomy, always together; the caller holds the transaction and has checked the
+terms. One at a time (insert_disclosure), or an import's thousands in one statement per table
+(insert_disclosures), the same rows either way. A correction (updateDisclosure) keeps the terms
+before on a row of their own, so that reports at past moments read them, and writes the new ones
+on the disclosure's own row."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from server.db.bulk_inserts import Insert, execute, rows_insert
+from server.db.disclosures import DisclosureRow, transfer_row
 from server.db.models import (
     Disclosure,
     DisclosureAudience,
@@ -23,34 +25,33 @@ from server.db.models import (
     DisclosureSubjectType,
     Transfer,
 )
-from server.domain.disclosure_terms import DisclosureSpec
+from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
+from server.domain.enums import (
+    DisclosureFrequency,
+    DisclosureGround,
+    LegalBasis,
+    SpecialCategoryCondition,
+    TransferMechanism,
+)
 from server.domain.validation import distinct
 
-
-@dataclass(frozen=True)
-class Parts:
-    """A disclosure's taxonomy keys as written: each list without repeats, in the order given."""
-
-    categories: list[str]
-    subject_types: list[str]
-    purposes: list[str]
-
-    @classmethod
-    def of(cls, spec: DisclosureSpec) -> Parts:
-        return cls(
-            distinct(spec.data_categories), distinct(spec.subject_types), distinct(spec.purposes)
-        )
+# The tables that hang off a disclosure, each by its disclosure_id.
+PART_TABLES = (
+    DisclosureCategory,
+    DisclosureSubjectType,
+    DisclosureAudience,
+    DisclosurePurpose,
+    Transfer,
+)
 
 
-def disclosure_row(
-    recipient_id: int, spec: DisclosureSpec, parts: Parts, at: datetime, exporter_id: int | None
-) -> dict[str, Any]:
-    """The disclosure's row, by field: its terms and the read model of its parts."""
+def read_model(spec: DisclosureSpec) -> dict[str, Any]:
+    """The columns of the disclosure row that hold its parts as text (see models.Disclosure):
+    server/db/disclosures.py:DisclosureRow reads them back."""
     return {
-        "recipient_id": recipient_id,
-        "categories_text": ",".join(sorted(parts.categories)),
-        "subject_types_text": ",".join(sorted(parts.subject_types)),
-        "purposes_text": ",".join(parts.purposes),
+        "categories_text": ",".join(sorted(distinct(spec.data_categories))),
+        "subject_types_text": ",".join(sorted(distinct(spec.subject_types))),
+        "purposes_text": ",".join(distinct(spec.purposes)),
         # server/db/disclosures.py:transfer_row reads each element back.
         "transfers_json": orjson.dumps(
             [
@@ -64,13 +65,88 @@ def disclosure_row(
                 for t in spec.transfers
             ]
         ).decode(),
+    }
+
+
+def terms_columns(spec: DisclosureSpec) -> dict[str, Any]:
+    """Every column of the row that the terms decide, but its first day."""
+    return read_model(spec) | {
         "legal_basis": spec.legal_basis,
         "ground": spec.ground,
         "retention": spec.retention.strip() if spec.retention else None,
-        "effective_from": spec.effective_from or at.date(),
-        "effective_to": None,
         "frequency": spec.frequency,
         "special_category_condition": spec.special_category_condition,
+    }
+
+
+def proposed_row(
+    recipient_id: int, spec: DisclosureSpec, day: date, exporter_id: int | None
+) -> DisclosureRow:
+    """The row these terms would be, unwritten: what a reviewer's summary judges."""
+    columns = terms_columns(spec)
+    return DisclosureRow(
+        0,
+        recipient_id,
+        spec.legal_basis.value,
+        spec.ground.value,
+        columns["retention"],
+        spec.effective_from or day,
+        None,
+        columns["categories_text"],
+        columns["subject_types_text"],
+        columns["purposes_text"],
+        columns["transfers_json"],
+        spec.frequency.value,
+        spec.special_category_condition.value if spec.special_category_condition else None,
+        exporter_id=exporter_id,
+    )
+
+
+def terms_of(disclosure: Disclosure, exporter: str | None) -> DisclosureSpec:
+    """A written disclosure's terms, as a caller would give them (`exporter`: its slug)."""
+
+    def split(text: str | None) -> list[str]:
+        return text.split(",") if text else []
+
+    transfers = [transfer_row(item) for item in orjson.loads(disclosure.transfers_json or "[]")]
+    return DisclosureSpec(
+        data_categories=split(disclosure.categories_text),
+        subject_types=split(disclosure.subject_types_text),
+        purposes=split(disclosure.purposes_text),
+        legal_basis=LegalBasis(disclosure.legal_basis),
+        ground=DisclosureGround(disclosure.ground),
+        retention=disclosure.retention,
+        transfers=[
+            TransferSpec(
+                country=t.country,
+                mechanism=TransferMechanism(t.mechanism),
+                reference=t.reference,
+                signed_on=t.signed_on,
+                within_adequacy_scope=t.within_adequacy_scope,
+            )
+            for t in transfers
+        ],
+        effective_from=disclosure.effective_from,
+        frequency=DisclosureFrequency(disclosure.frequency),
+        special_category_condition=(
+            SpecialCategoryCondition(disclosure.special_category_condition)
+            if disclosure.special_category_condition
+            else None
+        ),
+        exporter=exporter,
+    )
+
+
+def disclosure_row(
+    recipient_id: int, spec: DisclosureSpec, at: datetime, exporter_id: int | None
+) -> dict[str, Any]:
+    """A new disclosure's row, by field: its terms, the read model of its parts, its first day
+    (`at`'s unless the terms say) and when it was recorded."""
+    return {
+        "recipient_id": recipient_id,
+        **terms_columns(spec),
+        "effective_from": spec.effective_from or at.date(),
+        "effective_to": None,
         "exporter_id": exporter_id,
         "created_at": at,
     }
@@ -84,54 +160,12 @@ async def insert_disclosure(
     exporter_id: int | None = None,
 ) -> Disclosure:
     """Write a disclosure of these (checked) terms: its row with the read model of its parts,
-    its link tables, one disclosure_audience row per subject type and category, and its
-    transfers. `at` is when it is recorded, and the day it takes effect unless the terms say;
-    `exporter_id` the establishment it is disclosed from (the caller resolved the terms')."""
-    parts = Parts.of(spec)
+    and its parts. `at` is when it is recorded, and the day it takes effect unless the terms
+    say; `exporter_id` the establishment it is disclosed from (the caller resolved the terms')."""
     disclosure = await Disclosure.create(
-        **disclosure_row(recipient_id, spec, parts, at, exporter_id), using_db=conn
+        **disclosure_row(recipient_id, spec, at, exporter_id), using_db=conn
     )
-    await DisclosureCategory.bulk_create(
-        [DisclosureCategory(disclosure_id=disclosure.id, category_id=k) for k in parts.categories],
-        using_db=conn,
-    )
-    await DisclosureSubjectType.bulk_create(
-        [
-            DisclosureSubjectType(disclosure_id=disclosure.id, subject_type_id=k)
-            for k in parts.subject_types
-        ],
-        using_db=conn,
-    )
-    await DisclosureAudience.bulk_create(
-        [
-            DisclosureAudience(disclosure_id=disclosure.id, subject_type_id=t, category_id=k)
-            for t in parts.subject_types
-            for k in parts.categories
-        ],
-        using_db=conn,
-    )
-    await DisclosurePurpose.bulk_create(
-        [
-            DisclosurePurpose(disclosure_id=disclosure.id, purpose_id=k, position=i)
-            for i, k in enumerate(parts.purposes)
-        ],
-        using_db=conn,
-    )
-    if spec.transfers:
-        await Transfer.bulk_create(
-            [
-                Transfer(
-                    disclosure_id=disclosure.id,
-                    country=t.country,
-                    mechanism=t.mechanism,
-                    reference=t.reference,
-                    signed_on=t.signed_on,
-                    within_adequacy_scope=t.within_adequacy_scope,
-                )
-                for t in spec.transfers
-            ],
-            using_db=conn,
-        )
+    await write_parts(conn, disclosure.id, spec)
     return disclosure
 
 
@@ -170,17 +204,18 @@ def disclosures_inserts(
     purposes: list[tuple[int, str, int]] = []
     transfers: list[tuple[Any, ...]] = []
     for new in disclosures:
-        parts = Parts.of(new.spec)
-        row = disclosure_row(new.recipient_id, new.spec, parts, at, new.exporter_id)
+        row = disclosure_row(new.recipient_id, new.spec, at, new.exporter_id)
         if new.effective_to is not None:
             row["effective_to"] = new.effective_to
         # The fields of disclosure_row, whatever they are, as insert_disclosure writes them.
         field_names = ("id", *row, "ended_recorded_at")
         rows.append([new.id, *row.values(), at if new.effective_to is not None else None])
-        categories.extend((new.id, k) for k in parts.categories)
-        subject_types.extend((new.id, k) for k in parts.subject_types)
-        audience.extend((new.id, t, k) for t in parts.subject_types for k in parts.categories)
-        purposes.extend((new.id, k, i) for i, k in enumerate(parts.purposes))
+        kept_categories = distinct(new.spec.data_categories)
+        kept_subject_types = distinct(new.spec.subject_types)
+        categories.extend((new.id, k) for k in kept_categories)
+        subject_types.extend((new.id, k) for k in kept_subject_types)
+        audience.extend((new.id, t, k) for t in kept_subject_types for k in kept_categories)
+        purposes.extend((new.id, k, i) for i, k in enumerate(distinct(new.spec.purposes)))
         transfers.extend(
             (new.id, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)
             for t in new.spec.transfers
@@ -206,3 +241,107 @@ async def insert_disclosures(
 ) -> None:
     """Write many disclosures (disclosures_inserts), one statement per table."""
     await execute(conn, disclosures_inserts(conn, disclosures, at))
+
+
+async def correct_disclosure(
+    conn: BaseDBAsyncClient, disclosure: Disclosure, spec: DisclosureSpec, day: date, at: datetime
+) -> None:
+    """Give `disclosure` the corrected terms `spec` from `day` (recorded `at`), its version moved
+    on. When it took effect before `day`, its terms until then move, unchanged, to a new row
+    ended on `day` whose corrected_into is this one (recorded when they were; its end `at`):
+    so reports at past moments read the terms as they stood. Otherwise they never applied and
+    are replaced. The caller has locked the recipient and checked the terms."""
+    first_day = disclosure.started_on or disclosure.effective_from
+    if day > disclosure.effective_from:
+        kept = await Disclosure.create(
+            recipient_id=disclosure.recipient_id,
+            legal_basis=disclosure.legal_basis,
+            ground=disclosure.ground,
+            retention=disclosure.retention,
+            frequency=disclosure.frequency,
+            special_category_condition=disclosure.special_category_condition,
+            categories_text=disclosure.categories_text,
+            subject_types_text=disclosure.subject_types_text,
+            purposes_text=disclosure.purposes_text,
+            transfers_json=disclosure.transfers_json,
+            effective_from=disclosure.effective_from,
+            effective_to=day,
+            started_on=disclosure.started_on,
+            created_at=disclosure.created_at,
+            ended_recorded_at=at,
+            exporter_id=disclosure.exporter_id,
+            version=disclosure.version,
+            corrected_into_id=disclosure.id,
+            using_db=conn,
+        )
+        for table in PART_TABLES:
+            await (
+                table.filter(disclosure_id=disclosure.id)
+                .using_db(conn)
+                .update(disclosure_id=kept.id)
+            )
+        starts = day
+    else:
+        for table in PART_TABLES:
+            await table.filter(disclosure_id=disclosure.id).using_db(conn).delete()
+        starts = spec.effective_from or disclosure.effective_from
+        first_day = starts if disclosure.started_on is None else first_day
+    columns = terms_columns(spec) | {
+        "effective_from": starts,
+        "started_on": first_day if first_day != starts else None,
+        "created_at": at,
+        "version": disclosure.version + 1,
+    }
+    await Disclosure.filter(id=disclosure.id).using_db(conn).update(**columns)
+    await write_parts(conn, disclosure.id, spec)
+    for name, value in columns.items():
+        setattr(disclosure, name, value)
+
+
+async def write_parts(conn: BaseDBAsyncClient, disclosure_id: int, spec: DisclosureSpec) -> None:
+    """The link tables of a disclosure's terms: one disclosure_audience row per subject type
+    and category (the report's index), and its transfers."""
+    categories = distinct(spec.data_categories)
+    subject_types = distinct(spec.subject_types)
+    purposes = distinct(spec.purposes)
+    await DisclosureCategory.bulk_create(
+        [DisclosureCategory(disclosure_id=disclosure_id, category_id=k) for k in categories],
+        using_db=conn,
+    )
+    await DisclosureSubjectType.bulk_create(
+        [
+            DisclosureSubjectType(disclosure_id=disclosure_id, subject_type_id=k)
+            for k in subject_types
+        ],
+        using_db=conn,
+    )
+    await DisclosureAudience.bulk_create(
+        [
+            DisclosureAudience(disclosure_id=disclosure_id, subject_type_id=t, category_id=k)
+            for t in subject_types
+            for k in categories
+        ],
+        using_db=conn,
+    )
+    await DisclosurePurpose.bulk_create(
+        [
+            DisclosurePurpose(disclosure_id=disclosure_id, purpose_id=k, position=i)
+            for i, k in enumerate(purposes)
+        ],
+        using_db=conn,
+    )
+    if spec.transfers:
+        await Transfer.bulk_create(
+            [
+                Transfer(
+                    disclosure_id=disclosure_id,
+                    country=t.country,
+                    mechanism=t.mechanism,
+                    reference=t.reference,
+                    signed_on=t.signed_on,
+                    within_adequacy_scope=t.within_adequacy_scope,
+                )
+                for t in spec.transfers
+            ],
+            using_db=conn,
+        )

@@ -98,6 +98,12 @@ class DisclosureRow:
     ended_recorded_at_stored: datetime | str | None = None
     # The establishment it is disclosed from, as recorded (see models.Disclosure.exporter).
     exporter_id: int | None = None
+    # Its corrections (see models.Disclosure): the version, the day it first took effect when a
+    # correction moved effective_from on, and on a row of terms a correction replaced, which
+    # disclosure they belong to.
+    version: int = 1
+    started_on_stored: date | str | None = None
+    corrected_into_id: int | None = None
 
     @parsed_once
     def effective_from(self) -> date:
@@ -108,6 +114,12 @@ class DisclosureRow:
     @parsed_once
     def effective_to(self) -> date | None:
         return to_date(self.effective_to_stored)
+
+    @parsed_once
+    def started_on(self) -> date:
+        """The day the disclosure first took effect, as people know it: effective_from unless a
+        correction split it."""
+        return to_date(self.started_on_stored) or self.effective_from
 
     @parsed_once
     def recorded_at(self) -> datetime | None:
@@ -141,7 +153,7 @@ _SELECT = (
     "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
     "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, d.transfers_json, "
     "d.frequency, d.special_category_condition, d.created_at, d.ended_recorded_at, "
-    "d.exporter_id FROM disclosure d"
+    "d.exporter_id, d.version, d.started_on, d.corrected_into_id FROM disclosure d"
 )
 
 
@@ -168,6 +180,9 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 recorded,
                 ended,
                 exporter,
+                version,
+                started_on,
+                corrected_into,
             )
             for (
                 did,
@@ -186,6 +201,9 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
                 recorded,
                 ended,
                 exporter,
+                version,
+                started_on,
+                corrected_into,
             ) in chunk
         ]
     return out
@@ -195,12 +213,15 @@ async def disclosures_of(
     recipient_ids: Sequence[int], *, not_ended_on_day: date | None
 ) -> dict[int, list[DisclosureRow]]:
     """Recipients' disclosures, oldest first; with `not_ended_on_day`, only those that have not
-    ended by that day."""
+    ended by that day. The terms a correction replaced are the corrected disclosure's history,
+    not disclosures of their own: left out."""
     out: dict[int, list[DisclosureRow]] = defaultdict(list)
     if not recipient_ids:
         return out
     st = Statement(connection())
-    where = st.is_in("d.recipient_id", list(set(recipient_ids)))
+    where = (
+        st.is_in("d.recipient_id", list(set(recipient_ids))) + " AND d.corrected_into_id IS NULL"
+    )
     if not_ended_on_day is not None:
         where += f" AND {not_ended_on(st, not_ended_on_day)}"
     for row in await _select(st, where, " ORDER BY d.effective_from, d.id"):

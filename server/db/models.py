@@ -142,6 +142,17 @@ class Disclosure(Model):
     subject_types_text = nullable_text()
     purposes_text = nullable_text()
     transfers_json = nullable_text()
+    # Moves on with each correction (updateDisclosure), against which the next is made.
+    version = fields.IntField(default=1, db_default=1)
+    # A correction splits a disclosure in effective time: from the day it applies, this row
+    # holds the corrected terms (effective_from is that day, started_on the day the disclosure
+    # first took effect, as people know it); the terms before live on, unchanged, in a row
+    # ended that day whose corrected_into is this one, which reports at past moments read.
+    started_on = fields.DateField(null=True)
+    corrected_into: fields.ForeignKeyNullableRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="corrected_terms", null=True, on_delete=fields.RESTRICT
+    )
+    corrected_into_id: int | None
 
     class Meta:
         table = "disclosure"
@@ -449,6 +460,13 @@ class ChangeRequest(Model):
     decided_at = fields.DatetimeField(null=True)
     decided_by = fields.CharField(max_length=200, null=True)
     note = fields.TextField(null=True)
+    # For a change of one disclosure (corrected or ended): which.
+    disclosure: fields.ForeignKeyNullableRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="change_requests", null=True, on_delete=fields.RESTRICT
+    )
+    disclosure_id: int | None
+    # What applies on approval, as a JSON object (services/change_decisions.py reads it back).
+    proposal = fields.TextField(null=True)
 
     class Meta:
         table = "change_request"

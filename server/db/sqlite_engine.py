@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -279,6 +280,21 @@ class ImmediateSqliteClient(SqliteClient):
 
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return ReleasingConnectionWrapper(self._lock, self)
+
+    @contextlib.asynccontextmanager
+    async def read_snapshot(self) -> AsyncIterator[SqliteTransactionWrapper]:
+        """A read transaction (a deferred BEGIN that is never upgraded): every read in it sees
+        the file as it was at the first, while other connections go on writing (WAL). Unlike
+        `transaction`, it never takes the write lock, so a long read (a backup) holds no
+        writer up. It holds this process's connection for its duration, as a transaction does."""
+        async with self.acquire_connection() as connection:
+            reading = SqliteTransactionWrapper(self)
+            await connection.execute("BEGIN")
+            try:
+                yield reading
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.rollback()
 
     def _in_transaction(self) -> ImmediateTransactionContext:
         return self.transaction(self.busy_timeout_ms)

@@ -7,8 +7,10 @@ services check the terms here before they touch the database, and server/db writ
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from server.domain import special_categories, validation
 from server.domain.enums import (
@@ -143,4 +145,61 @@ def disclosure_count_error(count: int, maximum: int, where: str) -> str | None:
     return (
         f"At most {maximum} disclosures {where}; got {count}. Split them over several requests, "
         "or end disclosures that no longer apply."
+    )
+
+
+# The terms a correction may clear (an explicit null), and what they become; the others are
+# required, and a correction leaves out those it keeps.
+CLEARABLE_TERMS: dict[str, Any] = {
+    "retention": None,
+    "special_category_condition": None,
+    "transfers": [],
+}
+
+
+def terms_record(spec: DisclosureSpec) -> dict[str, Any]:
+    """The terms as JSON-ready values, for a change that applies them later (on approval):
+    `terms_from_record` reads them back exactly."""
+    record = dataclasses.asdict(spec)
+    for transfer in record["transfers"]:
+        if transfer["signed_on"] is not None:
+            transfer["signed_on"] = transfer["signed_on"].isoformat()
+    if spec.effective_from is not None:
+        record["effective_from"] = spec.effective_from.isoformat()
+    return record
+
+
+def terms_from_record(record: dict[str, Any]) -> DisclosureSpec:
+    """Terms from snake_case values: a change's proposal (terms_record) or a fixture file's
+    entry, whose days may already be dates."""
+
+    def day(value: Any) -> date | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+    condition = record.get("special_category_condition")
+    return DisclosureSpec(
+        data_categories=list(record["data_categories"]),
+        subject_types=list(record["subject_types"]),
+        purposes=list(record["purposes"]),
+        legal_basis=LegalBasis(record["legal_basis"]),
+        ground=DisclosureGround(record["ground"]),
+        retention=record.get("retention"),
+        transfers=[
+            TransferSpec(
+                country=str(t["country"]),
+                mechanism=TransferMechanism(t["mechanism"]),
+                reference=t.get("reference"),
+                signed_on=day(t.get("signed_on")),
+                within_adequacy_scope=t.get("within_adequacy_scope"),
+            )
+            for t in record.get("transfers") or []
+        ],
+        effective_from=day(record.get("effective_from")),
+        frequency=DisclosureFrequency(record.get("frequency") or DisclosureFrequency.CONTINUOUS),
+        special_category_condition=SpecialCategoryCondition(condition) if condition else None,
+        exporter=record.get("exporter"),
     )

@@ -112,9 +112,15 @@ class ChangeRequestStatus(StrEnum):
 
 class ChangeKind(StrEnum):
     """What a change request is about. IMPORT: a recipient registered straight into a later
-    status (an existing inventory brought in), which a second key confirms or rejects."""
+    status (an existing inventory brought in), which a second key confirms or rejects; the
+    others: a material change to an APPROVED or ACTIVE recipient, applied on approval."""
 
     IMPORT = "IMPORT"
+    # Material changes to a recipient a reviewer has passed (issue 15 §2).
+    ADD_DISCLOSURE = "ADD_DISCLOSURE"
+    UPDATE_DISCLOSURE = "UPDATE_DISCLOSURE"
+    END_DISCLOSURE = "END_DISCLOSURE"
+    UPDATE_RECIPIENT = "UPDATE_RECIPIENT"
 
 
 class UserErrorCode(StrEnum):

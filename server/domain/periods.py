@@ -15,7 +15,7 @@ reaches the subject at t exactly when t lies in one of its periods.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -456,3 +456,41 @@ def upcoming(
         out.append(Upcoming(recipient.facts_at(at), disclosure, starts, judgement))
     out.sort(key=lambda u: (u.starts_at, u.recipient.name.casefold(), u.disclosure.id))
     return out
+
+
+def join_corrections(
+    receipts: Sequence[Receipt], corrected_into: Mapping[int, int]
+) -> list[Receipt]:
+    """A correction (updateDisclosure) does not end what a person receives: the terms before it
+    are kept as a disclosure ended on the day the corrected terms begin (`corrected_into` maps
+    the one to the other). Where a receipt under the terms before ended that day and one under
+    the corrected terms began then, they are one receipt under the corrected disclosure, since
+    the first began (Art. 15(1)(c): the recipient never stopped receiving). A correction that
+    no longer reaches the person leaves the earlier receipt ended, as any ended disclosure."""
+    by_disclosure = {r.disclosure.id: r for r in receipts}
+    joined: set[int] = set()
+    # Latest first, so that a chain of corrections joins from the newest terms back.
+    earlier = sorted(
+        (r for r in receipts if r.disclosure.id in corrected_into),
+        key=lambda r: r.periods[-1].end or datetime.max.replace(tzinfo=UTC),
+        reverse=True,
+    )
+    for before in earlier:
+        after = by_disclosure.get(corrected_into[before.disclosure.id])
+        if (
+            after is None
+            or before.ended_because is not ReceiptEnd.DISCLOSURE_ENDED
+            or after.recipient.id != before.recipient.id
+            or before.periods[-1].end != after.periods[0].start
+        ):
+            continue
+        by_disclosure[after.disclosure.id] = replace(
+            after,
+            periods=[
+                *before.periods[:-1],
+                Period(before.periods[-1].start, after.periods[0].end),
+                *after.periods[1:],
+            ],
+        )
+        joined.add(before.disclosure.id)
+    return [by_disclosure[r.disclosure.id] for r in receipts if r.disclosure.id not in joined]

@@ -115,14 +115,26 @@ def _terms(rows: Iterable[dict], *, categories: bool = False) -> dict[str, Term]
 
 
 @cache
+def extensions() -> Taxonomy:
+    """Our additions alone (extensions.json): the terms a Fides server does not have, which a
+    Fides export declares beside its systems."""
+    ours = json.loads(EXTENSIONS_FILE.read_text())
+    return Taxonomy(
+        categories=_terms(ours["data_categories"], categories=True),
+        purposes=_terms(ours["data_uses"]),
+        subject_types=_terms(ours["data_subjects"]),
+    )
+
+
+@cache
 def default_taxonomy() -> Taxonomy:
     """Fides' default taxonomy (Ethyca, CC BY 4.0) plus our additions for the seed notice."""
     fides = json.loads(FIDES_FILE.read_text())
-    ours = json.loads(EXTENSIONS_FILE.read_text())
+    ours = extensions()
     taxonomy = Taxonomy(
-        categories=_terms(fides["data_categories"] + ours["data_categories"], categories=True),
-        purposes=_terms(fides["data_uses"] + ours["data_uses"]),
-        subject_types=_terms(fides["data_subjects"] + ours["data_subjects"]),
+        categories=_terms(fides["data_categories"], categories=True) | ours.categories,
+        purposes=_terms(fides["data_uses"]) | ours.purposes,
+        subject_types=_terms(fides["data_subjects"]) | ours.subject_types,
     )
     for terms in (taxonomy.categories, taxonomy.purposes):
         for term in terms.values():

@@ -29,7 +29,7 @@ A flow is lawful when every applying regime finds every destination lawful.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -598,19 +598,23 @@ def _consent_matters(recorded: Sequence[RecordedTransfer]) -> bool:
 def assess_flow(
     flow: Flow,
     day: date,
-    lives_in: str,
+    lives_in: str | None,
     consented: frozenset[str] = frozenset(),
     ref: TransferReference | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Assessment]:
     """Every destination of the flow under every regime that applies to it for a person living
-    in `lives_in`, regime by regime (EEA, then UK), destinations in order. `consented`: the
-    countries to which the person has granted a transfer consent for this recipient on the day.
-    Empty when no regime applies."""
+    in `lives_in` (None: for anyone, as a record of processing asks), regime by regime (EEA,
+    then UK), destinations in order. `consented`: the countries to which the person has granted
+    a transfer consent for this recipient on the day. `only`: judge just these destinations (a
+    record asks about third countries alone). Empty when no regime applies."""
     out: list[Assessment] = []
     applying = regimes_applying(flow.exporter, flow.upstream, day, lives_in)
     if not applying:
         return out
     places = destinations(flow)
+    if only is not None:
+        places = [(country, recorded) for country, recorded in places if country in only]
     for jurisdiction, trigger in applying:
         for country, recorded in places:
             granted = _consent_matters(recorded) and country in consented

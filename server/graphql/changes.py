@@ -10,7 +10,7 @@ from server.graphql.errors import UserError, decode_id
 from server.graphql.inventory import ChangeRequest
 from server.graphql.mutations import mutation_payload
 from server.graphql.permissions import CanDecideChanges, CanReadInventory, mutation_needs, needs
-from server.services import change_requests
+from server.services import change_decisions, change_requests
 from server.services.commands import DecideChange
 
 
@@ -57,7 +57,7 @@ class ChangeMutation:
             )
             role = info.context.role
             assert role is not None  # the permission let a key through
-            decided = await change_requests.decide_change(
+            decided = await change_decisions.decide_change(
                 command, actor=info.context.actor, role=role
             )
             return ChangeRequest.from_model(decided)

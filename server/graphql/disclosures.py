@@ -1,4 +1,4 @@
-"""Disclosure inputs and mutations: add a flow of data to a recipient, or end one."""
+"""Disclosure inputs and mutations: add a flow of data to a recipient, correct one, or end one."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
 from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.errors import UserError, decode_id
-from server.graphql.inventory import Disclosure
-from server.graphql.mutations import mutation_payload
+from server.graphql.inventory import ChangeRequest, Disclosure
+from server.graphql.mutations import Reviewed, mutation_payload
 from server.graphql.permissions import CanWriteInventory, mutation_needs
 from server.services import disclosures
-from server.services.commands import AddDisclosure, EndDisclosure
+from server.services.commands import UNSET, AddDisclosure, EndDisclosure, UpdateDisclosure
+from server.services.results import DisclosureResult
 
 
 @strawberry.input
@@ -66,10 +67,46 @@ class EndDisclosureInput:
     )
 
 
+@strawberry.input(
+    description=(
+        "A correction of a disclosure's terms, against the version you read: the fields given "
+        "replace the disclosure's from today (null clears retention, transfers and "
+        "specialCategoryCondition); the terms before are kept for reports at past moments. To "
+        "an APPROVED or ACTIVE recipient it waits for a second key."
+    )
+)
+class UpdateDisclosureInput:
+    id: strawberry.ID
+    expected_version: int
+    data_categories: list[str] | None = strawberry.UNSET
+    subject_types: list[str] | None = strawberry.UNSET
+    purposes: list[str] | None = strawberry.UNSET
+    legal_basis: enums.LegalBasis | None = strawberry.UNSET
+    ground: enums.DisclosureGround | None = strawberry.UNSET
+    retention: str | None = strawberry.UNSET
+    transfers: list[TransferInput] | None = strawberry.UNSET
+    frequency: enums.DisclosureFrequency | None = strawberry.UNSET
+    special_category_condition: enums.SpecialCategoryCondition | None = strawberry.UNSET
+
+
 @strawberry.type
 class DisclosurePayload:
     disclosure: Disclosure | None
     user_errors: list[UserError]
+    change: ChangeRequest | None = strawberry.field(
+        default=None,
+        description="Set when the change waits for review instead of applying at once.",
+    )
+
+
+def _transfer_spec(t: TransferInput) -> TransferSpec:
+    return TransferSpec(
+        country=t.country,
+        mechanism=t.mechanism,
+        reference=t.reference,
+        signed_on=t.signed_on,
+        within_adequacy_scope=t.within_adequacy_scope,
+    )
 
 
 def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
@@ -80,16 +117,7 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
         legal_basis=d.legal_basis,
         ground=d.ground,
         retention=d.retention,
-        transfers=[
-            TransferSpec(
-                country=t.country,
-                mechanism=t.mechanism,
-                reference=t.reference,
-                signed_on=t.signed_on,
-                within_adequacy_scope=t.within_adequacy_scope,
-            )
-            for t in d.transfers or []
-        ],
+        transfers=[_transfer_spec(t) for t in d.transfers or []],
         effective_from=d.effective_from,
         frequency=d.frequency or enums.DisclosureFrequency.CONTINUOUS,
         special_category_condition=d.special_category_condition,
@@ -97,8 +125,22 @@ def disclosure_spec(d: DisclosureInput) -> DisclosureSpec:
     )
 
 
-async def _disclosure(info: Info[Context, None], disclosure_id: int) -> Disclosure | None:
-    return (await Disclosure.load(info, [disclosure_id]))[0]
+async def _answer(info: Info[Context, None], result: DisclosureResult) -> Disclosure | Reviewed:
+    """The disclosure as it stands (none for an addition waiting for review), with the change
+    request when it waits."""
+    disclosure = (
+        (await Disclosure.load(info, [result.disclosure.id]))[0]
+        if result.disclosure is not None
+        else None
+    )
+    if result.change is None:
+        assert disclosure is not None
+        return disclosure
+    return Reviewed(disclosure, ChangeRequest.from_model(result.change))
+
+
+def _given(value: object) -> object:
+    return UNSET if value is strawberry.UNSET else value
 
 
 @strawberry.type
@@ -110,7 +152,7 @@ class DisclosureMutation:
     async def add_disclosure(
         self, info: Info[Context, None], input: AddDisclosureInput
     ) -> DisclosurePayload:
-        async def work() -> Disclosure | None:
+        async def work() -> Disclosure | Reviewed:
             command = AddDisclosure(
                 recipient_id=decode_id(input.recipient_id, "Recipient", ["input", "recipientId"]),
                 disclosure=disclosure_spec(input.disclosure),
@@ -118,7 +160,7 @@ class DisclosureMutation:
             result = await disclosures.add_disclosure(
                 command, actor=info.context.actor, role=info.context.role
             )
-            return await _disclosure(info, result.disclosure.id)
+            return await _answer(info, result)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)
 
@@ -129,7 +171,7 @@ class DisclosureMutation:
     async def end_disclosure(
         self, info: Info[Context, None], input: EndDisclosureInput
     ) -> DisclosurePayload:
-        async def work() -> Disclosure | None:
+        async def work() -> Disclosure | Reviewed:
             command = EndDisclosure(
                 disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
                 effective_to=input.effective_to,
@@ -137,6 +179,39 @@ class DisclosureMutation:
             result = await disclosures.end_disclosure(
                 command, actor=info.context.actor, role=info.context.role
             )
-            return await _disclosure(info, result.disclosure.id)
+            return await _answer(info, result)
+
+        return await mutation_payload(DisclosurePayload, "disclosure", work)
+
+    @strawberry.mutation(
+        description=(
+            "Correct a disclosure's terms against the version you read (its history is kept)."
+        ),
+        extensions=mutation_needs(CanWriteInventory),
+    )
+    async def update_disclosure(
+        self, info: Info[Context, None], input: UpdateDisclosureInput
+    ) -> DisclosurePayload:
+        async def work() -> Disclosure | Reviewed:
+            transfers = _given(input.transfers)
+            command = UpdateDisclosure(
+                disclosure_id=decode_id(input.id, "Disclosure", ["input", "id"]),
+                expected_version=input.expected_version,
+                data_categories=_given(input.data_categories),
+                subject_types=_given(input.subject_types),
+                purposes=_given(input.purposes),
+                legal_basis=_given(input.legal_basis),
+                ground=_given(input.ground),
+                retention=_given(input.retention),
+                transfers=[_transfer_spec(t) for t in transfers]
+                if isinstance(transfers, list)
+                else transfers,
+                frequency=_given(input.frequency),
+                special_category_condition=_given(input.special_category_condition),
+            )
+            result = await disclosures.update_disclosure(
+                command, actor=info.context.actor, role=info.context.role
+            )
+            return await _answer(info, result)
 
         return await mutation_payload(DisclosurePayload, "disclosure", work)

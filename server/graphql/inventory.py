@@ -320,9 +320,20 @@ class Disclosure(Node):
     def retention(self) -> str | None:
         return self.row.retention
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The day the disclosure first took effect (a correction keeps it: its terms before "
+            "the correction stay on record for reports at past moments)."
+        )
+    )
     def effective_from(self) -> date:
-        return self.row.effective_from
+        return self.row.started_on
+
+    @strawberry.field(
+        description="Moves on with each correction (updateDisclosure's expectedVersion)."
+    )
+    def version(self) -> int:
+        return self.row.version
 
     @strawberry.field(
         description="The first day the disclosure no longer applies; null while open-ended."

@@ -20,8 +20,8 @@ from server.graphql import enums
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import MAX_DATABASE_ID, UserError, decode_id
-from server.graphql.inventory import Recipient
-from server.graphql.mutations import mutation_payload
+from server.graphql.inventory import ChangeRequest, Recipient
+from server.graphql.mutations import Reviewed, mutation_payload
 from server.graphql.nodes import PageInfo
 from server.graphql.permissions import (
     CanChangeStatus,
@@ -191,6 +191,10 @@ class RecipientQueries:
 class RecipientPayload:
     recipient: Recipient | None
     user_errors: list[UserError]
+    change: ChangeRequest | None = strawberry.field(
+        default=None,
+        description="Set when the change waits for review instead of applying at once.",
+    )
 
     @strawberry.field(
         description=(
@@ -322,8 +326,12 @@ def _certifications(
     return None if given is None else [c.to_domain() for c in given]
 
 
-def _recipient(result: RecipientResult, context: Context) -> Recipient:
-    return Recipient.from_model(result.recipient, context)
+def _recipient(result: RecipientResult, context: Context) -> Recipient | Reviewed:
+    """The recipient as it stands, with the change request when part of the change waits."""
+    recipient = Recipient.from_model(result.recipient, context)
+    if result.change is None:
+        return recipient
+    return Reviewed(recipient, ChangeRequest.from_model(result.change))
 
 
 @strawberry.type
@@ -335,7 +343,7 @@ class RecipientMutation:
     async def register_recipient(
         self, info: Info[Context, None], input: RegisterRecipientInput
     ) -> RecipientPayload:
-        async def work() -> Recipient:
+        async def work() -> Recipient | Reviewed:
             command = RegisterRecipient(
                 name=input.name,
                 slug=input.slug,
@@ -373,7 +381,7 @@ class RecipientMutation:
     async def update_recipient(
         self, info: Info[Context, None], input: UpdateRecipientInput
     ) -> RecipientPayload:
-        async def work() -> Recipient:
+        async def work() -> Recipient | Reviewed:
             command = UpdateRecipient(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 expected_version=input.expected_version,
@@ -398,7 +406,9 @@ class RecipientMutation:
                 international_organisation=_unset(input.international_organisation),
             )
             return _recipient(
-                await recipient_changes.update_recipient(command, actor=info.context.actor),
+                await recipient_changes.update_recipient(
+                    command, actor=info.context.actor, role=info.context.role
+                ),
                 info.context,
             )
 
@@ -411,7 +421,7 @@ class RecipientMutation:
     async def change_recipient_status(
         self, info: Info[Context, None], input: ChangeRecipientStatusInput
     ) -> RecipientPayload:
-        async def work() -> Recipient:
+        async def work() -> Recipient | Reviewed:
             command = ChangeStatus(
                 recipient_id=decode_id(input.id, "Recipient", ["input", "id"]),
                 status=input.status,

@@ -10,16 +10,11 @@ from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from server.db.models import ChangeRequest, Recipient
-from server.domain import change_requests as rules
-from server.domain import validation
-from server.domain.access import Role
-from server.domain.enums import ChangeKind, ChangeRequestStatus, RecipientStatus, UserErrorCode
-from server.domain.errors import ErrorCollector, UserError, UserErrors
+from server.domain import change_requests as change_rules
+from server.domain.enums import ChangeKind, ChangeRequestStatus, RecipientStatus
 from server.services import audit, clock
-from server.services.commands import DecideChange
 
 
 def authors_of(change: ChangeRequest) -> list[str]:
@@ -27,77 +22,86 @@ def authors_of(change: ChangeRequest) -> list[str]:
     return [str(a) for a in found] if isinstance(found, list) else []
 
 
-async def open_import_review(
-    conn: BaseDBAsyncClient, recipient: Recipient, *, actor: str, at: datetime
+def new_change(
+    recipient_id: int,
+    kind: ChangeKind,
+    *,
+    actor: str,
+    at: datetime,
+    summary: str,
+    changes: dict[str, Any],
+    proposal: dict[str, Any] | None = None,
+    disclosure_id: int | None = None,
+    change_id: int | None = None,
 ) -> ChangeRequest:
-    """For a recipient registered straight into a later status: the review it skipped."""
-    status = RecipientStatus(recipient.status)
-    change = await ChangeRequest.create(
-        recipient_id=recipient.id,
-        kind=ChangeKind.IMPORT.value,
+    """A change waiting for a second key, unsaved (`change_id`: an id reserved for a bulk
+    write). `changes` are the fields it changes, each [before, after], in the API's names;
+    `proposal` what applies on approval (services/change_decisions.py)."""
+    return ChangeRequest(
+        **({"id": change_id} if change_id is not None else {}),
+        recipient_id=recipient_id,
+        kind=kind.value,
         status=ChangeRequestStatus.PENDING.value,
         authors=orjson.dumps([actor]).decode(),
-        summary=rules.import_summary(name=recipient.name, status=status, importer=actor),
-        changes=orjson.dumps({"status": [None, status.value]}).decode(),
+        summary=summary,
+        changes=orjson.dumps(changes).decode(),
+        proposal=orjson.dumps(proposal).decode() if proposal is not None else None,
+        disclosure_id=disclosure_id,
         created_at=at,
-        using_db=conn,
     )
-    await audit.record(
-        connection=conn,
-        at=at,
-        actor=actor,
-        action="openChange",
-        entity_type="ChangeRequest",
-        entity_id=change.id,
-        recipient_id=recipient.id,
-        changes={"kind": [None, ChangeKind.IMPORT.value], "status": [None, "PENDING"]},
+
+
+def opened_event(change: ChangeRequest, *, actor: str) -> audit.Event:
+    """The audit event of a change opened, with what it proposes: the log alone tells it."""
+    return audit.Event(
+        change.created_at,
+        actor,
+        "openChange",
+        "ChangeRequest",
+        change.id,
+        change.recipient_id,  # type: ignore[attr-defined]
+        {
+            "kind": [None, change.kind],
+            "status": [None, ChangeRequestStatus.PENDING.value],
+            "proposed": [None, orjson.loads(change.changes)],
+        },
     )
+
+
+async def open_change(
+    conn: BaseDBAsyncClient, recipient: Recipient, kind: ChangeKind, *, actor: str, **terms: Any
+) -> ChangeRequest:
+    """A change waiting for a second key (new_change's terms), written in `conn`'s transaction
+    with its audit event."""
+    change = new_change(recipient.id, kind, actor=actor, **terms)
+    await change.save(using_db=conn)
+    await audit.record_event(conn, opened_event(change, actor=actor))
     return change
 
 
-async def decide_change(command: DecideChange, *, actor: str, role: Role) -> ChangeRequest:
-    """Approve or reject a pending change, as a key that authored no part of it."""
-    errors = ErrorCollector()
-    if command.note is not None and (problem := validation.note_error(command.note)):
-        errors.add(["input", "note"], problem)
-    async with in_transaction() as conn:
-        change = await ChangeRequest.get_or_none(id=command.change_id, using_db=conn)
-        if change is None:
-            errors.add(["input", "id"], "No such change.", UserErrorCode.NOT_FOUND)
-            errors.raise_if_any()
-        assert change is not None
-        refused = rules.decision_error(
-            role=role,
-            actor=actor,
-            authors=authors_of(change),
-            status=ChangeRequestStatus(change.status),
-        )
-        if refused is not None:
-            errors.add(["input", "id"], refused[0], refused[1])
-        errors.raise_if_any()
-        now = clock.now()
-        decided = ChangeRequestStatus.APPROVED if command.approve else ChangeRequestStatus.REJECTED
-        # Guarded by the status read: a concurrent decision makes this update match nothing.
-        updated = (
-            await ChangeRequest.filter(id=change.id, status=ChangeRequestStatus.PENDING.value)
-            .using_db(conn)
-            .update(status=decided.value, decided_at=now, decided_by=actor, note=command.note)
-        )
-        if updated != 1:
-            raise UserErrors([UserError(["input", "id"], "This change was decided meanwhile.")])
-        await audit.record(
-            connection=conn,
-            at=now,
-            actor=actor,
-            action="decideChange",
-            entity_type="ChangeRequest",
-            entity_id=change.id,
-            recipient_id=change.recipient_id,  # type: ignore[attr-defined]
-            changes={"status": ["PENDING", decided.value]}
-            | ({"note": [None, command.note]} if command.note else {}),
-        )
-        fresh = await ChangeRequest.get(id=change.id, using_db=conn)
-    return fresh
+def import_review(
+    recipient: Recipient, *, actor: str, at: datetime, change_id: int | None = None
+) -> ChangeRequest:
+    """For a recipient registered straight into a later status: the review it skipped."""
+    status = RecipientStatus(recipient.status)
+    return new_change(
+        recipient.id,
+        ChangeKind.IMPORT,
+        actor=actor,
+        at=at,
+        summary=change_rules.import_summary(name=recipient.name, status=status, importer=actor),
+        changes={"status": [None, status.value]},
+        change_id=change_id,
+    )
+
+
+async def open_import_review(
+    conn: BaseDBAsyncClient, recipient: Recipient, *, actor: str, at: datetime
+) -> ChangeRequest:
+    change = import_review(recipient, actor=actor, at=at)
+    await change.save(using_db=conn)
+    await audit.record_event(conn, opened_event(change, actor=actor))
+    return change
 
 
 async def changes_by_id(ids: Sequence[int]) -> dict[int, ChangeRequest]:

@@ -4,7 +4,7 @@ both build these, so both go through the same validation. The terms of a disclos
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -83,6 +83,31 @@ class AddDisclosure:
 class EndDisclosure:
     disclosure_id: int
     effective_to: date
+
+
+@dataclass
+class UpdateDisclosure:
+    """A correction of a disclosure's terms; fields left UNSET (or None) keep theirs."""
+
+    disclosure_id: int
+    expected_version: int
+    data_categories: Any = UNSET
+    subject_types: Any = UNSET
+    purposes: Any = UNSET
+    legal_basis: Any = UNSET
+    ground: Any = UNSET
+    retention: Any = UNSET
+    transfers: Any = UNSET
+    frequency: Any = UNSET
+    special_category_condition: Any = UNSET
+
+    def terms(self) -> dict[str, Any]:
+        """The terms it names, by DisclosureSpec's field names."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("disclosure_id", "expected_version")
+        }
 
 
 @dataclass

@@ -17,16 +17,12 @@ from tortoise.transactions import in_transaction
 from server.db.config import tortoise_config
 from server.db.models import DataSubject, Disclosure, Establishment, Recipient
 from server.domain import establishments as establishment_rules
-from server.domain.disclosure_terms import DisclosureSpec, TransferSpec
+from server.domain.disclosure_terms import DisclosureSpec, terms_from_record
 from server.domain.enums import (
     DisclosureFrequency,
-    DisclosureGround,
-    LegalBasis,
     ProcessingRole,
     RecipientKind,
     RecipientStatus,
-    SpecialCategoryCondition,
-    TransferMechanism,
 )
 from server.domain.errors import UserErrors
 from server.domain.imports import ImportFormat
@@ -136,34 +132,9 @@ def _date(value: Any) -> date | None:
 
 
 def _disclosure(raw: dict[str, Any]) -> DisclosureSpec:
-    return DisclosureSpec(
-        data_categories=list(raw["data_categories"]),
-        subject_types=list(raw["subject_types"]),
-        purposes=list(raw["purposes"]),
-        legal_basis=LegalBasis(raw["legal_basis"]),
-        ground=DisclosureGround(raw["ground"]),
-        retention=raw.get("retention"),
-        transfers=[
-            TransferSpec(
-                country=str(t["country"]),
-                mechanism=TransferMechanism(t["mechanism"]),
-                reference=t.get("reference"),
-                signed_on=_date(t.get("signed_on")),
-                within_adequacy_scope=_optional_bool(
-                    t.get("within_adequacy_scope"), "transfer within_adequacy_scope"
-                ),
-            )
-            for t in raw.get("transfers") or []
-        ],
-        effective_from=_date(raw.get("effective_from")),
-        frequency=DisclosureFrequency(raw.get("frequency") or DisclosureFrequency.CONTINUOUS),
-        special_category_condition=(
-            SpecialCategoryCondition(raw["special_category_condition"])
-            if raw.get("special_category_condition")
-            else None
-        ),
-        exporter=raw.get("exporter"),
-    )
+    for transfer in raw.get("transfers") or []:
+        _optional_bool(transfer.get("within_adequacy_scope"), "transfer within_adequacy_scope")
+    return terms_from_record(raw)
 
 
 def _certifications(raw: Any, slug: str) -> list[DpfCertification] | None:

@@ -13,60 +13,21 @@ from typing import Any
 
 import yaml
 from fideslang import gvl
-from fideslang.models import (
-    DataResponsibilityTitle,
-    LegalBasisForProcessingEnum,
-    PrivacyDeclaration,
-    SpecialCategoryLegalBasisEnum,
-    System,
-)
+from fideslang.models import DataFlow, PrivacyDeclaration, System
 from pydantic import ValidationError
 
-from server.domain import imports, validation
+from server.domain import fides, imports, validation
 from server.domain.disclosure_terms import CATEGORIES_MAX, PURPOSES_MAX, DisclosureSpec
 from server.domain.enums import (
     DisclosureGround,
     LegalBasis,
     ProcessingRole,
     RecipientKind,
-    SpecialCategoryCondition,
     UserErrorCode,
 )
 from server.domain.imports import DisclosureEntry, ImportPlan, ImportProblem, RecipientEntry
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 
-LEGAL_BASES = {
-    LegalBasisForProcessingEnum.CONSENT: LegalBasis.CONSENT,
-    LegalBasisForProcessingEnum.CONTRACT: LegalBasis.CONTRACT,
-    LegalBasisForProcessingEnum.LEGAL_OBLIGATION: LegalBasis.LEGAL_OBLIGATION,
-    LegalBasisForProcessingEnum.VITAL_INTEREST: LegalBasis.VITAL_INTERESTS,
-    LegalBasisForProcessingEnum.PUBLIC_INTEREST: LegalBasis.PUBLIC_TASK,
-    LegalBasisForProcessingEnum.LEGITIMATE_INTEREST: LegalBasis.LEGITIMATE_INTERESTS,
-}
-ROLES = {
-    DataResponsibilityTitle.CONTROLLER: ProcessingRole.CONTROLLER,
-    DataResponsibilityTitle.PROCESSOR: ProcessingRole.PROCESSOR,
-    DataResponsibilityTitle.SUB_PROCESSOR: ProcessingRole.SUBPROCESSOR,
-}
-# fideslang's Art. 9(2) bases, in the article's order, as ours.
-SPECIAL_CONDITIONS = dict(
-    zip(
-        SpecialCategoryLegalBasisEnum,
-        [
-            SpecialCategoryCondition.EXPLICIT_CONSENT,
-            SpecialCategoryCondition.EMPLOYMENT_SOCIAL_SECURITY,
-            SpecialCategoryCondition.VITAL_INTERESTS,
-            SpecialCategoryCondition.NOT_FOR_PROFIT_BODY,
-            SpecialCategoryCondition.MADE_PUBLIC_BY_SUBJECT,
-            SpecialCategoryCondition.LEGAL_CLAIMS,
-            SpecialCategoryCondition.SUBSTANTIAL_PUBLIC_INTEREST,
-            SpecialCategoryCondition.HEALTH_OR_SOCIAL_CARE,
-            SpecialCategoryCondition.PUBLIC_HEALTH,
-            SpecialCategoryCondition.ARCHIVING_RESEARCH_STATISTICS,
-        ],
-        strict=True,
-    )
-)
 # Whose data a GVL vendor receives: the visitors of our websites and apps.
 GVL_SUBJECT_TYPE = "visitor"
 # The fields an update from these sources changes; country, kind and role are the reviewers'.
@@ -107,18 +68,25 @@ def _entry(
     return entry
 
 
+def _slug_of(key: str) -> str:
+    """A Fides key as a slug: lower case, hyphens for underscores and dots."""
+    return validation.slugify(key.replace("_", "-").replace(".", "-"))
+
+
 def _slug(plan: ImportPlan, sheet: str, key: str) -> str:
-    """A Fides key as a slug: lower case, hyphens for underscores and dots (noted)."""
-    slug = validation.slugify(key.replace("_", "-").replace(".", "-"))
+    """A system's Fides key as its slug (noted when they differ)."""
+    slug = _slug_of(key)
     if slug != key:
         _note(plan, sheet, "fides_key", f'"{key}" is recorded as the slug "{slug}".')
     return slug
 
 
 def plan_fides(content: bytes, default_country: str | None) -> ImportPlan:
-    """Fides manifests: each system a recipient (its fides_key the slug), its privacy
-    declarations disclosures, regrouped when their categories, subjects and basis are the same
-    (their purposes merged)."""
+    """Fides manifests: each system a recipient (its fides_key the slug; its kind the one its
+    system_type names, else a service provider; a Sub-Processor engaged by the system of its
+    ingress), its privacy declarations disclosures, regrouped when their categories, subjects,
+    basis and condition are the same (their purposes merged). The terms read as
+    server/domain/fides.py says, the table our export (services/fides_export.py) writes by."""
     plan = ImportPlan()
     try:
         document = yaml.safe_load(content.decode("utf-8-sig"))
@@ -131,7 +99,7 @@ def plan_fides(content: bytes, default_country: str | None) -> ImportPlan:
         _problem(plan, "manifest", None, None, f"The manifest is not YAML{where}.")
         return plan
     systems = document.get("system") if isinstance(document, dict) else None
-    if not isinstance(systems, list) or not systems:
+    if not isinstance(systems, list):
         _problem(
             plan,
             "manifest",
@@ -139,6 +107,10 @@ def plan_fides(content: bytes, default_country: str | None) -> ImportPlan:
             None,
             "A Fides manifest lists its systems under `system:` (as `fides push` reads them).",
         )
+        return plan
+    if not systems:
+        # An export of an inventory with no ACTIVE recipient: nothing to import, nothing wrong.
+        _note(plan, "manifest", "system", "The manifest lists no systems: nothing to import.")
         return plan
     others = sorted(k for k in document if k != "system")
     if others:
@@ -152,6 +124,17 @@ def plan_fides(content: bytes, default_country: str | None) -> ImportPlan:
                 column = ".".join(str(p) for p in error["loc"])
                 _problem(plan, sheet, column, error.get("input"), f"fideslang: {error['msg']}.")
             continue
+        except TypeError as exc:
+            # fideslang sorts a system's declarations by name, and fails where one has none.
+            _problem(
+                plan,
+                sheet,
+                "privacy_declarations",
+                None,
+                f"fideslang cannot read this system ({exc}): give every privacy declaration a "
+                "name, as `fides push` needs.",
+            )
+            continue
         # fideslang sorts a system's declarations: read them in the file's order, so that a
         # problem's index is the one a person finds in the file.
         declarations = [
@@ -161,6 +144,19 @@ def plan_fides(content: bytes, default_country: str | None) -> ImportPlan:
     return plan
 
 
+def _engager(plan: ImportPlan, sheet: str, ingress: list[DataFlow] | None) -> str | None:
+    """A sub-processor's engager (Art. 28(4)): the system it receives data from."""
+    systems = [flow.fides_key for flow in ingress or [] if flow.type == "system"]
+    if len(systems) > 1:
+        _note(
+            plan,
+            sheet,
+            "ingress",
+            f'Engaged by "{systems[0]}", the first system of its ingress: reviewers correct it.',
+        )
+    return _slug_of(systems[0]) if systems else None
+
+
 def _system(
     plan: ImportPlan,
     sheet: str,
@@ -168,9 +164,8 @@ def _system(
     declarations: list[PrivacyDeclaration],
     default_country: str | None,
 ) -> RecipientEntry:
-    roles = [ROLES[r] for r in system.responsibility]
-    role = roles[0] if roles else ProcessingRole.PROCESSOR
-    if len(roles) != 1:
+    role = fides.role_of(system.responsibility, system.joint_controller_info)
+    if len(system.responsibility) != 1:
         _note(plan, sheet, "responsibility", f"Recorded as {role.value}: reviewers correct it.")
     entry = _entry(
         plan,
@@ -181,8 +176,13 @@ def _system(
         legal_name=system.legal_name,
         description=system.description,
         privacy_policy_url=str(system.privacy_policy) if system.privacy_policy else None,
-        kind=RecipientKind.SERVICE_PROVIDER,
+        # Our export writes the kind's label; any other system type is a service provider.
+        kind=imports.enum_value(RecipientKind, system.system_type)
+        or RecipientKind.SERVICE_PROVIDER,
         role=role,
+        engaged_by=(
+            _engager(plan, sheet, system.ingress) if role == ProcessingRole.SUBPROCESSOR else None
+        ),
     )
     groups: dict[tuple[Any, ...], list[tuple[int, PrivacyDeclaration]]] = {}
     for i, declaration in enumerate(declarations):
@@ -226,20 +226,38 @@ def _system(
         )
         groups.setdefault(key, []).append((i, declaration))
     for members in groups.values():
-        first = members[0][1]
-        basis = LEGAL_BASES[first.legal_basis_for_processing]  # type: ignore[index]
-        retentions = {d.retention_period for _, d in members if d.retention_period}
-        if len(retentions) > 1:
-            _note(
-                plan,
-                sheet,
-                "retention_period",
-                f"Several retention periods; kept {min(retentions)!r}.",
-            )
+        entry.disclosures.extend(_regrouped(plan, sheet, entry.slug, members))
+    return entry
+
+
+def _regrouped(
+    plan: ImportPlan, sheet: str, slug: str, members: list[tuple[int, PrivacyDeclaration]]
+) -> list[DisclosureEntry]:
+    """Declarations with the same categories, subjects, basis and condition: one disclosure with
+    their data uses as its purposes, or several of at most PURPOSES_MAX purposes each."""
+    first = members[0][1]
+    basis = fides.BASIS_OF[first.legal_basis_for_processing]  # type: ignore[index]
+    retentions = {d.retention_period for _, d in members if d.retention_period}
+    if len(retentions) > 1:
+        _note(
+            plan, sheet, "retention_period", f"Several retention periods; kept {min(retentions)!r}."
+        )
+    uses = list(dict.fromkeys(d.data_use for _, d in members))
+    if len(uses) > PURPOSES_MAX:
+        _note(
+            plan,
+            sheet,
+            "privacy_declarations",
+            f"{len(uses)} data uses with the same terms: recorded as disclosures of at most "
+            f"{PURPOSES_MAX} purposes each.",
+        )
+    out = []
+    for start in range(0, len(uses), PURPOSES_MAX):
+        purposes = uses[start : start + PURPOSES_MAX]
         spec = DisclosureSpec(
             data_categories=list(first.data_categories),
             subject_types=list(first.data_subjects),
-            purposes=list(dict.fromkeys(d.data_use for _, d in members)),
+            purposes=purposes,
             legal_basis=basis,
             ground=(
                 DisclosureGround.USER_PERMISSION
@@ -248,7 +266,7 @@ def _system(
             ),
             retention=min(retentions) if retentions else None,
             special_category_condition=(
-                SPECIAL_CONDITIONS[first.special_category_legal_basis]
+                fides.CONDITION_OF[first.special_category_legal_basis]
                 if first.special_category_legal_basis
                 else None
             ),
@@ -259,11 +277,9 @@ def _system(
             "purposes": "; ".join(spec.purposes),
             "retention": spec.retention or "",
         }
-        where = ", ".join(f"privacy_declarations.{i}" for i, _ in members)
-        entry.disclosures.append(
-            DisclosureEntry(f"{sheet} ({where})", None, entry.slug, cells, spec)
-        )
-    return entry
+        where = ", ".join(f"privacy_declarations.{i}" for i, d in members if d.data_use in purposes)
+        out.append(DisclosureEntry(f"{sheet} ({where})", None, slug, cells, spec))
+    return out
 
 
 def without_special_categories(

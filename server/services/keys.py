@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,6 +79,17 @@ def name_error(name: str) -> str | None:
     return None
 
 
+def unused_name(name: str, taken: Collection[str]) -> str:
+    """`name`, or the first of name-2, name-3, … that no key has in any case: names are unique
+    ignoring case, so that the audit log's actors cannot be told apart by case."""
+    folded = {t.casefold() for t in taken}
+    found, n = name, 1
+    while found.casefold() in folded:
+        n += 1
+        found = f"{name}-{n}"
+    return found
+
+
 async def create_key(name: str, role: Role, *, actor: str) -> str:
     """Store a new key and return its token: the only time the token is ever seen."""
     if problem := name_error(name):
@@ -136,12 +148,7 @@ async def ensure_admin_from_file(path: str) -> str | None:
                 )
             return None
         names = await ApiKey.all().values_list("name", flat=True)
-        taken = {str(name).casefold() for name in names}
-        name = BOOTSTRAP_ADMIN_NAME
-        n = 1
-        while name.casefold() in taken:
-            n += 1
-            name = f"{BOOTSTRAP_ADMIN_NAME}-{n}"
+        name = unused_name(BOOTSTRAP_ADMIN_NAME, [str(n) for n in names])
         try:
             await _store_key(name, Role.ADMIN, digest, actor=BOOTSTRAP_ACTOR)
         except (KeyProblem, IntegrityError):
@@ -189,6 +196,34 @@ async def revoke_key(name: str, *, actor: str) -> None:
             recipient_id=None,
             changes={"revokedAt": [None, at.isoformat()]},
         )
+
+
+async def reissue_key(name: str, *, actor: str) -> str:
+    """Give a key a new token and return it, once: the old token stops working at once. For a
+    key restored from a backup (which came back without a token) or one whose token leaked,
+    so that the key goes on under its name, the audit log's actor, with its role."""
+    at = clock.now()
+    token = new_token()
+    async with in_transaction() as conn:
+        key = await ApiKey.filter(name=name).using_db(conn).first()
+        if key is None:
+            raise KeyProblem(f"No key named {name[:80]}.")
+        if key.revoked_at is not None:
+            raise KeyProblem(
+                f"The key {name} was revoked at {key.revoked_at.isoformat()}; create a new one."
+            )
+        await ApiKey.filter(id=key.id).using_db(conn).update(token_hash=token_hash(token))
+        await audit.record(
+            connection=conn,
+            at=at,
+            actor=actor,
+            action="reissueApiKey",
+            entity_type="ApiKey",
+            entity_id=key.id,
+            recipient_id=None,
+            changes={"token": [None, "reissued"]},
+        )
+    return token
 
 
 async def authenticate(token: str, digest: str | None = None) -> Principal | None:

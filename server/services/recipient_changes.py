@@ -4,6 +4,7 @@ status through the lifecycle of review (with the role rules and separation of du
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -20,11 +21,15 @@ from server.domain import (
     subprocessors,
     validation,
 )
+from server.domain import change_requests as change_rules
 from server.domain.access import Role
-from server.domain.enums import ProcessingRole, RecipientStatus, UserErrorCode
+from server.domain.enums import ChangeKind, ProcessingRole, RecipientStatus, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
-from server.services import audit, clock
-from server.services.audit_snapshots import recipient_snapshot
+from server.services import audit, clock, review
+from server.services.audit_snapshots import (
+    recipient_snapshot,
+)
+from server.services.change_requests import open_change
 from server.services.commands import UNSET, ChangeStatus, UpdateRecipient
 from server.services.engagement import check_engaged_by
 from server.services.recipient_versions import last_move_at, locked_recipient, stale_version
@@ -36,7 +41,21 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
-async def update_recipient(command: UpdateRecipient, *, actor: str) -> RecipientResult:
+# The recipient's columns whose change is material (domain/change_requests.py), by API name.
+MATERIAL_COLUMNS = {
+    "kind": "kind",
+    "role": "role",
+    "country": "country",
+    "engaged_by_id": "engagedBy",
+}
+
+
+async def update_recipient(
+    command: UpdateRecipient, *, actor: str, role: Role | None
+) -> RecipientResult:
+    """`role` is the calling key's (None only for a trusted write: the fixture loader, or an
+    approved change applied): for a recipient a reviewer has passed, a key's change of a
+    material field waits for a second key, while the rest applies at once."""
     errors = ErrorCollector()
     recipient_details.check_details(
         errors,
@@ -82,31 +101,39 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         if recipient.version != command.expected_version:
             raise stale_version(recipient)
         before = recipient_snapshot(recipient)
-        role = command.role if command.role not in (UNSET, None) else recipient.role
+        processing_role = command.role if command.role not in (UNSET, None) else recipient.role
         engaged_by_id: int | None = recipient.engaged_by_id
         if command.engaged_by is not UNSET:
             if command.engaged_by is None:
                 engaged_by_id = None
             else:
                 engaged_by_id = await check_engaged_by(
-                    conn, errors, command.engaged_by, role=role, recipient_id=recipient.id
+                    conn,
+                    errors,
+                    command.engaged_by,
+                    role=processing_role,
+                    recipient_id=recipient.id,
                 )
         elif (
             command.role is not UNSET
             and engaged_by_id is not None
-            and (problem := subprocessors.kept_engagement_error(role))
+            and (problem := subprocessors.kept_engagement_error(processing_role))
         ):
             errors.add(["input", "role"], problem)
         if not errors and (
-            problem := subprocessors.missing_engager_error(role, engaged=engaged_by_id is not None)
+            problem := subprocessors.missing_engager_error(
+                processing_role, engaged=engaged_by_id is not None
+            )
         ):
             errors.add(["input", "engagedBy"], problem)
         # Asks the database only when the role could not engage anyone.
         has_subprocessors = (
-            not subprocessors.may_engage(role)
+            not subprocessors.may_engage(processing_role)
             and await Recipient.filter(engaged_by_id=recipient.id).using_db(conn).exists()
         )
-        if problem := subprocessors.engaging_role_error(role, has_subprocessors=has_subprocessors):
+        if problem := subprocessors.engaging_role_error(
+            processing_role, has_subprocessors=has_subprocessors
+        ):
             errors.add(["input", "role"], problem)
         today = clock.today()
         certifications = None
@@ -150,6 +177,18 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         changes["engaged_by_id"] = engaged_by_id
         if "name" in changes:
             changes["sort_name"] = changes["name"].casefold()
+        # A material change waits for a second key: held out of what applies now.
+        held: dict[str, Any] = {}
+        if change_rules.needs_review(RecipientStatus(recipient.status), role):
+            held = {
+                column: changes.pop(column)
+                for column in MATERIAL_COLUMNS
+                if column in changes and changes[column] != getattr(recipient, column)
+            }
+        held_delta = audit.diff(
+            {MATERIAL_COLUMNS[c]: getattr(recipient, c) for c in held},
+            {MATERIAL_COLUMNS[c]: v for c, v in held.items()},
+        )
         for attr, value in changes.items():
             setattr(recipient, attr, value)
         changes["search_text"] = validation.search_text(
@@ -157,30 +196,53 @@ async def update_recipient(command: UpdateRecipient, *, actor: str) -> Recipient
         )
         after = recipient_snapshot(recipient)
         delta = audit.diff(before, after)
-        if not delta:
+        if not delta and not held:
             # Nothing changes: no new version, no audit event.
             return RecipientResult(recipient)
         at = clock.now()
-        updated = (
-            await Recipient.filter(id=recipient.id, version=command.expected_version)
-            .using_db(conn)
-            .update(**changes, version=command.expected_version + 1, updated_at=at)
-        )
-        if updated != 1:
-            current = await Recipient.get(id=recipient.id, using_db=conn)
-            raise stale_version(current)
-        await audit.record(
-            connection=conn,
-            at=at,
-            actor=actor,
-            action="updateRecipient",
-            entity_type="Recipient",
-            entity_id=recipient.id,
-            recipient_id=recipient.id,
-            changes=delta,
-        )
+        if delta:
+            updated = (
+                await Recipient.filter(id=recipient.id, version=command.expected_version)
+                .using_db(conn)
+                .update(**changes, version=command.expected_version + 1, updated_at=at)
+            )
+            if updated != 1:
+                current = await Recipient.get(id=recipient.id, using_db=conn)
+                raise stale_version(current)
+            await audit.record(
+                connection=conn,
+                at=at,
+                actor=actor,
+                action="updateRecipient",
+                entity_type="Recipient",
+                entity_id=recipient.id,
+                recipient_id=recipient.id,
+                changes=delta,
+            )
+        change = None
+        if held:
+            change = await open_change(
+                conn,
+                recipient,
+                ChangeKind.UPDATE_RECIPIENT,
+                actor=actor,
+                at=at,
+                summary=await review.recipient_change_summary(
+                    recipient.id,
+                    {name: (str(b), str(a)) for name, (b, a) in held_delta.items()},
+                    {c: v.value if isinstance(v, Enum) else v for c, v in held.items()},
+                ),
+                changes=held_delta,
+                proposal={
+                    # engagedBy as the caller named it: its slug.
+                    MATERIAL_COLUMNS[c]: command.engaged_by
+                    if c == "engaged_by_id"
+                    else (v.value if isinstance(v, Enum) else v)
+                    for c, v in held.items()
+                },
+            )
         fresh = await Recipient.get(id=recipient.id, using_db=conn)
-    return RecipientResult(fresh)
+    return RecipientResult(fresh, change)
 
 
 async def change_status(command: ChangeStatus, *, actor: str, role: Role | None) -> RecipientResult:

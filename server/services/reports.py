@@ -255,7 +255,10 @@ async def who_receives_report(
     facts = [disclosure_facts(r, known_at) for r in rows]
     by_id = {r.id: r for r in rows}
     report = periods.point_report(history, histories, facts, at)
-    receipts = periods.receipts(history, histories, facts, at)
+    receipts = periods.join_corrections(
+        periods.receipts(history, histories, facts, at),
+        {r.id: r.corrected_into_id for r in rows if r.corrected_into_id is not None},
+    )
     since = {r.disclosure.id: r.periods[-1].start for r in receipts if r.lasting}
     words = _Phrases(taxonomy)
     current = history.facts_at(at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from server.db import disclosures as disclosure_rows
@@ -13,6 +13,7 @@ from server.db.disclosures import DisclosureRow, TransferRow
 from server.domain import transfers, who_receives
 from server.domain.enums import RecipientStatus
 from server.domain.regimes import Jurisdiction
+from server.domain.transfers import ChainRegimes
 from server.services import clock
 from server.services.subjects import as_utc
 from server.services.transfer_flows import Flows
@@ -31,12 +32,25 @@ class TransferGap:
     assessment: transfers.Assessment
 
 
-async def transfer_gaps(
-    jurisdiction: Jurisdiction, as_of: datetime | None = None
-) -> list[TransferGap]:
-    """Every destination of a disclosure in effect, to a recipient ACTIVE at the moment, that
-    would be unlawful for a person to whom `jurisdiction` applies by any trigger the flow
-    allows; one per (recipient, disclosure, country), by recipient name, then disclosure."""
+@dataclass
+class InEffect:
+    """The disclosures in effect at a moment to recipients ACTIVE then, with what judging their
+    flows needs: every recipient read (the ACTIVE ones and the processors that engaged them),
+    and the flows built from the establishments. The transfer gaps, the record of processing and
+    the notice all read the inventory this way."""
+
+    at: datetime
+    day: date
+    rows: list[DisclosureRow]
+    recipients: dict[int, dict[str, Any]]
+    flows: Flows
+    chain: ChainRegimes
+
+
+async def in_effect_at(as_of: datetime | None = None) -> InEffect:
+    """A few statements whatever the size of the inventory: the disclosures in effect on the
+    day, their recipients with their status at the moment, the engaging processors not read
+    yet, and the establishments."""
     at = as_utc(as_of) if as_of else clock.now()
     day = who_receives.utc_day(at)
     rows = await disclosure_rows.disclosures_in_effect_on(day)
@@ -53,10 +67,20 @@ async def transfer_gaps(
         recipients |= await recipient_rows.recipients_by_id(sorted(missing))
     flows = Flows(await establishment_rows.establishments_by_id(), recipients)
     in_use = [r for r in rows if r.recipient_id in active]
-    chain = flows.chain(in_use, day, None)
+    return InEffect(at, day, in_use, recipients, flows, flows.chain(in_use, day, None))
+
+
+async def transfer_gaps(
+    jurisdiction: Jurisdiction, as_of: datetime | None = None
+) -> list[TransferGap]:
+    """Every destination of a disclosure in effect, to a recipient ACTIVE at the moment, that
+    would be unlawful for a person to whom `jurisdiction` applies by any trigger the flow
+    allows; one per (recipient, disclosure, country), by recipient name, then disclosure."""
+    found = await in_effect_at(as_of)
+    day, recipients = found.day, found.recipients
     gaps: list[TransferGap] = []
-    for row in in_use:
-        flow = flows.flow(row, chain)
+    for row in found.rows:
+        flow = found.flows.flow(row, found.chain)
         if flow is None:
             continue
         for assessment in transfers.gaps(flow, jurisdiction, day):

@@ -20,7 +20,14 @@ from tests.api.test_who_receives import (
     person,
 )
 from tests.conftest import MakeClient, QueryCounter, gql
-from tests.helpers import END_DISCLOSURE, RECORD_CONSENT, disclosure_input, move, register
+from tests.helpers import (
+    END_DISCLOSURE,
+    RECORD_CONSENT,
+    approve_change,
+    disclosure_input,
+    move,
+    register,
+)
 
 HISTORY = """
 query History($subject: SubjectRef!, $asOf: DateTime, $asKnownAt: DateTime) {
@@ -185,7 +192,9 @@ async def test_an_upcoming_disclosure_to_an_approved_vendor(client: httpx.AsyncC
     assert later["data"]["whoReceives"]["upcomingRecipients"] == []
 
 
-async def test_as_known_at_reproduces_an_earlier_answer_exactly(client: httpx.AsyncClient) -> None:
+async def test_as_known_at_reproduces_an_earlier_answer_exactly(
+    client: httpx.AsyncClient, reviewer: httpx.AsyncClient
+) -> None:
     """Issue 12 §1: an answer given earlier comes back exactly, whatever was recorded since,
     backdated facts included; asked as known now, the same moment reads differently."""
     await person(client)
@@ -220,6 +229,8 @@ async def test_as_known_at_reproduces_an_earlier_answer_exactly(client: httpx.As
         {"input": {"id": vendor["disclosures"][0]["id"], "effectiveTo": "2021-01-01"}},
     )
     assert body["data"]["endDisclosure"]["userErrors"] == [], body
+    # Ending on a day already past rewrites the past: a second key approves it (issue 15 §2).
+    await approve_change(reviewer, body["data"]["endDisclosure"]["change"]["id"])
     await person(client, categories=["user.name"])  # a new version, from now on
     again = (await history(client, as_of=as_of, as_known_at=known))["data"]["whoReceives"]
     assert again == first

@@ -346,6 +346,14 @@ class World:
             return {"recipientId": target["id"], "disclosure": disclosure}
         if mutation == "endDisclosure":
             return {"id": target["disclosures"][0]["id"], "effectiveTo": "2030-01-01"}
+        if mutation == "updateDisclosure":
+            return {
+                "id": target["disclosures"][0]["id"],
+                "expectedVersion": 1,
+                "dataCategories": ["user.contact.email", "user.name"],
+                "retention": f"P{n}D",
+                "transfers": [transfer],
+            }
         if mutation == "upsertDataSubject":
             return {
                 "externalRef": f"user-{n}",

@@ -75,7 +75,7 @@ CHANGE_STATUS = f"""mutation Move($input: ChangeRecipientStatusInput!) {{
   changeRecipientStatus(input: $input) {{ recipient {{ id version status }} {ERRORS} }}
 }}"""
 ADD_DISCLOSURE = f"""mutation Add($input: AddDisclosureInput!) {{
-  addDisclosure(input: $input) {{ disclosure {{ id retention }} {ERRORS} }}
+  addDisclosure(input: $input) {{ disclosure {{ id retention }} change {{ id }} {ERRORS} }}
 }}"""
 UPSERT_SUBJECT = f"""mutation Upsert($input: DataSubjectInput!) {{
   upsertDataSubject(input: $input) {{ dataSubject {{ id externalRef }} {ERRORS} }}
@@ -252,6 +252,7 @@ class Op:
     outcome: str = "pending"  # ok | stale | rejected | unknown | failed
     version: int | None = None  # the version an ok update or status move returned
     result_id: int | None = None  # the disclosure an ok addDisclosure returned
+    change_id: int | None = None  # or the change request it opened, waiting for review
     errors: list[dict[str, Any]] = field(default_factory=list)
     reported_version: int | None = None  # "its current version is N" in a STALE_VERSION
 
@@ -347,7 +348,9 @@ class Load:
         errors = payload["userErrors"]
         op.errors = errors
         if not errors:
-            if payload[result] is None:
+            # An addition to an APPROVED or ACTIVE recipient waits for review (issue 15 §2):
+            # the change request is its answer.
+            if payload[result] is None and not payload.get("change"):
                 op.outcome = "failed"
                 self.fail(f"{op.kind}: no userErrors and no {result}: {payload}")
                 return False
@@ -515,7 +518,8 @@ class Load:
             "name": f"Load {rid} change {n}",
             "description": f"Change {n} by {actor} in phase {self.phase}.",
             "website": f"https://load-{rid}-{n}.example",
-            "country": rng.choice(COUNTRIES),
+            # No country: to an ACTIVE recipient that change waits for a second key (issue 15
+            # §2), and these writes are about concurrency, not review.
             "services": ["load", f"tier-{n % 4}"],
         }
         fields = {"id": current["id"], "expectedVersion": current["version"], **changes}
@@ -564,7 +568,10 @@ class Load:
         data = await self.call(http, ADD_DISCLOSURE, {"input": fields}, op)
         payload = data["addDisclosure"]
         if self.settle(op, payload, "disclosure", {"STALE_VERSION"}):
-            op.result_id = node_id(payload["disclosure"]["id"], "Disclosure")
+            if payload["disclosure"] is None:
+                op.change_id = node_id(payload["change"]["id"], "ChangeRequest")
+            else:
+                op.result_id = node_id(payload["disclosure"]["id"], "Disclosure")
 
     async def _upsert_subject(
         self, http: httpx.AsyncClient, rng: random.Random, actor: str

@@ -28,7 +28,7 @@ import orjson
 from tests.load.harness import Load, Op
 
 RECIPIENT_FIELDS = ("name", "description", "website", "country", "services", "status")
-UPDATE_FIELDS = ("name", "description", "website", "country", "services")
+UPDATE_FIELDS = ("name", "description", "website", "services")
 SUBJECT_FIELDS = ("subjectType", "country", "dataCategories")
 
 QUERIES = {
@@ -108,6 +108,12 @@ def _after(event: dict[str, Any], key: str) -> Any:
     return pair[1] if pair else None
 
 
+def _proposed(event: dict[str, Any], key: str) -> Any:
+    """A field's value in the change an openChange event opened (waiting for review)."""
+    pair = (_after(event, "proposed") or {}).get(key)
+    return pair[1] if pair else None
+
+
 def _event_key(event: dict[str, Any]) -> tuple[Any, ...]:
     """What a write made unique, as its audit event shows it: see _op_key."""
     action, rid = event["action"], event["recipient_id"]
@@ -119,6 +125,8 @@ def _event_key(event: dict[str, Any]) -> tuple[Any, ...]:
         return ("status", rid, _after(event, "note"))
     if action == "addDisclosure":
         return ("disclosure", rid, _after(event, "retention"))
+    if action == "openChange" and _after(event, "kind") == "ADD_DISCLOSURE":
+        return ("disclosure", rid, _proposed(event, "retention"))
     if action in ("createDataSubject", "replaceDataSubject"):
         return ("upsert", tuple(_after(event, "dataCategories") or ()))
     if action == "recordConsent":
@@ -163,10 +171,21 @@ def _matches(op: Op, event: dict[str, Any]) -> bool:
             and _after(event, "status") == op.input["status"]
         )
     if op.kind == "disclosure":
+        retention = op.input["disclosure"]["retention"]
+        if event["action"] == "openChange":
+            # An addition that waits for review.
+            return (
+                _after(event, "kind") == "ADD_DISCLOSURE"
+                and event["recipient_id"] == op.target
+                and _proposed(event, "retention") == retention
+                and op.result_id is None
+                and (op.change_id is None or event["entity_id"] == op.change_id)
+            )
         return (
             event["action"] == "addDisclosure"
             and event["recipient_id"] == op.target
-            and _after(event, "retention") == op.input["disclosure"]["retention"]
+            and _after(event, "retention") == retention
+            and op.change_id is None
             and (op.result_id is None or event["entity_id"] == op.result_id)
         )
     if op.kind == "upsert":
@@ -304,7 +323,11 @@ class Verifier:
         consents = [op for op in self.load.ops if op.kind == "consent"]
         self.consents(consents, consent_events)
 
-        self.import_reviews(change_events, events_by_recipient)
+        self.import_reviews(
+            [e for e in change_events if _after(e, "kind") == "IMPORT"], events_by_recipient
+        )
+        # The other changes are additions waiting for review, each its request's one event.
+        self.claim_the_rest([e for e in change_events if e["id"] not in self.owner], "changes")
 
         unowned = [e for e in self.snap.audit if e["id"] not in self.owner]
         if unowned:
@@ -363,7 +386,7 @@ class Verifier:
                     self.problem(f"{what}: acknowledged version {op.version} is not there: {op}")
                 elif self.owner.get(bumps[op.version - 2]["id"]) is not op:
                     self.problem(f"{what}: the change to version {op.version} is not {op}")
-            if op.acknowledged and op.kind == "disclosure":
+            if op.acknowledged and op.kind == "disclosure" and op.change_id is None:
                 row_d = self.snap.disclosures.get(op.result_id or -1)
                 if row_d is None or (row_d["recipient_id"], row_d["retention"]) != (
                     rid,

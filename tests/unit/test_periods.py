@@ -24,6 +24,7 @@ from server.domain.periods import (
     StatusMove,
     SubjectHistory,
     SubjectVersion,
+    join_corrections,
     midnight,
     one_off_receipts,
     point_report,
@@ -332,3 +333,81 @@ def test_a_disclosure_reaches_the_subject_at_t_exactly_when_t_lies_in_its_period
             a.end is not None and a.end < b.start
             for a, b in zip(receipt.periods, receipt.periods[1:], strict=False)
         )
+
+
+# --- corrections (issue 15 §2) ---------------------------------------------------------------
+
+
+def test_a_correction_continues_the_receipt_under_the_corrected_terms() -> None:
+    """Terms before a correction (11, ended on the day it applies) and the corrected disclosure
+    (10, from that day): one receipt under 10, since the first began, with 10's categories."""
+    day = date(2025, 3, 1)
+    found = join_corrections(
+        receipts(
+            subject(),
+            {1: history(1)},
+            [
+                disclosure(10, 1, categories=("user.name",), start=day),
+                disclosure(11, 1, end=day),
+            ],
+            T,
+        ),
+        {11: 10},
+    )
+    receipt = only(found)
+    assert receipt.disclosure.id == 10  # type: ignore[attr-defined]
+    assert receipt.periods == [Period(START, None)]  # type: ignore[attr-defined]
+    assert receipt.data_categories == ("user.name",)  # type: ignore[attr-defined]
+
+
+def test_a_chain_of_corrections_joins_from_the_newest_back() -> None:
+    first, second = date(2024, 6, 1), date(2025, 3, 1)
+    found = join_corrections(
+        receipts(
+            subject(),
+            {1: history(1)},
+            [
+                disclosure(10, 1, start=second),
+                disclosure(11, 1, end=first),
+                disclosure(12, 1, start=first, end=second),
+            ],
+            T,
+        ),
+        {11: 10, 12: 10},
+    )
+    assert only(found).periods == [Period(START, None)]  # type: ignore[attr-defined]
+
+
+def test_a_correction_that_no_longer_reaches_the_person_leaves_the_receipt_ended() -> None:
+    """Corrected to a category the person does not have: they received until the correction."""
+    day = date(2025, 3, 1)
+    found = join_corrections(
+        receipts(
+            subject(),
+            {1: history(1)},
+            [
+                disclosure(10, 1, categories=("user.biometric",), start=day),
+                disclosure(11, 1, end=day),
+            ],
+            T,
+        ),
+        {11: 10},
+    )
+    receipt = only(found)
+    assert receipt.disclosure.id == 11  # type: ignore[attr-defined]
+    assert receipt.ended_because is ReceiptEnd.DISCLOSURE_ENDED  # type: ignore[attr-defined]
+    assert receipt.periods == [Period(START, midnight(day))]  # type: ignore[attr-defined]
+
+
+def test_without_a_correction_an_ended_and_a_new_disclosure_stay_two_receipts() -> None:
+    day = date(2025, 3, 1)
+    found = join_corrections(
+        receipts(
+            subject(),
+            {1: history(1)},
+            [disclosure(10, 1, start=day), disclosure(11, 1, end=day)],
+            T,
+        ),
+        {},
+    )
+    assert sorted(r.disclosure.id for r in found) == [10, 11]

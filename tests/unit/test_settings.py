@@ -148,3 +148,25 @@ def test_the_command_line_refuses_bad_settings(
     monkeypatch.setenv("RATE_LIMIT", "lots")
     assert main(["export-schema"]) == 2
     assert "RATE_LIMIT" in capsys.readouterr().err
+
+
+def test_what_the_exports_say_of_the_organisation() -> None:
+    """Issue 16: the record's controller block beyond the establishments, and whether the
+    notice names its recipients (Art. 13(1)(e): recipients or categories of recipients)."""
+    settings = Settings.from_env(
+        {
+            "CONTROLLER_NAME": "Lumora Works, Inc.",
+            "CONTROLLER_CONTACT": "privacy@lumora.example",
+            "DPO_CONTACT": "A. Smith, dpo@lumora.example",
+            "REPRESENTATIVE_CONTACT": "Lumora Works Ireland DAC",
+            "NOTICE_RECIPIENTS": "Named",
+        }
+    )
+    assert settings.controller_name == "Lumora Works, Inc."
+    assert settings.controller_contact == "privacy@lumora.example"
+    assert settings.dpo_contact == "A. Smith, dpo@lumora.example"
+    assert settings.representative_contact == "Lumora Works Ireland DAC"
+    assert settings.notice_names_recipients
+    assert not Settings.from_env({"NOTICE_RECIPIENTS": "categories"}).notice_names_recipients
+    with pytest.raises(SettingsError, match="NOTICE_RECIPIENTS must be one of categories, named"):
+        Settings.from_env({"NOTICE_RECIPIENTS": "some"})

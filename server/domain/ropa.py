@@ -1,0 +1,651 @@
+"""The record of processing activities a controller keeps (GDPR and UK GDPR Art. 30(1)), derived
+from the inventory at a moment: which rows, which columns, and how each cell is composed.
+
+Rows. One per processing activity, a purpose (data use) key that an in-effect disclosure of an
+ACTIVE recipient names (subprocessors and ON_REQUEST disclosures included: they are recipients
+of that activity too), ordered by key. What a row says comes from those disclosures alone.
+
+Columns. The 30 headings of the ICO's "Documentation template for controllers", in its order;
+what the inventory cannot know is left empty rather than invented. Each filled one, with the
+point of Art. 30(1) it answers:
+- (a) the controller block above the table, and the joint controllers of the activity: its
+  recipients whose role is JOINT_CONTROLLER;
+- (b) the purpose, by name with its key;
+- (c) the categories of individuals (subject types) and of personal data (a key covered by
+  another one listed is left out; special-category and criminal-offence data are marked);
+- (d) the categories of recipients: their kinds, each with the recipients' names in brackets;
+  beside it, each processor's DPA (Art. 28(3)) in "Link to contract with processor";
+- (e) the third countries (the destinations outside the EEA and the UK) and international
+  organisations, and for each destination what the transfer rests on, as the transfer rules
+  judge it (`domain/transfers.py`) under each regime that applies: a derogation of Art. 49(1)
+  is named as one, and a destination no safeguard covers is marked as a gap;
+- (f) the retention each disclosure records;
+- the Art. 6 basis and the Art. 9(2) condition (or Art. 10 authorisation) of the disclosures, and
+  for special-category data the Art. 6 basis again under the DPA 2018 heading (Schedule 1, Part
+  4 asks how such processing satisfies Art. 6).
+A cell naming several values gives each with the recipients it holds for, unless all agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from server.domain import regimes, special_categories, transfers
+from server.domain.adequacy import Coverage, reference
+from server.domain.enums import (
+    LegalBasis,
+    ProcessingRole,
+    RecipientKind,
+    SpecialCategoryCondition,
+    TransferMechanism,
+)
+from server.domain.regimes import LAW, Jurisdiction
+from server.domain.taxonomy import Taxonomy, ancestors_of
+from server.domain.transfers import Assessment, Basis, Flow
+from server.domain.validation import country_name
+
+M = TransferMechanism
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    # Characters wide in the spreadsheet: wide for what the inventory fills, narrow otherwise.
+    width: int = 18
+
+
+# The ICO's "Documentation template for controllers", sheet "Template", its 30 headings in
+# order: taken from a transcription of the template, not checked against the ICO's own file.
+COLUMNS: tuple[Column, ...] = (
+    Column("Business function"),
+    Column("Purpose of processing", 34),
+    Column("Name and contact details of joint controller (if applicable)", 30),
+    Column("Categories of individuals", 30),
+    Column("Categories of personal data", 45),
+    Column("Categories of recipients", 50),
+    Column("Link to contract with processor", 40),
+    Column(
+        "Names of third countries or international organisations that personal data are "
+        "transferred to (if applicable)",
+        30,
+    ),
+    Column(
+        "Safeguards for exceptional transfers of personal data to third countries or "
+        "international organisations (if applicable)",
+        60,
+    ),
+    Column("Retention schedule (if possible)", 40),
+    Column("General description of technical and organisational security measures (if possible)"),
+    Column("Article 6 lawful basis for processing personal data", 30),
+    Column("Article 9 condition for processing special category data", 30),
+    Column("Legitimate interests for the processing (if applicable)"),
+    Column("Link to record of legitimate interests assessment (if applicable)"),
+    Column("Rights available to individuals"),
+    Column("Existence of automated decision-making, including profiling (if applicable)"),
+    Column("The source of the personal data (if applicable)"),
+    Column("Link to record of consent"),
+    Column("Location of personal data"),
+    Column("Data Protection Impact Assessment required?"),
+    Column("Data Protection Impact Assessment progress"),
+    Column("Link to Data Protection Impact Assessment"),
+    Column("Has a personal data breach occurred?"),
+    Column("Link to record of personal data breach"),
+    Column("Data Protection Act 2018 Schedule 1 Condition for processing"),
+    Column("GDPR Article 6 lawful basis for processing", 30),
+    Column("Link to retention and erasure policy document"),
+    Column("Is personal data retained and erased in accordance with the policy document?"),
+    Column("Reasons for not adhering to policy document (if applicable)"),
+)
+HEADINGS = tuple(c.heading for c in COLUMNS)
+_AT = {heading: i for i, heading in enumerate(HEADINGS)}
+PURPOSE = _AT["Purpose of processing"]
+JOINT_CONTROLLERS = _AT["Name and contact details of joint controller (if applicable)"]
+INDIVIDUALS = _AT["Categories of individuals"]
+PERSONAL_DATA = _AT["Categories of personal data"]
+RECIPIENTS = _AT["Categories of recipients"]
+PROCESSOR_CONTRACTS = _AT["Link to contract with processor"]
+THIRD_COUNTRIES = next(i for i, h in enumerate(HEADINGS) if h.startswith("Names of third"))
+SAFEGUARDS = next(i for i, h in enumerate(HEADINGS) if h.startswith("Safeguards for"))
+RETENTION = _AT["Retention schedule (if possible)"]
+ART_6 = _AT["Article 6 lawful basis for processing personal data"]
+ART_9 = _AT["Article 9 condition for processing special category data"]
+SCHEDULE_1_ART_6 = _AT["GDPR Article 6 lawful basis for processing"]
+
+# The most characters a spreadsheet cell holds (Excel's limit); a longer cell is cut, with a
+# note saying how much was left out (the CSV export carries it whole).
+SPREADSHEET_CELL_MAX = 32_767
+
+KIND_PLURALS = {
+    RecipientKind.SERVICE_PROVIDER: "Service providers",
+    RecipientKind.AI_PROVIDER: "AI providers",
+    RecipientKind.ANALYTICS_PROVIDER: "Analytics providers",
+    RecipientKind.BUSINESS_PARTNER: "Business partners",
+    RecipientKind.GROUP_AFFILIATE: "Group companies",
+    RecipientKind.ACQUIRER: "Prospective acquirers",
+    RecipientKind.PUBLIC_AUTHORITY: "Public authorities",
+}
+ART_6_POINTS = {
+    LegalBasis.CONSENT: "Art. 6(1)(a) consent",
+    LegalBasis.CONTRACT: "Art. 6(1)(b) contract",
+    LegalBasis.LEGAL_OBLIGATION: "Art. 6(1)(c) legal obligation",
+    LegalBasis.VITAL_INTERESTS: "Art. 6(1)(d) vital interests",
+    LegalBasis.PUBLIC_TASK: "Art. 6(1)(e) public task",
+    LegalBasis.LEGITIMATE_INTERESTS: "Art. 6(1)(f) legitimate interests",
+}
+C = SpecialCategoryCondition
+ART_9_POINTS = {
+    C.EXPLICIT_CONSENT: "Art. 9(2)(a) explicit consent",
+    C.EMPLOYMENT_SOCIAL_SECURITY: "Art. 9(2)(b) employment and social security law",
+    C.VITAL_INTERESTS: "Art. 9(2)(c) vital interests",
+    C.NOT_FOR_PROFIT_BODY: "Art. 9(2)(d) not-for-profit body",
+    C.MADE_PUBLIC_BY_SUBJECT: "Art. 9(2)(e) made public by the data subject",
+    C.LEGAL_CLAIMS: "Art. 9(2)(f) legal claims",
+    C.SUBSTANTIAL_PUBLIC_INTEREST: "Art. 9(2)(g) substantial public interest",
+    C.HEALTH_OR_SOCIAL_CARE: "Art. 9(2)(h) health or social care",
+    C.PUBLIC_HEALTH: "Art. 9(2)(i) public health",
+    C.ARCHIVING_RESEARCH_STATISTICS: "Art. 9(2)(j) archiving, research or statistics",
+    C.CRIMINAL_DATA_AUTHORISED_BY_LAW: "Art. 10 authorised by law",
+}
+NO_CONDITION = "none recorded"
+NO_RETENTION = "not recorded"
+NO_DPA = "no DPA on record"
+PROCESSOR_ROLES = frozenset({ProcessingRole.PROCESSOR, ProcessingRole.SUBPROCESSOR})
+
+
+# ---------------------------------------------------------------------------------------------
+# What the record reads.
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    name: str
+    kind: RecipientKind
+    role: ProcessingRole
+    country: str
+    legal_name: str | None = None
+    dpa_signed_on: date | None = None
+    international_organisation: bool = False
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A disclosure in effect at the moment, to a recipient ACTIVE then. `countries`: where its
+    data goes, the recipient's own country first, then each its transfers record. `flow`: its
+    data leaving its exporter, as the transfer rules read it, where there is something to judge
+    (a destination outside the EEA and the UK, or an international organisation; `needs_flow`);
+    None otherwise, or when no establishment is on record to export it."""
+
+    recipient: Recipient
+    purposes: tuple[str, ...]
+    data_categories: tuple[str, ...]
+    subject_types: tuple[str, ...]
+    legal_basis: LegalBasis
+    retention: str | None = None
+    condition: SpecialCategoryCondition | None = None
+    countries: tuple[str, ...] = ()
+    flow: Flow | None = None
+
+
+@dataclass(frozen=True)
+class Establishment:
+    name: str
+    country: str
+    legal_name: str | None = None
+    main: bool = False
+
+
+@dataclass(frozen=True)
+class ControllerContact:
+    """What the organisation says of itself that the inventory does not hold (settings): its
+    name when no establishment is on record, how to contact it, its DPO and its representative
+    (Art. 27), each as one line of text."""
+
+    name: str | None = None
+    contact: str | None = None
+    data_protection_officer: str | None = None
+    representative: str | None = None
+
+
+@dataclass(frozen=True)
+class ControllerBlock:
+    """Art. 30(1)(a), as the template's block above the table."""
+
+    organisation: str
+    data_protection_officer: str
+    representative: str
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [
+            ("Name and contact details of your organisation", self.organisation),
+            (
+                "Name and contact details of your data protection officer (if applicable)",
+                self.data_protection_officer,
+            ),
+            (
+                "Name and contact details of your representative (if applicable)",
+                self.representative,
+            ),
+        ]
+
+
+@dataclass(frozen=True)
+class Activity:
+    purpose: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    at: datetime
+    controller: ControllerBlock
+    activities: tuple[Activity, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# The controller block (Art. 30(1)(a)).
+
+
+def _entity(name: str, legal_name: str | None, country: str) -> str:
+    """An organisation by name, with its legal name where that differs, and its country."""
+    if legal_name and legal_name != name:
+        return f"{name} ({legal_name}, {country_name(country)})"
+    return f"{name} ({country_name(country)})"
+
+
+def controller_block(
+    establishments: Sequence[Establishment], contact: ControllerContact
+) -> ControllerBlock:
+    """The organisation is its main establishment, with the others after it; with none on
+    record, the name the settings give. Contact details, the DPO and the representative come
+    from the settings alone: the inventory does not hold them."""
+    main = next((e for e in establishments if e.main), None)
+    parts = []
+    if main is not None:
+        parts.append(_entity(main.name, main.legal_name, main.country))
+        others = [_entity(e.name, e.legal_name, e.country) for e in establishments if not e.main]
+        if others:
+            parts.append("other establishments: " + ", ".join(others))
+    elif contact.name:
+        parts.append(contact.name)
+    if contact.contact:
+        parts.append(contact.contact)
+    return ControllerBlock(
+        "; ".join(parts), contact.data_protection_officer or "", contact.representative or ""
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells.
+
+
+def by_name(names: Iterable[str]) -> list[str]:
+    """Names once each, in the order a person looks them up: ignoring case."""
+    return sorted(set(names), key=lambda n: (n.casefold(), n))
+
+
+def grouped(values: Mapping[str, Iterable[str]]) -> str:
+    """One value alone when every recipient agrees; otherwise each value with the recipients
+    it holds for, in brackets, values in order."""
+    if len(values) == 1:
+        return next(iter(values))
+    return "; ".join(
+        f"{value} ({', '.join(by_name(names))})" for value, names in sorted(values.items())
+    )
+
+
+def term_label(name: str | None, key: str) -> str:
+    """A taxonomy term by name with its key, or its key alone when the taxonomy lacks it."""
+    return f"{name} ({key})" if name else key
+
+
+def covered_keys(keys: Iterable[str]) -> list[str]:
+    """The keys without those another one listed covers (an ancestor names them already),
+    in key order."""
+    found = set(keys)
+    return sorted(k for k in found if not any(a in found for a in ancestors_of(k)))
+
+
+def special_mark(key: str) -> str:
+    """What marks a category as special-category (Art. 9) or criminal-offence (Art. 10) data."""
+    found = special_categories.coverage([key])
+    if found.art_10_keys and found.art_9_keys:
+        return " [special category and criminal offence data]"
+    if found.art_10_keys:
+        return " [criminal offence data]"
+    return " [special category data]" if found.art_9_keys else ""
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_UNITS = ("year", "month", "week", "day")
+
+
+def retention_phrase(retention: str | None) -> str:
+    """A recorded retention for a person: an ISO 8601 duration of whole years, months, weeks
+    and days in words; any other rule as written."""
+    if retention is None:
+        return NO_RETENTION
+    match = _DURATION.match(retention.strip().upper())
+    if not match or not any(match.groups()):
+        return retention
+    parts = [
+        f"{int(n)} {unit}{'' if int(n) == 1 else 's'}"
+        for n, unit in zip(match.groups(), _UNITS, strict=True)
+        if n is not None
+    ]
+    words = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return words
+
+
+def is_third_country(country: str) -> bool:
+    """Outside the EEA and the United Kingdom (the record names these destinations)."""
+    return country not in regimes.EEA_TERRITORY and country != regimes.UK
+
+
+# The derogations of Art. 49(1) as a record names them (transfers.DEROGATIONS has the point of
+# the article, and the words for the person).
+DEROGATION_NAMES = {
+    M.DEROGATION_EXPLICIT_CONSENT: "explicit consent of each person, on record",
+    M.DEROGATION_CONTRACT: "performance of a contract with the person",
+    M.DEROGATION_PUBLIC_INTEREST: "important reasons of public interest",
+    M.DEROGATION_LEGAL_CLAIMS: "legal claims",
+    M.DEROGATION_VITAL_INTERESTS: "vital interests",
+}
+
+
+@dataclass(frozen=True)
+class Safeguard:
+    """What one regime's judgement of one destination rests on: the mechanism relied on (or,
+    for a gap, the one recorded), `lawful` false for a gap; `framework` for an adequacy decision
+    that covers only organisations certified under it (the United States')."""
+
+    jurisdiction: Jurisdiction | None
+    mechanism: TransferMechanism
+    lawful: bool
+    framework: regimes.DataPrivacyFramework | None = None
+
+    @property
+    def derogation(self) -> bool:
+        return self.mechanism in transfers.DEROGATIONS
+
+    @property
+    def name(self) -> str:
+        """As a record names it: a derogation as Art. 49(1) with its point."""
+        mechanism = self.mechanism
+        if mechanism in transfers.DEROGATIONS:
+            point = transfers.DEROGATIONS[mechanism][1]
+            return f"Art. 49(1)({point}) derogation: {DEROGATION_NAMES[mechanism]}"
+        if self.framework is not None:
+            return transfers.FRAMEWORK_NAMES[self.framework].removeprefix("the ")
+        if mechanism in transfers.SAFEGUARD_NAMES:
+            return transfers.SAFEGUARD_NAMES[mechanism].removeprefix("the ")
+        if mechanism is M.ADEQUACY_DECISION:
+            return "adequacy decision"
+        if mechanism is M.NOT_RESTRICTED:
+            return "recorded as not restricted"
+        return "no transfer mechanism recorded"
+
+    @property
+    def phrase(self) -> str:
+        """As a privacy notice names it to a person."""
+        mechanism = self.mechanism
+        if mechanism in transfers.DEROGATIONS:
+            what, point = transfers.DEROGATIONS[mechanism]
+            return f"the derogation for {what} (Art. 49(1)({point}))"
+        if self.framework is not None:
+            return transfers.FRAMEWORK_NAMES[self.framework]
+        if mechanism is M.STANDARD_CONTRACTUAL_CLAUSES:
+            return "standard contractual clauses"
+        if mechanism in transfers.SAFEGUARD_NAMES:
+            return transfers.SAFEGUARD_NAMES[mechanism]
+        if mechanism is M.ADEQUACY_DECISION:
+            return "an adequacy decision"
+        return self.name
+
+
+_DPF_FOR = {
+    Jurisdiction.EEA: regimes.DataPrivacyFramework.EU_US,
+    Jurisdiction.UK: regimes.DataPrivacyFramework.UK_EXTENSION,
+}
+
+
+def safeguard_of(
+    assessment: Assessment, recorded: Sequence[transfers.RecordedTransfer], day: date
+) -> Safeguard | None:
+    """What the assessment rests on (None: not a restricted transfer). A transfer on the
+    person's explicit consent is judged per person, so here it is named, not judged."""
+    jurisdiction = assessment.jurisdiction
+    if not assessment.lawful and any(
+        t.mechanism is M.DEROGATION_EXPLICIT_CONSENT for t in recorded
+    ):
+        return Safeguard(jurisdiction, M.DEROGATION_EXPLICIT_CONSENT, True)
+    basis = assessment.basis
+    if basis is Basis.NOT_RESTRICTED:
+        return None
+    if basis is Basis.ADEQUACY:
+        decision = reference().decision(jurisdiction, assessment.country, day)
+        dpf = decision is not None and decision.covers is Coverage.DPF_CERTIFIED
+        return Safeguard(
+            jurisdiction, M.ADEQUACY_DECISION, True, _DPF_FOR[jurisdiction] if dpf else None
+        )
+    return Safeguard(jurisdiction, assessment.mechanism, assessment.lawful)
+
+
+def destination_label(recipient: Recipient, country: str) -> str:
+    """A third country by name; the recipient itself where it is an international organisation
+    (a transfer to one is to it, wherever its seat is)."""
+    if recipient.international_organisation and country == recipient.country:
+        return f"{recipient.legal_name or recipient.name} (international organisation)"
+    return country_name(country)
+
+
+def needs_flow(recipient: Recipient, countries: Iterable[str]) -> bool:
+    """Whether a disclosure to these countries has a transfer for the record to judge."""
+    return recipient.international_organisation or any(is_third_country(c) for c in countries)
+
+
+NOT_JUDGED = "not judged: no establishment of the organisation is on record to export it"
+
+
+def judged_destinations(
+    disclosure: Disclosure, day: date
+) -> list[tuple[str, tuple[Safeguard, ...]]]:
+    """The disclosure's destinations outside the EEA and the UK (and an international
+    organisation wherever it sits), each with what each applying regime finds it rests on;
+    with no regime to apply on the day, the mechanisms recorded for it; with no exporter on
+    record, nothing (`NOT_JUDGED`)."""
+    recipient = disclosure.recipient
+    flow = disclosure.flow
+    if flow is None:
+        return [
+            (destination_label(recipient, country), ())
+            for country in dict.fromkeys(disclosure.countries)
+            if is_third_country(country)
+            or (recipient.international_organisation and country == recipient.country)
+        ]
+    places = {
+        country: recorded
+        for country, recorded in transfers.destinations(flow)
+        if is_third_country(country)
+        or (recipient.international_organisation and country == recipient.country)
+    }
+    if not places:
+        return []
+    judged: dict[str, list[Safeguard]] = {country: [] for country in places}
+    # The reference given: judged directly rather than through the transfer rules' memo, which
+    # a record's thousands of distinct flows would only churn.
+    for assessment in transfers.assess_flow(flow, day, None, ref=reference(), only=places):
+        if assessment.country in judged:
+            found = safeguard_of(assessment, places[assessment.country], day)
+            if found is not None:
+                judged[assessment.country].append(found)
+    return [
+        (
+            destination_label(recipient, country),
+            tuple(dict.fromkeys(judged[country]))
+            or tuple(Safeguard(None, t.mechanism, True) for t in recorded),
+        )
+        for country, recorded in places.items()
+    ]
+
+
+def safeguard_words(safeguards: Sequence[Safeguard]) -> str:
+    """One destination of one recipient: the name, when every regime rests on the same one;
+    else each regime's, named by its law, with " / " between. A gap says under which law it is
+    one."""
+    if not safeguards:
+        return NOT_JUDGED
+    names = {s.name for s in safeguards}
+    gaps = [LAW[s.jurisdiction] for s in safeguards if not s.lawful and s.jurisdiction]
+    gap = f" [a gap under {' and '.join(dict.fromkeys(gaps))}]" if gaps else ""
+    if len(names) == 1:
+        return safeguards[0].name + gap
+    by_law = " / ".join(
+        f"{LAW[s.jurisdiction] if s.jurisdiction else 'recorded'}: {s.name}" for s in safeguards
+    )
+    return by_law + gap
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows.
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What one disclosure adds to the row of each of its purposes, worked out once.
+    `condition`: for special-category or criminal-offence data, its condition (or
+    NO_CONDITION); None for other data."""
+
+    recipient: Recipient
+    subject_types: tuple[str, ...]
+    categories: tuple[str, ...]
+    destinations: tuple[tuple[str, str], ...]
+    retention: str
+    basis: str
+    condition: str | None
+
+
+def processing_activities(
+    disclosures: Iterable[Disclosure], day: date, taxonomy: Taxonomy
+) -> list[Activity]:
+    """One row per purpose key of the given disclosures (in effect on `day`, to recipients
+    ACTIVE then: the caller's read), by key."""
+    by_purpose: dict[str, list[_Facts]] = {}
+    # What many disclosures share is worked out once (each memo lives for this call only).
+    special: dict[str, bool] = {}
+    retention: dict[str | None, str] = {}
+    words: dict[tuple[Safeguard, ...], str] = {}
+    for disclosure in disclosures:
+        is_special = False
+        for key in disclosure.data_categories:
+            known = special.get(key)
+            if known is None:
+                known = special[key] = special_categories.coverage([key]).special
+            is_special = is_special or known
+        condition = None
+        if is_special:
+            condition = ART_9_POINTS[disclosure.condition] if disclosure.condition else NO_CONDITION
+        destinations = []
+        for place, found in judged_destinations(disclosure, day):
+            said = words.get(found)
+            if said is None:
+                said = words[found] = safeguard_words(found)
+            destinations.append((place, said))
+        kept = retention.get(disclosure.retention)
+        if kept is None:
+            kept = retention[disclosure.retention] = retention_phrase(disclosure.retention)
+        facts = _Facts(
+            disclosure.recipient,
+            disclosure.subject_types,
+            disclosure.data_categories,
+            tuple(destinations),
+            kept,
+            ART_6_POINTS[disclosure.legal_basis],
+            condition,
+        )
+        for purpose in set(disclosure.purposes):
+            by_purpose.setdefault(purpose, []).append(facts)
+    return [
+        Activity(purpose, _cells(purpose, by_purpose[purpose], taxonomy))
+        for purpose in sorted(by_purpose)
+    ]
+
+
+def _by_value(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """(value, recipient name) pairs as each value with the names it holds for."""
+    out: dict[str, set[str]] = {}
+    for value, name in pairs:
+        names = out.get(value)
+        if names is None:
+            out[value] = {name}
+        else:
+            names.add(name)
+    return out
+
+
+def _cells(purpose: str, facts: list[_Facts], taxonomy: Taxonomy) -> tuple[str, ...]:
+    cells = [""] * len(COLUMNS)
+    term = taxonomy.purposes.get(purpose)
+    cells[PURPOSE] = term_label(term.name if term else None, purpose)
+    found = {f.recipient.id: f.recipient for f in facts}
+    recipients = sorted(found.values(), key=lambda r: (r.name.casefold(), r.id))
+    cells[JOINT_CONTROLLERS] = "; ".join(
+        _entity(r.name, r.legal_name, r.country)
+        for r in recipients
+        if r.role is ProcessingRole.JOINT_CONTROLLER
+    )
+    subjects = taxonomy.subject_types
+    cells[INDIVIDUALS] = "; ".join(
+        term_label(subjects[k].name if k in subjects else None, k)
+        for k in sorted(set().union(*(f.subject_types for f in facts)))
+    )
+    categories = taxonomy.categories
+    cells[PERSONAL_DATA] = "; ".join(
+        term_label(categories[k].name if k in categories else None, k) + special_mark(k)
+        for k in covered_keys(set().union(*(f.categories for f in facts)))
+    )
+    by_kind: dict[RecipientKind, list[str]] = {}
+    for r in recipients:
+        by_kind.setdefault(r.kind, []).append(r.name)
+    cells[RECIPIENTS] = "; ".join(
+        f"{KIND_PLURALS[kind]} ({', '.join(by_kind[kind])})"
+        for kind in RecipientKind
+        if kind in by_kind
+    )
+    cells[PROCESSOR_CONTRACTS] = "; ".join(
+        f"{r.name}: DPA signed {r.dpa_signed_on.isoformat()}"
+        if r.dpa_signed_on
+        else f"{r.name}: {NO_DPA}"
+        for r in recipients
+        if r.role in PROCESSOR_ROLES
+    )
+    safeguards: dict[str, list[tuple[str, str]]] = {}
+    for f in facts:
+        for place, words in f.destinations:
+            safeguards.setdefault(place, []).append((words, f.recipient.name))
+    cells[THIRD_COUNTRIES] = "; ".join(sorted(safeguards))
+    cells[SAFEGUARDS] = "\n".join(
+        f"{place}: {grouped(_by_value(safeguards[place]))}" for place in sorted(safeguards)
+    )
+    cells[RETENTION] = grouped(_by_value((f.retention, f.recipient.name) for f in facts))
+    cells[ART_6] = grouped(_by_value((f.basis, f.recipient.name) for f in facts))
+    special = [f for f in facts if f.condition is not None]
+    if special:
+        cells[ART_9] = grouped(_by_value((f.condition or "", f.recipient.name) for f in special))
+        cells[SCHEDULE_1_ART_6] = grouped(_by_value((f.basis, f.recipient.name) for f in special))
+    return tuple(cells)
+
+
+def for_spreadsheet(cell: str) -> str:
+    """A cell as a spreadsheet can hold it: one over SPREADSHEET_CELL_MAX characters is cut at
+    the last separator that fits, saying how much was left out."""
+    if len(cell) <= SPREADSHEET_CELL_MAX:
+        return cell
+    note = " … (cut: {} more characters; the CSV export holds the whole list)"
+    room = SPREADSHEET_CELL_MAX - len(note.format(len(cell)))
+    cut = max(cell.rfind("; ", 0, room), cell.rfind(", ", 0, room), cell.rfind("\n", 0, room))
+    kept = cell[: cut if cut > 0 else room]
+    return kept + note.format(len(cell) - len(kept))
