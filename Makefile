@@ -54,6 +54,7 @@ bench: setup
 	$(PY) -m bench.run
 	$(PY) -m bench.exports
 	$(PY) -m bench.backup
+	$(PY) -m bench.imports
 
 schema: setup
 	$(PY) -m server export-schema > schema.graphql
