@@ -279,11 +279,7 @@ async def update_disclosure(
 
 async def _correctable(conn: BaseDBAsyncClient, disclosure_id: int) -> tuple[Disclosure, Recipient]:
     """The disclosure and its locked recipient, or the user error why it cannot be corrected."""
-    disclosure = await Disclosure.get_or_none(id=disclosure_id, using_db=conn)
-    if disclosure is None:
-        raise UserErrors(
-            [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
-        )
+    disclosure = await _found(conn, disclosure_id)
     if disclosure.corrected_into_id is not None:
         raise UserErrors(
             [
@@ -307,6 +303,15 @@ async def _correctable(conn: BaseDBAsyncClient, disclosure_id: int) -> tuple[Dis
     recipient = await locked_recipient(conn, disclosure.recipient_id)
     assert recipient is not None  # a disclosure's recipient is never deleted
     return disclosure, recipient
+
+
+async def _found(conn: BaseDBAsyncClient, disclosure_id: int) -> Disclosure:
+    disclosure = await Disclosure.get_or_none(id=disclosure_id, using_db=conn)
+    if disclosure is None:
+        raise UserErrors(
+            [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
+        )
+    return disclosure
 
 
 def _stale(disclosure: Disclosure) -> UserErrors:
@@ -397,11 +402,7 @@ async def end_disclosure(
 
 
 async def _endable(conn: BaseDBAsyncClient, command: EndDisclosure) -> tuple[Disclosure, Recipient]:
-    disclosure = await Disclosure.get_or_none(id=command.disclosure_id, using_db=conn)
-    if disclosure is None:
-        raise UserErrors(
-            [UserError(["input", "id"], "No such disclosure.", UserErrorCode.NOT_FOUND)]
-        )
+    disclosure = await _found(conn, command.disclosure_id)
     if disclosure.effective_to is not None:
         raise UserErrors(
             [
