@@ -16,9 +16,12 @@ point of Art. 30(1) it answers:
 - (d) the categories of recipients: their kinds, each with the recipients' names in brackets;
   beside it, each processor's DPA (Art. 28(3)) in "Link to contract with processor";
 - (e) the third countries (the destinations outside the EEA and the UK) and international
-  organisations, and for each destination what the transfer rests on, as the transfer rules
-  judge it (`domain/transfers.py`) under each regime that applies: a derogation of Art. 49(1)
-  is named as one, and a destination no safeguard covers is marked as a gap;
+  organisations, and for each destination the safeguards its disclosures record: a derogation
+  of Art. 49(1) is flagged as one (the second subparagraph's transfers are the ones whose
+  safeguards the record must document), a destination with none recorded says so. The record
+  documents what is recorded; whether each transfer is lawful, under the law that governs it,
+  is the transfer rules' judgement (`domain/transfers.py`), which the dashboard's transfer gaps
+  and the privacy notice give;
 - (f) the retention each disclosure records;
 - the Art. 6 basis and the Art. 9(2) condition (or Art. 10 authorisation) of the disclosures, and
   for special-category data the Art. 6 basis again under the DPA 2018 heading (Schedule 1, Part
@@ -42,7 +45,7 @@ from server.domain.enums import (
     SpecialCategoryCondition,
     TransferMechanism,
 )
-from server.domain.regimes import LAW, Jurisdiction
+from server.domain.regimes import Jurisdiction
 from server.domain.taxonomy import Taxonomy, ancestors_of
 from server.domain.transfers import Assessment, Basis, Flow
 from server.domain.validation import country_name
@@ -173,11 +176,12 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Disclosure:
-    """A disclosure in effect at the moment, to a recipient ACTIVE then. `countries`: where its
-    data goes, the recipient's own country first, then each its transfers record. `flow`: its
-    data leaving its exporter, as the transfer rules read it, where there is something to judge
-    (a destination outside the EEA and the UK, or an international organisation; `needs_flow`);
-    None otherwise, or when no establishment is on record to export it."""
+    """A disclosure in effect at the moment, to a recipient ACTIVE then. `transfers`: each
+    country its transfers record with the mechanism recorded, in order. `flow`: its data
+    leaving its exporter, as the transfer rules read it, for a reader that judges its
+    transfers (the notice) where there is something to judge (a destination outside the EEA
+    and the UK, or an international organisation; `needs_flow`); None otherwise, or when no
+    establishment is on record to export it."""
 
     recipient: Recipient
     purposes: tuple[str, ...]
@@ -186,8 +190,14 @@ class Disclosure:
     legal_basis: LegalBasis
     retention: str | None = None
     condition: SpecialCategoryCondition | None = None
-    countries: tuple[str, ...] = ()
+    transfers: tuple[tuple[str, TransferMechanism], ...] = ()
     flow: Flow | None = None
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Where its data goes: the recipient's own country first, then each its transfers
+        record."""
+        return (self.recipient.country, *(country for country, _ in self.transfers))
 
 
 @dataclass(frozen=True)
@@ -284,7 +294,9 @@ def controller_block(
 
 def by_name(names: Iterable[str]) -> list[str]:
     """Names once each, in the order a person looks them up: ignoring case."""
-    return sorted(set(names), key=lambda n: (n.casefold(), n))
+    # Sorted by name, then (stably) by its folded case: (casefold, name) order, without a
+    # key function in Python (a record's cells sort tens of thousands of names).
+    return sorted(sorted(set(names)), key=str.casefold)
 
 
 def grouped(values: Mapping[str, Iterable[str]]) -> str:
@@ -373,20 +385,8 @@ class Safeguard:
 
     @property
     def name(self) -> str:
-        """As a record names it: a derogation as Art. 49(1) with its point."""
-        mechanism = self.mechanism
-        if mechanism in transfers.DEROGATIONS:
-            point = transfers.DEROGATIONS[mechanism][1]
-            return f"Art. 49(1)({point}) derogation: {DEROGATION_NAMES[mechanism]}"
-        if self.framework is not None:
-            return transfers.FRAMEWORK_NAMES[self.framework].removeprefix("the ")
-        if mechanism in transfers.SAFEGUARD_NAMES:
-            return transfers.SAFEGUARD_NAMES[mechanism].removeprefix("the ")
-        if mechanism is M.ADEQUACY_DECISION:
-            return "adequacy decision"
-        if mechanism is M.NOT_RESTRICTED:
-            return "recorded as not restricted"
-        return "no transfer mechanism recorded"
+        """As a record names it (`mechanism_name`)."""
+        return mechanism_name(self.mechanism, self.framework)
 
     @property
     def phrase(self) -> str:
@@ -404,6 +404,53 @@ class Safeguard:
         if mechanism is M.ADEQUACY_DECISION:
             return "an adequacy decision"
         return self.name
+
+
+NO_MECHANISM = "no transfer mechanism recorded"
+
+
+def mechanism_name(
+    mechanism: TransferMechanism, framework: regimes.DataPrivacyFramework | None = None
+) -> str:
+    """A transfer mechanism as a record names it: a derogation as Art. 49(1) with its point;
+    an adequacy decision by its framework where it covers only organisations certified under
+    one."""
+    if mechanism in transfers.DEROGATIONS:
+        point = transfers.DEROGATIONS[mechanism][1]
+        return f"Art. 49(1)({point}) derogation: {DEROGATION_NAMES[mechanism]}"
+    if framework is not None:
+        return transfers.FRAMEWORK_NAMES[framework].removeprefix("the ")
+    if mechanism in transfers.SAFEGUARD_NAMES:
+        return transfers.SAFEGUARD_NAMES[mechanism].removeprefix("the ")
+    if mechanism is M.ADEQUACY_DECISION:
+        return "adequacy decision"
+    if mechanism is M.NOT_RESTRICTED:
+        return "recorded as not restricted"
+    return NO_MECHANISM
+
+
+def documented_safeguards(recorded: Iterable[TransferMechanism]) -> str:
+    """One destination's recorded transfers as the record documents them: each mechanism once,
+    in the order recorded, derogations flagged; none recorded (or only NONE) said so."""
+    names = [mechanism_name(m) for m in dict.fromkeys(recorded) if m is not M.NONE]
+    return " and ".join(names) if names else NO_MECHANISM
+
+
+def documented_destinations(
+    home: str, international_organisation: bool, recorded: Iterable[tuple[str, TransferMechanism]]
+) -> list[tuple[str, str]]:
+    """A disclosure's destinations the record names (outside the EEA and the UK, and an
+    international organisation wherever it sits), the recipient's own country `home` first
+    as the transfer rules order them (`transfers.destinations`), each with its documented
+    safeguards."""
+    places: dict[str, list[TransferMechanism]] = {home: []}
+    for country, mechanism in recorded:
+        places.setdefault(country, []).append(mechanism)
+    return [
+        (country, documented_safeguards(mechanisms))
+        for country, mechanisms in places.items()
+        if is_third_country(country) or (international_organisation and country == home)
+    ]
 
 
 _DPF_FOR = {
@@ -447,16 +494,13 @@ def needs_flow(recipient: Recipient, countries: Iterable[str]) -> bool:
     return recipient.international_organisation or any(is_third_country(c) for c in countries)
 
 
-NOT_JUDGED = "not judged: no establishment of the organisation is on record to export it"
-
-
 def judged_destinations(
     disclosure: Disclosure, day: date
 ) -> list[tuple[str, tuple[Safeguard, ...]]]:
     """The disclosure's destinations outside the EEA and the UK (and an international
     organisation wherever it sits), each with what each applying regime finds it rests on;
     with no regime to apply on the day, the mechanisms recorded for it; with no exporter on
-    record, nothing (`NOT_JUDGED`)."""
+    record, nothing. The notice names what its transfers rest on this way."""
     recipient = disclosure.recipient
     flow = disclosure.flow
     if flow is None:
@@ -492,40 +536,23 @@ def judged_destinations(
     ]
 
 
-def safeguard_words(safeguards: Sequence[Safeguard]) -> str:
-    """One destination of one recipient: the name, when every regime rests on the same one;
-    else each regime's, named by its law, with " / " between. A gap says under which law it is
-    one."""
-    if not safeguards:
-        return NOT_JUDGED
-    names = {s.name for s in safeguards}
-    gaps = [LAW[s.jurisdiction] for s in safeguards if not s.lawful and s.jurisdiction]
-    gap = f" [a gap under {' and '.join(dict.fromkeys(gaps))}]" if gaps else ""
-    if len(names) == 1:
-        return safeguards[0].name + gap
-    by_law = " / ".join(
-        f"{LAW[s.jurisdiction] if s.jurisdiction else 'recorded'}: {s.name}" for s in safeguards
-    )
-    return by_law + gap
-
-
 # ---------------------------------------------------------------------------------------------
 # Rows.
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What one disclosure adds to the row of each of its purposes, worked out once.
-    `condition`: for special-category or criminal-offence data, its condition (or
-    NO_CONDITION); None for other data."""
+class _Activity:
+    """What the disclosures of one purpose say, gathered as they are read: each fact once,
+    with the recipient (by id) it holds for where a cell names recipients beside values."""
 
-    recipient: Recipient
-    subject_types: tuple[str, ...]
-    categories: tuple[str, ...]
-    destinations: tuple[tuple[str, str], ...]
-    retention: str
-    basis: str
-    condition: str | None
+    def __init__(self) -> None:
+        self.recipients: dict[int, Recipient] = {}
+        self.subject_types: set[tuple[str, ...]] = set()
+        self.categories: set[tuple[str, ...]] = set()
+        self.safeguards: set[tuple[str, str, int]] = set()
+        self.retention: set[tuple[str, int]] = set()
+        self.basis: set[tuple[str, int]] = set()
+        # For special-category or criminal-offence data: (condition, Art. 6 basis, recipient).
+        self.special: set[tuple[str, str, int]] = set()
 
 
 def processing_activities(
@@ -533,11 +560,15 @@ def processing_activities(
 ) -> list[Activity]:
     """One row per purpose key of the given disclosures (in effect on `day`, to recipients
     ACTIVE then: the caller's read), by key."""
-    by_purpose: dict[str, list[_Facts]] = {}
-    # What many disclosures share is worked out once (each memo lives for this call only).
+    activities: dict[str, _Activity] = {}
+    # What many disclosures share is worked out once (each memo lives for this call only): a
+    # record reads every disclosure in effect, tens of thousands.
     special: dict[str, bool] = {}
     retention: dict[str | None, str] = {}
-    words: dict[tuple[Safeguard, ...], str] = {}
+    documented: dict[
+        tuple[str, bool, tuple[tuple[str, TransferMechanism], ...]], list[tuple[str, str]]
+    ] = {}
+    places: dict[str, str] = {}
     for disclosure in disclosures:
         is_special = False
         for key in disclosure.data_categories:
@@ -545,53 +576,65 @@ def processing_activities(
             if known is None:
                 known = special[key] = special_categories.coverage([key]).special
             is_special = is_special or known
-        condition = None
-        if is_special:
-            condition = ART_9_POINTS[disclosure.condition] if disclosure.condition else NO_CONDITION
+        recipient = disclosure.recipient
+        rid = recipient.id
+        home, organisation = recipient.country, recipient.international_organisation
+        where = (home, organisation, disclosure.transfers)
+        found = documented.get(where)
+        if found is None:
+            found = documented[where] = documented_destinations(*where)
         destinations = []
-        for place, found in judged_destinations(disclosure, day):
-            said = words.get(found)
-            if said is None:
-                said = words[found] = safeguard_words(found)
-            destinations.append((place, said))
+        for country, words in found:
+            place = places.get(country)
+            if place is None:
+                place = places[country] = country_name(country)
+            if organisation and country == home:
+                place = destination_label(recipient, country)
+            destinations.append((place, words, rid))
         kept = retention.get(disclosure.retention)
         if kept is None:
             kept = retention[disclosure.retention] = retention_phrase(disclosure.retention)
-        facts = _Facts(
-            disclosure.recipient,
-            disclosure.subject_types,
-            disclosure.data_categories,
-            tuple(destinations),
-            kept,
-            ART_6_POINTS[disclosure.legal_basis],
-            condition,
-        )
-        for purpose in set(disclosure.purposes):
-            by_purpose.setdefault(purpose, []).append(facts)
+        basis = ART_6_POINTS[disclosure.legal_basis]
+        condition = None
+        if is_special:
+            condition = ART_9_POINTS[disclosure.condition] if disclosure.condition else NO_CONDITION
+        for purpose in disclosure.purposes:
+            activity = activities.get(purpose)
+            if activity is None:
+                activity = activities[purpose] = _Activity()
+            activity.recipients[rid] = recipient
+            activity.subject_types.add(disclosure.subject_types)
+            activity.categories.add(disclosure.data_categories)
+            activity.safeguards.update(destinations)
+            activity.retention.add((kept, rid))
+            activity.basis.add((basis, rid))
+            if condition is not None:
+                activity.special.add((condition, basis, rid))
     return [
-        Activity(purpose, _cells(purpose, by_purpose[purpose], taxonomy))
-        for purpose in sorted(by_purpose)
+        Activity(purpose, _cells(purpose, activities[purpose], taxonomy))
+        for purpose in sorted(activities)
     ]
 
 
-def _by_value(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
-    """(value, recipient name) pairs as each value with the names it holds for."""
+def _by_value(pairs: Iterable[tuple[str, int]], names: Mapping[int, str]) -> dict[str, set[str]]:
+    """(value, recipient id) pairs as each value with the names of the recipients it holds
+    for."""
     out: dict[str, set[str]] = {}
-    for value, name in pairs:
-        names = out.get(value)
-        if names is None:
-            out[value] = {name}
+    for value, rid in pairs:
+        found = out.get(value)
+        if found is None:
+            out[value] = {names[rid]}
         else:
-            names.add(name)
+            found.add(names[rid])
     return out
 
 
-def _cells(purpose: str, facts: list[_Facts], taxonomy: Taxonomy) -> tuple[str, ...]:
+def _cells(purpose: str, activity: _Activity, taxonomy: Taxonomy) -> tuple[str, ...]:
     cells = [""] * len(COLUMNS)
     term = taxonomy.purposes.get(purpose)
     cells[PURPOSE] = term_label(term.name if term else None, purpose)
-    found = {f.recipient.id: f.recipient for f in facts}
-    recipients = sorted(found.values(), key=lambda r: (r.name.casefold(), r.id))
+    recipients = sorted(activity.recipients.values(), key=lambda r: (r.name.casefold(), r.id))
+    names = {r.id: r.name for r in recipients}
     cells[JOINT_CONTROLLERS] = "; ".join(
         _entity(r.name, r.legal_name, r.country)
         for r in recipients
@@ -600,12 +643,12 @@ def _cells(purpose: str, facts: list[_Facts], taxonomy: Taxonomy) -> tuple[str, 
     subjects = taxonomy.subject_types
     cells[INDIVIDUALS] = "; ".join(
         term_label(subjects[k].name if k in subjects else None, k)
-        for k in sorted(set().union(*(f.subject_types for f in facts)))
+        for k in sorted(set().union(*activity.subject_types))
     )
     categories = taxonomy.categories
     cells[PERSONAL_DATA] = "; ".join(
         term_label(categories[k].name if k in categories else None, k) + special_mark(k)
-        for k in covered_keys(set().union(*(f.categories for f in facts)))
+        for k in covered_keys(set().union(*activity.categories))
     )
     by_kind: dict[RecipientKind, list[str]] = {}
     for r in recipients:
@@ -622,20 +665,26 @@ def _cells(purpose: str, facts: list[_Facts], taxonomy: Taxonomy) -> tuple[str, 
         for r in recipients
         if r.role in PROCESSOR_ROLES
     )
-    safeguards: dict[str, list[tuple[str, str]]] = {}
-    for f in facts:
-        for place, words in f.destinations:
-            safeguards.setdefault(place, []).append((words, f.recipient.name))
+    safeguards: dict[str, list[tuple[str, int]]] = {}
+    for place, words, rid in activity.safeguards:
+        found = safeguards.get(place)
+        if found is None:
+            safeguards[place] = [(words, rid)]
+        else:
+            found.append((words, rid))
     cells[THIRD_COUNTRIES] = "; ".join(sorted(safeguards))
     cells[SAFEGUARDS] = "\n".join(
-        f"{place}: {grouped(_by_value(safeguards[place]))}" for place in sorted(safeguards)
+        f"{place}: {grouped(_by_value(safeguards[place], names))}" for place in sorted(safeguards)
     )
-    cells[RETENTION] = grouped(_by_value((f.retention, f.recipient.name) for f in facts))
-    cells[ART_6] = grouped(_by_value((f.basis, f.recipient.name) for f in facts))
-    special = [f for f in facts if f.condition is not None]
-    if special:
-        cells[ART_9] = grouped(_by_value((f.condition or "", f.recipient.name) for f in special))
-        cells[SCHEDULE_1_ART_6] = grouped(_by_value((f.basis, f.recipient.name) for f in special))
+    cells[RETENTION] = grouped(_by_value(activity.retention, names))
+    cells[ART_6] = grouped(_by_value(activity.basis, names))
+    if activity.special:
+        cells[ART_9] = grouped(
+            _by_value(((condition, rid) for condition, _, rid in activity.special), names)
+        )
+        cells[SCHEDULE_1_ART_6] = grouped(
+            _by_value(((basis, rid) for _, basis, rid in activity.special), names)
+        )
     return tuple(cells)
 
 

@@ -1,5 +1,5 @@
 """The record of processing activities (Art. 30(1)) at a moment, as XLSX in the ICO template's
-layout and as CSV with the same columns: one read of the inventory (`transfers.in_effect_at`),
+layout and as CSV with the same columns: one read of the inventory (`transfers.active_at`),
 the rules of `server/domain/ropa.py`, and openpyxl's write-only mode."""
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from server.db import establishments as establishment_rows
+from server.db.disclosures import DisclosureRow
 from server.domain import ropa
 from server.domain.enums import (
     DisclosureGround,
@@ -19,9 +21,11 @@ from server.domain.enums import (
     ProcessingRole,
     RecipientKind,
     SpecialCategoryCondition,
+    TransferMechanism,
 )
 from server.domain.taxonomy import default_taxonomy
-from server.services.transfers import in_effect_at
+from server.domain.transfers import Flow
+from server.services.transfers import Active, active_at, in_effect_at
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET = "Record of processing"
@@ -37,6 +41,7 @@ _ROLES = {r.value: r for r in ProcessingRole}
 _BASES = {b.value: b for b in LegalBasis}
 _GROUNDS = {g.value: g for g in DisclosureGround}
 _CONDITIONS = {c.value: c for c in SpecialCategoryCondition}
+_MECHANISMS = {m.value: m for m in TransferMechanism}
 
 
 @dataclass(frozen=True)
@@ -63,60 +68,89 @@ def _recipient(row: Mapping[str, Any]) -> ropa.Recipient:
     )
 
 
-async def disclosures_in_use(as_of: datetime | None) -> InUse:
-    """One read of the inventory at the moment (default now), in the record's terms."""
-    found = await in_effect_at(as_of)
+def in_record_terms(
+    found: Active, flow_of: Callable[[DisclosureRow, ropa.Recipient], Flow | None]
+) -> list[tuple[ropa.Disclosure, DisclosureGround]]:
+    """Each disclosure read in the record's terms. What rows share (a recipient, a list's text,
+    a transfers' text) is converted once: a record reads every disclosure in effect."""
     recipients: dict[int, ropa.Recipient] = {}
-    disclosures = []
+    lists: dict[str | None, tuple[str, ...]] = {None: ()}
+    recorded: dict[str | None, tuple[tuple[str, TransferMechanism], ...]] = {None: ()}
+    out = []
     for row in found.rows:
         recipient = recipients.get(row.recipient_id)
         if recipient is None:
             recipient = recipients[row.recipient_id] = _recipient(
                 found.recipients[row.recipient_id]
             )
-        countries = (recipient.country, *(t.country for t in row.transfers))
-        # A flow only where the record has a transfer to judge: most disclosures have none.
-        flow = found.flows.flow(row, found.chain) if ropa.needs_flow(recipient, countries) else None
-        disclosures.append(
+        terms = []
+        for text in (row.purposes_text, row.categories_text, row.subject_types_text):
+            split = lists.get(text)
+            if split is None:
+                split = lists[text] = tuple(text.split(",")) if text else ()
+            terms.append(split)
+        transfers = recorded.get(row.transfers_json)
+        if transfers is None:
+            transfers = recorded[row.transfers_json] = tuple(
+                dict.fromkeys((t.country, _MECHANISMS[t.mechanism]) for t in row.transfers)
+            )
+        condition = row.special_category_condition
+        out.append(
             (
                 ropa.Disclosure(
                     recipient,
-                    tuple(row.purposes),
-                    tuple(row.data_categories),
-                    tuple(row.subject_types),
+                    terms[0],
+                    terms[1],
+                    terms[2],
                     _BASES[row.legal_basis],
                     row.retention,
-                    _CONDITIONS[row.special_category_condition]
-                    if row.special_category_condition
-                    else None,
-                    countries,
-                    flow,
+                    _CONDITIONS[condition] if condition else None,
+                    transfers,
+                    flow_of(row, recipient),
                 ),
                 _GROUNDS[row.ground],
             )
         )
+    return out
+
+
+async def disclosures_in_use(as_of: datetime | None) -> InUse:
+    """The inventory at the moment (default now) in the notice's terms: each disclosure with
+    the flow its transfers are judged on, where it has a transfer to judge (most have none),
+    and the establishments."""
+    found = await in_effect_at(as_of)
+
+    def flow_of(row: DisclosureRow, recipient: ropa.Recipient) -> Flow | None:
+        countries = (recipient.country, *(t.country for t in row.transfers))
+        if not ropa.needs_flow(recipient, countries):
+            return None
+        return found.flows.flow(row, found.chain)
+
     establishments = [
         ropa.Establishment(e.name, e.country, e.legal_name, e.main)
         for e in found.flows.establishments.values()
     ]
-    return InUse(found.at, found.day, disclosures, establishments)
+    return InUse(found.at, found.day, in_record_terms(found, flow_of), establishments)
 
 
 async def record_of_processing(
     as_of: datetime | None, contact: ropa.ControllerContact
 ) -> ropa.Record:
-    found = await disclosures_in_use(as_of)
-    # Judging tens of thousands of transfers takes seconds of CPU: off the event loop, which
-    # keeps serving.
+    """The record at the moment (default now): one read of the disclosures ACTIVE recipients
+    have in effect (`transfers.active_at`), and the establishments for the controller block.
+    The record documents the transfers as recorded, so no flow is built."""
+    found = await active_at(as_of)
+    establishments = [
+        ropa.Establishment(e.name, e.country, e.legal_name, e.main)
+        for e in (await establishment_rows.establishments_by_id()).values()
+    ]
+    disclosures = in_record_terms(found, lambda row, recipient: None)
+    # Tens of thousands of disclosures take a moment of CPU: off the event loop, which keeps
+    # serving.
     activities = await asyncio.to_thread(
-        ropa.processing_activities,
-        [d for d, _ in found.disclosures],
-        found.day,
-        default_taxonomy(),
+        ropa.processing_activities, [d for d, _ in disclosures], found.day, default_taxonomy()
     )
-    return ropa.Record(
-        found.at, ropa.controller_block(found.establishments, contact), tuple(activities)
-    )
+    return ropa.Record(found.at, ropa.controller_block(establishments, contact), tuple(activities))
 
 
 def _moment(at: datetime) -> str:

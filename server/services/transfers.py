@@ -33,24 +33,29 @@ class TransferGap:
 
 
 @dataclass
-class InEffect:
-    """The disclosures in effect at a moment to recipients ACTIVE then, with what judging their
-    flows needs: every recipient read (the ACTIVE ones and the processors that engaged them),
-    and the flows built from the establishments. The transfer gaps, the record of processing and
-    the notice all read the inventory this way."""
+class Active:
+    """The disclosures in effect at a moment to recipients ACTIVE then, and every recipient
+    read to know which were (by id). The record of processing reads the inventory this way."""
 
     at: datetime
     day: date
     rows: list[DisclosureRow]
     recipients: dict[int, dict[str, Any]]
+
+
+@dataclass
+class InEffect(Active):
+    """`Active` with what judging the disclosures' flows needs: the processors that engaged
+    them among the recipients, and the flows built from the establishments. The transfer gaps
+    and the notice read the inventory this way."""
+
     flows: Flows
     chain: ChainRegimes
 
 
-async def in_effect_at(as_of: datetime | None = None) -> InEffect:
-    """A few statements whatever the size of the inventory: the disclosures in effect on the
-    day, their recipients with their status at the moment, the engaging processors not read
-    yet, and the establishments."""
+async def active_at(as_of: datetime | None = None) -> Active:
+    """Two statements whatever the size of the inventory: the disclosures in effect on the
+    day, and their recipients with their status at the moment."""
     at = as_utc(as_of) if as_of else clock.now()
     day = who_receives.utc_day(at)
     rows = await disclosure_rows.disclosures_in_effect_on(day)
@@ -59,6 +64,13 @@ async def in_effect_at(as_of: datetime | None = None) -> InEffect:
     )
     active = {rid for rid, (_, status) in found.items() if status == RecipientStatus.ACTIVE}
     recipients = {rid: row for rid, (row, _) in found.items()}
+    return Active(at, day, [r for r in rows if r.recipient_id in active], recipients)
+
+
+async def in_effect_at(as_of: datetime | None = None) -> InEffect:
+    """`active_at`, then the engaging processors not read yet and the establishments."""
+    found = await active_at(as_of)
+    recipients = found.recipients
     missing = {
         r["engaged_by_id"] for r in recipients.values() if r["engaged_by_id"] is not None
     } - set(recipients)
@@ -66,8 +78,14 @@ async def in_effect_at(as_of: datetime | None = None) -> InEffect:
         # A processor with nothing in effect of its own still exports what it was given.
         recipients |= await recipient_rows.recipients_by_id(sorted(missing))
     flows = Flows(await establishment_rows.establishments_by_id(), recipients)
-    in_use = [r for r in rows if r.recipient_id in active]
-    return InEffect(at, day, in_use, recipients, flows, flows.chain(in_use, day, None))
+    return InEffect(
+        found.at,
+        found.day,
+        found.rows,
+        recipients,
+        flows,
+        flows.chain(found.rows, found.day, None),
+    )
 
 
 async def transfer_gaps(

@@ -87,8 +87,9 @@ def item(
     if ropa.needs_flow(who, countries):
         profile = RecipientProfile(str(rid), name, kind, country, None, certifications)
         flow = Flow(US_MAIN, profile, transfers, DisclosureFrequency.CONTINUOUS, DAY)
+    recorded = tuple(dict.fromkeys((t.country, t.mechanism) for t in transfers))
     disclosure = ropa.Disclosure(
-        who, purposes, ("user.name",), ("customer",), basis, None, None, countries, flow
+        who, purposes, ("user.name",), ("customer",), basis, None, None, recorded, flow
     )
     return notice.NoticeDisclosure(disclosure, ground)
 

@@ -167,23 +167,48 @@ def test_e_safeguards_are_named_and_art_49_derogations_flagged(
 
 
 @pytest.mark.parametrize(
-    ("safeguards", "words"),
+    ("recorded", "words"),
     [
-        ((ropa.Safeguard(EEA, M.STANDARD_CONTRACTUAL_CLAUSES, True),
-          ropa.Safeguard(UK, M.STANDARD_CONTRACTUAL_CLAUSES, False)),
-         "standard contractual clauses [a gap under UK GDPR]"),
-        ((ropa.Safeguard(EEA, M.STANDARD_CONTRACTUAL_CLAUSES, True),
-          ropa.Safeguard(UK, M.UK_IDTA, True)),
-         "GDPR: standard contractual clauses / UK GDPR: UK International Data Transfer Agreement"),
-        ((ropa.Safeguard(EEA, M.DEROGATION_CONTRACT, False),
-          ropa.Safeguard(UK, M.DEROGATION_CONTRACT, False)),
-         "Art. 49(1)(b) derogation: performance of a contract with the person "
-         "[a gap under GDPR and UK GDPR]"),
-        ((), ropa.NOT_JUDGED),
+        ((), ropa.NO_MECHANISM),
+        ((M.NONE,), ropa.NO_MECHANISM),
+        ((M.STANDARD_CONTRACTUAL_CLAUSES, M.STANDARD_CONTRACTUAL_CLAUSES, M.UK_IDTA),
+         "standard contractual clauses and UK International Data Transfer Agreement"),
+        ((M.NONE, M.BINDING_CORPORATE_RULES), "binding corporate rules"),
+        ((M.DEROGATION_PUBLIC_INTEREST,),
+         "Art. 49(1)(d) derogation: important reasons of public interest"),
+        ((M.NOT_RESTRICTED,), "recorded as not restricted"),
+        ((M.ADEQUACY_DECISION,), "adequacy decision"),
     ],
 )  # fmt: skip
-def test_e_one_destination_in_words(safeguards: tuple[ropa.Safeguard, ...], words: str) -> None:
-    assert ropa.safeguard_words(safeguards) == words
+def test_e_one_destination_documents_its_recorded_safeguards(
+    recorded: tuple[TransferMechanism, ...], words: str
+) -> None:
+    """Art. 30(1)(e): the record identifies each destination and documents the safeguards
+    recorded for it, Art. 49(1) derogations flagged; it does not judge them."""
+    assert ropa.documented_safeguards(recorded) == words
+
+
+@pytest.mark.parametrize(
+    ("home", "organisation", "recorded", "destinations"),
+    [
+        # The recipient's own country first, with nothing recorded for it; the EEA left out.
+        ("US", False, (("IE", M.NOT_RESTRICTED), ("IN", M.BINDING_CORPORATE_RULES)),
+         [("US", ropa.NO_MECHANISM), ("IN", "binding corporate rules")]),
+        ("US", False, (("US", M.STANDARD_CONTRACTUAL_CLAUSES),),
+         [("US", "standard contractual clauses")]),
+        # Neither the EEA nor the UK is a third country...
+        ("GB", False, (("DE", M.NOT_RESTRICTED),), []),
+        # ...but an international organisation is a destination wherever it sits.
+        ("DE", True, (), [("DE", ropa.NO_MECHANISM)]),
+    ],
+)  # fmt: skip
+def test_e_destinations_outside_the_eea_and_the_uk(
+    home: str,
+    organisation: bool,
+    recorded: tuple[tuple[str, TransferMechanism], ...],
+    destinations: list[tuple[str, str]],
+) -> None:
+    assert ropa.documented_destinations(home, organisation, recorded) == destinations
 
 
 def recipient(
@@ -224,8 +249,9 @@ def disclosure(
             who.international_organisation,
         )
         flow = Flow(exporter, profile, transfers, frequency, date(2024, 1, 1))
+    recorded = tuple(dict.fromkeys((t.country, t.mechanism) for t in transfers))
     return ropa.Disclosure(
-        who, purposes, categories, subjects, basis, retention, condition, countries, flow
+        who, purposes, categories, subjects, basis, retention, condition, recorded, flow
     )
 
 
@@ -329,22 +355,19 @@ def test_what_the_inventory_cannot_know_is_left_empty() -> None:
         ("functional.storage", "Link to contract with processor",
          "Coldvault: no DPA on record; Stratus: DPA signed 2022-04-11"),
         # (e) third countries only (Ireland, Germany and the UK are not), an international
-        # organisation by name; what each transfer rests on, gaps and Art. 49 derogations said.
+        # organisation by name; the safeguards recorded for each, Art. 49 derogations flagged.
         ("functional.storage", ropa.HEADINGS[ropa.THIRD_COUNTRIES], "United States"),
-        ("essential.service", ropa.HEADINGS[ropa.SAFEGUARDS],
-         "United States: GDPR: EU-US Data Privacy Framework / UK GDPR: adequacy decision "
-         "[a gap under UK GDPR]"),
+        ("essential.service", ropa.HEADINGS[ropa.SAFEGUARDS], "United States: adequacy decision"),
         ("employment.recruitment", ropa.HEADINGS[ropa.SAFEGUARDS],
-         "United States: GDPR: standard contractual clauses / UK GDPR: UK International Data "
-         "Transfer Agreement"),
+         "United States: standard contractual clauses and UK International Data Transfer "
+         "Agreement"),
         ("third_party_sharing.business_partners", ropa.HEADINGS[ropa.SAFEGUARDS],
-         "United States: Art. 49(1)(b) derogation: performance of a contract with the person "
-         "[a gap under GDPR and UK GDPR]"),
+         "United States: Art. 49(1)(b) derogation: performance of a contract with the person"),
         ("third_party_sharing.legal_obligation", ropa.HEADINGS[ropa.THIRD_COUNTRIES],
          "European Patent Organisation (international organisation)"),
         ("third_party_sharing.legal_obligation", ropa.HEADINGS[ropa.SAFEGUARDS],
-         "European Patent Organisation (international organisation): GDPR: adequacy decision / "
-         "UK GDPR: no transfer mechanism recorded [a gap under UK GDPR]"),
+         "European Patent Organisation (international organisation): no transfer mechanism "
+         "recorded"),
         # (f) retention, each with its recipients where they differ.
         ("functional.storage", "Retention schedule (if possible)",
          "1 year (Stratus); 35 days (Coldvault)"),
@@ -362,7 +385,7 @@ def test_each_cell(purpose: str, heading: str, cell: str) -> None:
     assert rows()[purpose][heading] == cell
 
 
-def test_e_without_an_establishment_a_transfer_is_named_not_judged() -> None:
+def test_e_without_an_establishment_a_transfer_is_still_documented() -> None:
     unjudged = disclosure(
         PARTNER,
         ("sales",),
@@ -371,13 +394,26 @@ def test_e_without_an_establishment_a_transfer_is_named_not_judged() -> None:
     )
     (row,) = ropa.processing_activities([unjudged], DAY, TAXONOMY)
     assert row.cells[ropa.THIRD_COUNTRIES] == "United States"
-    assert row.cells[ropa.SAFEGUARDS] == f"United States: {ropa.NOT_JUDGED}"
-
-
-def test_e_before_any_regime_applied_the_recorded_mechanism_is_named() -> None:
-    (row,) = ropa.processing_activities([DISCLOSURES[5]], date(2018, 1, 1), TAXONOMY)
     assert row.cells[ropa.SAFEGUARDS] == (
         "United States: Art. 49(1)(b) derogation: performance of a contract with the person"
+    )
+
+
+def test_e_each_destination_names_its_recipients_where_their_safeguards_differ() -> None:
+    other = recipient(7, "Amberlane")
+    found = ropa.processing_activities(
+        [
+            disclosure(HOST, ("sales",), transfers=(RecordedTransfer("US", M.ADEQUACY_DECISION),)),
+            disclosure(other, ("sales",), transfers=(RecordedTransfer("IN", M.UK_IDTA),)),
+        ],
+        DAY,
+        TAXONOMY,
+    )
+    (row,) = found
+    assert row.cells[ropa.THIRD_COUNTRIES] == "India; United States"
+    assert row.cells[ropa.SAFEGUARDS] == (
+        "India: UK International Data Transfer Agreement\n"
+        "United States: adequacy decision (Stratus); no transfer mechanism recorded (Amberlane)"
     )
 
 
