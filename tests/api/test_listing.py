@@ -573,3 +573,82 @@ async def test_purposes_and_subject_types(client: httpx.AsyncClient) -> None:
     subject_types = {s["key"]: s for s in body["data"]["subjectTypes"]}
     assert {"platform_user", "customer_contact", "marketing_lead"} <= set(subject_types)
     assert all(s["name"] for s in subject_types.values())
+
+
+# Every field of a disclosure, with a selection below it where it is an object.
+DISCLOSURE_SELECTIONS = {
+    "__typename": "",
+    "id": "",
+    "legalBasis": "",
+    "ground": "",
+    "retention": "",
+    "effectiveFrom": "",
+    "version": "",
+    "effectiveTo": "",
+    "frequency": "",
+    "specialCategoryCondition": "",
+    "recipient": "{ slug }",
+    "exporter": "{ id name }",
+    "transfers": "{ country mechanism reference signedOn withinAdequacyScope }",
+    "dataCategories": "{ key name }",
+    "subjectTypes": "{ key }",
+    "purposes": "{ key }",
+}
+
+
+async def test_a_page_reads_only_the_columns_its_disclosure_fields_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page reads of its disclosures only the columns the fields it selects read
+    (DISCLOSURE_FIELD_COLUMNS): each field, and all of them at once, answer exactly as from the
+    whole row, current and ended disclosures alike."""
+    from server.graphql import inventory
+    from server.graphql.schema import build_schema
+
+    disclosure_type = build_schema()._schema.get_type("Disclosure")
+    assert set(DISCLOSURE_SELECTIONS) == {*disclosure_type.fields, "__typename"}  # type: ignore[union-attr]
+    assert set(inventory.DISCLOSURE_FIELD_COLUMNS) == set(DISCLOSURE_SELECTIONS)
+    await register_category_set(client)
+    selections = [f"{name} {below}" for name, below in DISCLOSURE_SELECTIONS.items()]
+    for selection in [*selections, " ".join(selections)]:
+        query = (
+            "{ recipients(first: 100) { edges { node { slug "
+            f"current: disclosures {{ {selection} }} "
+            f"all: disclosures(includeEnded: true) {{ ...on Disclosure {{ {selection} }} }} "
+            "} } } }"
+        )
+        narrow = await gql(client, query)
+        with monkeypatch.context() as patched:
+            patched.setattr(inventory, "DISCLOSURE_FIELD_COLUMNS", {})  # every column read
+            whole = await gql(client, query)
+        assert "errors" not in whole, whole
+        assert narrow == whole, selection
+        assert any(e["node"]["all"] for e in whole["data"]["recipients"]["edges"])
+
+
+def test_the_columns_of_a_selection_of_disclosures() -> None:
+    from graphql import FieldNode, OperationDefinitionNode, parse
+
+    from server.db.disclosures import COLUMNS, NOT_READ
+    from server.graphql.analysis import fields_below
+    from server.graphql.inventory import disclosure_columns
+
+    def columns(selection: str) -> tuple[str, ...]:
+        document = parse(f"{{ disclosures {{ {selection} }} }} fragment F on Node {{ id }}")
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        node = operation.selection_set.selections[0]
+        assert isinstance(node, FieldNode)
+        fragments = {d.name.value: d for d in document.definitions[1:]}  # type: ignore[attr-defined]
+        return disclosure_columns(fields_below([node], fragments))
+
+    assert columns("id legalBasis dataCategories { key name } ...F") == (
+        "id",
+        "recipient_id",
+        "legal_basis",
+        "categories_text",
+    )
+    assert columns("effectiveFrom") == ("id", "recipient_id", "effective_from", "started_on")
+    assert columns("id someFieldAddedLater") == COLUMNS  # an unlisted field reads every column
+    with pytest.raises(LookupError):
+        bool(NOT_READ)  # a column left out is never taken for a value
