@@ -12,7 +12,15 @@ from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
-from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
+from server.db.sql import (
+    NOT_READ,
+    Statement,
+    connection,
+    fetch,
+    in_turns,
+    to_date,
+    to_datetime,
+)
 
 T = TypeVar("T")
 
@@ -178,23 +186,6 @@ COLUMNS = (
 # Always read: a row is found and grouped by them.
 KEY_COLUMNS = ("id", "recipient_id")
 _SELECT = f"SELECT {', '.join(f'd.{column}' for column in COLUMNS)} FROM disclosure d"
-
-
-class NotRead:
-    """What a row holds for a column its read left out. No field may show it (the fields a
-    narrow read serves read only the columns it selects): used as a value it fails loudly, as
-    text, number, date or enum a GraphQL error, and it is neither true nor false."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NOT_READ"
-
-    def __bool__(self) -> bool:
-        raise LookupError("a column this read of disclosures left out")
-
-
-NOT_READ: Any = NotRead()
 
 
 @functools.lru_cache(maxsize=256)

@@ -14,6 +14,7 @@ from graphql import FieldNode, GraphQLObjectType, get_argument_values
 from strawberry.types import Info
 
 from server.db import disclosures as disclosure_rows
+from server.db import recipients as recipient_rows
 from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.establishments import EstablishmentRow, main_establishment
 from server.db.models import ChangeRequest as ChangeRequestModel
@@ -286,6 +287,54 @@ class Recipient(Node):
             self.pk,
             lambda rows: [ChangeRequest.from_model(r) for r in rows],
         )
+
+
+# The columns of its row (server/db/recipients.py recipient_columns, the KEY_COLUMNS always
+# read) each field of Recipient reads: a page of recipients reads only those its selection of
+# them needs (RecipientQueries.recipients, through recipient_columns_read); a field missing
+# here makes it read them all. tests/api/test_listing.py checks that each field answers the
+# same from its columns as from the whole row.
+RECIPIENT_FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": ("name",),
+    "legalName": ("legal_name",),
+    "description": ("description",),
+    "kind": ("kind",),
+    "role": ("role",),
+    "status": ("status",),
+    "country": ("country",),
+    "services": ("services",),
+    "website": ("website",),
+    "privacyPolicyUrl": ("privacy_policy_url",),
+    "dpaSignedOn": ("dpa_signed_on",),
+    "version": ("version",),
+    "createdAt": ("created_at",),
+    "updatedAt": ("updated_at",),
+    "corporateGroup": ("corporate_group",),
+    "internationalOrganisation": ("international_organisation",),
+    "dpfCertifications": ("dpf_certifications",),
+    "dataPrivacyFrameworkCertified": ("dpf_certifications",),
+    "engagedBy": ("engaged_by_id",),
+    "subprocessors": (),
+    "disclosures": (),
+    "history": (),
+    "statusHistory": (),
+    "pendingChanges": (),
+}
+
+
+def recipient_columns_read(selected: Iterable[FieldNode]) -> tuple[str, ...] | None:
+    """The columns (in recipient_columns order) that the fields of these nodes read; None (all
+    of them) when one is a field RECIPIENT_FIELD_COLUMNS does not list."""
+    wanted = set(recipient_rows.KEY_COLUMNS)
+    for node in selected:
+        columns = RECIPIENT_FIELD_COLUMNS.get(node.name.value)
+        if columns is None:
+            return None
+        wanted.update(columns)
+    return tuple(c for c in recipient_rows.recipient_columns() if c in wanted)
 
 
 # Every other field of the type is copied from the column of the same name.
