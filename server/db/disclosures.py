@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any, Generic, TypeVar, overload
 
 import orjson
@@ -188,29 +188,40 @@ KEY_COLUMNS = ("id", "recipient_id")
 _SELECT = f"SELECT {', '.join(f'd.{column}' for column in COLUMNS)} FROM disclosure d"
 
 
+# DisclosureRow's fields, in the order of COLUMNS, and a row's fields with no column read.
+_FIELDS = tuple(f.name for f in dataclasses.fields(DisclosureRow))
+assert len(_FIELDS) == len(COLUMNS), "a column for each field of DisclosureRow"
+_NOTHING_READ = dict.fromkeys(_FIELDS, NOT_READ)
+
+
 @functools.lru_cache(maxsize=256)
-def _narrow(columns: tuple[str, ...]) -> tuple[str, Callable[[Sequence[Any]], Sequence[Any]]]:
-    """The SELECT of these columns (of COLUMNS, in its order), and how one of its rows, with
-    NOT_READ appended, gives DisclosureRow's arguments. Bounded: the column sets are those of
-    the fields of a query's pages."""
+def _narrow(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The SELECT of these columns (of COLUMNS, in its order), and the fields of DisclosureRow
+    they fill. Bounded: the column sets are those of the fields of a query's pages."""
     if not set(KEY_COLUMNS) <= set(columns) or columns != tuple(c for c in COLUMNS if c in columns):
         raise ValueError(f"not a set of disclosure columns in order: {columns}")
     text = f"SELECT {', '.join(f'd.{column}' for column in columns)} FROM disclosure d"
-    missing = len(columns)  # the index of the NOT_READ appended to each row
-    return text, itemgetter(*(columns.index(c) if c in columns else missing for c in COLUMNS))
+    return text, tuple(_FIELDS[COLUMNS.index(c)] for c in columns)
 
 
 async def _select(
     st: Statement, where: str, order: str = " ORDER BY d.id", columns: tuple[str, ...] = COLUMNS
 ) -> list[DisclosureRow]:
     """Rows in _SELECT's column order, unpacked positionally: hundreds a request. With fewer
-    `columns` (see `disclosures_of`), the others hold NOT_READ."""
+    `columns` (see `disclosures_of`), the others hold NOT_READ: such a row is made as
+    DisclosureRow's __init__ would make it (it only sets each field), from the fields read
+    over those of a row with nothing read, at half the cost of 19 arguments picked apart."""
     conn = connection()
     out: list[DisclosureRow] = []
     if columns != COLUMNS:
-        select, arguments = _narrow(columns)
+        select, fields = _narrow(columns)
+        new = object.__new__
         async for chunk in in_turns(await fetch(conn, st, f"{select} WHERE {where}{order}")):
-            out += [DisclosureRow(*arguments((*row, NOT_READ))) for row in chunk]
+            for values in chunk:
+                row = new(DisclosureRow)
+                row.__dict__ = state = _NOTHING_READ.copy()
+                state.update(zip(fields, values, strict=True))
+                out.append(row)
         return out
     async for chunk in in_turns(await fetch(conn, st, f"{_SELECT} WHERE {where}{order}")):
         out += [

@@ -658,7 +658,7 @@ async def test_a_page_reads_only_the_columns_its_recipient_fields_read(
 def test_the_columns_of_a_selection_of_disclosures() -> None:
     from graphql import FieldNode, OperationDefinitionNode, parse
 
-    from server.db.disclosures import COLUMNS
+    from server.db.disclosures import COLUMNS, DisclosureRow
     from server.db.sql import NOT_READ
     from server.graphql.analysis import fields_below
     from server.graphql.inventory import disclosure_columns
@@ -682,3 +682,7 @@ def test_the_columns_of_a_selection_of_disclosures() -> None:
     assert columns("id someFieldAddedLater") == COLUMNS  # an unlisted field reads every column
     with pytest.raises(LookupError):
         bool(NOT_READ)  # a column left out is never taken for a value
+    # A row of some columns is made by setting DisclosureRow's fields, as its __init__ does:
+    # it must do nothing else.
+    assert not hasattr(DisclosureRow, "__post_init__")
+    assert not DisclosureRow.__dataclass_params__.frozen  # type: ignore[attr-defined]
