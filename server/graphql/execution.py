@@ -540,14 +540,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         type_name = plan.type_name
         complete_leaf_value = self.complete_leaf_value
         new_path = tuple.__new__
+        leaf, sync_leaf_values = LEAF, SYNC_LEAF_VALUES
         try:
             for step in plan.steps:
                 kind = step.kind
                 name = step.response_name
-                if kind == LEAF:
+                if kind == leaf:
                     try:
                         value = step.read(source)  # type: ignore[misc]
-                        if type(value) in SYNC_LEAF_VALUES:
+                        if type(value) in sync_leaf_values:
                             results[name] = complete_leaf_value(step.named_type, value)
                             continue
                         if value is None and not step.non_null:
@@ -806,7 +807,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             out = [answers[id(item)][1] for item in items]
         except KeyError:
             return None
-        self._spend(len(out))
+        tally = self.tally
+        tally.nodes += len(out)
+        if tally.nodes > self._max_nodes or monotonic() > self._deadline:
+            self._spend(0)  # raises the error of the budget passed
         return out
 
     def _objects(
@@ -865,9 +869,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             assert step is not None
             info = self._info(step, path)
         new_path = tuple.__new__
+        complete = self._complete
+        check_every = LIST_TURN_CHECK
         try:
             for index in range(start, len(items)):
-                if index % LIST_TURN_CHECK == 0 and index > start and monotonic() > self._turn_ends:
+                if index % check_every == 0 and index > start and monotonic() > self._turn_ends:
                     return self._resumed(
                         index,
                         out,
@@ -901,7 +907,6 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if known is not None:
                         out.append(known[1])
                         continue
-                if answers is not None:
                     # Only leaves: the item's path is made only if an error needs it.
                     try:
                         completed = self._leaves(plan, item, path, index)
@@ -919,7 +924,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = new_path(Path, (path, index, None))  # as _path, in line
                 try:
-                    completed = self._complete(plan, item, item_path)
+                    completed = complete(plan, item, item_path)
                     if type(completed) is not dict:
                         completed = self._await_field(
                             completed, item_type, field_details_list, item_path
