@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +12,15 @@ from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
-from server.db.sql import Statement, connection, fetch, in_turns, to_date, to_datetime
+from server.db.sql import (
+    NOT_READ,
+    Statement,
+    connection,
+    fetch,
+    in_turns,
+    to_date,
+    to_datetime,
+)
 
 T = TypeVar("T")
 
@@ -149,18 +159,70 @@ class DisclosureRow:
         return [transfer_row(item) for item in orjson.loads(text)]
 
 
-_SELECT = (
-    "SELECT d.id, d.recipient_id, d.legal_basis, d.ground, d.retention, d.effective_from, "
-    "d.effective_to, d.categories_text, d.subject_types_text, d.purposes_text, d.transfers_json, "
-    "d.frequency, d.special_category_condition, d.created_at, d.ended_recorded_at, "
-    "d.exporter_id, d.version, d.started_on, d.corrected_into_id FROM disclosure d"
+# The columns a disclosure is read from, in DisclosureRow's order (its fields up to
+# corrected_into_id). Every read selects them all but a page that shows only some fields of its
+# disclosures (`disclosures_of`'s `columns`): a column costs about 0.1 µs a row to read.
+COLUMNS = (
+    "id",
+    "recipient_id",
+    "legal_basis",
+    "ground",
+    "retention",
+    "effective_from",
+    "effective_to",
+    "categories_text",
+    "subject_types_text",
+    "purposes_text",
+    "transfers_json",
+    "frequency",
+    "special_category_condition",
+    "created_at",
+    "ended_recorded_at",
+    "exporter_id",
+    "version",
+    "started_on",
+    "corrected_into_id",
 )
+# Always read: a row is found and grouped by them.
+KEY_COLUMNS = ("id", "recipient_id")
+_SELECT = f"SELECT {', '.join(f'd.{column}' for column in COLUMNS)} FROM disclosure d"
 
 
-async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> list[DisclosureRow]:
-    """Rows in _SELECT's column order, unpacked positionally: hundreds a request."""
+# DisclosureRow's fields, in the order of COLUMNS, and a row's fields with no column read.
+_FIELDS = tuple(f.name for f in dataclasses.fields(DisclosureRow))
+assert len(_FIELDS) == len(COLUMNS), "a column for each field of DisclosureRow"
+_NOTHING_READ = dict.fromkeys(_FIELDS, NOT_READ)
+
+
+@functools.lru_cache(maxsize=256)
+def _narrow(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The SELECT of these columns (of COLUMNS, in its order), and the fields of DisclosureRow
+    they fill. Bounded: the column sets are those of the fields of a query's pages."""
+    if not set(KEY_COLUMNS) <= set(columns) or columns != tuple(c for c in COLUMNS if c in columns):
+        raise ValueError(f"not a set of disclosure columns in order: {columns}")
+    text = f"SELECT {', '.join(f'd.{column}' for column in columns)} FROM disclosure d"
+    return text, tuple(_FIELDS[COLUMNS.index(c)] for c in columns)
+
+
+async def _select(
+    st: Statement, where: str, order: str = " ORDER BY d.id", columns: tuple[str, ...] = COLUMNS
+) -> list[DisclosureRow]:
+    """Rows in _SELECT's column order, unpacked positionally: hundreds a request. With fewer
+    `columns` (see `disclosures_of`), the others hold NOT_READ: such a row is made as
+    DisclosureRow's __init__ would make it (it only sets each field), from the fields read
+    over those of a row with nothing read, at half the cost of 19 arguments picked apart."""
     conn = connection()
     out: list[DisclosureRow] = []
+    if columns != COLUMNS:
+        select, fields = _narrow(columns)
+        new = object.__new__
+        async for chunk in in_turns(await fetch(conn, st, f"{select} WHERE {where}{order}")):
+            for values in chunk:
+                row = new(DisclosureRow)
+                row.__dict__ = state = _NOTHING_READ.copy()
+                state.update(zip(fields, values, strict=True))
+                out.append(row)
+        return out
     async for chunk in in_turns(await fetch(conn, st, f"{_SELECT} WHERE {where}{order}")):
         out += [
             DisclosureRow(
@@ -210,11 +272,16 @@ async def _select(st: Statement, where: str, order: str = " ORDER BY d.id") -> l
 
 
 async def disclosures_of(
-    recipient_ids: Sequence[int], *, not_ended_on_day: date | None
+    recipient_ids: Sequence[int],
+    *,
+    not_ended_on_day: date | None,
+    columns: tuple[str, ...] = COLUMNS,
 ) -> dict[int, list[DisclosureRow]]:
     """Recipients' disclosures, oldest first; with `not_ended_on_day`, only those that have not
     ended by that day. The terms a correction replaced are the corrected disclosure's history,
-    not disclosures of their own: left out."""
+    not disclosures of their own: left out. With `columns` (of COLUMNS, in its order, the
+    KEY_COLUMNS among them), only those are read and the row's other fields hold NOT_READ: for
+    a page whose fields read no others."""
     out: dict[int, list[DisclosureRow]] = defaultdict(list)
     if not recipient_ids:
         return out
@@ -224,7 +291,7 @@ async def disclosures_of(
     )
     if not_ended_on_day is not None:
         where += f" AND {not_ended_on(st, not_ended_on_day)}"
-    for row in await _select(st, where, " ORDER BY d.effective_from, d.id"):
+    for row in await _select(st, where, " ORDER BY d.effective_from, d.id", columns):
         out[row.recipient_id].append(row)
     return out
 

@@ -42,6 +42,23 @@ class Statement:
         return f"{column} IN (SELECT value FROM json_each({self.param(as_json)}))"
 
 
+class NotRead:
+    """What a row holds for a column its read left out (a page reads only the columns the
+    fields it shows read). No field may show it: used as a value it fails loudly, as text,
+    number, date or enum a GraphQL error, and it is neither true nor false."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_READ"
+
+    def __bool__(self) -> bool:
+        raise LookupError("a column this read left out")
+
+
+NOT_READ: Any = NotRead()
+
+
 def sqlite_datetime(moment: datetime) -> str:
     """The text tortoise stores in SQLite, so that comparisons order correctly."""
     return str(moment.astimezone(UTC))

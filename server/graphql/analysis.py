@@ -161,32 +161,69 @@ def alias_rule(max_aliases: int) -> type[ValidationRule]:
     return MaxAliases
 
 
+def fields_below(
+    field_nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
+    """The field nodes selected directly below these nodes (fragments and inline fragments
+    expanded, whatever their type condition; directives ignored): a superset of the fields
+    a resolver's objects will be asked. Each selection set is walked once, whatever spreads it
+    (the fan-out of issue 11 costs nothing here): linear in the document."""
+    found: list[FieldNode] = []
+    seen: set[int] = set()
+    pending = [node.selection_set for node in field_nodes if node.selection_set is not None]
+    while pending:
+        selection_set = pending.pop()
+        if id(selection_set) in seen:
+            continue
+        seen.add(id(selection_set))
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found.append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return found
+
+
+def fields_named(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode], name: str
+) -> list[FieldNode]:
+    """Every field node of this name anywhere in the operation, at any depth (fragments and
+    inline fragments expanded, whatever their type condition; directives ignored). Each
+    selection set is walked once, whatever spreads it: linear in the document."""
+    found: list[FieldNode] = []
+    seen: set[int] = set()
+    pending = [operation.selection_set]
+    while pending:
+        selection_set = pending.pop()
+        if id(selection_set) in seen:
+            continue
+        seen.add(id(selection_set))
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == name:
+                    found.append(selection)
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return found
+
+
 def fields_at(
     field_nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode], *path: str
 ) -> list[FieldNode]:
-    """The field nodes selected at `path` below these nodes (by field name, fragments and
-    inline fragments expanded, directives ignored): what a resolver may load ahead for the
-    objects it returns. Each level walks each selection set once, whatever spreads it
-    (the fan-out of issue 11 costs nothing here): linear in the document per level."""
+    """The field nodes selected at `path` below these nodes (by field name, see fields_below):
+    what a resolver may load ahead for the objects it returns. Linear in the document per
+    level."""
     current: list[FieldNode] = list(field_nodes)
     for name in path:
-        found: list[FieldNode] = []
-        seen: set[int] = set()
-        pending = [node.selection_set for node in current if node.selection_set is not None]
-        while pending:
-            selection_set = pending.pop()
-            if id(selection_set) in seen:
-                continue
-            seen.add(id(selection_set))
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    if selection.name.value == name:
-                        found.append(selection)
-                elif isinstance(selection, InlineFragmentNode):
-                    pending.append(selection.selection_set)
-                elif isinstance(selection, FragmentSpreadNode):
-                    fragment = fragments.get(selection.name.value)
-                    if fragment is not None:
-                        pending.append(fragment.selection_set)
-        current = found
+        current = [node for node in fields_below(current, fragments) if node.name.value == name]
     return current

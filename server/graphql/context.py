@@ -31,6 +31,13 @@ class Loaders:
 
     def __init__(self, today: date) -> None:
         self.today = today
+        # The columns Recipient.disclosures reads in this request: all of them, or, once a page
+        # has looked, those that every selection of disclosures in the request's document
+        # reads (Recipient.load_ahead).
+        self.disclosure_columns: tuple[str, ...] = disclosures.COLUMNS
+        self._disclosures: dict[
+            tuple[bool, tuple[str, ...]], DataLoader[int, list[DisclosureRow]]
+        ] = {}
 
     # Each loader is made on first use: most requests need one or two of them.
     @functools.cached_property
@@ -41,13 +48,19 @@ class Loaders:
     def subprocessors(self) -> DataLoader[int, list[dict[str, Any]]]:
         return DataLoader(_subprocessors)
 
-    @functools.cached_property
-    def current_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
-        return DataLoader(functools.partial(_disclosures_of, not_ended_on_day=self.today))
-
-    @functools.cached_property
-    def all_disclosures(self) -> DataLoader[int, list[DisclosureRow]]:
-        return DataLoader(functools.partial(_disclosures_of, not_ended_on_day=None))
+    def disclosures_of(self, include_ended: bool) -> DataLoader[int, list[DisclosureRow]]:
+        """Recipients' disclosures: those not ended today, or with include_ended all of them,
+        read in `disclosure_columns`. One loader for each, made on first use: a request uses
+        one or two."""
+        columns = self.disclosure_columns
+        key = (include_ended, columns)
+        loader = self._disclosures.get(key)
+        if loader is None:
+            day = None if include_ended else self.today
+            loader = self._disclosures[key] = DataLoader(
+                functools.partial(_disclosures_of, not_ended_on_day=day, columns=columns)
+            )
+        return loader
 
     @functools.cached_property
     def disclosure(self) -> DataLoader[int, DisclosureRow | None]:
@@ -111,9 +124,11 @@ async def _subprocessors(ids: list[int]) -> list[list[dict[str, Any]]]:
 
 
 async def _disclosures_of(
-    ids: list[int], not_ended_on_day: date | None
+    ids: list[int], not_ended_on_day: date | None, columns: tuple[str, ...]
 ) -> list[list[DisclosureRow]]:
-    found = await disclosures.disclosures_of(ids, not_ended_on_day=not_ended_on_day)
+    found = await disclosures.disclosures_of(
+        ids, not_ended_on_day=not_ended_on_day, columns=columns
+    )
     return [found.get(i, []) for i in ids]
 
 

@@ -77,6 +77,7 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 from server.graphql.context import AnswerTally
@@ -228,6 +229,30 @@ def plain_class(object_type: GraphQLObjectType) -> type | None:
     return origin
 
 
+# The is_type_of strawberry generates for an object type with interfaces (GraphQLCoreConverter's
+# from_object): it accepts any instance of the type's own class that no strawberry.cast marks as
+# another type. tests/unit/test_execution.py pins it.
+STRAWBERRY_IS_TYPE_OF = (
+    "GraphQLCoreConverter.from_object.<locals>._get_is_type_of.<locals>.is_type_of"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def fits_uncast(object_type: GraphQLObjectType) -> bool:
+    """Whether the type's is_type_of is the one strawberry generates (the type declares none of
+    its own), so that an instance of its own class with no strawberry.cast on it fits with no
+    call: the check a page makes for each of its hundreds of disclosures. A cast instance still
+    goes through is_type_of. Bounded: one entry per type of the schemas."""
+    is_type_of = object_type.is_type_of
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return (
+        is_type_of is not None
+        and getattr(definition, "is_type_of", True) is None
+        and getattr(is_type_of, "__module__", None) == GraphQLCoreConverter.__module__
+        and getattr(is_type_of, "__qualname__", None) == STRAWBERRY_IS_TYPE_OF
+    )
+
+
 def weak_helpers(executor: Executor[Any]) -> GraphQLResolveInfoHelpers:
     """graphql-core's GraphQLResolveInfoHelpers for an executor (its gather_async_work and
     track_async_work), holding the executor by a weak reference."""
@@ -298,6 +323,9 @@ class Plan:
     # says so (see plain_class); any other value goes to graphql-core's own completion.
     origin: type | None
     is_type_of: Callable[[Any, GraphQLResolveInfo], Any] | None
+    # That is_type_of is strawberry's own: an instance of the class with no strawberry.cast on
+    # it fits without the call (see fits_uncast).
+    uncast_fits: bool = False
     steps: list[Step] = field(default_factory=list)
     # Only plain leaves: the same object completes to the same answer every time, and its
     # answers are remembered here for the request (by the object's id, the object kept alive
@@ -340,7 +368,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         found = plans.get((parent_type, id(grouped_field_set)))
         if found is not None:
             return found[1]  # type: ignore[no-any-return]
-        plan = Plan(parent_type, parent_type.name, plain_class(parent_type), parent_type.is_type_of)
+        plan = Plan(
+            parent_type,
+            parent_type.name,
+            plain_class(parent_type),
+            parent_type.is_type_of,
+            fits_uncast(parent_type),
+        )
         # The field set is kept alive with its plan, so that its id is not reused. Stored
         # before the steps are planned: a selection may hold itself only through fragments,
         # which graphql-core collects anew, so this is for plain bookkeeping, not recursion.
@@ -445,7 +479,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if plan is not None and (
                     self._fits(object_type, result, info)
                     if type(result) is not plan.origin
-                    else plan.is_type_of is None or plan.is_type_of(result, info) is True
+                    else self._own(plan, result, info)
                 ):
                     return self._object(plan, result, path)
             elif kind == OBJECT_LIST and (type(result) is list or type(result) is tuple):
@@ -476,9 +510,22 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         below = step.below
         if below is None or type(value) is not below.origin:
             return None
-        if below.is_type_of is None or below.is_type_of(value, self._info(step, path)) is True:
+        if (
+            below.is_type_of is None
+            or (below.uncast_fits and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None)
+            or below.is_type_of(value, self._info(step, path)) is True
+        ):
             return below
         return None
+
+    @staticmethod
+    def _own(plan: Plan, value: Any, info: GraphQLResolveInfo) -> bool:
+        """Whether an instance of the plan's class fits its type (its is_type_of, if any)."""
+        return (
+            plan.is_type_of is None
+            or (plan.uncast_fits and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None)
+            or plan.is_type_of(value, info) is True
+        )
 
     def _object(self, plan: Plan, value: Any, path: Path | None) -> Any:
         if plan.answers is not None:
@@ -493,14 +540,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         type_name = plan.type_name
         complete_leaf_value = self.complete_leaf_value
         new_path = tuple.__new__
+        leaf, sync_leaf_values = LEAF, SYNC_LEAF_VALUES
         try:
             for step in plan.steps:
                 kind = step.kind
                 name = step.response_name
-                if kind == LEAF:
+                if kind == leaf:
                     try:
                         value = step.read(source)  # type: ignore[misc]
-                        if type(value) in SYNC_LEAF_VALUES:
+                        if type(value) in sync_leaf_values:
                             results[name] = complete_leaf_value(step.named_type, value)
                             continue
                         if value is None and not step.non_null:
@@ -749,20 +797,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _remembered(self, plan: Plan, items: list[Any] | tuple[Any, ...]) -> list[Any] | None:
         """The answers of a list of objects of leaves (taxonomy terms) when every one of them
-        was answered before in this request, the usual case; None otherwise."""
+        was answered before in this request, the usual case; None otherwise. An object found
+        in `answers` is the very object answered there (kept alive with its answer, its id is
+        not reused), so its answer is what completing it again would give, whichever way."""
         answers = plan.answers
         if answers is None or plan.is_type_of is not None:
             return None
-        origin = plan.origin
-        out = []
-        for item in items:
-            if type(item) is not origin:
-                return None
-            known = answers.get(id(item))
-            if known is None:
-                return None
-            out.append(known[1])
-        self._spend(len(out))
+        try:
+            out = [answers[id(item)][1] for item in items]
+        except KeyError:
+            return None
+        tally = self.tally
+        tally.nodes += len(out)
+        if tally.nodes > self._max_nodes or monotonic() > self._deadline:
+            self._spend(0)  # raises the error of the budget passed
         return out
 
     def _objects(
@@ -814,15 +862,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             out, pending = [], []
         origin = plan.origin
         is_type_of = plan.is_type_of
+        uncast_fits = plan.uncast_fits
         answers = plan.answers
         object_type = plan.parent_type
         if info is None and is_type_of is not None:
             assert step is not None
             info = self._info(step, path)
         new_path = tuple.__new__
+        complete = self._complete
+        check_every = LIST_TURN_CHECK
         try:
             for index in range(start, len(items)):
-                if index % LIST_TURN_CHECK == 0 and index > start and monotonic() > self._turn_ends:
+                if index % check_every == 0 and index > start and monotonic() > self._turn_ends:
                     return self._resumed(
                         index,
                         out,
@@ -837,7 +888,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     )
                 item = items[index]
                 if type(item) is origin:
-                    plain = is_type_of is None or is_type_of(item, info) is True  # type: ignore[arg-type]
+                    plain = (
+                        is_type_of is None
+                        or (uncast_fits and getattr(item, TYPE_CAST_ATTRIBUTE, None) is None)
+                        or is_type_of(item, info) is True  # type: ignore[arg-type]
+                    )
                 else:
                     plain = is_type_of is not None and self._fits(object_type, item, info)
                 if not plain:
@@ -852,7 +907,6 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if known is not None:
                         out.append(known[1])
                         continue
-                if answers is not None:
                     # Only leaves: the item's path is made only if an error needs it.
                     try:
                         completed = self._leaves(plan, item, path, index)
@@ -870,7 +924,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = new_path(Path, (path, index, None))  # as _path, in line
                 try:
-                    completed = self._complete(plan, item, item_path)
+                    completed = complete(plan, item, item_path)
                     if type(completed) is not dict:
                         completed = self._await_field(
                             completed, item_type, field_details_list, item_path

@@ -10,9 +10,11 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import GraphQLObjectType, get_argument_values
+from graphql import FieldNode, GraphQLObjectType, get_argument_values
 from strawberry.types import Info
 
+from server.db import disclosures as disclosure_rows
+from server.db import recipients as recipient_rows
 from server.db.disclosures import DisclosureRow, TransferRow, parsed_once
 from server.db.establishments import EstablishmentRow, main_establishment
 from server.db.models import ChangeRequest as ChangeRequestModel
@@ -21,7 +23,7 @@ from server.db.recipients import parse_certifications
 from server.domain import dpf, regimes
 from server.domain.establishments import exporter_of
 from server.graphql import enums
-from server.graphql.analysis import fields_at
+from server.graphql.analysis import fields_at, fields_below, fields_named
 from server.graphql.context import ALL_ESTABLISHMENTS, Context, loaded
 from server.graphql.establishments import Establishment
 from server.graphql.nodes import Node, global_id
@@ -200,12 +202,17 @@ class Recipient(Node):
         recipient_type = raw.schema.get_type("Recipient")
         assert isinstance(recipient_type, GraphQLObjectType)
         pks = [r.pk for r in recipients]
-        for node in fields_at(raw.field_nodes, raw.fragments, *path, "disclosures"):
+        disclosure_nodes = fields_at(raw.field_nodes, raw.fragments, *path, "disclosures")
+        if disclosure_nodes:
+            # Disclosures are read, for every recipient of the request, in only the columns
+            # that every selection of them anywhere in the document reads.
+            everywhere = fields_named(raw.operation, raw.fragments, "disclosures")
+            loaders.disclosure_columns = disclosure_columns(fields_below(everywhere, raw.fragments))
+        for node in disclosure_nodes:
             include_ended = get_argument_values(
                 recipient_type.fields["disclosures"], node, raw.variable_values
             ).get("includeEnded")
-            loader = loaders.all_disclosures if include_ended else loaders.current_disclosures
-            await loader.load_many(pks)
+            await loaders.disclosures_of(bool(include_ended)).load_many(pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
             await loaders.subprocessors.load_many(pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "disclosures", "exporter"):
@@ -245,7 +252,7 @@ class Recipient(Node):
         loaders = self.context.loaders
         terms = self.context.terms
         return loaded(
-            loaders.all_disclosures if include_ended else loaders.current_disclosures,
+            loaders.disclosures_of(bool(include_ended)),
             self.pk,
             lambda rows: [Disclosure.from_row(d, terms) for d in rows],
         )
@@ -280,6 +287,54 @@ class Recipient(Node):
             self.pk,
             lambda rows: [ChangeRequest.from_model(r) for r in rows],
         )
+
+
+# The columns of its row (server/db/recipients.py recipient_columns, the KEY_COLUMNS always
+# read) each field of Recipient reads: a page of recipients reads only those its selection of
+# them needs (RecipientQueries.recipients, through recipient_columns_read); a field missing
+# here makes it read them all. tests/api/test_listing.py checks that each field answers the
+# same from its columns as from the whole row.
+RECIPIENT_FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "slug": ("slug",),
+    "name": ("name",),
+    "legalName": ("legal_name",),
+    "description": ("description",),
+    "kind": ("kind",),
+    "role": ("role",),
+    "status": ("status",),
+    "country": ("country",),
+    "services": ("services",),
+    "website": ("website",),
+    "privacyPolicyUrl": ("privacy_policy_url",),
+    "dpaSignedOn": ("dpa_signed_on",),
+    "version": ("version",),
+    "createdAt": ("created_at",),
+    "updatedAt": ("updated_at",),
+    "corporateGroup": ("corporate_group",),
+    "internationalOrganisation": ("international_organisation",),
+    "dpfCertifications": ("dpf_certifications",),
+    "dataPrivacyFrameworkCertified": ("dpf_certifications",),
+    "engagedBy": ("engaged_by_id",),
+    "subprocessors": (),
+    "disclosures": (),
+    "history": (),
+    "statusHistory": (),
+    "pendingChanges": (),
+}
+
+
+def recipient_columns_read(selected: Iterable[FieldNode]) -> tuple[str, ...] | None:
+    """The columns (in recipient_columns order) that the fields of these nodes read; None (all
+    of them) when one is a field RECIPIENT_FIELD_COLUMNS does not list."""
+    wanted = set(recipient_rows.KEY_COLUMNS)
+    for node in selected:
+        columns = RECIPIENT_FIELD_COLUMNS.get(node.name.value)
+        if columns is None:
+            return None
+        wanted.update(columns)
+    return tuple(c for c in recipient_rows.recipient_columns() if c in wanted)
 
 
 # Every other field of the type is copied from the column of the same name.
@@ -422,6 +477,44 @@ class Disclosure(Node):
     @strawberry.field
     def purposes(self) -> list[Purpose]:
         return purposes_of(self.row, self.terms)
+
+
+# The columns of its row (server/db/disclosures.py COLUMNS, the KEY_COLUMNS always read) each
+# field of Disclosure reads. Once a page of recipients loads their disclosures ahead, the
+# request reads only those its document's selections of disclosures need
+# (Recipient.load_ahead); a field missing here makes it read them all.
+# tests/api/test_listing.py checks that each field answers the same from its columns as from
+# the whole row.
+DISCLOSURE_FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "legalBasis": ("legal_basis",),
+    "ground": ("ground",),
+    "retention": ("retention",),
+    "effectiveFrom": ("effective_from", "started_on"),
+    "version": ("version",),
+    "effectiveTo": ("effective_to",),
+    "frequency": ("frequency",),
+    "specialCategoryCondition": ("special_category_condition",),
+    "recipient": (),
+    "exporter": ("exporter_id",),
+    "transfers": ("transfers_json",),
+    "dataCategories": ("categories_text",),
+    "subjectTypes": ("subject_types_text",),
+    "purposes": ("purposes_text",),
+}
+
+
+def disclosure_columns(selected: Iterable[FieldNode]) -> tuple[str, ...]:
+    """The columns (in COLUMNS order) that the fields of these nodes read; all of them when
+    one is a field DISCLOSURE_FIELD_COLUMNS does not list."""
+    wanted = set(disclosure_rows.KEY_COLUMNS)
+    for node in selected:
+        columns = DISCLOSURE_FIELD_COLUMNS.get(node.name.value)
+        if columns is None:
+            return disclosure_rows.COLUMNS
+        wanted.update(columns)
+    return tuple(c for c in disclosure_rows.COLUMNS if c in wanted)
 
 
 def transfers_of(row: DisclosureRow) -> list[Transfer]:

@@ -17,10 +17,11 @@ from server.domain import regimes, validation
 from server.domain.enums import RecipientStatus
 from server.domain.review import REVIEWED_STATUSES
 from server.graphql import enums
+from server.graphql.analysis import fields_at, fields_below
 from server.graphql.context import Context
 from server.graphql.disclosures import DisclosureInput, disclosure_spec
 from server.graphql.errors import MAX_DATABASE_ID, UserError, decode_id
-from server.graphql.inventory import ChangeRequest, Recipient
+from server.graphql.inventory import ChangeRequest, Recipient, recipient_columns_read
 from server.graphql.mutations import Reviewed, mutation_payload
 from server.graphql.nodes import PageInfo
 from server.graphql.permissions import (
@@ -164,8 +165,16 @@ class RecipientQueries:
                 f"`first` must be between 0 and {settings.max_page_size}; got {size}."
             )
         keyset = decode_cursor(after) if after is not None else None
+        # Only the columns the fields selected of its recipients read: they are answered
+        # under these nodes only.
+        raw = info._raw_info
+        nodes = fields_at(raw.field_nodes, raw.fragments, "edges", "node")
         rows, has_next, total = await recipient_rows.list_recipients(
-            _listing(info, filter), first=size, after=keyset, today=clock.today()
+            _listing(info, filter),
+            first=size,
+            after=keyset,
+            today=clock.today(),
+            columns=recipient_columns_read(fields_below(nodes, raw.fragments)),
         )
         edges = [
             RecipientEdge(

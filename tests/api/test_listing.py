@@ -573,3 +573,116 @@ async def test_purposes_and_subject_types(client: httpx.AsyncClient) -> None:
     subject_types = {s["key"]: s for s in body["data"]["subjectTypes"]}
     assert {"platform_user", "customer_contact", "marketing_lead"} <= set(subject_types)
     assert all(s["name"] for s in subject_types.values())
+
+
+async def test_a_page_reads_only_the_columns_its_disclosure_fields_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page reads of its disclosures only the columns the fields it selects read
+    (DISCLOSURE_FIELD_COLUMNS): each field of Disclosure, and all of them at once, answer
+    exactly as from the whole row, current and ended disclosures alike."""
+    from graphql import get_named_type, is_leaf_type
+
+    from server.graphql import inventory
+    from server.graphql.schema import build_schema
+
+    disclosure_type = build_schema()._schema.get_type("Disclosure")
+    fields = disclosure_type.fields  # type: ignore[union-attr]
+    assert set(inventory.DISCLOSURE_FIELD_COLUMNS) <= {*fields, "__typename"}
+    selections = ["__typename"] + [
+        name if is_leaf_type(get_named_type(field.type)) else f"{name} {{ __typename }}"
+        for name, field in fields.items()
+    ]
+    selections.append("transfers { country mechanism reference signedOn withinAdequacyScope }")
+    selections.append("dataCategories { key name } purposes { key } subjectTypes { key }")
+    await register_category_set(client)
+    for selection in [*selections, " ".join(selections)]:
+        query = (
+            "{ recipients(first: 100) { edges { node { slug "
+            f"current: disclosures {{ {selection} }} "
+            f"all: disclosures(includeEnded: true) {{ ...on Disclosure {{ {selection} }} }} "
+            "} } } }"
+        )
+        narrow = await gql(client, query)
+        with monkeypatch.context() as patched:
+            patched.setattr(inventory, "DISCLOSURE_FIELD_COLUMNS", {})  # every column read
+            whole = await gql(client, query)
+        assert "errors" not in whole, whole
+        assert narrow == whole, selection
+        assert any(e["node"]["all"] for e in whole["data"]["recipients"]["edges"])
+
+
+async def test_a_page_reads_only_the_columns_its_recipient_fields_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page reads of its recipients only the columns the fields it selects read
+    (RECIPIENT_FIELD_COLUMNS): each field of Recipient, and all of them at once, answer exactly
+    as from the whole row."""
+    from graphql import get_named_type, is_leaf_type
+
+    from server.graphql import inventory
+    from server.graphql.schema import build_schema
+
+    recipient_type = build_schema()._schema.get_type("Recipient")
+    fields = recipient_type.fields  # type: ignore[union-attr]
+    assert set(inventory.RECIPIENT_FIELD_COLUMNS) <= {*fields, "__typename"}
+    selections = ["__typename"] + [
+        name if is_leaf_type(get_named_type(field.type)) else f"{name} {{ __typename }}"
+        for name, field in fields.items()
+    ]
+    selections.append("engagedBy { slug } dpfCertifications { framework certifiedOn lapsedOn }")
+    await register(
+        client,
+        name="Whole Co",
+        slug="whole-co",
+        legalName="Whole Company Ltd",
+        description="Everything filled in.",
+        privacyPolicyUrl="https://whole.example/privacy",
+        corporateGroup="Whole Group",
+        internationalOrganisation=True,
+        dpfCertifications=[{"framework": "EU_US", "certifiedOn": "2024-01-01"}],
+    )
+    await register(client, name="Sub Co", slug="sub-co", engagedBy="whole-co", role="SUBPROCESSOR")
+    await register_category_set(client)
+    for selection in [*selections, " ".join(selections)]:
+        query = f"{{ recipients(first: 100) {{ edges {{ cursor node {{ {selection} }} }} }} }}"
+        narrow = await gql(client, query)
+        with monkeypatch.context() as patched:
+            patched.setattr(inventory, "RECIPIENT_FIELD_COLUMNS", {})  # every column read
+            whole = await gql(client, query)
+        assert "errors" not in whole, whole
+        assert narrow == whole, selection
+        assert len(whole["data"]["recipients"]["edges"]) == 8
+
+
+def test_the_columns_of_a_selection_of_disclosures() -> None:
+    from graphql import FieldNode, OperationDefinitionNode, parse
+
+    from server.db.disclosures import COLUMNS, DisclosureRow
+    from server.db.sql import NOT_READ
+    from server.graphql.analysis import fields_below
+    from server.graphql.inventory import disclosure_columns
+
+    def columns(selection: str) -> tuple[str, ...]:
+        document = parse(f"{{ disclosures {{ {selection} }} }} fragment F on Node {{ id }}")
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        node = operation.selection_set.selections[0]
+        assert isinstance(node, FieldNode)
+        fragments = {d.name.value: d for d in document.definitions[1:]}  # type: ignore[attr-defined]
+        return disclosure_columns(fields_below([node], fragments))
+
+    assert columns("id legalBasis dataCategories { key name } ...F") == (
+        "id",
+        "recipient_id",
+        "legal_basis",
+        "categories_text",
+    )
+    assert columns("effectiveFrom") == ("id", "recipient_id", "effective_from", "started_on")
+    assert columns("id someFieldAddedLater") == COLUMNS  # an unlisted field reads every column
+    with pytest.raises(LookupError):
+        bool(NOT_READ)  # a column left out is never taken for a value
+    # A row of some columns is made by setting DisclosureRow's fields, as its __init__ does:
+    # it must do nothing else.
+    assert not hasattr(DisclosureRow, "__post_init__")
+    assert not DisclosureRow.__dataclass_params__.frozen  # type: ignore[attr-defined]

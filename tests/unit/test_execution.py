@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 from graphql.execution.executor import Executor
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -104,6 +105,41 @@ async def later(value: Any) -> Any:
     return value
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Tagged(Named):
+    """A type with an interface: strawberry gives it an is_type_of."""
+
+    tag: str
+
+
+@strawberry.type
+class Labelled(Named):
+    label: str
+
+
+@strawberry.type
+class Checked:
+    """A type with an is_type_of of its own: asked for every object, never taken as read."""
+
+    key: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Checked) and obj.key != "refused"
+
+
+def tagged(cast: bool) -> list[Tagged]:
+    items = [Tagged(name="a", tag="x"), Tagged(name="b", tag="y")]
+    if cast:
+        strawberry.cast(Labelled, items[1])  # marked as another type: Tagged refuses it
+    return items
+
+
 @strawberry.input
 class HolderSpec:
     broken: str | None = None
@@ -135,6 +171,26 @@ class Query:
         return [
             t for t in terms if t.weight >= at_least and (colours is None or t.colour in colours)
         ]
+
+    @strawberry.field
+    def tagged(self, cast: bool = False) -> list[Tagged]:
+        return tagged(cast)
+
+    @strawberry.field
+    def one_tagged(self, cast: bool = False) -> Tagged:
+        return tagged(cast)[1]
+
+    @strawberry.field
+    def named(self) -> list[Named]:
+        return [*tagged(False), Labelled(name="c", label="z")]
+
+    @strawberry.field
+    def labelled(self) -> list[Labelled]:
+        return [Labelled(name="c", label="z")]
+
+    @strawberry.field
+    def checked(self) -> list[Checked]:
+        return [Checked(key="kept"), Checked(key="refused")]
 
     @strawberry.field
     def awaited_terms(self) -> list[Term]:
@@ -231,6 +287,48 @@ def test_arguments_are_strawberrys(query: str, variables: dict[str, Any]) -> Non
     )
     assert served == expected
     assert expected[0] is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ tagged { name tag } oneTagged { name } }",
+        "{ tagged(cast: true) { name tag } }",
+        "{ oneTagged(cast: true) { name tag } }",
+        "{ named { name __typename ... on Tagged { tag } ... on Labelled { label } } }",
+        "{ checked { key } }",
+    ],
+)
+def test_is_type_of_is_strawberrys(query: str) -> None:
+    """An object of a type with strawberry's is_type_of (a type with interfaces) is taken as
+    that type without the call unless strawberry.cast marks it as another; one of a type with
+    its own is_type_of is asked each time: values and errors are strawberry's."""
+    results = [
+        schema(context).execute_sync(query)
+        for context in (StrawberryGraphQLCoreExecutionContext, PlainFieldsExecutionContext)
+    ]
+    expected, served = (
+        (r.data, sorted((e.message, e.path) for e in r.errors or [])) for r in results
+    )
+    assert served == expected
+    refused = "cast" in query or "checked" in query
+    assert bool(expected[1]) == refused
+
+
+def test_strawberrys_is_type_of_is_as_pinned() -> None:
+    """fits_uncast recognises the is_type_of strawberry generates for a type with interfaces,
+    which accepts an instance of the type's class unless it is cast to another type, and no
+    other is_type_of."""
+    graphql_schema = schema(StrawberryGraphQLCoreExecutionContext)._schema
+    tagged_type = graphql_schema.get_type("Tagged")
+    assert isinstance(tagged_type, GraphQLObjectType) and tagged_type.is_type_of is not None
+    assert execution.fits_uncast(tagged_type)
+    plain, cast = tagged(True)
+    assert tagged_type.is_type_of(plain, None) is True  # type: ignore[arg-type]
+    assert tagged_type.is_type_of(cast, None) is False  # type: ignore[arg-type]
+    for name in ("Checked", "Term"):
+        other = graphql_schema.get_type(name)
+        assert isinstance(other, GraphQLObjectType) and not execution.fits_uncast(other)
 
 
 async def test_awaitable_items_and_values_are_awaited_as_strawberry_does() -> None:
