@@ -70,7 +70,6 @@ from server.services import (
     recipient_changes,
     registration,
 )
-from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import (
     AddDisclosure,
     EndDisclosure,
@@ -959,18 +958,14 @@ class _Batch:
         """record_disclosure's event."""
         spec = disclosure.row.spec
         assert spec is not None
-        exporter = disclosure.exporter
-        snapshot = disclosure_snapshot(
-            spec, spec.effective_from or self.at.date(), exporter.slug if exporter else None
-        )
-        return audit.Event(
-            self.at,
-            self.run.actor,
-            "addDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            audit.diff({}, snapshot),
+        return disclosures.added_event(
+            spec,
+            disclosure_id=disclosure_id,
+            recipient_id=recipient_id,
+            effective_from=spec.effective_from or self.at.date(),
+            exporter=disclosure.exporter,
+            at=self.at,
+            actor=self.run.actor,
         )
 
     def _ended_event(
@@ -978,14 +973,12 @@ class _Batch:
     ) -> audit.Event:
         """endDisclosure's event."""
         assert disclosure.row.ends_on is not None
-        return audit.Event(
-            self.at,
-            self.run.actor,
-            "endDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            {"effectiveTo": [None, disclosure.row.ends_on.isoformat()]},
+        return disclosures.ended_event(
+            disclosure_id=disclosure_id,
+            recipient_id=recipient_id,
+            effective_to=disclosure.row.ends_on,
+            at=self.at,
+            actor=self.run.actor,
         )
 
 
