@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Hashable, Mapping
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, cast
 
@@ -68,11 +68,26 @@ def audited_columns(
 
 
 def recipient_snapshot(recipient: Recipient) -> dict[str, Any]:
-    # A copy of each value, so that a snapshot taken before a change is not changed with it.
+    # A copy of each value that can change in place (a list of services, say), so that a
+    # snapshot taken before a change is not changed with it.
     return {
-        key: copy.deepcopy(getattr(recipient, column))
-        for column, key in audited_columns(Recipient, RECIPIENT_UNAUDITED, RECIPIENT_API_NAMES)
+        key: value
+        if type(value) in _UNCHANGING or isinstance(value, Enum)
+        else copy.deepcopy(value)
+        for column, key in _recipient_columns(frozenset(Recipient._meta.db_fields))
+        for value in (getattr(recipient, column),)
     }
+
+
+# Values a snapshot keeps as they are: nothing changes them in place.
+_UNCHANGING = frozenset({str, int, float, bool, type(None), date, datetime})
+
+
+@functools.lru_cache(maxsize=4)
+def _recipient_columns(db_fields: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """audited_columns of Recipient, once for the columns tortoise gives it (it adds the
+    foreign keys' when it starts)."""
+    return tuple(audited_columns(Recipient, RECIPIENT_UNAUDITED, RECIPIENT_API_NAMES))
 
 
 def disclosure_snapshot(
