@@ -397,15 +397,9 @@ async def end_disclosure(
     """`role` is the calling key's (None only for a trusted import such as the fixture loader):
     ending a disclosure on a day already past needs the right to date facts in the past, and
     for a recipient a reviewer has passed, a second key."""
-    if problem := validation.moment_error(command.effective_to):
-        raise UserErrors([UserError(["input", "effectiveTo"], problem)])
     today = clock.today()
-    if (
-        role is not None
-        and command.effective_to < today
-        and (problem := access.past_dating_error(role, "a disclosure's end"))
-    ):
-        raise UserErrors([UserError(["input", "effectiveTo"], problem, UserErrorCode.FORBIDDEN)])
+    if error := end_day_error(command.effective_to, role=role, today=today):
+        raise UserErrors([error])
     async with in_transaction() as conn:
         disclosure, recipient = await _endable(conn, command)
         if change_rules.needs_review(
@@ -432,6 +426,21 @@ async def end_disclosure(
             return DisclosureResult(disclosure, change)
         await _end(conn, recipient, disclosure, command.effective_to, actor=actor)
     return DisclosureResult(disclosure)
+
+
+def end_day_error(effective_to: date, *, role: Role | None, today: date) -> UserError | None:
+    """endDisclosure's checks of the day a disclosure ends, before the disclosure is read (an
+    import's bulk path runs them too): a day a moment can be, and one already past only for
+    a key that may date facts in the past."""
+    if problem := validation.moment_error(effective_to):
+        return UserError(["input", "effectiveTo"], problem)
+    if (
+        role is not None
+        and effective_to < today
+        and (problem := access.past_dating_error(role, "a disclosure's end"))
+    ):
+        return UserError(["input", "effectiveTo"], problem, UserErrorCode.FORBIDDEN)
+    return None
 
 
 async def _endable(conn: BaseDBAsyncClient, command: EndDisclosure) -> tuple[Disclosure, Recipient]:

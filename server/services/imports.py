@@ -840,17 +840,9 @@ class _Batch:
         if row.ends_on is None:
             return
         assert row.spec is not None
-        problem: UserError | None = None
-        if text := validation.moment_error(row.ends_on):
-            problem = UserError(["input", "effectiveTo"], text)
-        elif (
-            run.role is not None
-            and row.ends_on < run.today
-            and (text := access.past_dating_error(run.role, "a disclosure's end"))
-        ):
-            problem = UserError(["input", "effectiveTo"], text, UserErrorCode.FORBIDDEN)
-        elif text := validation.period_error(
-            row.spec.effective_from or self.at.date(), row.ends_on
+        problem = disclosures.end_day_error(row.ends_on, role=run.role, today=run.today)
+        if problem is None and (
+            text := validation.period_error(row.spec.effective_from or self.at.date(), row.ends_on)
         ):
             problem = UserError(["input", "effectiveTo"], text)
         if problem is not None:
