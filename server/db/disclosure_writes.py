@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import count, repeat
 from typing import Any
 
 import orjson
@@ -45,13 +46,24 @@ PART_TABLES = (
 )
 
 
-def read_model(spec: DisclosureSpec) -> dict[str, Any]:
+Keys = tuple[list[str], list[str], list[str]]
+
+
+def taxonomy_keys(spec: DisclosureSpec) -> Keys:
+    """The terms' data categories, subject types and purposes, each without repeats (in the
+    order given): what the disclosure's link tables hold."""
+    return distinct(spec.data_categories), distinct(spec.subject_types), distinct(spec.purposes)
+
+
+def read_model(spec: DisclosureSpec, keys: Keys | None = None) -> dict[str, Any]:
     """The columns of the disclosure row that hold its parts as text (see models.Disclosure):
-    server/db/disclosures.py:DisclosureRow reads them back."""
+    server/db/disclosures.py:DisclosureRow reads them back. `keys`: taxonomy_keys(spec), when
+    the caller has them."""
+    categories, subject_types, purposes = keys or taxonomy_keys(spec)
     return {
-        "categories_text": ",".join(sorted(distinct(spec.data_categories))),
-        "subject_types_text": ",".join(sorted(distinct(spec.subject_types))),
-        "purposes_text": ",".join(distinct(spec.purposes)),
+        "categories_text": ",".join(sorted(categories)),
+        "subject_types_text": ",".join(sorted(subject_types)),
+        "purposes_text": ",".join(purposes),
         # server/db/disclosures.py:transfer_row reads each element back.
         "transfers_json": orjson.dumps(
             [
@@ -68,9 +80,9 @@ def read_model(spec: DisclosureSpec) -> dict[str, Any]:
     }
 
 
-def terms_columns(spec: DisclosureSpec) -> dict[str, Any]:
+def terms_columns(spec: DisclosureSpec, keys: Keys | None = None) -> dict[str, Any]:
     """Every column of the row that the terms decide, but its first day."""
-    return read_model(spec) | {
+    return read_model(spec, keys) | {
         "legal_basis": spec.legal_basis,
         "ground": spec.ground,
         "retention": spec.retention.strip() if spec.retention else None,
@@ -138,13 +150,17 @@ def terms_of(disclosure: Disclosure, exporter: str | None) -> DisclosureSpec:
 
 
 def disclosure_row(
-    recipient_id: int, spec: DisclosureSpec, at: datetime, exporter_id: int | None
+    recipient_id: int,
+    spec: DisclosureSpec,
+    at: datetime,
+    exporter_id: int | None,
+    keys: Keys | None = None,
 ) -> dict[str, Any]:
     """A new disclosure's row, by field: its terms, the read model of its parts, its first day
     (`at`'s unless the terms say) and when it was recorded."""
     return {
         "recipient_id": recipient_id,
-        **terms_columns(spec),
+        **terms_columns(spec, keys),
         "effective_from": spec.effective_from or at.date(),
         "effective_to": None,
         "exporter_id": exporter_id,
@@ -197,27 +213,30 @@ def disclosures_inserts(
     """Many disclosures recorded at `at`, each as insert_disclosure writes one (and, where the
     write ends it, as endDisclosure leaves it): one insert per table."""
     field_names: tuple[str, ...] = ()
-    rows: list[list[Any]] = []
+    rows: list[tuple[Any, ...]] = []
     categories: list[tuple[int, str]] = []
     subject_types: list[tuple[int, str]] = []
     audience: list[tuple[int, str, str]] = []
     purposes: list[tuple[int, str, int]] = []
     transfers: list[tuple[Any, ...]] = []
     for new in disclosures:
-        row = disclosure_row(new.recipient_id, new.spec, at, new.exporter_id)
+        did = new.id
+        keys = taxonomy_keys(new.spec)
+        row = disclosure_row(new.recipient_id, new.spec, at, new.exporter_id, keys)
         if new.effective_to is not None:
             row["effective_to"] = new.effective_to
-        # The fields of disclosure_row, whatever they are, as insert_disclosure writes them.
-        field_names = ("id", *row, "ended_recorded_at")
-        rows.append([new.id, *row.values(), at if new.effective_to is not None else None])
-        kept_categories = distinct(new.spec.data_categories)
-        kept_subject_types = distinct(new.spec.subject_types)
-        categories.extend((new.id, k) for k in kept_categories)
-        subject_types.extend((new.id, k) for k in kept_subject_types)
-        audience.extend((new.id, t, k) for t in kept_subject_types for k in kept_categories)
-        purposes.extend((new.id, k, i) for i, k in enumerate(distinct(new.spec.purposes)))
+        if not field_names:
+            # The fields of disclosure_row, whatever they are, as insert_disclosure writes them.
+            field_names = ("id", *row, "ended_recorded_at")
+        rows.append((did, *row.values(), at if new.effective_to is not None else None))
+        kept_categories, kept_subject_types, kept_purposes = keys
+        categories.extend(zip(repeat(did), kept_categories))
+        subject_types.extend(zip(repeat(did), kept_subject_types))
+        for subject_type in kept_subject_types:
+            audience.extend(zip(repeat(did), repeat(subject_type), kept_categories))
+        purposes.extend(zip(repeat(did), kept_purposes, count()))
         transfers.extend(
-            (new.id, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)
+            (did, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)
             for t in new.spec.transfers
         )
     if not rows:

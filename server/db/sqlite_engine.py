@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,7 +45,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.connection import get_connections
-from tortoise.exceptions import TransactionManagementError
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
 from server.db.errors import DatabaseUnavailable, sqlite_out_of_reach
 
@@ -172,6 +172,27 @@ class ImmediateTransactionContext(SqliteTransactionContext):
                 await self.connection._parent.close_quietly()
         finally:
             self._trxlock.release()
+
+
+async def execute_in_one_call(
+    transaction: SqliteTransactionWrapper, statements: Sequence[tuple[str, list[Any]]]
+) -> None:
+    """Each statement's executemany, in order, in one call of the connection's thread: the
+    thread goes from one to the next without waiting for the event loop to hand it the next
+    (a bulk write lets it insert a chunk of rows while the loop prepares the next chunk). The
+    first that fails stops the rest, its error raised as tortoise raises it."""
+
+    def run_all(connection: sqlite3.Connection) -> None:
+        for sql, values in statements:
+            connection.executemany(sql, values)
+
+    async with transaction.acquire_connection() as connection:
+        try:
+            await connection._execute(run_all, connection._conn)
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(exc) from exc
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(exc) from exc
 
 
 class ReleasingConnectionWrapper(ConnectionWrapper[Any]):

@@ -40,6 +40,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def recorded(value: Any) -> Any:
+    """A value as the log records it: an enum member by its value, a day or a moment in ISO
+    8601, lists and mappings item by item."""
+    return value if type(value) in _AS_THEY_ARE else _plain(value)
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """The fields whose values differ, each as [before, after]."""
     out: dict[str, list[Any]] = {}

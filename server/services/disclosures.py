@@ -35,7 +35,7 @@ from server.domain.enums import ChangeKind, RecipientStatus, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.taxonomy import Taxonomy, default_taxonomy
 from server.services import audit, clock, review
-from server.services.audit_snapshots import camel_case, disclosure_snapshot
+from server.services.audit_snapshots import camel_case, disclosure_changes, disclosure_snapshot
 from server.services.change_requests import open_change
 from server.services.commands import UNSET, AddDisclosure, EndDisclosure, UpdateDisclosure
 from server.services.recipient_versions import bump_version, first_move_at, locked_recipient
@@ -119,22 +119,58 @@ async def record_disclosure(
     disclosure = await insert_disclosure(
         conn, recipient_id, spec, at, exporter.id if exporter else None
     )
-    await audit.record(
-        connection=conn,
-        at=at,
-        actor=actor,
-        action="addDisclosure",
-        entity_type="Disclosure",
-        entity_id=disclosure.id,
-        recipient_id=recipient_id,
-        changes=audit.diff(
-            {},
-            disclosure_snapshot(
-                spec, disclosure.effective_from, exporter.slug if exporter else None
-            ),
+    await audit.record_event(
+        conn,
+        added_event(
+            spec,
+            disclosure_id=disclosure.id,
+            recipient_id=recipient_id,
+            effective_from=disclosure.effective_from,
+            exporter=exporter,
+            at=at,
+            actor=actor,
         ),
     )
     return disclosure
+
+
+def added_event(
+    spec: DisclosureSpec,
+    *,
+    disclosure_id: int,
+    recipient_id: int,
+    effective_from: date,
+    exporter: Exporter | None,
+    at: datetime,
+    actor: str,
+) -> audit.Event:
+    """The audit event of a disclosure recorded (record_disclosure's; an import's bulk write
+    records the same): its terms as given, the day it took effect and its exporter."""
+    return audit.Event(
+        at,
+        actor,
+        "addDisclosure",
+        "Disclosure",
+        disclosure_id,
+        recipient_id,
+        disclosure_changes(spec, effective_from, exporter.slug if exporter else None),
+    )
+
+
+def ended_event(
+    *, disclosure_id: int, recipient_id: int, effective_to: date, at: datetime, actor: str
+) -> audit.Event:
+    """The audit event of a disclosure ended (endDisclosure's; an import's bulk write records
+    the same)."""
+    return audit.Event(
+        at,
+        actor,
+        "endDisclosure",
+        "Disclosure",
+        disclosure_id,
+        recipient_id,
+        {"effectiveTo": [None, effective_to.isoformat()]},
+    )
 
 
 async def add_disclosure(
@@ -205,11 +241,8 @@ async def _add(
                 verb="adds a disclosure",
                 exporter_id=exporter_id,
             ),
-            changes=audit.diff(
-                {},
-                disclosure_snapshot(
-                    spec, spec.effective_from or at.date(), exporter.slug if exporter else None
-                ),
+            changes=disclosure_changes(
+                spec, spec.effective_from or at.date(), exporter.slug if exporter else None
             ),
             proposal=terms_record(spec),
         )
@@ -364,15 +397,9 @@ async def end_disclosure(
     """`role` is the calling key's (None only for a trusted import such as the fixture loader):
     ending a disclosure on a day already past needs the right to date facts in the past, and
     for a recipient a reviewer has passed, a second key."""
-    if problem := validation.moment_error(command.effective_to):
-        raise UserErrors([UserError(["input", "effectiveTo"], problem)])
     today = clock.today()
-    if (
-        role is not None
-        and command.effective_to < today
-        and (problem := access.past_dating_error(role, "a disclosure's end"))
-    ):
-        raise UserErrors([UserError(["input", "effectiveTo"], problem, UserErrorCode.FORBIDDEN)])
+    if error := end_day_error(command.effective_to, role=role, today=today):
+        raise UserErrors([error])
     async with in_transaction() as conn:
         disclosure, recipient = await _endable(conn, command)
         if change_rules.needs_review(
@@ -399,6 +426,21 @@ async def end_disclosure(
             return DisclosureResult(disclosure, change)
         await _end(conn, recipient, disclosure, command.effective_to, actor=actor)
     return DisclosureResult(disclosure)
+
+
+def end_day_error(effective_to: date, *, role: Role | None, today: date) -> UserError | None:
+    """endDisclosure's checks of the day a disclosure ends, before the disclosure is read (an
+    import's bulk path runs them too): a day a moment can be, and one already past only for
+    a key that may date facts in the past."""
+    if problem := validation.moment_error(effective_to):
+        return UserError(["input", "effectiveTo"], problem)
+    if (
+        role is not None
+        and effective_to < today
+        and (problem := access.past_dating_error(role, "a disclosure's end"))
+    ):
+        return UserError(["input", "effectiveTo"], problem, UserErrorCode.FORBIDDEN)
+    return None
 
 
 async def _endable(conn: BaseDBAsyncClient, command: EndDisclosure) -> tuple[Disclosure, Recipient]:
@@ -447,15 +489,15 @@ async def _end(
     )
     if updated != 1:
         raise UserErrors([UserError(["input", "id"], "This disclosure was ended meanwhile.")])
-    await audit.record(
-        connection=conn,
-        at=at,
-        actor=actor,
-        action="endDisclosure",
-        entity_type="Disclosure",
-        entity_id=disclosure.id,
-        recipient_id=recipient.id,
-        changes={"effectiveTo": [None, effective_to.isoformat()]},
+    await audit.record_event(
+        conn,
+        ended_event(
+            disclosure_id=disclosure.id,
+            recipient_id=recipient.id,
+            effective_to=effective_to,
+            at=at,
+            actor=actor,
+        ),
     )
     disclosure.effective_to = effective_to
     disclosure.ended_recorded_at = at

@@ -70,7 +70,6 @@ from server.services import (
     recipient_changes,
     registration,
 )
-from server.services.audit_snapshots import disclosure_snapshot
 from server.services.commands import (
     AddDisclosure,
     EndDisclosure,
@@ -841,17 +840,9 @@ class _Batch:
         if row.ends_on is None:
             return
         assert row.spec is not None
-        problem: UserError | None = None
-        if text := validation.moment_error(row.ends_on):
-            problem = UserError(["input", "effectiveTo"], text)
-        elif (
-            run.role is not None
-            and row.ends_on < run.today
-            and (text := access.past_dating_error(run.role, "a disclosure's end"))
-        ):
-            problem = UserError(["input", "effectiveTo"], text, UserErrorCode.FORBIDDEN)
-        elif text := validation.period_error(
-            row.spec.effective_from or self.at.date(), row.ends_on
+        problem = disclosures.end_day_error(row.ends_on, role=run.role, today=run.today)
+        if problem is None and (
+            text := validation.period_error(row.spec.effective_from or self.at.date(), row.ends_on)
         ):
             problem = UserError(["input", "effectiveTo"], text)
         if problem is not None:
@@ -959,18 +950,14 @@ class _Batch:
         """record_disclosure's event."""
         spec = disclosure.row.spec
         assert spec is not None
-        exporter = disclosure.exporter
-        snapshot = disclosure_snapshot(
-            spec, spec.effective_from or self.at.date(), exporter.slug if exporter else None
-        )
-        return audit.Event(
-            self.at,
-            self.run.actor,
-            "addDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            audit.diff({}, snapshot),
+        return disclosures.added_event(
+            spec,
+            disclosure_id=disclosure_id,
+            recipient_id=recipient_id,
+            effective_from=spec.effective_from or self.at.date(),
+            exporter=disclosure.exporter,
+            at=self.at,
+            actor=self.run.actor,
         )
 
     def _ended_event(
@@ -978,14 +965,12 @@ class _Batch:
     ) -> audit.Event:
         """endDisclosure's event."""
         assert disclosure.row.ends_on is not None
-        return audit.Event(
-            self.at,
-            self.run.actor,
-            "endDisclosure",
-            "Disclosure",
-            disclosure_id,
-            recipient_id,
-            {"effectiveTo": [None, disclosure.row.ends_on.isoformat()]},
+        return disclosures.ended_event(
+            disclosure_id=disclosure_id,
+            recipient_id=recipient_id,
+            effective_to=disclosure.row.ends_on,
+            at=self.at,
+            actor=self.run.actor,
         )
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 import pytest
 from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import reserve_ids
+from server.db.bulk_inserts import execute, models_insert, reserve_ids
 from server.db.disclosure_writes import NewDisclosure, insert_disclosure, insert_disclosures
 from server.db.models import (
     AuditEvent,
@@ -331,3 +332,30 @@ async def test_bulk_rows_read_back_as_the_orm_writes_them(db: str) -> None:
     )
     first, second = (tuple(row) for row in raw)
     assert first == second
+
+
+async def test_a_bulk_insert_that_breaks_a_constraint_raises_tortoises_error(db: str) -> None:
+    """The import tells a slug registered meanwhile by tortoise's IntegrityError from the bulk
+    insert of its recipients, on either database; and the rows before it in the same call are
+    rolled back with the transaction."""
+    at = clock.now()
+
+    def row(slug: str) -> Recipient:
+        return Recipient(
+            slug=slug, name=slug, sort_name=slug, kind="SERVICE_PROVIDER", role="PROCESSOR",
+            status="PROPOSED", country="US", registered_by="t", created_at=at, updated_at=at,
+        )  # fmt: skip
+
+    async with in_transaction() as conn:
+        await execute(conn, [models_insert(conn, Recipient, [row("acme")])])
+    with pytest.raises(IntegrityError):
+        async with in_transaction() as conn:
+            await execute(
+                conn,
+                [
+                    models_insert(conn, Recipient, [row("first")]),
+                    models_insert(conn, Recipient, [row("second"), row("acme")]),
+                ],
+            )
+    assert await Recipient.filter(slug="acme").count() == 1
+    assert not await Recipient.filter(slug__in=["first", "second"]).exists()

@@ -3,7 +3,7 @@ disclosure's terms, is audited without another edit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from tortoise import fields
@@ -14,9 +14,16 @@ from server.domain.enums import (
     DisclosureFrequency,
     DisclosureGround,
     LegalBasis,
+    SpecialCategoryCondition,
     TransferMechanism,
 )
-from server.services.audit_snapshots import audited_columns, camel_case, disclosure_snapshot
+from server.services import audit
+from server.services.audit_snapshots import (
+    audited_columns,
+    camel_case,
+    disclosure_changes,
+    disclosure_snapshot,
+)
 
 
 class Probe(Model):
@@ -147,3 +154,46 @@ def test_a_new_term_is_audited() -> None:
 
     spec = MoreTerms(**vars(terms()), safeguard_note="encrypted at rest")
     assert disclosure_snapshot(spec, date(2025, 3, 1))["safeguardNote"] == "encrypted at rest"
+
+
+@dataclass
+class NotedTransfer(TransferSpec):
+    notes: list[str] = field(default_factory=list)
+
+
+def test_disclosure_changes_are_the_diff_of_the_snapshot() -> None:
+    """disclosure_changes builds in one pass what audit.diff({}, disclosure_snapshot(...))
+    gives, key for key and in the same order (an opened change stores it as it comes)."""
+
+    @dataclass
+    class MoreTerms(DisclosureSpec):
+        safeguard_note: str | None = None
+
+    cases = [
+        terms(),
+        terms(
+            transfers=[
+                TransferSpec(
+                    "US",
+                    TransferMechanism.STANDARD_CONTRACTUAL_CLAUSES,
+                    None,
+                    signed_on=date(2024, 5, 2),
+                    within_adequacy_scope=False,
+                ),
+                TransferSpec("JP", TransferMechanism.ADEQUACY_DECISION, within_adequacy_scope=True),
+            ],
+            effective_from=date(2020, 1, 1),
+            special_category_condition=SpecialCategoryCondition.EXPLICIT_CONSENT,
+        ),
+        terms(retention=None, transfers=[], purposes=[]),
+        # Keys given as enum members are recorded by value, as the snapshot's diff has them.
+        terms(data_categories=[LegalBasis.CONSENT, "user.name", LegalBasis.CONSENT]),
+        terms(transfers=[NotedTransfer("US", TransferMechanism.ADEQUACY_DECISION, notes=["x"])]),
+        MoreTerms(**vars(terms()), safeguard_note="encrypted at rest"),
+    ]
+    for spec in cases:
+        for exporter in (None, "mpnt-uk"):
+            expected = audit.diff({}, disclosure_snapshot(spec, date(2025, 3, 1), exporter))
+            found = disclosure_changes(spec, date(2025, 3, 1), exporter)
+            assert found == expected
+            assert list(found) == list(expected)
