@@ -14,6 +14,7 @@ counted in every operation, fragments expanded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import (
@@ -161,16 +162,17 @@ def alias_rule(max_aliases: int) -> type[ValidationRule]:
     return MaxAliases
 
 
-def fields_below(
-    field_nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
-) -> list[FieldNode]:
-    """The field nodes selected directly below these nodes (fragments and inline fragments
-    expanded, whatever their type condition; directives ignored): a superset of the fields
-    a resolver's objects will be asked. Each selection set is walked once, whatever spreads it
-    (the fan-out of issue 11 costs nothing here): linear in the document."""
-    found: list[FieldNode] = []
+def _fields_in(
+    pending: list[SelectionSetNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    *,
+    deep: bool,
+) -> Iterator[FieldNode]:
+    """The field nodes of these selection sets (fragments and inline fragments expanded,
+    whatever their type condition; directives ignored), and with `deep` every field below
+    them too. Each selection set is walked once, whatever spreads it (the fan-out of issue 11
+    costs nothing here): linear in the document."""
     seen: set[int] = set()
-    pending = [node.selection_set for node in field_nodes if node.selection_set is not None]
     while pending:
         selection_set = pending.pop()
         if id(selection_set) in seen:
@@ -178,35 +180,8 @@ def fields_below(
         seen.add(id(selection_set))
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                found.append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    pending.append(fragment.selection_set)
-    return found
-
-
-def fields_named(
-    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode], name: str
-) -> list[FieldNode]:
-    """Every field node of this name anywhere in the operation, at any depth (fragments and
-    inline fragments expanded, whatever their type condition; directives ignored). Each
-    selection set is walked once, whatever spreads it: linear in the document."""
-    found: list[FieldNode] = []
-    seen: set[int] = set()
-    pending = [operation.selection_set]
-    while pending:
-        selection_set = pending.pop()
-        if id(selection_set) in seen:
-            continue
-        seen.add(id(selection_set))
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value == name:
-                    found.append(selection)
-                if selection.selection_set is not None:
+                yield selection
+                if deep and selection.selection_set is not None:
                     pending.append(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 pending.append(selection.selection_set)
@@ -214,7 +189,26 @@ def fields_named(
                 fragment = fragments.get(selection.name.value)
                 if fragment is not None:
                     pending.append(fragment.selection_set)
-    return found
+
+
+def fields_below(
+    field_nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> list[FieldNode]:
+    """The field nodes selected directly below these nodes: a superset of the fields a
+    resolver's objects will be asked (`_fields_in`)."""
+    pending = [node.selection_set for node in field_nodes if node.selection_set is not None]
+    return list(_fields_in(pending, fragments, deep=False))
+
+
+def fields_named(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode], name: str
+) -> list[FieldNode]:
+    """Every field node of this name anywhere in the operation, at any depth (`_fields_in`)."""
+    return [
+        node
+        for node in _fields_in([operation.selection_set], fragments, deep=True)
+        if node.name.value == name
+    ]
 
 
 def fields_at(
