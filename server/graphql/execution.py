@@ -58,6 +58,7 @@ from time import monotonic
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLList,
@@ -74,6 +75,7 @@ from graphql import (
 from graphql.execution.executor import Executor
 from graphql.execution.values import VariableValues
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
@@ -108,6 +110,27 @@ LIST_TURN_CHECK = 64
 # Leaf values of these classes are never awaitable: they go straight to graphql-core's leaf
 # completion. Any other value is checked first, as graphql-core checks a resolver's result.
 SYNC_LEAF_VALUES = frozenset({str, int, float, bool, date, datetime, time, Decimal})
+# graphql-core's String and ID complete a `str` to itself (serialize_string, serialize_id).
+TEXT_AS_IS = frozenset({serialize_string, serialize_id})
+
+
+@functools.lru_cache(maxsize=4096)
+def text_completions(leaf_type: Any) -> tuple[bool, dict[str, Any] | None]:
+    """What completing a leaf of this type makes of a `str`: (it is kept as it is: String and
+    ID; else for an enum, each of its values' text with what the type's own completion makes
+    of it, asked of the type here, once). A `str` found in neither goes to graphql-core's leaf
+    completion. Bounded: one entry per leaf type of the schemas."""
+    if leaf_type.coerce_output_value in TEXT_AS_IS:
+        return True, None
+    if not isinstance(leaf_type, GraphQLEnumType):
+        return False, None
+    names: dict[str, Any] = {}
+    for value in leaf_type.values.values():
+        if type(value.value) is str:
+            completed = leaf_type.coerce_output_value(value.value)
+            if completed is not None and completed is not Undefined:
+                names[value.value] = completed
+    return False, names or None
 
 
 def _path(prev: Path | None, key: str | int, typename: str | None) -> Path:
@@ -307,6 +330,10 @@ class Step:
     read: Callable[[Any], Any] | None = None
     field_def: GraphQLField | None = None
     named_type: Any = None  # LEAF, LEAF_LIST: the scalar or enum
+    # LEAF: its completion keeps a `str` as it is, or (an enum's) makes these of its values'
+    # text (`text_completions`): answered here without the call.
+    text_as_is: bool = False
+    text_names: dict[str, Any] | None = None
     item_type: Any = None  # LEAF_LIST, OBJECT_LIST: the type of an item, as declared
     non_null: bool = False
     below: Plan | None = None  # OBJECT, OBJECT_LIST: the plan of the selection below
@@ -409,6 +436,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if read is not None:
                 kind, named_type, item_type, _ = completion_of(field_def.type)
                 step.kind, step.named_type, step.item_type = kind, named_type, item_type
+                if kind == LEAF:
+                    step.text_as_is, step.text_names = text_completions(named_type)
                 if kind in (OBJECT, OBJECT_LIST):
                     step.below = self._subplan(named_type, field_details_list)
                     if step.below is None:
@@ -548,6 +577,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if kind == leaf:
                     try:
                         value = step.read(source)  # type: ignore[misc]
+                        if type(value) is str:
+                            if step.text_as_is:
+                                results[name] = value
+                                continue
+                            names = step.text_names
+                            if names is not None and value in names:
+                                results[name] = names[value]
+                                continue
                         if type(value) in sync_leaf_values:
                             results[name] = complete_leaf_value(step.named_type, value)
                             continue

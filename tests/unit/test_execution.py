@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLObjectType, is_leaf_type
 from graphql.execution.executor import Executor
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.extensions import FieldExtension, SchemaExtension
@@ -504,3 +504,39 @@ async def _same_in_many_turns(query: str, monkeypatch: pytest.MonkeyPatch) -> No
     assert not expected.errors and not served.errors, served.errors
     assert served.data == expected.data
     assert next(ticks) > 300
+
+
+def _completed(leaf_type: Any, value: Any) -> Any:
+    try:
+        return Executor.complete_leaf_value(leaf_type, value)
+    except Exception as error:  # what graphql-core makes of it is an error: compared by kind
+        return type(error)
+
+
+def test_text_completions_are_graphql_cores_leaf_completion() -> None:
+    """A `str` leaf answered without graphql-core's leaf completion (String and ID as they are,
+    an enum's value by the name its type gives it) is answered as that completion would: for
+    every leaf type of the served schema and of this file's, each value's text and others."""
+    from server.graphql.schema import build_schema
+    from server.settings import Settings
+
+    served = build_schema(Settings())._schema
+    small = schema(PlainFieldsExecutionContext)._schema
+    leaves = [t for s in (served, small) for t in s.type_map.values() if is_leaf_type(t)]
+    seen_as_is = seen_names = 0
+    for leaf in leaves:
+        as_is, names = execution.text_completions(leaf)
+        texts = ["", "abc", "red", "RED", "dark blue", "DARK_BLUE", "CONSENT", "consent"]
+        texts += [v.value for v in getattr(leaf, "values", {}).values() if type(v.value) is str]
+        for text in texts:
+            if as_is:
+                seen_as_is += 1
+                assert _completed(leaf, text) == text, (leaf, text)
+            elif names is not None and text in names:
+                seen_names += 1
+                assert names[text] == _completed(leaf, text), (leaf, text)
+        assert not (as_is and names), leaf
+    assert seen_as_is and seen_names
+    colour = small.type_map["Colour"]
+    assert execution.text_completions(colour) == (False, {"red": "RED", "dark blue": "DARK_BLUE"})
+    assert execution.text_completions(small.type_map["Int"]) == (False, None)
