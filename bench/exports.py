@@ -36,11 +36,13 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from bench.run import build, reset_postgres
 from server.app import CollectionSchedule
+from server.db import disclosures as disclosure_rows
+from server.db import recipients as recipient_rows
 from server.db.config import tortoise_config
 from server.domain import ropa as record_rules
 from server.domain.taxonomy import default_taxonomy
 from server.services import exports, ropa
-from server.services.transfers import active_at
+from server.services.transfers import moment, recipients_active_at
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -91,19 +93,21 @@ async def ropa_xlsx() -> bytes:
 
 
 async def ropa_phases() -> dict[str, float]:
-    """The record's parts: the read (`active_at`), the disclosures in the record's terms, the
-    rows (destinations and cells), and the file."""
+    """The record's parts, as `ropa.record_of_processing` runs them: the read (the disclosures
+    in effect and their recipients), the disclosures in the record's terms, the rows
+    (destinations and cells), and the file."""
     marks = [time.perf_counter()]
-    found = await active_at(None)
+    at, day = moment(None)
+    rows = await disclosure_rows.record_terms_in_effect_on(day)
+    columns = tuple(c for c in recipient_rows.recipient_columns() if c in ropa._RECIPIENT_COLUMNS)
+    recipients, active = await recipients_active_at({row[0] for row in rows}, None, columns)
     marks.append(time.perf_counter())
-    disclosures = [d for d, _ in ropa.in_record_terms(found, lambda row, recipient: None)]
+    disclosures = ropa.in_record_terms(recipients, [row for row in rows if row[0] in active])
     marks.append(time.perf_counter())
-    activities = record_rules.processing_activities(disclosures, found.day, default_taxonomy())
+    activities = record_rules.processing_activities(disclosures, day, default_taxonomy())
     marks.append(time.perf_counter())
     contact = request().contact
-    record = record_rules.Record(
-        found.at, record_rules.controller_block([], contact), tuple(activities)
-    )
+    record = record_rules.Record(at, record_rules.controller_block([], contact), tuple(activities))
     ropa.record_xlsx(record)
     marks.append(time.perf_counter())
     destinations = sum(
@@ -115,7 +119,7 @@ async def ropa_phases() -> dict[str, float]:
         for d in disclosures
     )
     return {
-        "disclosures_in_use": len(found.rows),
+        "disclosures_in_use": len(disclosures),
         "third_country_destinations": destinations,
         "rows": len(activities),
         "read_ms": round((marks[1] - marks[0]) * 1000, 1),

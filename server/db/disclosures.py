@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -157,6 +158,15 @@ class DisclosureRow:
         if not text or text == "[]":
             return []
         return [transfer_row(item) for item in orjson.loads(text)]
+
+
+def destinations_in(text: str | None) -> list[tuple[str, str]]:
+    """The (country, mechanism) of each transfer a transfers_json column holds, in the order
+    recorded: what a reader of where data goes needs (the record of processing reads tens of
+    thousands), without the rest of a TransferRow."""
+    if not text or text == "[]":
+        return []
+    return [(item[0], item[1]) for item in orjson.loads(text)]
 
 
 # The columns a disclosure is read from, in DisclosureRow's order (its fields up to
@@ -357,6 +367,34 @@ async def disclosures_in_effect_on(day: date) -> list[DisclosureRow]:
     """Every disclosure in effect on `day` (each has a destination: its recipient's country)."""
     st = Statement(connection())
     return await _select(st, in_effect_on(st, day))
+
+
+# What the record of processing reads of a disclosure: the columns of DisclosureRow's fields
+# of the same names (`record_terms` reads them off a DisclosureRow, in this order).
+RECORD_COLUMNS = (
+    "recipient_id",
+    "legal_basis",
+    "retention",
+    "categories_text",
+    "subject_types_text",
+    "purposes_text",
+    "transfers_json",
+    "special_category_condition",
+)
+record_terms = operator.attrgetter(*RECORD_COLUMNS)
+
+
+async def record_terms_in_effect_on(day: date) -> list[Sequence[Any]]:
+    """RECORD_COLUMNS of every disclosure in effect on `day`, as the driver gives them. The
+    record of processing reads every disclosure in effect, tens of thousands, and making a
+    DisclosureRow of each would cost more than reading it."""
+    conn = connection()
+    st = Statement(conn)
+    columns = ", ".join(f"d.{column}" for column in RECORD_COLUMNS)
+    where = in_effect_on(st, day)
+    return list(
+        await fetch(conn, st, f"SELECT {columns} FROM disclosure d WHERE {where} ORDER BY d.id")
+    )
 
 
 async def disclosures_without_condition_on(

@@ -172,16 +172,17 @@ async def subprocessors_of(ids: Sequence[int]) -> dict[int, list[dict[str, Any]]
 
 
 async def recipients_with_status_at(
-    ids: Sequence[int], at: datetime | None
+    ids: Sequence[int], at: datetime | None, columns: tuple[str, ...] | None = None
 ) -> dict[int, tuple[dict[str, Any], RecipientStatus | None]]:
     """Recipient rows with their status at `at` (from the status history; None: not yet
-    registered). With `at` None, the current status."""
+    registered). With `at` None, the current status. With `columns` (see _select_sql, "status"
+    among them), only those are read."""
     if not ids:
         return {}
     conn = connection()
     st = Statement(conn)
     out: dict[int, tuple[dict[str, Any], RecipientStatus | None]] = {}
-    for row in await _select(st, st.is_in("r.id", list(set(ids)))):
+    for row in await _select(st, st.is_in("r.id", list(set(ids))), columns=columns):
         out[row["id"]] = (row, RecipientStatus(row["status"]) if at is None else None)
     if at is not None:
         st = Statement(conn)

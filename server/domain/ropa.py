@@ -32,9 +32,11 @@ A cell naming several values gives each with the recipients it holds for, unless
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, NamedTuple, TypeVar
 
 from server.domain import regimes, special_categories, transfers
 from server.domain.adequacy import Coverage, reference
@@ -51,6 +53,7 @@ from server.domain.transfers import Assessment, Basis, Flow
 from server.domain.validation import country_name
 
 M = TransferMechanism
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -174,8 +177,7 @@ class Recipient:
     international_organisation: bool = False
 
 
-@dataclass(frozen=True)
-class Disclosure:
+class Disclosure(NamedTuple):
     """A disclosure in effect at the moment, to a recipient ACTIVE then. `transfers`: each
     country its transfers record with the mechanism recorded, in order. `flow`: its data
     leaving its exporter, as the transfer rules read it, for a reader that judges its
@@ -302,11 +304,14 @@ def by_name(names: Iterable[str]) -> list[str]:
 def grouped(values: Mapping[str, Iterable[str]]) -> str:
     """One value alone when every recipient agrees; otherwise each value with the recipients
     it holds for, in brackets, values in order."""
-    if len(values) == 1:
-        return next(iter(values))
-    return "; ".join(
-        f"{value} ({', '.join(by_name(names))})" for value, names in sorted(values.items())
-    )
+    return _with_names({value: ", ".join(by_name(names)) for value, names in values.items()})
+
+
+def _with_names(listed: Mapping[str, str]) -> str:
+    """`grouped`, the names of each value's recipients listed already."""
+    if len(listed) == 1:
+        return next(iter(listed))
+    return "; ".join(f"{value} ({listed[value]})" for value in sorted(listed))
 
 
 def term_label(name: str | None, key: str) -> str:
@@ -538,21 +543,99 @@ def judged_destinations(
 
 # ---------------------------------------------------------------------------------------------
 # Rows.
+#
+# A record reads every disclosure in effect (tens of thousands) and names each recipient in
+# several cells of each activity, so the rows are gathered in two steps. Each disclosure is
+# read once into its facts (`_Facts`): what it says in each cell, as integers. A value held
+# for a recipient (an Art. 6 basis, a retention, a destination's safeguards) is one integer,
+# the value's code * span + the rank of the recipient's name in `by_name` order, so that a
+# cell's set of them dedupes, and sorts into the order the cell lists them, in C. Then each
+# activity gathers the facts of its disclosures, and `_cells` turns them back into text.
 
 
-class _Activity:
-    """What the disclosures of one purpose say, gathered as they are read: each fact once,
-    with the recipient (by id) it holds for where a cell names recipients beside values."""
+class _Codes(Generic[T]):
+    """Values numbered in the order first seen, and back."""
 
     def __init__(self) -> None:
-        self.recipients: dict[int, Recipient] = {}
-        self.subject_types: set[tuple[str, ...]] = set()
-        self.categories: set[tuple[str, ...]] = set()
-        self.safeguards: set[tuple[str, str, int]] = set()
-        self.retention: set[tuple[str, int]] = set()
-        self.basis: set[tuple[str, int]] = set()
-        # For special-category or criminal-offence data: (condition, Art. 6 basis, recipient).
-        self.special: set[tuple[str, str, int]] = set()
+        self.code: dict[T, int] = {}
+        self.values: list[T] = []
+
+    def of(self, value: T) -> int:
+        found = self.code.get(value)
+        if found is None:
+            found = self.code[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class _CellCodes:
+    """The values the record's cells hold, numbered (each kind apart)."""
+
+    def __init__(self) -> None:
+        self.subject_types: _Codes[tuple[str, ...]] = _Codes()
+        self.categories: _Codes[tuple[str, ...]] = _Codes()
+        self.basis: _Codes[str] = _Codes()
+        self.retention: _Codes[str] = _Codes()
+        self.condition: _Codes[str] = _Codes()
+        # (destination, its documented safeguards)
+        self.safeguards: _Codes[tuple[str, str]] = _Codes()
+
+
+@dataclass(frozen=True)
+class _Recipients:
+    """The recipients the disclosures name: `listed` in the order a cell lists recipients (name
+    ignoring case, then id), with each one's `place` in it by id, and what the cells say of
+    each by place (a record names each of them in every activity they take part in); `names`,
+    each distinct name once in `by_name` order, with each recipient's `rank` among them by
+    id."""
+
+    listed: list[Recipient]
+    place: dict[int, int]
+    names: list[str]
+    rank: dict[int, int]
+    # By place: the entry of a joint controller, the contract of a processor (else None).
+    joint_controller: list[str | None]
+    contract: list[str | None]
+
+    @property
+    def span(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def of(cls, recipients: Iterable[Recipient]) -> _Recipients:
+        listed = sorted(recipients, key=lambda r: (r.name.casefold(), r.id))
+        names = by_name(r.name for r in listed)
+        rank = {name: i for i, name in enumerate(names)}
+        return cls(
+            listed,
+            {r.id: i for i, r in enumerate(listed)},
+            names,
+            {r.id: rank[r.name] for r in listed},
+            [
+                _entity(r.name, r.legal_name, r.country)
+                if r.role is ProcessingRole.JOINT_CONTROLLER
+                else None
+                for r in listed
+            ],
+            [
+                (
+                    f"{r.name}: DPA signed {r.dpa_signed_on.isoformat()}"
+                    if r.dpa_signed_on
+                    else f"{r.name}: {NO_DPA}"
+                )
+                if r.role in PROCESSOR_ROLES
+                else None
+                for r in listed
+            ],
+        )
+
+
+# One disclosure's facts: (its recipient's place in `_Recipients.listed`, the code of its
+# subject types, the code of its data categories, its Art. 6 basis for its recipient, its
+# retention for its recipient, for special-category or criminal-offence data its (Art. 9
+# condition, Art. 6 basis) for its recipient or else None, each destination with its
+# safeguards for its recipient). "For its recipient": code * span + the recipient's name rank.
+_Facts = tuple[int, int, int, int, int, tuple[int, int] | None, tuple[int, ...]]
 
 
 def processing_activities(
@@ -560,130 +643,155 @@ def processing_activities(
 ) -> list[Activity]:
     """One row per purpose key of the given disclosures (in effect on `day`, to recipients
     ACTIVE then: the caller's read), by key."""
-    activities: dict[str, _Activity] = {}
-    # What many disclosures share is worked out once (each memo lives for this call only): a
-    # record reads every disclosure in effect, tens of thousands.
-    special: dict[str, bool] = {}
-    retention: dict[str | None, str] = {}
-    documented: dict[
-        tuple[str, bool, tuple[tuple[str, TransferMechanism], ...]], list[tuple[str, str]]
-    ] = {}
-    places: dict[str, str] = {}
-    for disclosure in disclosures:
-        is_special = False
-        for key in disclosure.data_categories:
-            known = special.get(key)
-            if known is None:
-                known = special[key] = special_categories.coverage([key]).special
-            is_special = is_special or known
+    listed = list(disclosures)
+    people = _Recipients.of({d.recipient.id: d.recipient for d in listed}.values())
+    span, place, rank = people.span, people.place, people.rank
+    codes = _CellCodes()
+    basis_code = {basis: codes.basis.of(text) for basis, text in ART_6_POINTS.items()}
+    condition_code: dict[SpecialCategoryCondition | None, int] = {
+        condition: codes.condition.of(text) for condition, text in ART_9_POINTS.items()
+    }
+    condition_code[None] = codes.condition.of(NO_CONDITION)
+    # What many disclosures share is worked out once (each memo lives for this call only).
+    special: dict[tuple[str, ...], bool] = {}
+    retention: dict[str | None, int] = {}
+    Where = tuple[str, int | None, tuple[tuple[str, TransferMechanism], ...]]
+    destinations: dict[Where, list[int]] = {}
+    subject_codes, category_codes = codes.subject_types.code, codes.categories.code
+    gathered: dict[str, list[_Facts]] = {}
+    for disclosure in listed:
         recipient = disclosure.recipient
         rid = recipient.id
-        home, organisation = recipient.country, recipient.international_organisation
-        where = (home, organisation, disclosure.transfers)
-        found = documented.get(where)
-        if found is None:
-            found = documented[where] = documented_destinations(*where)
-        destinations = []
-        for country, words in found:
-            place = places.get(country)
-            if place is None:
-                place = places[country] = country_name(country)
-            if organisation and country == home:
-                place = destination_label(recipient, country)
-            destinations.append((place, words, rid))
+        name = rank[rid]
+        categories = disclosure.data_categories
+        is_special = special.get(categories)
+        if is_special is None:
+            is_special = special[categories] = special_categories.coverage(categories).special
         kept = retention.get(disclosure.retention)
         if kept is None:
-            kept = retention[disclosure.retention] = retention_phrase(disclosure.retention)
-        basis = ART_6_POINTS[disclosure.legal_basis]
-        condition = None
-        if is_special:
-            condition = ART_9_POINTS[disclosure.condition] if disclosure.condition else NO_CONDITION
+            kept = retention[disclosure.retention] = codes.retention.of(
+                retention_phrase(disclosure.retention)
+            )
+        # An international organisation is its own destination, by its own name.
+        organisation = recipient.international_organisation
+        where = (recipient.country, rid if organisation else None, disclosure.transfers)
+        found = destinations.get(where)
+        if found is None:
+            found = destinations[where] = [
+                codes.safeguards.of((destination_label(recipient, country), words))
+                for country, words in documented_destinations(
+                    recipient.country, organisation, disclosure.transfers
+                )
+            ]
+        subject_types = subject_codes.get(disclosure.subject_types)
+        if subject_types is None:
+            subject_types = codes.subject_types.of(disclosure.subject_types)
+        category_code = category_codes.get(categories)
+        if category_code is None:
+            category_code = codes.categories.of(categories)
+        basis = basis_code[disclosure.legal_basis] * span + name
+        facts: _Facts = (
+            place[rid],
+            subject_types,
+            category_code,
+            basis,
+            kept * span + name,
+            (condition_code[disclosure.condition] * span + name, basis) if is_special else None,
+            tuple([code * span + name for code in found]) if found else (),
+        )
         for purpose in disclosure.purposes:
-            activity = activities.get(purpose)
-            if activity is None:
-                activity = activities[purpose] = _Activity()
-            activity.recipients[rid] = recipient
-            activity.subject_types.add(disclosure.subject_types)
-            activity.categories.add(disclosure.data_categories)
-            activity.safeguards.update(destinations)
-            activity.retention.add((kept, rid))
-            activity.basis.add((basis, rid))
-            if condition is not None:
-                activity.special.add((condition, basis, rid))
+            of_purpose = gathered.get(purpose)
+            if of_purpose is None:
+                gathered[purpose] = [facts]
+            else:
+                of_purpose.append(facts)
     return [
-        Activity(purpose, _cells(purpose, activities[purpose], taxonomy))
-        for purpose in sorted(activities)
+        Activity(purpose, _cells(purpose, gathered[purpose], people, codes, taxonomy))
+        for purpose in sorted(gathered)
     ]
 
 
-def _by_value(pairs: Iterable[tuple[str, int]], names: Mapping[int, str]) -> dict[str, set[str]]:
-    """(value, recipient id) pairs as each value with the names of the recipients it holds
-    for."""
-    out: dict[str, set[str]] = {}
-    for value, rid in pairs:
-        found = out.get(value)
-        if found is None:
-            out[value] = {names[rid]}
-        else:
-            found.add(names[rid])
+def _names_by_value(held: Iterable[int], values: Sequence[T], people: _Recipients) -> dict[T, str]:
+    """Values held for recipients (code * span + name rank) as each value with the names of
+    the recipients it holds for, in `by_name` order. A value alone comes with no names:
+    `grouped` names none then."""
+    span, names = people.span, people.names
+    ordered = sorted(set(held))
+    first = ordered[0] // span
+    if ordered[-1] // span == first:
+        return {values[first]: ""}
+    out: dict[T, str] = {}
+    start = 0
+    while start < len(ordered):
+        code = ordered[start] // span
+        end = bisect_left(ordered, (code + 1) * span, start)
+        base = code * span
+        out[values[code]] = ", ".join([names[key - base] for key in ordered[start:end]])
+        start = end
     return out
 
 
-def _cells(purpose: str, activity: _Activity, taxonomy: Taxonomy) -> tuple[str, ...]:
+def _cells(
+    purpose: str, gathered: list[_Facts], people: _Recipients, codes: _CellCodes, taxonomy: Taxonomy
+) -> tuple[str, ...]:
     cells = [""] * len(COLUMNS)
     term = taxonomy.purposes.get(purpose)
     cells[PURPOSE] = term_label(term.name if term else None, purpose)
-    recipients = sorted(activity.recipients.values(), key=lambda r: (r.name.casefold(), r.id))
-    names = {r.id: r.name for r in recipients}
+    places = sorted({facts[0] for facts in gathered})
+    joint_controllers, contracts = people.joint_controller, people.contract
     cells[JOINT_CONTROLLERS] = "; ".join(
-        _entity(r.name, r.legal_name, r.country)
-        for r in recipients
-        if r.role is ProcessingRole.JOINT_CONTROLLER
+        [entry for i in places if (entry := joint_controllers[i]) is not None]
     )
     subjects = taxonomy.subject_types
+    subject_keys = set().union(*(codes.subject_types.values[c] for c in {f[1] for f in gathered}))
     cells[INDIVIDUALS] = "; ".join(
-        term_label(subjects[k].name if k in subjects else None, k)
-        for k in sorted(set().union(*activity.subject_types))
+        term_label(subjects[k].name if k in subjects else None, k) for k in sorted(subject_keys)
     )
     categories = taxonomy.categories
+    category_keys = set().union(*(codes.categories.values[c] for c in {f[2] for f in gathered}))
     cells[PERSONAL_DATA] = "; ".join(
         term_label(categories[k].name if k in categories else None, k) + special_mark(k)
-        for k in covered_keys(set().union(*activity.categories))
+        for k in covered_keys(category_keys)
     )
     by_kind: dict[RecipientKind, list[str]] = {}
-    for r in recipients:
-        by_kind.setdefault(r.kind, []).append(r.name)
+    for i in places:
+        recipient = people.listed[i]
+        named = by_kind.get(recipient.kind)
+        if named is None:
+            by_kind[recipient.kind] = [recipient.name]
+        else:
+            named.append(recipient.name)
     cells[RECIPIENTS] = "; ".join(
         f"{KIND_PLURALS[kind]} ({', '.join(by_kind[kind])})"
         for kind in RecipientKind
         if kind in by_kind
     )
     cells[PROCESSOR_CONTRACTS] = "; ".join(
-        f"{r.name}: DPA signed {r.dpa_signed_on.isoformat()}"
-        if r.dpa_signed_on
-        else f"{r.name}: {NO_DPA}"
-        for r in recipients
-        if r.role in PROCESSOR_ROLES
+        [contract for i in places if (contract := contracts[i]) is not None]
     )
-    safeguards: dict[str, list[tuple[str, int]]] = {}
-    for place, words, rid in activity.safeguards:
-        found = safeguards.get(place)
-        if found is None:
-            safeguards[place] = [(words, rid)]
-        else:
-            found.append((words, rid))
-    cells[THIRD_COUNTRIES] = "; ".join(sorted(safeguards))
-    cells[SAFEGUARDS] = "\n".join(
-        f"{place}: {grouped(_by_value(safeguards[place], names))}" for place in sorted(safeguards)
-    )
-    cells[RETENTION] = grouped(_by_value(activity.retention, names))
-    cells[ART_6] = grouped(_by_value(activity.basis, names))
-    if activity.special:
-        cells[ART_9] = grouped(
-            _by_value(((condition, rid) for condition, _, rid in activity.special), names)
+    held = [key for facts in gathered for key in facts[6]]
+    if held:
+        by_place: dict[str, dict[str, str]] = {}
+        safeguards = _names_by_value(held, codes.safeguards.values, people)
+        for (where, words), names in safeguards.items():
+            by_place.setdefault(where, {})[words] = names
+        cells[THIRD_COUNTRIES] = "; ".join(sorted(by_place))
+        cells[SAFEGUARDS] = "\n".join(
+            f"{where}: {_with_names(by_place[where])}" for where in sorted(by_place)
         )
-        cells[SCHEDULE_1_ART_6] = grouped(
-            _by_value(((basis, rid) for _, basis, rid in activity.special), names)
+    cells[RETENTION] = _with_names(
+        _names_by_value({f[4] for f in gathered}, codes.retention.values, people)
+    )
+    cells[ART_6] = _with_names(
+        _names_by_value({f[3] for f in gathered}, codes.basis.values, people)
+    )
+    special = [f[5] for f in gathered if f[5] is not None]
+    if special:
+        cells[ART_9] = _with_names(
+            _names_by_value({c for c, _ in special}, codes.condition.values, people)
+        )
+        cells[SCHEDULE_1_ART_6] = _with_names(
+            _names_by_value({b for _, b in special}, codes.basis.values, people)
         )
     return tuple(cells)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -53,17 +54,30 @@ class InEffect(Active):
     chain: ChainRegimes
 
 
+def moment(as_of: datetime | None) -> tuple[datetime, date]:
+    """The moment asked about (default now) in UTC, and its day."""
+    at = as_utc(as_of) if as_of else clock.now()
+    return at, who_receives.utc_day(at)
+
+
+async def recipients_active_at(
+    ids: Iterable[int], as_of: datetime | None, columns: tuple[str, ...] | None = None
+) -> tuple[dict[int, dict[str, Any]], set[int]]:
+    """The recipients by id (with `columns`, only those read: see recipients_with_status_at),
+    and the ids of those ACTIVE at the moment (default now: by their status now)."""
+    found = await recipient_rows.recipients_with_status_at(
+        sorted(ids), as_utc(as_of) if as_of else None, columns
+    )
+    active = {rid for rid, (_, status) in found.items() if status == RecipientStatus.ACTIVE}
+    return {rid: row for rid, (row, _) in found.items()}, active
+
+
 async def active_at(as_of: datetime | None = None) -> Active:
     """Two statements whatever the size of the inventory: the disclosures in effect on the
     day, and their recipients with their status at the moment."""
-    at = as_utc(as_of) if as_of else clock.now()
-    day = who_receives.utc_day(at)
+    at, day = moment(as_of)
     rows = await disclosure_rows.disclosures_in_effect_on(day)
-    found = await recipient_rows.recipients_with_status_at(
-        sorted({r.recipient_id for r in rows}), as_of and at
-    )
-    active = {rid for rid, (_, status) in found.items() if status == RecipientStatus.ACTIVE}
-    recipients = {rid: row for rid, (row, _) in found.items()}
+    recipients, active = await recipients_active_at({r.recipient_id for r in rows}, as_of)
     return Active(at, day, [r for r in rows if r.recipient_id in active], recipients)
 
 

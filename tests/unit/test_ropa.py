@@ -4,9 +4,12 @@ column answers."""
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.domain import ropa
 from server.domain.enums import (
@@ -428,3 +431,80 @@ def test_a_cell_too_long_for_a_spreadsheet_is_cut_at_a_separator_and_says_so() -
     assert note.startswith("(cut: ") and "the CSV export holds the whole list" in note
     left_out = int(note.removeprefix("(cut: ").split(" ")[0])
     assert len(kept) + left_out == len(f"Service providers ({names})")
+
+
+# The cells gathered as `processing_activities` gathers them (per purpose, each value with the
+# recipients it holds for) must read as the rules above compose them, whatever the names (equal
+# ones, ones equal but for case), the values and the order the disclosures come in.
+_NAMES = st.sampled_from(["Acme", "acme", "ACME", "Bolt", "bolt", "Zed", "Émile", "émile", "Ola"])
+_PURPOSES = st.sampled_from(["essential.service", "functional.storage", "marketing.advertising"])
+_RETENTIONS = st.sampled_from([None, "P1Y", "P35D", "as long as the account lasts"])
+_TRANSFERS = st.lists(
+    st.tuples(st.sampled_from(["US", "IN", "DE", "GB"]), st.sampled_from(list(M))), max_size=3
+).map(lambda found: tuple(dict.fromkeys(found)))
+
+
+@st.composite
+def _inventories(draw: st.DrawFn) -> list[ropa.Disclosure]:
+    people = [
+        ropa.Recipient(
+            rid,
+            draw(_NAMES),
+            draw(st.sampled_from(list(K))),
+            draw(st.sampled_from(list(R))),
+            draw(st.sampled_from(["US", "DE", "IN"])),
+            international_organisation=draw(st.booleans()),
+        )
+        for rid in range(1, draw(st.integers(1, 6)) + 1)
+    ]
+    return [
+        ropa.Disclosure(
+            draw(st.sampled_from(people)),
+            tuple(draw(st.lists(_PURPOSES, min_size=1, max_size=2, unique=True))),
+            tuple(draw(st.sampled_from([("user.name",), ("user.health_and_medical",)]))),
+            ("customer",),
+            draw(st.sampled_from(list(LegalBasis))),
+            draw(_RETENTIONS),
+            draw(st.sampled_from([None, SpecialCategoryCondition.EXPLICIT_CONSENT])),
+            draw(_TRANSFERS),
+        )
+        for _ in range(draw(st.integers(1, 12)))
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_inventories(), st.randoms(use_true_random=False))
+def test_cells_read_as_the_rules_compose_them_in_any_order(
+    disclosures: list[ropa.Disclosure], shuffler: random.Random
+) -> None:
+    found = ropa.processing_activities(disclosures, DAY, TAXONOMY)
+    shuffled = list(disclosures)
+    shuffler.shuffle(shuffled)
+    assert ropa.processing_activities(shuffled, DAY, TAXONOMY) == found
+    for activity in found:
+        cells = dict(zip(ropa.HEADINGS, activity.cells, strict=True))
+        of_purpose = [d for d in disclosures if activity.purpose in d.purposes]
+        basis: dict[str, set[str]] = {}
+        kept: dict[str, set[str]] = {}
+        places: dict[str, dict[str, set[str]]] = {}
+        for d in of_purpose:
+            basis.setdefault(ropa.ART_6_POINTS[d.legal_basis], set()).add(d.recipient.name)
+            kept.setdefault(ropa.retention_phrase(d.retention), set()).add(d.recipient.name)
+            for country, words in ropa.documented_destinations(
+                d.recipient.country, d.recipient.international_organisation, d.transfers
+            ):
+                place = ropa.destination_label(d.recipient, country)
+                places.setdefault(place, {}).setdefault(words, set()).add(d.recipient.name)
+        assert cells["Article 6 lawful basis for processing personal data"] == ropa.grouped(basis)
+        assert cells["Retention schedule (if possible)"] == ropa.grouped(kept)
+        assert activity.cells[ropa.THIRD_COUNTRIES] == "; ".join(sorted(places))
+        assert activity.cells[ropa.SAFEGUARDS] == "\n".join(
+            f"{place}: {ropa.grouped(places[place])}" for place in sorted(places)
+        )
+        listed = sorted({d.recipient for d in of_purpose}, key=lambda r: (r.name.casefold(), r.id))
+        for kind in K:
+            names = [r.name for r in listed if r.kind is kind]
+            assert (
+                f"{ropa.KIND_PLURALS[kind]} ({', '.join(names)})"
+                in cells["Categories of recipients"]
+            ) == bool(names)
