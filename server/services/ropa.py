@@ -16,6 +16,7 @@ from typing import Any
 from server.db import disclosures as disclosure_rows
 from server.db import establishments as establishment_rows
 from server.db import recipients as recipient_rows
+from server.db.establishments import EstablishmentRow
 from server.domain import ropa
 from server.domain.enums import (
     DisclosureGround,
@@ -86,6 +87,10 @@ def _recipient(row: Mapping[str, Any]) -> ropa.Recipient:
     )
 
 
+def _establishments(rows: Mapping[int, EstablishmentRow]) -> list[ropa.Establishment]:
+    return [ropa.Establishment(e.name, e.country, e.legal_name, e.main) for e in rows.values()]
+
+
 def in_record_terms(
     recipients: Mapping[int, Mapping[str, Any]], rows: Iterable[Sequence[Any]]
 ) -> list[ropa.Disclosure]:
@@ -146,11 +151,7 @@ async def disclosures_in_use(as_of: datetime | None) -> InUse:
         if ropa.needs_flow(disclosure.recipient, disclosure.countries):
             disclosure = disclosure._replace(flow=found.flows.flow(row, found.chain))
         in_use.append((disclosure, _GROUNDS[row.ground]))
-    establishments = [
-        ropa.Establishment(e.name, e.country, e.legal_name, e.main)
-        for e in found.flows.establishments.values()
-    ]
-    return InUse(found.at, found.day, in_use, establishments)
+    return InUse(found.at, found.day, in_use, _establishments(found.flows.establishments))
 
 
 async def record_of_processing(
@@ -164,10 +165,7 @@ async def record_of_processing(
     rows = await disclosure_rows.record_terms_in_effect_on(day)
     columns = tuple(c for c in recipient_rows.recipient_columns() if c in _RECIPIENT_COLUMNS)
     recipients, active = await recipients_active_at({row[0] for row in rows}, as_of, columns)
-    establishments = [
-        ropa.Establishment(e.name, e.country, e.legal_name, e.main)
-        for e in (await establishment_rows.establishments_by_id()).values()
-    ]
+    establishments = _establishments(await establishment_rows.establishments_by_id())
 
     def activities() -> list[ropa.Activity]:
         disclosures = in_record_terms(recipients, [row for row in rows if row[0] in active])
