@@ -53,9 +53,32 @@ def change_fields(
     }
 
 
-def new_change(recipient_id: int, kind: ChangeKind, **terms: Any) -> ChangeRequest:
+def new_change(
+    recipient_id: int,
+    kind: ChangeKind,
+    *,
+    actor: str,
+    at: datetime,
+    summary: str,
+    changes: dict[str, Any],
+    proposal: dict[str, Any] | None = None,
+    disclosure_id: int | None = None,
+    change_id: int | None = None,
+) -> ChangeRequest:
     """A change waiting for a second key (change_fields'), unsaved."""
-    return ChangeRequest(**change_fields(recipient_id, kind, **terms))
+    return ChangeRequest(
+        **change_fields(
+            recipient_id,
+            kind,
+            actor=actor,
+            at=at,
+            summary=summary,
+            changes=changes,
+            proposal=proposal,
+            disclosure_id=disclosure_id,
+            change_id=change_id,
+        )
+    )
 
 
 def opened_event(change: ChangeRequest | Mapping[str, Any], *, actor: str) -> audit.Event:
