@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -166,6 +166,32 @@ def models_insert(conn: BaseDBAsyncClient, model: type[M], instances: Sequence[M
         for instance in instances
     ]
     return rows_insert(conn, model, names, rows)
+
+
+def fields_insert(
+    conn: BaseDBAsyncClient, model: type[Model], rows: Sequence[Mapping[str, Any]]
+) -> Insert:
+    """Rows given by field name, as the model's constructor takes them, all with the same
+    fields: what models_insert writes of the instances they make, without making them (an
+    import writes thousands). Each value as the field converts it for the database (its
+    to_db_value), a field the rows leave out as its default; the primary key when they give it
+    (a reserved id)."""
+    meta = model._meta
+    given = rows[0].keys() if rows else set()
+    named = [
+        (name, meta.fields_map[name])
+        for name in meta.fields_db_projection
+        if name in given or not meta.fields_map[name].pk
+    ]
+    defaults = [(i, field) for i, (name, field) in enumerate(named) if name not in given]
+    values = []
+    for row in rows:
+        items = [field.to_db_value(row.get(name), model) for name, field in named]
+        for i, field in defaults:
+            default = field.default() if callable(field.default) else field.default
+            items[i] = field.to_db_value(default, model)
+        values.append(items)
+    return rows_insert(conn, model, [name for name, _ in named], values)
 
 
 async def execute(conn: BaseDBAsyncClient, inserts: Sequence[Insert]) -> None:

@@ -522,10 +522,24 @@ class CellReader:
 
 def enum_value(cls: type[E], text: str) -> E | None:
     """The member `text` names, by name or label, in any case, or by one of its aliases."""
+    if len(text) <= _REMEMBERED_TEXT_MAX:
+        return _remembered_enum_value(cls, text)  # type: ignore[return-value]
+    return _enum_value(cls, text)  # type: ignore[return-value]
+
+
+# A file repeats a few labels in tens of thousands of cells: each text is read once (short
+# ones only, so that what is kept stays small whatever the file holds).
+_REMEMBERED_TEXT_MAX = 80
+
+
+def _enum_value(cls: type[StrEnum], text: str) -> StrEnum | None:
     found = _members_by_key(cls).get(_key(text.replace("-", " ")))
     if found is None:
         found = ENUM_ALIASES.get(cls, {}).get(_key(text))
-    return found  # type: ignore[return-value]
+    return found
+
+
+_remembered_enum_value = functools.lru_cache(maxsize=4096)(_enum_value)
 
 
 @functools.lru_cache(maxsize=64)
@@ -545,7 +559,11 @@ def split_list(text: str | None) -> list[str]:
     """The values of a cell: separated by semicolons (or line breaks), each trimmed."""
     if not text:
         return []
-    return [item for item in (part.strip() for part in _SEPARATORS.split(text)) if item]
+    if ";" not in text and "\n" not in text:
+        # One value, the commonest cell.
+        item = text.strip()
+        return [item] if item else []
+    return [item for item in map(str.strip, _SEPARATORS.split(text)) if item]
 
 
 def _fold(text: str) -> str:

@@ -67,7 +67,14 @@ def audited_columns(
     ]
 
 
-def recipient_snapshot(recipient: Recipient) -> dict[str, Any]:
+def recipient_snapshot(recipient: Recipient | Mapping[str, Any]) -> dict[str, Any]:
+    """The recipient's audited fields (the model, or its fields by name, as a bulk write
+    inserts them)."""
+    read: Callable[[str], Any] = (
+        recipient.__getitem__
+        if isinstance(recipient, Mapping)
+        else functools.partial(getattr, recipient)
+    )
     # A copy of each value that can change in place (a list of services, say), so that a
     # snapshot taken before a change is not changed with it.
     return {
@@ -75,7 +82,7 @@ def recipient_snapshot(recipient: Recipient) -> dict[str, Any]:
         if type(value) in _UNCHANGING or isinstance(value, Enum)
         else copy.deepcopy(value)
         for column, key in _recipient_columns(frozenset(Recipient._meta.db_fields))
-        for value in (getattr(recipient, column),)
+        for value in (read(column),)
     }
 
 

@@ -3,8 +3,9 @@ of the write that needs one, decided once, each step audited."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,36 @@ def authors_of(change: ChangeRequest) -> list[str]:
     return [str(a) for a in found] if isinstance(found, list) else []
 
 
+def change_fields(
+    recipient_id: int,
+    kind: ChangeKind,
+    *,
+    actor: str,
+    at: datetime,
+    summary: str,
+    changes: dict[str, Any],
+    proposal: dict[str, Any] | None = None,
+    disclosure_id: int | None = None,
+    change_id: int | None = None,
+) -> dict[str, Any]:
+    """A change waiting for a second key, by field (`change_id`: an id reserved for a bulk
+    write, which inserts these without making the model). `changes` are the fields it changes,
+    each [before, after], in the API's names; `proposal` what applies on approval
+    (services/change_decisions.py)."""
+    return {
+        **({"id": change_id} if change_id is not None else {}),
+        "recipient_id": recipient_id,
+        "kind": kind.value,
+        "status": ChangeRequestStatus.PENDING.value,
+        "authors": orjson.dumps([actor]).decode(),
+        "summary": summary,
+        "changes": orjson.dumps(changes).decode(),
+        "proposal": orjson.dumps(proposal).decode() if proposal is not None else None,
+        "disclosure_id": disclosure_id,
+        "created_at": at,
+    }
+
+
 def new_change(
     recipient_id: int,
     kind: ChangeKind,
@@ -34,36 +65,39 @@ def new_change(
     disclosure_id: int | None = None,
     change_id: int | None = None,
 ) -> ChangeRequest:
-    """A change waiting for a second key, unsaved (`change_id`: an id reserved for a bulk
-    write). `changes` are the fields it changes, each [before, after], in the API's names;
-    `proposal` what applies on approval (services/change_decisions.py)."""
+    """A change waiting for a second key (change_fields'), unsaved."""
     return ChangeRequest(
-        **({"id": change_id} if change_id is not None else {}),
-        recipient_id=recipient_id,
-        kind=kind.value,
-        status=ChangeRequestStatus.PENDING.value,
-        authors=orjson.dumps([actor]).decode(),
-        summary=summary,
-        changes=orjson.dumps(changes).decode(),
-        proposal=orjson.dumps(proposal).decode() if proposal is not None else None,
-        disclosure_id=disclosure_id,
-        created_at=at,
+        **change_fields(
+            recipient_id,
+            kind,
+            actor=actor,
+            at=at,
+            summary=summary,
+            changes=changes,
+            proposal=proposal,
+            disclosure_id=disclosure_id,
+            change_id=change_id,
+        )
     )
 
 
-def opened_event(change: ChangeRequest, *, actor: str) -> audit.Event:
-    """The audit event of a change opened, with what it proposes: the log alone tells it."""
+def opened_event(change: ChangeRequest | Mapping[str, Any], *, actor: str) -> audit.Event:
+    """The audit event of a change opened (the model, or a bulk write's change_fields), with
+    what it proposes: the log alone tells it."""
+    read: Callable[[str], Any] = (
+        change.__getitem__ if isinstance(change, Mapping) else functools.partial(getattr, change)
+    )
     return audit.Event(
-        change.created_at,
+        read("created_at"),
         actor,
         "openChange",
         "ChangeRequest",
-        change.id,
-        change.recipient_id,  # type: ignore[attr-defined]
+        read("id"),
+        read("recipient_id"),
         {
-            "kind": [None, change.kind],
+            "kind": [None, read("kind")],
             "status": [None, ChangeRequestStatus.PENDING.value],
-            "proposed": [None, orjson.loads(change.changes)],
+            "proposed": [None, orjson.loads(read("changes"))],
         },
     )
 
@@ -80,16 +114,22 @@ async def open_change(
 
 
 def import_review(
-    recipient: Recipient, *, actor: str, at: datetime, change_id: int | None = None
-) -> ChangeRequest:
-    """For a recipient registered straight into a later status: the review it skipped."""
-    status = RecipientStatus(recipient.status)
-    return new_change(
-        recipient.id,
+    recipient_id: int,
+    name: str,
+    status: RecipientStatus,
+    *,
+    actor: str,
+    at: datetime,
+    change_id: int | None = None,
+) -> dict[str, Any]:
+    """For a recipient registered straight into a later status: the review it skipped, by
+    field (change_fields)."""
+    return change_fields(
+        recipient_id,
         ChangeKind.IMPORT,
         actor=actor,
         at=at,
-        summary=change_rules.import_summary(name=recipient.name, status=status, importer=actor),
+        summary=change_rules.import_summary(name=name, status=status, importer=actor),
         changes={"status": [None, status.value]},
         change_id=change_id,
     )
@@ -98,7 +138,10 @@ def import_review(
 async def open_import_review(
     conn: BaseDBAsyncClient, recipient: Recipient, *, actor: str, at: datetime
 ) -> ChangeRequest:
-    change = import_review(recipient, actor=actor, at=at)
+    status = RecipientStatus(recipient.status)
+    change = ChangeRequest(
+        **import_review(recipient.id, recipient.name, status, actor=actor, at=at)
+    )
     await change.save(using_db=conn)
     await audit.record_event(conn, opened_event(change, actor=actor))
     return change

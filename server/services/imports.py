@@ -21,13 +21,14 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import Insert, execute, models_insert, reserve_ids
+from server.db.bulk_inserts import Insert, execute, fields_insert, reserve_ids
 from server.db.disclosure_writes import NewDisclosure, disclosures_inserts
 from server.db.models import (
     ChangeRequest,
@@ -875,19 +876,24 @@ class _Batch:
             engaged_by_id = new.engaged_by_id
             if engaged_by_id is not None and engaged_by_id < 0:
                 engaged_by_id = self.real[engaged_by_id]
-            recipient = registration.new_recipient(
+            recipient = registration.recipient_fields(
                 new.command, new.judged, actor=actor, engaged_by_id=engaged_by_id, recipient_id=rid
             )
-            rows.moves.append(registration.first_move(recipient, new.judged, actor=actor))
+            status = new.command.status
+            rows.moves.append(registration.first_move(rid, status, new.judged, actor=actor))
             events.append(registration.registration_event(recipient, new.judged, actor=actor))
             written: list[tuple[_NewDisclosure, int]] = []
             for disclosure in new.first:
                 written.append((disclosure, next(self.disclosure_ids)))
                 events.append(self._added_event(disclosure, written[-1][1], rid))
-            status = new.command.status
             if self.run.role is not None and change_rules.skips_review(status):
                 review = change_requests.import_review(
-                    recipient, actor=actor, at=at, change_id=next(self.review_ids)
+                    rid,
+                    recipient["name"],
+                    status,
+                    actor=actor,
+                    at=at,
+                    change_id=next(self.review_ids),
                 )
                 rows.reviews.append(review)
                 events.append(change_requests.opened_event(review, actor=actor))
@@ -902,7 +908,7 @@ class _Batch:
                 events.append(self._added_event(disclosure, did, rid))
                 if disclosure.ends:
                     events.append(self._ended_event(disclosure, did, rid))
-            recipient.version = new.version
+            recipient["version"] = new.version
             rows.recipients.append(recipient)
             rows.disclosures.extend(
                 NewDisclosure(
@@ -916,9 +922,9 @@ class _Batch:
             )
         conn = self.run.conn
         return [
-            models_insert(conn, Recipient, rows.recipients),
-            models_insert(conn, StatusChange, rows.moves),
-            models_insert(conn, ChangeRequest, rows.reviews),
+            fields_insert(conn, Recipient, rows.recipients),
+            fields_insert(conn, StatusChange, rows.moves),
+            fields_insert(conn, ChangeRequest, rows.reviews),
             *disclosures_inserts(conn, rows.disclosures, at),
             audit.events_insert(conn, rows.events),
         ]
@@ -978,9 +984,10 @@ class _Batch:
 class _Rows:
     """A chunk of a batch, as rows to insert."""
 
-    recipients: list[Recipient] = field(default_factory=list)
-    moves: list[StatusChange] = field(default_factory=list)
-    reviews: list[ChangeRequest] = field(default_factory=list)
+    # Each by field, as the model's constructor takes them (bulk_inserts.fields_insert).
+    recipients: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
     disclosures: list[NewDisclosure] = field(default_factory=list)
     events: list[audit.Event] = field(default_factory=list)
 

@@ -3,8 +3,10 @@ admin's import of an existing inventory (which may start at a later status)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -19,7 +21,7 @@ from server.domain.disclosure_terms import (
     check_disclosure,
     disclosure_count_error,
 )
-from server.domain.enums import UserErrorCode
+from server.domain.enums import RecipientStatus, UserErrorCode
 from server.domain.errors import ErrorCollector, UserError, UserErrors
 from server.domain.regimes import DpfCertification
 from server.domain.taxonomy import Taxonomy, default_taxonomy
@@ -110,70 +112,82 @@ def judge_registration(
     return Registration(errors, slug, at, status_since, certifications)
 
 
-def new_recipient(
+def recipient_fields(
     command: RegisterRecipient,
     judged: Registration,
     *,
     actor: str,
     engaged_by_id: int | None,
     recipient_id: int | None = None,
-) -> Recipient:
-    """The recipient a registration writes, not yet saved (`recipient_id`: an id reserved for a
-    bulk write; None lets the database choose)."""
+) -> dict[str, Any]:
+    """The recipient a registration writes, by field (`recipient_id`: an id reserved for a
+    bulk write, which inserts these without making the model; None lets the database choose)."""
     name = command.name.strip()
     at = judged.at
-    # An id given to the constructor is written (tortoise's bulk_create leaves one set later).
-    reserved = {} if recipient_id is None else {"id": recipient_id}
-    return Recipient(
-        **reserved,
-        slug=judged.slug,
-        name=name,
-        sort_name=name.casefold(),
-        search_text=validation.search_text(name, command.legal_name, judged.slug),
-        legal_name=command.legal_name.strip() if command.legal_name else None,
-        description=command.description.strip() if command.description else None,
-        kind=command.kind,
-        role=command.role,
-        status=command.status,
-        country=command.country,
-        services=validation.distinct(command.services),
-        website=command.website,
-        privacy_policy_url=command.privacy_policy_url,
-        dpa_signed_on=command.dpa_signed_on,
-        engaged_by_id=engaged_by_id,
-        dpf_certified=dpf.eu_us_in_force(judged.certifications, at.date()),
-        dpf_certifications=stored_certifications(judged.certifications),
-        corporate_group=recipient_details.corporate_group(command.corporate_group),
-        international_organisation=command.international_organisation,
-        registered_by=actor,
-        version=1,
-        created_at=at,
-        updated_at=at,
-    )
+    return {
+        **({} if recipient_id is None else {"id": recipient_id}),
+        "slug": judged.slug,
+        "name": name,
+        "sort_name": name.casefold(),
+        "search_text": validation.search_text(name, command.legal_name, judged.slug),
+        "legal_name": command.legal_name.strip() if command.legal_name else None,
+        "description": command.description.strip() if command.description else None,
+        "kind": command.kind,
+        "role": command.role,
+        "status": command.status,
+        "country": command.country,
+        "services": validation.distinct(command.services),
+        "website": command.website,
+        "privacy_policy_url": command.privacy_policy_url,
+        "dpa_signed_on": command.dpa_signed_on,
+        "engaged_by_id": engaged_by_id,
+        "dpf_certified": dpf.eu_us_in_force(judged.certifications, at.date()),
+        "dpf_certifications": stored_certifications(judged.certifications),
+        "corporate_group": recipient_details.corporate_group(command.corporate_group),
+        "international_organisation": command.international_organisation,
+        "registered_by": actor,
+        "version": 1,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
-def first_move(recipient: Recipient, judged: Registration, *, actor: str) -> StatusChange:
-    """The registration's status change (not yet saved): from nothing to its initial status."""
-    return StatusChange(
-        recipient_id=recipient.id,
-        from_status=None,
-        to_status=recipient.status,
-        at=judged.status_since or judged.at,
-        recorded_at=judged.at,
-        note="registered",
-        actor=actor,
-    )
+def new_recipient(
+    command: RegisterRecipient, judged: Registration, *, actor: str, engaged_by_id: int | None
+) -> Recipient:
+    """The recipient a registration writes (recipient_fields'), not yet saved."""
+    return Recipient(**recipient_fields(command, judged, actor=actor, engaged_by_id=engaged_by_id))
 
 
-def registration_event(recipient: Recipient, judged: Registration, *, actor: str) -> audit.Event:
+def first_move(
+    recipient_id: int, status: RecipientStatus, judged: Registration, *, actor: str
+) -> dict[str, Any]:
+    """The registration's status change, by field: from nothing to its initial status."""
+    return {
+        "recipient_id": recipient_id,
+        "from_status": None,
+        "to_status": status,
+        "at": judged.status_since or judged.at,
+        "recorded_at": judged.at,
+        "note": "registered",
+        "actor": actor,
+    }
+
+
+def registration_event(
+    recipient: Recipient | Mapping[str, Any], judged: Registration, *, actor: str
+) -> audit.Event:
+    """Its audit event (the recipient saved, or a bulk write's recipient_fields)."""
+    snapshot = recipient_snapshot(recipient)
+    recipient_id = recipient["id"] if isinstance(recipient, Mapping) else recipient.id
     return audit.Event(
         at=judged.at,
         actor=actor,
         action="registerRecipient",
         entity_type="Recipient",
-        entity_id=recipient.id,
-        recipient_id=recipient.id,
-        changes=audit.diff({}, recipient_snapshot(recipient)),
+        entity_id=recipient_id,
+        recipient_id=recipient_id,
+        changes=audit.diff({}, snapshot),
     )
 
 
@@ -218,7 +232,8 @@ async def register_recipient(
             raise UserErrors(
                 [UserError(["input", "slug"], f'Slug "{slug}" is taken.', UserErrorCode.DUPLICATE)]
             ) from exc
-        await first_move(recipient, judged, actor=actor).save(using_db=conn, force_create=True)
+        move = first_move(recipient.id, recipient.status, judged, actor=actor)
+        await StatusChange(**move).save(using_db=conn, force_create=True)
         await audit.record_event(conn, registration_event(recipient, judged, actor=actor))
         at = judged.at
         for spec, exporter in zip(command.disclosures, exporters, strict=True):
