@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -103,6 +103,23 @@ def loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R:
     ):
         return then(future.result())
     return cast(R, _then(loader.load(key), then))
+
+
+async def load_all(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
+    """Load these keys (one batch, as `load_many` does) and return once every one is loaded,
+    for `loaded` to read from the loader's cache. `load_many` gathers a future per key, and
+    each completion then costs a callback and a turn of the event loop (a page of 50
+    recipients: 0.1 ms) for values nobody reads from it. Awaited one by one, the futures wait
+    for the batch once: the rest are done by then. Every key's error is retrieved, the
+    first raised, as `load_many` would."""
+    failure: Exception | None = None
+    for future in [loader.load(key) for key in keys]:
+        try:
+            await future
+        except Exception as error:
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 async def _then(value: Awaitable[V], then: Callable[[V], R]) -> R:

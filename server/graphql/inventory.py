@@ -24,7 +24,7 @@ from server.domain import dpf, regimes
 from server.domain.establishments import exporter_of
 from server.graphql import enums
 from server.graphql.analysis import fields_at, fields_below, fields_named
-from server.graphql.context import ALL_ESTABLISHMENTS, Context, loaded
+from server.graphql.context import ALL_ESTABLISHMENTS, Context, load_all, loaded
 from server.graphql.establishments import Establishment
 from server.graphql.nodes import Node, global_id
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
@@ -212,16 +212,16 @@ class Recipient(Node):
             include_ended = get_argument_values(
                 recipient_type.fields["disclosures"], node, raw.variable_values
             ).get("includeEnded")
-            await loaders.disclosures_of(bool(include_ended)).load_many(pks)
+            await load_all(loaders.disclosures_of(bool(include_ended)), pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
-            await loaders.subprocessors.load_many(pks)
+            await load_all(loaders.subprocessors, pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "disclosures", "exporter"):
             # What Disclosure.exporter reads: whether its recipient is a subprocessor (these
             # recipients, by id) and the establishments.
-            await loaders.recipient.load_many(pks)
+            await load_all(loaders.recipient, pks)
             await loaders.establishments.load(ALL_ESTABLISHMENTS)
         if fields_at(raw.field_nodes, raw.fragments, *path, "statusHistory"):
-            await loaders.status_history.load_many(pks)
+            await load_all(loaders.status_history, pks)
 
     # Relations read through the request's loaders, plainly (the executor reads them with no
     # resolver call: server/graphql/execution.py): a page's rows are usually loaded already.
