@@ -291,7 +291,10 @@ async def disclosures_of(
     )
     if not_ended_on_day is not None:
         where += f" AND {not_ended_on(st, not_ended_on_day)}"
-    for row in await _select(st, where, " ORDER BY d.effective_from, d.id", columns):
+    # By recipient first: the index on (recipient_id, effective_from) gives the rows in this
+    # order, with no sort (a page of 50 recipients: a fifth of the statement's time on SQLite).
+    order = " ORDER BY d.recipient_id, d.effective_from, d.id"
+    for row in await _select(st, where, order, columns):
         out[row.recipient_id].append(row)
     return out
 
