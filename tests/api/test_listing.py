@@ -686,3 +686,9 @@ def test_the_columns_of_a_selection_of_disclosures() -> None:
     # it must do nothing else.
     assert not hasattr(DisclosureRow, "__post_init__")
     assert not DisclosureRow.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    # Its fields not read are not set: each reads as NOT_READ, and only its fields do.
+    row = object.__new__(DisclosureRow)
+    row.__dict__.update(id=1, recipient_id=2)
+    assert (row.id, row.legal_basis, row.transfers_json) == (1, NOT_READ, NOT_READ)
+    with pytest.raises(AttributeError):
+        row.no_such_field  # noqa: B018
