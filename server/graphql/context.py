@@ -106,20 +106,36 @@ def loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R:
 
 
 async def load_all(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
-    """Load these keys (one batch, as `load_many` does) and return once every one is loaded,
-    for `loaded` to read from the loader's cache. `load_many` gathers a future per key, and
-    each completion then costs a callback and a turn of the event loop (a page of 50
-    recipients: 0.1 ms) for values nobody reads from it. Awaited one by one, the futures wait
-    for the batch once: the rest are done by then. Every key's error is retrieved, the
-    first raised, as `load_many` would."""
-    failure: Exception | None = None
-    for future in [loader.load(key) for key in keys]:
-        try:
-            await future
-        except Exception as error:
-            failure = failure or error
-    if failure is not None:
-        raise failure
+    """Load these keys and return once every one is loaded, for `loaded` to read from the
+    loader's cache: what a resolver awaits before answering a page (Recipient.load_ahead).
+    Through `load_many`, each key costs a future, a done callback and a turn of the event loop,
+    and the batch a task of its own (a page of 50 recipients: 0.1 ms). Here the keys the
+    loader has not seen are read by its batch function in this task, in one call, and primed
+    into its cache; keys it is loading already are awaited."""
+    cache = loader.cache_map
+    missing: list[K] = []
+    loading: list[Awaitable[V]] = []
+    for key in dict.fromkeys(keys):
+        future = cache.get(key)
+        if future is None or future.cancelled():
+            missing.append(key)
+        elif not future.done():
+            loading.append(future)
+    if missing:
+        values = list(await loader.load_fn(missing))
+        failures = [v for v in values if isinstance(v, BaseException)]
+        loader.prime_many(
+            {
+                k: v
+                for k, v in zip(missing, values, strict=True)
+                if not isinstance(v, BaseException)
+            },
+            force=True,  # over a cancelled load's future
+        )
+        if failures:
+            raise failures[0]  # as the loader would have raised it for that key
+    for waiting in loading:
+        await waiting
 
 
 async def _then(value: Awaitable[V], then: Callable[[V], R]) -> R:
