@@ -153,8 +153,10 @@ class Recipient(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any], context: Context) -> Recipient:
-        """A row of server/db/recipients.py (or a model's columns). One dict of arguments,
-        filled in place: merging named arguments with `**` costs a third of the call."""
+        """A row of server/db/recipients.py (or a model's columns). Made as the dataclass's
+        __init__ makes it, which only sets each field (tests/api/test_listing.py checks it
+        does nothing else): its fields in one dict, set as the instance's, for a page of
+        recipients without 26 named arguments each (half the cost of the call)."""
         values: dict[str, Any] = {name: row[name] for name in _COPIED_COLUMNS}
         values["context"] = context
         values["id"] = global_id("Recipient", row["id"])
@@ -163,7 +165,9 @@ class Recipient(Node):
         values["role"] = enums.stored(enums.ProcessingRole, row["role"])
         values["status"] = enums.stored(enums.RecipientStatus, row["status"])
         values["certifications"] = row["dpf_certifications"]
-        return cls(**values)
+        recipient = object.__new__(cls)
+        recipient.__dict__ = values
+        return recipient
 
     @classmethod
     def from_model(cls, model: RecipientModel, context: Context) -> Recipient:
