@@ -471,6 +471,8 @@ class Disclosure(Node):
         if not text:
             return []
         terms = self.terms.categories
+        if "," not in text:
+            return [terms[text]]  # one category, as most disclosures have: nothing to split
         return [terms[k] for k in text.split(",")]
 
     @strawberry.field
