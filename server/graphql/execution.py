@@ -626,7 +626,11 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             answers = below.answers
                             if answers is not None and below.is_type_of is None:
                                 try:
-                                    known = [answers[id(item)][1] for item in value]
+                                    known = (
+                                        [answers[id(value[0])][1]]  # one term: no loop
+                                        if len(value) == 1
+                                        else [answers[id(item)][1] for item in value]
+                                    )
                                 except KeyError:
                                     known = None
                                 if known is not None:
