@@ -255,10 +255,11 @@ class Recipient(Node):
     def disclosures(self, include_ended: bool | None = False) -> list[Disclosure]:
         loaders = self.context.loaders
         terms = self.context.terms
+        make = Disclosure.from_row  # looked up once, not for each of a page's hundreds
         return loaded(
             loaders.disclosures_of(bool(include_ended)),
             self.pk,
-            lambda rows: [Disclosure.from_row(d, terms) for d in rows],
+            lambda rows: [make(d, terms) for d in rows],
         )
 
     @strawberry.field(
