@@ -198,10 +198,20 @@ KEY_COLUMNS = ("id", "recipient_id")
 _SELECT = f"SELECT {', '.join(f'd.{column}' for column in COLUMNS)} FROM disclosure d"
 
 
-# DisclosureRow's fields, in the order of COLUMNS, and a row's fields with no column read.
+# DisclosureRow's fields, in the order of COLUMNS.
 _FIELDS = tuple(f.name for f in dataclasses.fields(DisclosureRow))
 assert len(_FIELDS) == len(COLUMNS), "a column for each field of DisclosureRow"
-_NOTHING_READ = dict.fromkeys(_FIELDS, NOT_READ)
+
+
+class NarrowDisclosureRow(DisclosureRow):
+    """A row read in only some columns (`_select`'s `columns`): it holds the fields read, and
+    each other field reads as NOT_READ, from the class. Hundreds a page are made and freed:
+    a row of four fields rather than nineteen. Its own class, so that reading a full row's
+    fields stays as fast as Python reads any attribute (a `__getattr__` would slow them)."""
+
+
+for _field in _FIELDS:
+    setattr(NarrowDisclosureRow, _field, NOT_READ)
 
 
 @functools.lru_cache(maxsize=256)
@@ -218,9 +228,9 @@ async def _select(
     st: Statement, where: str, order: str = " ORDER BY d.id", columns: tuple[str, ...] = COLUMNS
 ) -> list[DisclosureRow]:
     """Rows in _SELECT's column order, unpacked positionally: hundreds a request. With fewer
-    `columns` (see `disclosures_of`), the others hold NOT_READ: such a row is made as
-    DisclosureRow's __init__ would make it (it only sets each field), from the fields read
-    over those of a row with nothing read, at half the cost of 19 arguments picked apart."""
+    `columns` (see `disclosures_of`), a NarrowDisclosureRow, whose other fields read as
+    NOT_READ: made as DisclosureRow's __init__ would make it (it only sets each field), with
+    only the fields read set, at a third of the cost of 19 arguments picked apart."""
     conn = connection()
     out: list[DisclosureRow] = []
     if columns != COLUMNS:
@@ -228,9 +238,8 @@ async def _select(
         new = object.__new__
         async for chunk in in_turns(await fetch(conn, st, f"{select} WHERE {where}{order}")):
             for values in chunk:
-                row = new(DisclosureRow)
-                row.__dict__ = state = _NOTHING_READ.copy()
-                state.update(zip(fields, values, strict=True))
+                row = new(NarrowDisclosureRow)
+                row.__dict__.update(zip(fields, values, strict=True))
                 out.append(row)
         return out
     async for chunk in in_turns(await fetch(conn, st, f"{_SELECT} WHERE {where}{order}")):
@@ -301,7 +310,10 @@ async def disclosures_of(
     )
     if not_ended_on_day is not None:
         where += f" AND {not_ended_on(st, not_ended_on_day)}"
-    for row in await _select(st, where, " ORDER BY d.effective_from, d.id", columns):
+    # By recipient first: the index on (recipient_id, effective_from) gives the rows in this
+    # order, with no sort (a page of 50 recipients: a fifth of the statement's time on SQLite).
+    order = " ORDER BY d.recipient_id, d.effective_from, d.id"
+    for row in await _select(st, where, order, columns):
         out[row.recipient_id].append(row)
     return out
 

@@ -109,31 +109,42 @@ _SQLITE_TYPES = (
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _reading(
+    columns: tuple[str, ...] | None, postgres: bool
+) -> tuple[tuple[str, ...], dict[str, Any], tuple[tuple[str, Any], ...], bool, bool]:
+    """How a row of these columns (None: all) is read: the columns, the row with nothing read
+    (each column NOT_READ), the conversions of SQLite's values among them, and whether it
+    holds dpf_certifications and services. Bounded: the column sets of pages' fields."""
+    read = recipient_columns() if columns is None else columns
+    conversions = () if postgres else tuple((c, f) for c, f in _SQLITE_TYPES if c in read)
+    nothing = dict.fromkeys(recipient_columns(), NOT_READ)
+    return read, nothing, conversions, "dpf_certifications" in read, "services" in read
+
+
 def recipient_row(
     values: Sequence[Any], postgres: bool, columns: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """A recipient row read by hand-written SQL, with the types tortoise would give it, but
     dpf_certifications, which is read into a list of regimes.DpfCertification. With `columns`
     (a read of only those: see _select_sql), the others hold NOT_READ."""
+    read, nothing, conversions, certifications, services = _reading(columns, postgres)
     if columns is None:
-        row = dict(zip(recipient_columns(), values, strict=True))
+        row = dict(zip(read, values, strict=True))
     else:
-        row = dict.fromkeys(recipient_columns(), NOT_READ)
-        row.update(zip(columns, values, strict=True))
-    if not postgres:
-        for column, convert in _SQLITE_TYPES:
-            value = row[column]
-            if value is not NOT_READ:
-                row[column] = convert(value)
-    certifications = row["dpf_certifications"]
-    if certifications is not NOT_READ:
-        row["dpf_certifications"] = parse_certifications(certifications)
-    services = row["services"]
-    if services is None:
-        row["services"] = []
-    elif not isinstance(services, list) and services is not NOT_READ:
-        parsed = orjson.loads(services)
-        row["services"] = parsed if isinstance(parsed, list) else []
+        row = nothing.copy()
+        row.update(zip(read, values, strict=True))
+    for column, convert in conversions:
+        row[column] = convert(row[column])
+    if certifications:
+        row["dpf_certifications"] = parse_certifications(row["dpf_certifications"])
+    if services:
+        listed = row["services"]
+        if listed is None:
+            row["services"] = []
+        elif not isinstance(listed, list):
+            parsed = orjson.loads(listed)
+            row["services"] = parsed if isinstance(parsed, list) else []
     return row
 
 

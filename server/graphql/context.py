@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -103,6 +103,39 @@ def loaded(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> R:
     ):
         return then(future.result())
     return cast(R, _then(loader.load(key), then))
+
+
+async def load_all(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
+    """Load these keys and return once every one is loaded, for `loaded` to read from the
+    loader's cache: what a resolver awaits before answering a page (Recipient.load_ahead).
+    Through `load_many`, each key costs a future, a done callback and a turn of the event loop,
+    and the batch a task of its own (a page of 50 recipients: 0.1 ms). Here the keys the
+    loader has not seen are read by its batch function in this task, in one call, and primed
+    into its cache; keys it is loading already are awaited."""
+    cache = loader.cache_map
+    missing: list[K] = []
+    loading: list[Awaitable[V]] = []
+    for key in dict.fromkeys(keys):
+        future = cache.get(key)
+        if future is None or future.cancelled():
+            missing.append(key)
+        elif not future.done():
+            loading.append(future)
+    if missing:
+        values = list(await loader.load_fn(missing))
+        failures = [v for v in values if isinstance(v, BaseException)]
+        loader.prime_many(
+            {
+                k: v
+                for k, v in zip(missing, values, strict=True)
+                if not isinstance(v, BaseException)
+            },
+            force=True,  # over a cancelled load's future
+        )
+        if failures:
+            raise failures[0]  # as the loader would have raised it for that key
+    for waiting in loading:
+        await waiting
 
 
 async def _then(value: Awaitable[V], then: Callable[[V], R]) -> R:

@@ -24,7 +24,7 @@ from server.domain import dpf, regimes
 from server.domain.establishments import exporter_of
 from server.graphql import enums
 from server.graphql.analysis import fields_at, fields_below, fields_named
-from server.graphql.context import ALL_ESTABLISHMENTS, Context, loaded
+from server.graphql.context import ALL_ESTABLISHMENTS, Context, load_all, loaded
 from server.graphql.establishments import Establishment
 from server.graphql.nodes import Node, global_id
 from server.graphql.taxonomy import DataCategory, Purpose, SubjectType, TermObjects
@@ -153,8 +153,10 @@ class Recipient(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any], context: Context) -> Recipient:
-        """A row of server/db/recipients.py (or a model's columns). One dict of arguments,
-        filled in place: merging named arguments with `**` costs a third of the call."""
+        """A row of server/db/recipients.py (or a model's columns). Made as the dataclass's
+        __init__ makes it, which only sets each field (tests/api/test_listing.py checks it
+        does nothing else): its fields in one dict, set as the instance's, for a page of
+        recipients without 26 named arguments each (half the cost of the call)."""
         values: dict[str, Any] = {name: row[name] for name in _COPIED_COLUMNS}
         values["context"] = context
         values["id"] = global_id("Recipient", row["id"])
@@ -163,7 +165,9 @@ class Recipient(Node):
         values["role"] = enums.stored(enums.ProcessingRole, row["role"])
         values["status"] = enums.stored(enums.RecipientStatus, row["status"])
         values["certifications"] = row["dpf_certifications"]
-        return cls(**values)
+        recipient = object.__new__(cls)
+        recipient.__dict__ = values
+        return recipient
 
     @classmethod
     def from_model(cls, model: RecipientModel, context: Context) -> Recipient:
@@ -212,16 +216,16 @@ class Recipient(Node):
             include_ended = get_argument_values(
                 recipient_type.fields["disclosures"], node, raw.variable_values
             ).get("includeEnded")
-            await loaders.disclosures_of(bool(include_ended)).load_many(pks)
+            await load_all(loaders.disclosures_of(bool(include_ended)), pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "subprocessors"):
-            await loaders.subprocessors.load_many(pks)
+            await load_all(loaders.subprocessors, pks)
         if fields_at(raw.field_nodes, raw.fragments, *path, "disclosures", "exporter"):
             # What Disclosure.exporter reads: whether its recipient is a subprocessor (these
             # recipients, by id) and the establishments.
-            await loaders.recipient.load_many(pks)
+            await load_all(loaders.recipient, pks)
             await loaders.establishments.load(ALL_ESTABLISHMENTS)
         if fields_at(raw.field_nodes, raw.fragments, *path, "statusHistory"):
-            await loaders.status_history.load_many(pks)
+            await load_all(loaders.status_history, pks)
 
     # Relations read through the request's loaders, plainly (the executor reads them with no
     # resolver call: server/graphql/execution.py): a page's rows are usually loaded already.
@@ -251,10 +255,11 @@ class Recipient(Node):
     def disclosures(self, include_ended: bool | None = False) -> list[Disclosure]:
         loaders = self.context.loaders
         terms = self.context.terms
+        make = Disclosure.from_row  # looked up once, not for each of a page's hundreds
         return loaded(
             loaders.disclosures_of(bool(include_ended)),
             self.pk,
-            lambda rows: [Disclosure.from_row(d, terms) for d in rows],
+            lambda rows: [make(d, terms) for d in rows],
         )
 
     @strawberry.field(
@@ -467,6 +472,8 @@ class Disclosure(Node):
         if not text:
             return []
         terms = self.terms.categories
+        if "," not in text:
+            return [terms[text]]  # one category, as most disclosures have: nothing to split
         return [terms[k] for k in text.split(",")]
 
     @strawberry.field

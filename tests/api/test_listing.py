@@ -658,7 +658,7 @@ async def test_a_page_reads_only_the_columns_its_recipient_fields_read(
 def test_the_columns_of_a_selection_of_disclosures() -> None:
     from graphql import FieldNode, OperationDefinitionNode, parse
 
-    from server.db.disclosures import COLUMNS, DisclosureRow
+    from server.db.disclosures import COLUMNS, DisclosureRow, NarrowDisclosureRow
     from server.db.sql import NOT_READ
     from server.graphql.analysis import fields_below
     from server.graphql.inventory import disclosure_columns
@@ -686,3 +686,61 @@ def test_the_columns_of_a_selection_of_disclosures() -> None:
     # it must do nothing else.
     assert not hasattr(DisclosureRow, "__post_init__")
     assert not DisclosureRow.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    # A row of some columns holds those: each other field reads as NOT_READ, and only they do.
+    row = object.__new__(NarrowDisclosureRow)
+    row.__dict__.update(id=1, recipient_id=2)
+    assert isinstance(row, DisclosureRow)
+    assert (row.id, row.legal_basis, row.transfers_json) == (1, NOT_READ, NOT_READ)
+    with pytest.raises(AttributeError):
+        row.no_such_field  # noqa: B018
+    with pytest.raises(AttributeError):
+        object.__new__(DisclosureRow).legal_basis  # noqa: B018  # a full row has every field
+
+
+def test_a_recipient_is_made_from_its_row_as_its_init_would() -> None:
+    """Recipient.from_row sets the instance's fields itself: the dataclass's __init__ must only
+    set each field, and from_row must set every one of them."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from server.graphql.context import Context
+    from server.graphql.inventory import Recipient
+    from server.settings import Settings
+
+    assert not hasattr(Recipient, "__post_init__")
+    assert not Recipient.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    # The fields __init__ does not take are its resolvers: with no default, __init__ sets none.
+    assert all(
+        f.init or (f.default is f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(Recipient)
+    )
+    fields = [f for f in dataclasses.fields(Recipient) if f.init]
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    row = {
+        "id": 7,
+        "slug": "s",
+        "name": "N",
+        "legal_name": None,
+        "description": None,
+        "kind": "VENDOR",
+        "role": "PROCESSOR",
+        "status": "ACTIVE",
+        "country": "DE",
+        "services": ["hosting"],
+        "website": None,
+        "privacy_policy_url": None,
+        "dpa_signed_on": None,
+        "version": 1,
+        "created_at": moment,
+        "updated_at": moment,
+        "corporate_group": None,
+        "international_organisation": False,
+        "engaged_by_id": None,
+        "registered_by": "k",
+        "dpf_certifications": [],
+    }
+    context = Context(settings=Settings())
+    made = Recipient.from_row(row, context)
+    by_init = Recipient(**{f.name: getattr(made, f.name) for f in fields})
+    assert vars(made) == vars(by_init)
+    assert set(vars(made)) == {f.name for f in fields}
