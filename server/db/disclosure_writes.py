@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import count, repeat
+from itertools import count, product, repeat
 from typing import Any
 
 import orjson
@@ -235,8 +235,8 @@ def disclosures_inserts(
         kept_categories, kept_subject_types, kept_purposes = keys
         categories.extend(zip(repeat(did), kept_categories))
         subject_types.extend(zip(repeat(did), kept_subject_types))
-        for subject_type in kept_subject_types:
-            audience.extend(zip(repeat(did), repeat(subject_type), kept_categories))
+        # Each subject type with each category, in that order (write_parts' rows).
+        audience.extend(product((did,), kept_subject_types, kept_categories))
         purposes.extend(zip(repeat(did), kept_purposes, count()))
         transfers.extend(
             (did, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)
