@@ -503,7 +503,8 @@ class CellReader:
         failed = False
         for item in split_list(text):
             country_text, sep, mechanism_text = item.partition("=")
-            if not sep or not country_text.strip() or not mechanism_text.strip():
+            country_text, mechanism_text = country_text.strip(), mechanism_text.strip()
+            if not sep or not country_text or not mechanism_text:
                 self.problem(
                     *at,
                     item,
@@ -512,8 +513,8 @@ class CellReader:
                 )
                 failed = True
                 continue
-            country = self.country(country_text.strip(), at)
-            mechanism = self.enum(TransferMechanism, mechanism_text.strip(), at)
+            country = self.country(country_text, at)
+            mechanism = self.enum(TransferMechanism, mechanism_text, at)
             if country is None or mechanism is None:
                 failed = True
                 continue
@@ -560,11 +561,16 @@ def split_list(text: str | None) -> list[str]:
     """The values of a cell: separated by semicolons (or line breaks), each trimmed."""
     if not text:
         return []
-    if ";" not in text and "\n" not in text:
+    if "\n" in text:
+        parts = _SEPARATORS.split(text)
+    elif ";" in text:
+        # Semicolons alone, the commonest list: str.split, which the regex's split is not.
+        parts = text.split(";")
+    else:
         # One value, the commonest cell.
         item = text.strip()
         return [item] if item else []
-    return [item for item in map(str.strip, _SEPARATORS.split(text)) if item]
+    return list(filter(None, map(str.strip, parts)))
 
 
 def _fold(text: str) -> str:
