@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import count, repeat
+from itertools import count, product, repeat
 from typing import Any
 
 import orjson
@@ -76,19 +76,22 @@ def read_model(spec: DisclosureSpec, keys: Keys | None = None) -> dict[str, Any]
                 ]
                 for t in spec.transfers
             ]
-        ).decode(),
+        ).decode()
+        if spec.transfers
+        else "[]",  # what orjson writes of none, without the call (an import writes thousands)
     }
 
 
 def terms_columns(spec: DisclosureSpec, keys: Keys | None = None) -> dict[str, Any]:
     """Every column of the row that the terms decide, but its first day."""
-    return read_model(spec, keys) | {
-        "legal_basis": spec.legal_basis,
-        "ground": spec.ground,
-        "retention": spec.retention.strip() if spec.retention else None,
-        "frequency": spec.frequency,
-        "special_category_condition": spec.special_category_condition,
-    }
+    # Added to the read model's own dict, in this order: one dict a row, not three.
+    columns = read_model(spec, keys)
+    columns["legal_basis"] = spec.legal_basis
+    columns["ground"] = spec.ground
+    columns["retention"] = spec.retention.strip() if spec.retention else None
+    columns["frequency"] = spec.frequency
+    columns["special_category_condition"] = spec.special_category_condition
+    return columns
 
 
 def proposed_row(
@@ -232,8 +235,8 @@ def disclosures_inserts(
         kept_categories, kept_subject_types, kept_purposes = keys
         categories.extend(zip(repeat(did), kept_categories))
         subject_types.extend(zip(repeat(did), kept_subject_types))
-        for subject_type in kept_subject_types:
-            audience.extend(zip(repeat(did), repeat(subject_type), kept_categories))
+        # Each subject type with each category, in that order (write_parts' rows).
+        audience.extend(product((did,), kept_subject_types, kept_categories))
         purposes.extend(zip(repeat(did), kept_purposes, count()))
         transfers.extend(
             (did, t.country, t.mechanism, t.reference, t.signed_on, t.within_adequacy_scope)

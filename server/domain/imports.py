@@ -16,9 +16,10 @@ sets a limit, a free slug...) are the mutations' own: the import service runs th
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -502,7 +503,8 @@ class CellReader:
         failed = False
         for item in split_list(text):
             country_text, sep, mechanism_text = item.partition("=")
-            if not sep or not country_text.strip() or not mechanism_text.strip():
+            country_text, mechanism_text = country_text.strip(), mechanism_text.strip()
+            if not sep or not country_text or not mechanism_text:
                 self.problem(
                     *at,
                     item,
@@ -511,8 +513,8 @@ class CellReader:
                 )
                 failed = True
                 continue
-            country = self.country(country_text.strip(), at)
-            mechanism = self.enum(TransferMechanism, mechanism_text.strip(), at)
+            country = self.country(country_text, at)
+            mechanism = self.enum(TransferMechanism, mechanism_text, at)
             if country is None or mechanism is None:
                 failed = True
                 continue
@@ -559,11 +561,16 @@ def split_list(text: str | None) -> list[str]:
     """The values of a cell: separated by semicolons (or line breaks), each trimmed."""
     if not text:
         return []
-    if ";" not in text and "\n" not in text:
+    if "\n" in text:
+        parts = _SEPARATORS.split(text)
+    elif ";" in text:
+        # Semicolons alone, the commonest list: str.split, which the regex's split is not.
+        parts = text.split(";")
+    else:
         # One value, the commonest cell.
         item = text.strip()
         return [item] if item else []
-    return [item for item in map(str.strip, _SEPARATORS.split(text)) if item]
+    return list(filter(None, map(str.strip, parts)))
 
 
 def _fold(text: str) -> str:
@@ -826,35 +833,65 @@ def plan_csv(table: Table) -> ImportPlan:
     if columns is None or _too_many_rows(reader, table):
         return plan
     given = {c.api for c in columns.values()}
+    recipient_columns = {i: c for i, c in columns.items() if c.api in RECIPIENT_APIS}
+    disclosure_columns = {i: c for i, c in columns.items() if c.api in DISCLOSURE_APIS}
+    # A recipient's columns repeat on each of its rows: a row whose recipient cells are, as
+    # written, those of the row before, which named a recipient and agreed with it, names that
+    # recipient again and agrees with it too (its cells are not read again).
+    same_as_before = _raw_cells(recipient_columns)
+    before: tuple[Any, ...] | None = None
+    entry: RecipientEntry | None = None
     by_slug: dict[str, RecipientEntry] = {}
     for row, raw in table.rows:
-        cells = _row_cells(columns, raw)
-        if not cells:
-            continue
-        recipient_cells = {k: v for k, v in cells.items() if k in RECIPIENT_APIS}
-        slug = cells.get("slug") or validation.slugify(cells.get("name") or "")
-        entry = by_slug.get(slug) if slug else None
-        if entry is None:
-            entry = _recipient(reader, None, row, recipient_cells, given & RECIPIENT_APIS)
-            if entry.slug:
-                by_slug[entry.slug] = entry
-            plan.recipients.append(entry)
-        elif recipient_cells != entry.cells:
-            for api, text in recipient_cells.items():
-                if api != "slug" and entry.cells.get(api) != text:
-                    reader.problem(
-                        None,
-                        row,
-                        api,
-                        text,
-                        f"Differs from row {entry.row}, which gives {entry.slug}'s "
-                        f"{column_for(api)} as {entry.cells.get(api)!r}: repeat the "
-                        "recipient's columns as they are.",
-                    )
-        disclosure_cells = {k: v for k, v in cells.items() if k in DISCLOSURE_APIS}
+        written = same_as_before(raw) if len(raw) >= len(table.header) else None
+        if written is None or written != before or entry is None:
+            before = None
+            recipient_cells = _row_cells(recipient_columns, raw)
+            disclosure_cells = _row_cells(disclosure_columns, raw)
+            if not recipient_cells and not disclosure_cells:
+                continue
+            slug = recipient_cells.get("slug") or validation.slugify(
+                recipient_cells.get("name") or ""
+            )
+            entry = by_slug.get(slug) if slug else None
+            agrees = True
+            if entry is None:
+                entry = _recipient(reader, None, row, recipient_cells, given & RECIPIENT_APIS)
+                if entry.slug:
+                    by_slug[entry.slug] = entry
+                else:
+                    agrees = False
+                plan.recipients.append(entry)
+            elif recipient_cells != entry.cells:
+                for api, text in recipient_cells.items():
+                    if api != "slug" and entry.cells.get(api) != text:
+                        agrees = False
+                        reader.problem(
+                            None,
+                            row,
+                            api,
+                            text,
+                            f"Differs from row {entry.row}, which gives {entry.slug}'s "
+                            f"{column_for(api)} as {entry.cells.get(api)!r}: repeat the "
+                            "recipient's columns as they are.",
+                        )
+            if agrees:
+                before = written
+        else:
+            disclosure_cells = _row_cells(disclosure_columns, raw)
         if disclosure_cells:
             entry.disclosures.append(_disclosure(reader, None, row, entry.slug, disclosure_cells))
     return plan
+
+
+def _raw_cells(columns: dict[int, Column]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The cells of these columns in a row, as written (a tuple, whatever their number)."""
+    if not columns:
+        return lambda raw: ()
+    if len(columns) == 1:
+        only = next(iter(columns))
+        return lambda raw: (raw[only],)
+    return operator.itemgetter(*columns)
 
 
 def plan_workbook(tables: Iterable[Table]) -> ImportPlan:

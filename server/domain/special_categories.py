@@ -66,8 +66,14 @@ def coverage(keys: Iterable[str]) -> SpecialCoverage:
             target = art_10 if item.startswith(ART_10_PREFIX) else art_9
             if key not in target:
                 target.append(key)
+    if not items:
+        # Most disclosures (an import judges tens of thousands): one answer, made once.
+        return _NO_COVERAGE
     ordered = tuple(i for i in SPECIAL_CATEGORIES if i in items)
     return SpecialCoverage(tuple(art_9), tuple(art_10), ordered)
+
+
+_NO_COVERAGE = SpecialCoverage()
 
 
 @functools.lru_cache(maxsize=4096)

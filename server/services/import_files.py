@@ -76,8 +76,9 @@ def csv_table(content: bytes) -> Table:
         header = next(reader, [])
         body: list[tuple[int, list[Any]]] = []
         for row in reader:
-            if any(cell.strip() for cell in row):
-                body.append((reader.line_num, list(row)))
+            # csv's rows are lists of str, each a new list: kept as they come.
+            if any(map(str.strip, row)):
+                body.append((reader.line_num, row))
             if len(body) > imports.ROWS_MAX:
                 break
     except csv.Error as exc:
