@@ -53,34 +53,6 @@ def change_fields(
     }
 
 
-def new_change(
-    recipient_id: int,
-    kind: ChangeKind,
-    *,
-    actor: str,
-    at: datetime,
-    summary: str,
-    changes: dict[str, Any],
-    proposal: dict[str, Any] | None = None,
-    disclosure_id: int | None = None,
-    change_id: int | None = None,
-) -> ChangeRequest:
-    """A change waiting for a second key (change_fields'), unsaved."""
-    return ChangeRequest(
-        **change_fields(
-            recipient_id,
-            kind,
-            actor=actor,
-            at=at,
-            summary=summary,
-            changes=changes,
-            proposal=proposal,
-            disclosure_id=disclosure_id,
-            change_id=change_id,
-        )
-    )
-
-
 def opened_event(change: ChangeRequest | Mapping[str, Any], *, actor: str) -> audit.Event:
     """The audit event of a change opened (the model, or a bulk write's change_fields), with
     what it proposes: the log alone tells it."""
@@ -105,9 +77,9 @@ def opened_event(change: ChangeRequest | Mapping[str, Any], *, actor: str) -> au
 async def open_change(
     conn: BaseDBAsyncClient, recipient: Recipient, kind: ChangeKind, *, actor: str, **terms: Any
 ) -> ChangeRequest:
-    """A change waiting for a second key (new_change's terms), written in `conn`'s transaction
-    with its audit event."""
-    change = new_change(recipient.id, kind, actor=actor, **terms)
+    """A change waiting for a second key (change_fields' terms), written in `conn`'s
+    transaction with its audit event."""
+    change = ChangeRequest(**change_fields(recipient.id, kind, actor=actor, **terms))
     await change.save(using_db=conn)
     await audit.record_event(conn, opened_event(change, actor=actor))
     return change
