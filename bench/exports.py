@@ -36,13 +36,10 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from bench.run import build, reset_postgres
 from server.app import CollectionSchedule
-from server.db import disclosures as disclosure_rows
-from server.db import recipients as recipient_rows
 from server.db.config import tortoise_config
 from server.domain import ropa as record_rules
 from server.domain.taxonomy import default_taxonomy
 from server.services import exports, ropa
-from server.services.transfers import moment, recipients_active_at
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -97,17 +94,16 @@ async def ropa_phases() -> dict[str, float]:
     in effect and their recipients), the disclosures in the record's terms, the rows
     (destinations and cells), and the file."""
     marks = [time.perf_counter()]
-    at, day = moment(None)
-    rows = await disclosure_rows.record_terms_in_effect_on(day)
-    columns = tuple(c for c in recipient_rows.recipient_columns() if c in ropa._RECIPIENT_COLUMNS)
-    recipients, active = await recipients_active_at({row[0] for row in rows}, None, columns)
+    found = await ropa.record_read(None)
     marks.append(time.perf_counter())
-    disclosures = ropa.in_record_terms(recipients, [row for row in rows if row[0] in active])
+    disclosures = ropa.in_record_terms(found.recipients, found.rows)
     marks.append(time.perf_counter())
-    activities = record_rules.processing_activities(disclosures, day, default_taxonomy())
+    activities = record_rules.processing_activities(disclosures, found.day, default_taxonomy())
     marks.append(time.perf_counter())
     contact = request().contact
-    record = record_rules.Record(at, record_rules.controller_block([], contact), tuple(activities))
+    record = record_rules.Record(
+        found.at, record_rules.controller_block([], contact), tuple(activities)
+    )
     ropa.record_xlsx(record)
     marks.append(time.perf_counter())
     destinations = sum(

@@ -154,27 +154,43 @@ async def disclosures_in_use(as_of: datetime | None) -> InUse:
     return InUse(found.at, found.day, in_use, _establishments(found.flows.establishments))
 
 
-async def record_of_processing(
-    as_of: datetime | None, contact: ropa.ControllerContact
-) -> ropa.Record:
-    """The record at the moment (default now): the disclosures in effect on its day, as little
-    of each as the record reads (`record_terms_in_effect_on`), those of recipients ACTIVE then,
-    and the establishments for the controller block. The record documents the transfers as
-    recorded, so no flow is built."""
+@dataclass(frozen=True)
+class RecordRead:
+    """What the record reads at a moment: the recipients (the columns `_recipient` reads) and
+    their disclosures in effect on the day (RECORD_COLUMNS), those of recipients ACTIVE then."""
+
+    at: datetime
+    day: date
+    recipients: dict[int, dict[str, Any]]
+    rows: list[Sequence[Any]]
+
+
+async def record_read(as_of: datetime | None) -> RecordRead:
+    """Two statements, as little of each disclosure as the record reads
+    (`record_terms_in_effect_on`): no row object for each of tens of thousands."""
     at, day = moment(as_of)
     rows = await disclosure_rows.record_terms_in_effect_on(day)
     columns = tuple(c for c in recipient_rows.recipient_columns() if c in _RECIPIENT_COLUMNS)
     recipients, active = await recipients_active_at({row[0] for row in rows}, as_of, columns)
+    return RecordRead(at, day, recipients, [row for row in rows if row[0] in active])
+
+
+async def record_of_processing(
+    as_of: datetime | None, contact: ropa.ControllerContact
+) -> ropa.Record:
+    """The record at the moment (default now): `record_read`, and the establishments for the
+    controller block. The record documents the transfers as recorded, so no flow is built."""
+    found = await record_read(as_of)
     establishments = _establishments(await establishment_rows.establishments_by_id())
 
     def activities() -> list[ropa.Activity]:
-        disclosures = in_record_terms(recipients, [row for row in rows if row[0] in active])
-        return ropa.processing_activities(disclosures, day, default_taxonomy())
+        disclosures = in_record_terms(found.recipients, found.rows)
+        return ropa.processing_activities(disclosures, found.day, default_taxonomy())
 
     # Tens of thousands of disclosures take a moment of CPU: off the event loop, which keeps
     # serving.
-    found = await asyncio.to_thread(activities)
-    return ropa.Record(at, ropa.controller_block(establishments, contact), tuple(found))
+    rows = await asyncio.to_thread(activities)
+    return ropa.Record(found.at, ropa.controller_block(establishments, contact), tuple(rows))
 
 
 def _moment(at: datetime) -> str:
