@@ -4,28 +4,30 @@ tortoise binds it for the same column, so that the ORM reads these rows back exa
 its own; ids are reserved ahead where other rows of the same write refer to them.
 
 On PostgreSQL, one executemany of the one-row statement (asyncpg sends the rows in one
-pipeline). On SQLite, statements of many rows each (a VALUES list as long as SQLite's limit on
-bound values allows), in one executemany: sqlite3 binds a statement's values holding the GIL,
-and runs it without, so that a statement per row makes the database's thread wait for the GIL
-once a row while the event loop prepares the next rows, and a statement of thousands of rows
-lets both work at once (the import benchmark's rows alone go in about 0.8 of the time)."""
+pipeline). On SQLite, one statement a table: the rows as one JSON array, bound as one text
+value, which SQLite reads row by row (json_each). sqlite3 binds each value holding the GIL and
+runs a statement without it; the database's thread runs a bulk write while the event loop
+prepares the next rows, and a value bound at a time, four and a half million for the import
+benchmark, kept the loop waiting for the GIL about a second in all."""
 
 from __future__ import annotations
 
 import functools
-import itertools
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
+import orjson
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
 from server.db.sql import sqlite_value
-from server.db.sqlite_engine import execute_in_one_call
+from server.db.sqlite_engine import run_in_one_call
 
 M = TypeVar("M", bound=Model)
 
@@ -104,7 +106,7 @@ def rows_insert(
     binders = [(i, _binder(meta.fields_map[name], postgres)) for i, name in enumerate(field_names)]
     bound = [(i, binder) for i, binder in binders if binder is not None]
     names = ", ".join(f'"{column}"' for column in columns)
-    head = f'INSERT INTO "{meta.db_table}" ({names}) VALUES '
+    head = f'INSERT INTO "{meta.db_table}" ({names}) '
     if postgres:
         # The drivers take any sequence as a row; tortoise's signature says lists.
         values: list[Any] = list(rows)
@@ -117,38 +119,19 @@ def rows_insert(
                 converted.append(items)
             values = converted
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-        statements = [(f"{head}({marks})", values)] if values else []
+        statements = [(f"{head}VALUES ({marks})", values)] if values else []
         return Insert(statements, len(values))
-    width = len(columns)
-    row_marks = f"({', '.join('?' * width)})"
-    statements = []
-    start = 0
-    for size in _statement_rows(len(rows), max(1, SQLITE_VALUES_MAX // width)):
-        part = rows[start : start + size]
-        start += size
-        flat = list(itertools.chain.from_iterable(part))
-        # A column's values converted together: every width-th value from its first.
+    # One statement of the rows as one JSON array bound as one value: sqlite3 binds values
+    # holding the GIL, a few microseconds each, while SQLite reads the array without it (see
+    # the module's docstring). Each row an array, its values in column order.
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    if bound and rows:
+        by_column = list(zip(*rows, strict=True))
         for i, binder in bound:
-            flat[i::width] = map(binder, flat[i::width])
-        if statements and len(statements[-1][1][0]) == len(flat):
-            statements[-1][1].append(flat)
-        else:
-            statements.append((head + ", ".join(itertools.repeat(row_marks, size)), [flat]))
-    return Insert(statements, len(rows))
-
-
-def _statement_rows(count: int, most: int) -> list[int]:
-    """How many rows each statement of `count` rows takes: `most` each, the rest in powers of
-    two, largest first. sqlite3 keeps the last 128 statements it prepared, each taking about
-    100 bytes a value: a table's statements are of a few sizes, each prepared once for a whole
-    import (a statement for each chunk's rest took 170 MB more at the import benchmark's peak)."""
-    sizes = [most] * (count // most)
-    rest = count % most
-    while rest:
-        size = 1 << (rest.bit_length() - 1)
-        sizes.append(size)
-        rest -= size
-    return sizes
+            by_column[i] = tuple(map(binder, by_column[i]))
+        rows = list(zip(*by_column, strict=True))
+    statement = f"{head}SELECT {picks} FROM json_each(?) ORDER BY key"
+    return Insert([(statement, [[orjson.dumps(rows).decode()]])] if rows else [], len(rows))
 
 
 def models_insert(conn: BaseDBAsyncClient, model: type[M], instances: Sequence[M]) -> Insert:
@@ -194,15 +177,40 @@ def fields_insert(
     return rows_insert(conn, model, [name for name, _ in named], values)
 
 
+class InsertRefused(IntegrityError):
+    """A constraint refused a row of one of `execute`'s inserts: `index` is that insert's place
+    among them (an import tells a slug registered meanwhile, among its recipients, from a bug)."""
+
+    def __init__(self, cause: IntegrityError, index: int) -> None:
+        super().__init__(*cause.args)
+        self.index = index
+
+
 async def execute(conn: BaseDBAsyncClient, inserts: Sequence[Insert]) -> None:
     """Each insert's statements, in order (in a transaction on SQLite, all in one call of the
-    database's thread)."""
-    statements = [statement for insert in inserts for statement in insert.statements]
-    if isinstance(conn, SqliteTransactionWrapper):
-        await execute_in_one_call(conn, statements)
-        return
-    for sql, values in statements:
-        await conn.execute_many(sql, values)
+    database's thread, which goes on while the event loop prepares what comes next)."""
+    statements = [
+        (index, sql, values)
+        for index, insert in enumerate(inserts)
+        for sql, values in insert.statements
+    ]
+    reached = 0
+    try:
+        if isinstance(conn, SqliteTransactionWrapper):
+
+            def run_all(connection: sqlite3.Connection) -> None:
+                nonlocal reached
+                for index, sql, values in statements:
+                    reached = index
+                    connection.executemany(sql, values)
+
+            await run_in_one_call(conn, run_all)
+            return
+        for index, sql, values in statements:
+            reached = index
+            await conn.execute_many(sql, values)
+    except IntegrityError as exc:
+        raise InsertRefused(exc, reached) from exc
 
 
 async def insert_rows(

@@ -32,7 +32,8 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+import sys
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -53,6 +54,12 @@ from server.db.errors import DatabaseUnavailable, sqlite_out_of_reach
 # busy handler sleeps 1, 2, 5, ... 25 ms between its tries too.
 FIRST_PAUSE = 0.001
 LONGEST_PAUSE = 0.025
+# How long the thread holding the GIL keeps it once the connection's thread asks for it (the
+# process's switch interval, Python's default 5 ms). That thread asks after every statement it
+# ran without the GIL: while the event loop computes (an import preparing its next rows), at
+# 5 ms a statement the two took turns instead of working at once, and a bulk write took twice
+# as long as alone.
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -174,21 +181,16 @@ class ImmediateTransactionContext(SqliteTransactionContext):
             self._trxlock.release()
 
 
-async def execute_in_one_call(
-    transaction: SqliteTransactionWrapper, statements: Sequence[tuple[str, list[Any]]]
+async def run_in_one_call(
+    transaction: SqliteTransactionWrapper, work: Callable[[sqlite3.Connection], None]
 ) -> None:
-    """Each statement's executemany, in order, in one call of the connection's thread: the
-    thread goes from one to the next without waiting for the event loop to hand it the next
-    (a bulk write lets it insert a chunk of rows while the loop prepares the next chunk). The
-    first that fails stops the rest, its error raised as tortoise raises it."""
-
-    def run_all(connection: sqlite3.Connection) -> None:
-        for sql, values in statements:
-            connection.executemany(sql, values)
-
+    """`work` on the transaction's sqlite3 connection, in one call of the connection's thread:
+    a bulk write's statements run one after the other without waiting for the event loop to
+    hand the thread the next (so that the thread inserts a chunk of rows while the loop
+    prepares the next chunk). sqlite3's errors are raised as tortoise raises them."""
     async with transaction.acquire_connection() as connection:
         try:
-            await connection._execute(run_all, connection._conn)
+            await connection._execute(work, connection._conn)
         except sqlite3.OperationalError as exc:
             raise OperationalError(exc) from exc
         except sqlite3.IntegrityError as exc:
@@ -247,6 +249,7 @@ class ImmediateSqliteClient(SqliteClient):
             # A statement stuck in SQLite (its busy handler) must not hold the process at exit:
             # SIGTERM stops the server within its graceful timeout whatever the database does.
             pending._thread.daemon = True
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
             self._connection = await pending
             self._connection._conn.row_factory = sqlite3.Row
             for pragma, value in self.pragmas.items():

@@ -25,10 +25,9 @@ from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import Insert, execute, fields_insert, reserve_ids
+from server.db.bulk_inserts import Insert, InsertRefused, execute, fields_insert, reserve_ids
 from server.db.disclosure_writes import NewDisclosure, disclosures_inserts
 from server.db.models import (
     ChangeRequest,
@@ -930,11 +929,13 @@ class _Batch:
         ]
 
     async def _insert(self, inserts: list[Insert]) -> None:
-        conn = self.run.conn
-        recipients, others = inserts[0], inserts[1:]
+        """The chunk's rows in one call (the recipients first): the database's thread inserts
+        them all while the event loop judges and prepares the next chunk."""
         try:
-            await execute(conn, [recipients])
-        except IntegrityError:
+            await execute(self.run.conn, inserts)
+        except InsertRefused as refused:
+            if refused.index != 0:
+                raise
             # Another request registered one of these slugs since they were read.
             self.run.report.problems.append(
                 ImportProblem(
@@ -948,7 +949,6 @@ class _Batch:
                 )
             )
             raise _Undo from None
-        await execute(conn, others)
 
     def _added_event(
         self, disclosure: _NewDisclosure, disclosure_id: int, recipient_id: int

@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.db.bulk_inserts import execute, models_insert, reserve_ids
+from server.db.bulk_inserts import InsertRefused, execute, models_insert, reserve_ids
 from server.db.disclosure_writes import NewDisclosure, insert_disclosure, insert_disclosures
 from server.db.models import (
     AuditEvent,
@@ -348,7 +348,7 @@ async def test_a_bulk_insert_that_breaks_a_constraint_raises_tortoises_error(db:
 
     async with in_transaction() as conn:
         await execute(conn, [models_insert(conn, Recipient, [row("acme")])])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as refused:
         async with in_transaction() as conn:
             await execute(
                 conn,
@@ -357,5 +357,55 @@ async def test_a_bulk_insert_that_breaks_a_constraint_raises_tortoises_error(db:
                     models_insert(conn, Recipient, [row("second"), row("acme")]),
                 ],
             )
+    # Which of the inserts was refused: an import tells its recipients' from the rest.
+    assert isinstance(refused.value, InsertRefused) and refused.value.index == 1
     assert await Recipient.filter(slug="acme").count() == 1
     assert not await Recipient.filter(slug__in=["first", "second"]).exists()
+
+
+async def test_bulk_rows_hold_exactly_what_the_orm_writes_whatever_the_values(db: str) -> None:
+    """On SQLite a bulk insert's rows go as one JSON text that SQLite reads: each value lands as
+    the ORM's own insert binds it (text with quotes, backslashes, control characters and any
+    script, a flag, nothing, a day, a moment, a JSON column), with the same storage class."""
+    at = clock.now()
+    texts = [
+        'a "quote", a \\ backslash, a \\u0041 escape',
+        "a line\nbreak, a\ttab",
+        "名前 — ünïcödé 🙂",
+        "",
+        "  spaced  ",
+    ]
+
+    def row(number: int, text: str, flag: bool) -> Recipient:
+        return Recipient(
+            slug=f"r{number}", name=text or "x", sort_name=text, legal_name=text or None,
+            kind="SERVICE_PROVIDER", role="PROCESSOR", status="ACTIVE", country="US",
+            services=[text, "b"], website=None, dpa_signed_on=date(2024, 2, 29),
+            dpf_certified=flag, international_organisation=not flag, registered_by=text,
+            version=number, created_at=at, updated_at=at,
+        )  # fmt: skip
+
+    rows = [row(i, text, i % 2 == 0) for i, text in enumerate(texts)]
+    bulk = [row(i + 100, text, i % 2 == 0) for i, text in enumerate(texts)]
+    async with in_transaction() as conn:
+        for one in rows:
+            await one.save(using_db=conn)
+        await execute(conn, [models_insert(conn, Recipient, bulk)])
+    conn = Tortoise.get_connection("default")
+    columns = [c for c in Recipient._meta.fields_db_projection.values() if c not in ("id", "slug")]
+    kinds = ", ".join(f'typeof("{c}")' for c in columns)
+    raw = f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}"
+    if db.startswith("sqlite"):
+        raw += f", {kinds}"
+    _, found = await conn.execute_query(f"{raw} FROM recipient ORDER BY id")
+    found = [tuple(r) for r in found]
+    orm, bulk_written = found[: len(texts)], found[len(texts) :]
+    # The versions differ by 100, as given; every other value and its storage class alike.
+    version = columns.index("version")
+    assert [r[:version] + r[version + 1 :] for r in orm] == [
+        r[:version] + r[version + 1 :] for r in bulk_written
+    ]
+    assert [r[version] + 100 for r in orm] == [r[version] for r in bulk_written]
+    # And read back through the ORM, the texts as given.
+    read = await Recipient.filter(slug__in=[r.slug for r in bulk]).order_by("id")
+    assert [(r.registered_by, r.services) for r in read] == [(t, [t, "b"]) for t in texts]
