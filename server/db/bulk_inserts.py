@@ -77,10 +77,6 @@ def _enum_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-# The most values SQLite binds in one statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
-SQLITE_VALUES_MAX = 32_766
-
-
 @dataclass(frozen=True)
 class Insert:
     """One table's rows ready to insert: each statement with the values it binds (the rows'
