@@ -393,11 +393,10 @@ async def test_bulk_rows_hold_exactly_what_the_orm_writes_whatever_the_values(db
         await execute(conn, [models_insert(conn, Recipient, bulk)])
     conn = Tortoise.get_connection("default")
     columns = [c for c in Recipient._meta.fields_db_projection.values() if c not in ("id", "slug")]
-    kinds = ", ".join(f'typeof("{c}")' for c in columns)
-    raw = f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}"
+    quoted = [f'"{c}"' for c in columns]
     if db.startswith("sqlite"):
-        raw += f", {kinds}"
-    _, found = await conn.execute_query(f"{raw} FROM recipient ORDER BY id")
+        quoted += [f"typeof({c})" for c in quoted]
+    _, found = await conn.execute_query(f"SELECT {', '.join(quoted)} FROM recipient ORDER BY id")
     found = [tuple(r) for r in found]
     orm, bulk_written = found[: len(texts)], found[len(texts) :]
     # The versions differ by 100, as given; every other value and its storage class alike.
