@@ -796,6 +796,18 @@ def _cells(
     return tuple(cells)
 
 
+# What a spreadsheet program reads as the start of a formula when it opens a CSV file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def for_csv(cell: str) -> str:
+    """A cell as a CSV file can hold it safely: one that a spreadsheet program would read as a
+    formula (it starts with = + - @, a tab or a carriage return) gets a leading apostrophe, so
+    it opens as the text it is (OWASP's advice on CSV injection). Names, retentions and
+    taxonomy terms are text a person typed, and the record is opened by others."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
 def for_spreadsheet(cell: str) -> str:
     """A cell as a spreadsheet can hold it: one over SPREADSHEET_CELL_MAX characters is cut at
     the last separator that fits, saying how much was left out."""

@@ -230,6 +230,9 @@ def record_xlsx(record: ropa.Record) -> bytes:
 
     def styled(value: str, font: Any = None, alignment: Any = None, fill: Any = None) -> Any:
         cell = WriteOnlyCell(sheet, value=value)
+        # Text, always: openpyxl would store a cell starting with "=" as a formula, and names
+        # and retentions are text a person typed (a recipient named "=HYPERLINK(...)").
+        cell.data_type = "s"
         if font is not None:
             cell.font = font
         if alignment is not None:
@@ -242,7 +245,7 @@ def record_xlsx(record: ropa.Record) -> bytes:
         if number == 1:
             sheet.append([styled(row[0], title)])
         elif number < HEADER_ROW - 1:
-            sheet.append([styled(row[0], bold), row[1]])
+            sheet.append([styled(row[0], bold), styled(row[1])])
         elif number == HEADER_ROW:
             sheet.append([styled(v, bold, wrapped, header_fill) for v in row])
         elif number > HEADER_ROW:
@@ -255,9 +258,10 @@ def record_xlsx(record: ropa.Record) -> bytes:
 
 
 def record_csv(record: ropa.Record) -> bytes:
-    """The record's table with the same columns, a header row first; cells whole."""
+    """The record's table with the same columns, a header row first; cells whole, but for the
+    apostrophe before one a spreadsheet program would read as a formula (`ropa.for_csv`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(ropa.HEADINGS)
-    writer.writerows(activity.cells for activity in record.activities)
+    writer.writerows([ropa.for_csv(cell) for cell in a.cells] for a in record.activities)
     return out.getvalue().encode("utf-8")

@@ -31,6 +31,7 @@ from tests.fixture_records import (
     in_use,
     names_in,
 )
+from tests.helpers import disclosure_input, register
 
 PAST = "2023-06-01T12:00:00Z"
 PAST_AT = datetime(2023, 6, 1, 12, tzinfo=UTC)
@@ -125,6 +126,33 @@ async def test_the_workbook_reads_as_it_opens(viewer: httpx.AsyncClient) -> None
     assert sheet["F7"].alignment.wrap_text and sheet["F7"].alignment.vertical == "top"
     assert sheet.column_dimensions["F"].width == ropa.COLUMNS[5].width > 18
     assert sheet.column_dimensions["A"].width == 18
+
+
+async def test_a_cell_a_person_typed_never_opens_as_a_formula(client: httpx.AsyncClient) -> None:
+    """A recipient named like a formula, with a retention like one: the workbook holds both as
+    text, unchanged; the CSV puts an apostrophe before each (OWASP's CSV injection advice)."""
+    name = '=HYPERLINK("https://attacker.example","Open")'
+    retention = '=HYPERLINK("https://attacker.example","until the account closes")'
+    await register(
+        client, name=name, status="ACTIVE", disclosures=[disclosure_input(retention=retention)]
+    )
+    contract = f"{name}: DPA signed 2024-01-15"
+    content = (await client.get("/exports/ropa.xlsx")).content
+    sheet = load_workbook(io.BytesIO(content))["Record of processing"]
+    (row,) = sheet.iter_rows(min_row=7)
+    assert (row[ropa.PROCESSOR_CONTRACTS].data_type, row[ropa.PROCESSOR_CONTRACTS].value) == (
+        "s",
+        contract,
+    )
+    assert (row[ropa.RETENTION].data_type, row[ropa.RETENTION].value) == ("s", retention)
+    assert not [
+        cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"
+    ]
+    header, cells = csv_table((await client.get("/exports/ropa.csv")).content)
+    assert header == list(ropa.HEADINGS)
+    assert cells[ropa.PROCESSOR_CONTRACTS] == "'" + contract
+    assert cells[ropa.RETENTION] == "'" + retention
+    assert not [cell for cell in cells if cell.startswith(ropa.FORMULA_STARTS)]
 
 
 class TestControllerSettings:

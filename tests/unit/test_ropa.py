@@ -420,6 +420,28 @@ def test_e_each_destination_names_its_recipients_where_their_safeguards_differ()
     )
 
 
+@pytest.mark.parametrize(
+    ("cell", "held"),
+    [
+        ("Stratus (United States)", "Stratus (United States)"),
+        ("", ""),
+        ('=HYPERLINK("https://x.example","Open"): DPA signed 2024-01-15',
+         '\'=HYPERLINK("https://x.example","Open"): DPA signed 2024-01-15'),
+        ("+1 555 0100", "'+1 555 0100"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("a = b", "a = b"),
+        ("'quoted", "'quoted"),
+    ],
+)  # fmt: skip
+def test_a_csv_cell_a_spreadsheet_would_read_as_a_formula_opens_as_text(
+    cell: str, held: str
+) -> None:
+    assert ropa.for_csv(cell) == held
+
+
 def test_a_cell_too_long_for_a_spreadsheet_is_cut_at_a_separator_and_says_so() -> None:
     short = "Service providers (A, B)"
     assert ropa.for_spreadsheet(short) == short
