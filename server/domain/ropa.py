@@ -14,7 +14,8 @@ point of Art. 30(1) it answers:
 - (c) the categories of individuals (subject types) and of personal data (a key covered by
   another one listed is left out; special-category and criminal-offence data are marked);
 - (d) the categories of recipients: their kinds, each with the recipients' names in brackets;
-  beside it, each processor's DPA (Art. 28(3)) in "Link to contract with processor";
+  beside it, each processor's DPA signed by the day (Art. 28(3)) in "Link to contract with
+  processor";
 - (e) the third countries (the destinations outside the EEA and the UK) and international
   organisations, and for each destination the safeguards its disclosures record: a derogation
   of Art. 49(1) is flagged as one (the second subparagraph's transfers are the ones whose
@@ -581,6 +582,16 @@ class _CellCodes:
         self.safeguards: _Codes[tuple[str, str]] = _Codes()
 
 
+def processor_contract(recipient: Recipient, day: date) -> str:
+    """A processor's contract (Art. 28(3)) as the record on `day` names it: the DPA signed by
+    then, or none on record. A DPA signed later did not bind the processor on the day, so a
+    record at a past moment does not show it (as the dashboard's missing-DPA gap reads it)."""
+    signed = recipient.dpa_signed_on
+    if signed is not None and signed <= day:
+        return f"{recipient.name}: DPA signed {signed.isoformat()}"
+    return f"{recipient.name}: {NO_DPA}"
+
+
 @dataclass(frozen=True)
 class _Recipients:
     """The recipients the disclosures name: `listed` in the order a cell lists recipients (name
@@ -602,7 +613,7 @@ class _Recipients:
         return len(self.names)
 
     @classmethod
-    def of(cls, recipients: Iterable[Recipient]) -> _Recipients:
+    def of(cls, recipients: Iterable[Recipient], day: date) -> _Recipients:
         listed = sorted(recipients, key=lambda r: (r.name.casefold(), r.id))
         names = by_name(r.name for r in listed)
         rank = {name: i for i, name in enumerate(names)}
@@ -617,16 +628,7 @@ class _Recipients:
                 else None
                 for r in listed
             ],
-            [
-                (
-                    f"{r.name}: DPA signed {r.dpa_signed_on.isoformat()}"
-                    if r.dpa_signed_on
-                    else f"{r.name}: {NO_DPA}"
-                )
-                if r.role in PROCESSOR_ROLES
-                else None
-                for r in listed
-            ],
+            [processor_contract(r, day) if r.role in PROCESSOR_ROLES else None for r in listed],
         )
 
 
@@ -644,7 +646,7 @@ def processing_activities(
     """One row per purpose key of the given disclosures (in effect on `day`, to recipients
     ACTIVE then: the caller's read), by key."""
     listed = list(disclosures)
-    people = _Recipients.of({d.recipient.id: d.recipient for d in listed}.values())
+    people = _Recipients.of({d.recipient.id: d.recipient for d in listed}.values(), day)
     span, place, rank = people.span, people.place, people.rank
     codes = _CellCodes()
     basis_code = {basis: codes.basis.of(text) for basis, text in ART_6_POINTS.items()}

@@ -328,6 +328,18 @@ FILLED = {
 }
 
 
+def test_d_a_record_at_a_past_moment_names_only_the_dpas_signed_by_then() -> None:
+    """Art. 28(3): a DPA signed after the day did not bind the processor on it."""
+    cells = {
+        a.purpose: a.cells[ropa.PROCESSOR_CONTRACTS]
+        for a in ropa.processing_activities(DISCLOSURES, date(2023, 1, 1), TAXONOMY)
+    }
+    assert cells["employment.recruitment"] == "Fernleaf: no DPA on record"
+    assert cells["essential.service"] == "Stratus: DPA signed 2022-04-11"
+    assert ropa.processor_contract(HIRE, date(2024, 9, 9)) == "Fernleaf: DPA signed 2024-09-09"
+    assert ropa.processor_contract(HIRE, date(2024, 9, 8)) == "Fernleaf: no DPA on record"
+
+
 def test_what_the_inventory_cannot_know_is_left_empty() -> None:
     for row in rows().values():
         assert all(value == "" for heading, value in row.items() if heading not in FILLED)
