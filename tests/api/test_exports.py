@@ -243,12 +243,32 @@ class TestNamedLists:
         assert "Kestrel Post" not in text  # not ACTIVE until 2024
 
 
-async def test_the_html_is_escaped(viewer: httpx.AsyncClient) -> None:
+async def test_the_html_is_whole(viewer: httpx.AsyncClient) -> None:
     html = (await viewer.get("/exports/notice.html")).text
     assert html.startswith("<!DOCTYPE html>")
     assert "<h2>Disclosure of your information</h2>" in html
     assert "<h2>International transfers</h2>" in html
-    assert "Ashgrove & Pell" not in html  # named lists are off; and & is always escaped
+    assert "Ashgrove & Pell" not in html  # named lists are off
+
+
+class TestNamesAreTextInEveryFormat:
+    """A recipient's name is text a person typed: the HTML notice escapes it, the Markdown one
+    escapes its formatting characters, so neither carries markup or a link."""
+
+    NAME = '<img src=x onerror="alert(1)"> & [Pay here](https://attacker.example)'
+
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return Settings(notice_names_recipients=True)
+
+    async def test_the_notice_escapes_a_name(self, client: httpx.AsyncClient) -> None:
+        await register(client, name=self.NAME, status="ACTIVE", disclosures=[disclosure_input()])
+        html = (await client.get("/exports/notice.html")).text
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; [Pay here]" in html
+        assert "<img" not in html
+        markdown = (await client.get("/exports/notice.md")).text
+        escaped = r'\<img src=x onerror="alert(1)"\> & \[Pay here\](https://attacker.example)'
+        assert escaped in markdown
 
 
 async def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
