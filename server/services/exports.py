@@ -6,6 +6,7 @@ is on both at once."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,15 +128,22 @@ def served(file_name: str) -> Export | None:
     return next((e for e in EXPORTS if e.served and e.file_name == file_name), None)
 
 
+_SPACED_OFFSET = re.compile(r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)? \d{2}(:?\d{2})?$")
+
+
 def moment_from_text(text: str, name: str = "asOf") -> datetime:
     """A moment as a caller writes it: an ISO 8601 date (midnight UTC) or date-time (UTC when
     it names no offset), within the years the service answers for."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
+        # A time, a space, then what reads as an offset: a URL's query reads an unencoded
+        # "+" as a space.
+        plus = " A + in a URL's query reads as a space: write it %2B, or use Z for UTC."
+        spaced = _SPACED_OFFSET.search(text.strip())
         raise ExportProblem(
             f"{name} must be an ISO 8601 date or date-time, like 2025-01-01 or "
-            f"2025-01-01T12:00:00Z; got {text[:40]!r}."
+            f"2025-01-01T12:00:00Z; got {text[:40]!r}.{plus if spaced else ''}"
         ) from None
     if problem := validation.moment_error(moment):
         raise ExportProblem(f"{name}: {problem}")

@@ -284,6 +284,7 @@ async def refused(response: httpx.Response, status: int, code: str) -> dict[str,
     [
         ("/exports/ropa.xlsx?asOf=yesterday", 400, "BAD_USER_INPUT", "ISO 8601"),
         ("/exports/ropa.csv?asOf=1800-01-01", 400, "BAD_USER_INPUT", "1900-2200"),
+        ("/exports/ropa.csv?asOf=2025-01-01T12:00:00+01:00", 400, "BAD_USER_INPUT", "%2B"),
         ("/exports/notice.md?asof=2024-01-01", 400, "BAD_USER_INPUT", "asof"),
         ("/exports/ropa.pdf", 404, "NOT_FOUND", "ropa.xlsx, ropa.csv, notice.md, notice.html"),
         ("/exports/backup", 404, "NOT_FOUND", "No export"),
